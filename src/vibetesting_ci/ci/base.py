@@ -1,0 +1,50 @@
+"""The interface every CI adapter offers, and the generic adapter (plain logs, no extras)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TextIO
+
+from vibetesting_ci.models import RunResult
+
+
+class CIAdapter:
+    """Base adapter: plain text on stderr. Subclasses add what their CI system understands.
+
+    Call order from the CLI: ``mask()`` for each secret before anything else is printed;
+    ``group()`` around the polling log; ``error()`` / ``warning()`` as they happen;
+    ``finish()`` once with the final result (outputs, summaries).
+    """
+
+    name = "generic"
+
+    def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
+        self.environ = environ
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream if self._stream is not None else sys.stderr
+
+    def mask(self, secret: str) -> None:
+        """Ask the CI system to hide ``secret`` in its logs (no-op by default)."""
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A collapsible section of the log (plain by default)."""
+        yield
+
+    def error(self, message: str) -> None:
+        print(f"error: {message}", file=self.stream, flush=True)
+
+    def warning(self, message: str) -> None:
+        print(f"warning: {message}", file=self.stream, flush=True)
+
+    def finish(self, result: RunResult, *, junit_file: str | None) -> None:
+        """Publish outputs and summaries for the final result (nothing by default)."""
+
+
+class GenericAdapter(CIAdapter):
+    """Jenkins, GitLab without extras, a terminal: plain lines only."""
