@@ -1,0 +1,14 @@
+"""The one error the reporters raise."""
+
+from __future__ import annotations
+
+from vibetesting_ci.errors import ExitCode, VibetestingError
+
+
+class ReportError(VibetestingError):
+    """A report could not be downloaded or an output file could not be written.
+
+    The message names the file or the (redacted) URL and never carries a token.
+    """
+
+    exit_code = ExitCode.FAILED

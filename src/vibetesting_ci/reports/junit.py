@@ -1,0 +1,432 @@
+"""JUnit XML for a run: one ``<testsuite>`` per execution, one ``<testcase>`` per test.
+
+**Written by hand with the standard library's ``xml.etree.ElementTree``; the ``junit-xml``
+package is not used.** junit-xml 1.9 is unmaintained and its output breaks the schema this file
+must satisfy (``junit-10.xsd``, the one Jenkins' xUnit plugin validates against): it always adds
+a ``disabled`` attribute the schema rejects, it writes summed times as raw floats
+(``0.30000000000000004``) where the schema allows at most three decimals, an empty
+``add_failure_info()`` writes no ``<failure>`` at all (the failed test shows as passed), and a
+control character in a test name makes it crash. Adapting its output would have meant
+re-parsing and rewriting most of it, so ElementTree builds the tree directly: it escapes ``&``,
+``<``, ``>``, quotes and line breaks in attributes, and :func:`xml_text` first replaces every
+character XML 1.0 forbids (C0/C1 controls other than tab and line breaks, lone surrogates,
+U+FFFE, U+FFFF) with U+FFFD, so any text from the service gives well-formed, valid XML.
+
+Shape (valid against ``junit-10.xsd`` unmodified)::
+
+    <testsuites name="VibeTesting" tests=".." failures=".." errors=".." time="12.345">
+      <testsuite name="<suite_name or 'VibeTesting execution <id>'>" tests failures errors
+                 skipped time timestamp url>
+        <properties> execution_id, state, report_url, ... </properties>
+        <testcase classname="vibetesting.execution_<id>" name="..."> [failure|error|skipped]
+        <system-out> detailed status, report link </system-out>
+
+- ``tests`` is the execution's ``number_of_tests``; passed tests are plain cases, failed ones
+  carry ``<failure>`` (``message`` attribute and text both hold ``detailed_status`` and the
+  report link, since GitLab shows only the text), tests not done carry ``<error>`` when the
+  execution did not finish (timeout, cancel) and ``<skipped>`` when the service reported it
+  done without them.
+- The service gives counts, not per-test results. When every test of an execution has the
+  same outcome and the run named its tests (``RunResult.test_names``, as many as
+  ``number_of_tests``), the cases carry those names (a repeated name gets `` (2)``, `` (3)``...).
+  Otherwise they are named by outcome: ``passed test 1 of 10``, ``failed test 1 of 2``,
+  ``unfinished test 1 of 3``, ``test not run 1 of 3``; the numbering is per outcome, so it does
+  not claim to know *which* test failed. Names are unique per (suite, classname, name).
+- An execution with no status at all (cancelled before the first poll) gets one ``<error>``
+  case saying so; so does an unfinished execution that reported no tests yet.
+- ``timestamp`` is the execution's ``start_time`` in the usual JUnit form
+  ``YYYY-MM-DDTHH:MM:SS`` (converted to UTC when the service gives a zone), ``time`` is
+  ``end_time - start_time`` with three fixed decimals (``0.000`` when unknown).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from vibetesting_ci.models import (
+    INTERRUPTED_CANCELLED,
+    INTERRUPTED_TIMEOUT,
+    ExecutionResult,
+    ExecutionStatus,
+    RunResult,
+)
+from vibetesting_ci.reports.atomic import atomic_write_text
+from vibetesting_ci.reports.errors import ReportError
+from vibetesting_ci.reports.redact import redact_url
+
+ROOT_NAME = "VibeTesting"
+CLASSNAME = "vibetesting.execution_{id}"
+# Above this many tests in one execution (a service answer gone wrong), each outcome becomes a
+# single case carrying its count instead of one case per test.
+MAX_CASES_PER_EXECUTION = 10_000
+MESSAGE_LIMIT = 1000
+
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+
+# Characters outside XML 1.0's Char production, plus DEL and the C1 controls (legal but
+# "discouraged", and unreadable in every viewer).
+_NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BLANKS = re.compile(r"\s+")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _one_line(text: str) -> str:
+    return _BLANKS.sub(" ", xml_text(text)).strip()
+
+
+# ---------------------------------------------------------------- times
+
+
+def parse_time(value: str) -> datetime | None:
+    """An API time string as a datetime: ISO 8601 (``Z`` accepted) or Unix seconds/ms."""
+    text = value.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+        if seconds > 1e11:  # milliseconds
+            seconds /= 1000
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+
+
+def junit_timestamp(value: str) -> str | None:
+    """``start_time`` as ``YYYY-MM-DDTHH:MM:SS`` (UTC if the service gave a zone), or None."""
+    moment = parse_time(value)
+    if moment is None:
+        return None
+    try:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return None
+    return moment.isoformat(timespec="seconds")
+
+
+def duration_ms(start: str, end: str) -> int:
+    """Whole milliseconds from ``start`` to ``end``; 0 if either is unknown or they are odd."""
+    first, last = parse_time(start), parse_time(end)
+    if first is None or last is None or (first.tzinfo is None) != (last.tzinfo is None):
+        return 0
+    try:
+        delta: timedelta = last - first
+    except OverflowError:
+        return 0
+    ms = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return max(ms, 0)
+
+
+def format_seconds(ms: int) -> str:
+    """Milliseconds as seconds with exactly three decimals: ``12345`` -> ``"12.345"``."""
+    return f"{ms // 1000}.{ms % 1000:03d}"
+
+
+# ---------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    name: str
+    outcome: str  # PASSED / FAILED / ERROR / SKIPPED
+    message: str = ""
+    text: str = ""
+    type: str = ""
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Make names unique by adding `` (2)``, `` (3)``... to repeats (never clashing again)."""
+    taken = set(names)
+    seen: Counter[str] = Counter()
+    result = []
+    for name in names:
+        seen[name] += 1
+        if seen[name] == 1:
+            result.append(name)
+            continue
+        n = seen[name]
+        candidate = f"{name} ({n})"
+        while candidate in taken:
+            n += 1
+            candidate = f"{name} ({n})"
+        seen[name] = n
+        taken.add(candidate)
+        result.append(candidate)
+    return result
+
+
+def _join(*parts: str) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _report_line(url: str) -> str:
+    return f"Report: {url}" if url else ""
+
+
+def _unfinished_reason(execution: ExecutionResult, status: ExecutionStatus | None) -> str:
+    state = (status.state if status else "") or "unknown"
+    if execution.interrupted == INTERRUPTED_TIMEOUT:
+        why = "timed out waiting for it"
+    elif execution.interrupted == INTERRUPTED_CANCELLED:
+        why = "the wait was cancelled"
+    else:
+        why = "it had not finished"
+    stopped = "; vibetesting-ci asked the service to stop it" if execution.stopped else ""
+    return f"Execution {execution.execution_id} did not finish ({why}; state: {state}){stopped}."
+
+
+def _error_type(execution: ExecutionResult) -> str:
+    return execution.interrupted or "unfinished"
+
+
+def _no_status_case(execution: ExecutionResult) -> _Case:
+    if execution.interrupted == INTERRUPTED_CANCELLED:
+        why = "the wait was cancelled before its status was read"
+    elif execution.interrupted == INTERRUPTED_TIMEOUT:
+        why = "the wait timed out before its status was read"
+    else:
+        why = "its status was never read"
+    stopped = "; vibetesting-ci asked the service to stop it" if execution.stopped else ""
+    text = f"No status for execution {execution.execution_id}: {why}{stopped}."
+    return _Case("execution status", ERROR, text, text, _error_type(execution))
+
+
+def _message(detail: str, url: str, fallback: str) -> str:
+    """One line for a ``message`` attribute: the detailed status (shortened) and the link."""
+    line = " ".join((detail or fallback).split())
+    if len(line) > MESSAGE_LIMIT:
+        line = line[: MESSAGE_LIMIT - 3].rstrip() + "..."
+    return f"{line} | {_report_line(url)}" if url else line
+
+
+def _cases(
+    execution: ExecutionResult, status: ExecutionStatus, test_names: tuple[str, ...]
+) -> tuple[list[_Case], bool]:
+    """The cases of one execution, and whether they carry the run's test names."""
+    eid = execution.execution_id
+    url = redact_url(status.report_url)
+    detail = status.detailed_status.strip()
+    total = max(status.tests, status.passed + status.failed)
+    not_done = total - status.passed - status.failed
+    counts = {PASSED: status.passed, FAILED: status.failed, ERROR: 0, SKIPPED: 0}
+    counts[SKIPPED if status.finished else ERROR] = not_done
+    unfinished = _unfinished_reason(execution, status)
+
+    if total == 0:
+        if status.finished:
+            return [], False
+        text = _join(unfinished + " No tests were reported yet.", detail, _report_line(url))
+        return [
+            _Case(
+                "execution status",
+                ERROR,
+                _message(detail, url, unfinished),
+                text,
+                _error_type(execution),
+            )
+        ], False
+
+    certain = next((o for o, n in counts.items() if n == total), None)
+    names: list[str] | None = None
+    if certain is not None and len(test_names) == total:
+        names = _unique([_one_line(n) or f"test {i}" for i, n in enumerate(test_names, 1)])
+
+    if names is not None:
+        failure_head = f"Test failed in VibeTesting execution {eid}."
+    else:
+        failure_head = (
+            f"{status.failed} of {total} tests failed in VibeTesting execution {eid}. The "
+            "service reports counts, not which test failed: see the report."
+        )
+    skipped_head = (
+        f"Execution {eid} ended (done) without running this test "
+        f"({not_done} of {total} tests not run)."
+    )
+    kinds = {
+        FAILED: (
+            _message(detail, url, "Failed (no detailed status)."),
+            _join(failure_head, detail, _report_line(url)),
+            "failed",
+        ),
+        ERROR: (
+            _message(detail, url, unfinished),
+            _join(unfinished, detail, _report_line(url)),
+            _error_type(execution),
+        ),
+        SKIPPED: (
+            _message(detail, url, skipped_head),
+            _join(skipped_head, detail, _report_line(url)),
+            "",
+        ),
+    }
+
+    def case(name: str, outcome: str) -> _Case:
+        if outcome == PASSED:
+            return _Case(name, PASSED)
+        message, text, kind = kinds[outcome]
+        return _Case(name, outcome, message, text, kind)
+
+    if names is not None and certain is not None:
+        return [case(name, certain) for name in names], True
+    labels = {
+        PASSED: "passed test",
+        FAILED: "failed test",
+        ERROR: "unfinished test",
+        SKIPPED: "test not run",
+    }
+    cases: list[_Case] = []
+    for outcome in (PASSED, FAILED, ERROR, SKIPPED):
+        n = counts[outcome]
+        if n == 0:
+            continue
+        if total > MAX_CASES_PER_EXECUTION:
+            cases.append(case(f"{labels[outcome]}s ({n} of {total})", outcome))
+        else:
+            cases.extend(case(f"{labels[outcome]} {i} of {n}", outcome) for i in range(1, n + 1))
+    return cases, False
+
+
+# ---------------------------------------------------------------- XML
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
+    if text:
+        element.text = xml_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return element
+
+
+def _suite_names(result: RunResult) -> list[str]:
+    names = [
+        _one_line(e.status.suite_name if e.status else "")
+        or f"VibeTesting execution {e.execution_id}"
+        for e in result.executions
+    ]
+    repeated = {n for n, k in Counter(names).items() if k > 1}
+    return [
+        f"{name} (execution {e.execution_id})" if name in repeated else name
+        for name, e in zip(names, result.executions, strict=True)
+    ]
+
+
+def build_junit(result: RunResult) -> ET.Element:
+    """The ``<testsuites>`` element for ``result`` (see the module docstring)."""
+    root = ET.Element("testsuites", {"name": ROOT_NAME})
+    totals = Counter[str]()
+    total_ms = 0
+    for execution, suite_name in zip(result.executions, _suite_names(result), strict=True):
+        status = execution.status
+        named = False
+        if status is None:
+            cases = [_no_status_case(execution)]
+            ms, stamp, url = 0, None, ""
+        else:
+            cases, named = _cases(execution, status, result.test_names)
+            ms = duration_ms(status.start_time, status.end_time)
+            stamp = junit_timestamp(status.start_time)
+            url = redact_url(status.report_url)
+        outcomes = Counter(c.outcome for c in cases)
+        attrs = {
+            "name": suite_name,
+            "tests": str(len(cases)),
+            "failures": str(outcomes[FAILED]),
+            "errors": str(outcomes[ERROR]),
+            "skipped": str(outcomes[SKIPPED]),
+            "time": format_seconds(ms),
+        }
+        if stamp:
+            attrs["timestamp"] = stamp
+        if url:
+            attrs["url"] = url
+        suite = _sub(root, "testsuite", **attrs)
+
+        properties = _sub(suite, "properties")
+        props = {
+            "execution_id": str(execution.execution_id),
+            "state": (status.state if status else "") or "unknown",
+            "number_of_tests": str(status.tests) if status else "",
+            "passed": str(status.passed) if status else "",
+            "failed": str(status.failed) if status else "",
+            "start_time": status.start_time if status else "",
+            "end_time": status.end_time if status else "",
+            "report_url": url,
+            "report_file": execution.report_file or "",
+            "report_error": execution.report_error or "",
+            "interrupted": execution.interrupted or "",
+            "stopped": "true" if execution.stopped else "",
+            "schedule_id": result.schedule_id or "",
+        }
+        for name, value in props.items():
+            if value:
+                _sub(properties, "property", name=name, value=value)
+
+        classname = CLASSNAME.format(id=execution.execution_id)
+        case_time = format_seconds(ms) if len(cases) == 1 else None
+        for case in cases:
+            attrs = {"classname": classname, "name": case.name}
+            if case_time is not None:
+                attrs["time"] = case_time
+            element = _sub(suite, "testcase", **attrs)
+            if case.outcome == PASSED:
+                continue
+            detail = {"message": case.message}
+            if case.type:
+                detail["type"] = case.type
+            tag = {FAILED: "failure", ERROR: "error", SKIPPED: "skipped"}[case.outcome]
+            _sub(element, tag, case.text, **detail)
+
+        out = []
+        if status is not None:
+            out.append(status.detailed_status.strip())
+            if url:
+                out.append(f"Report: {url}")
+            if execution.report_file:
+                out.append(f"Report file: {execution.report_file}")
+            listed = [_one_line(n) for n in result.test_names if n.strip()]
+            if listed and not named:
+                out.append("Tests in this run: " + "; ".join(listed))
+        if execution.report_error:
+            out.append(f"Report download failed: {execution.report_error}")
+        if any(out):
+            _sub(suite, "system-out", _join(*out))
+
+        totals.update(outcomes)
+        totals["tests"] += len(cases)
+        total_ms += ms
+
+    root.set("tests", str(totals["tests"]))
+    root.set("failures", str(totals[FAILED]))
+    root.set("errors", str(totals[ERROR]))
+    root.set("time", format_seconds(total_ms))
+    return root
+
+
+def render_junit(result: RunResult) -> str:
+    """The JUnit XML document for ``result``, as text (with an XML declaration)."""
+    root = build_junit(result)
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(result: RunResult, path: str) -> None:
+    """Write :func:`render_junit` to ``path`` atomically; ``ReportError`` if that fails."""
+    text = render_junit(result)
+    try:
+        atomic_write_text(path, text)
+    except OSError as error:
+        raise ReportError(
+            f"cannot write the JUnit file {path!r}: {error.strerror or error}"
+        ) from error
