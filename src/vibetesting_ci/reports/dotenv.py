@@ -1,0 +1,90 @@
+"""GitLab ``artifacts:reports:dotenv`` variables for later jobs.
+
+::
+
+    VIBETESTING_RESULT=failed
+    VIBETESTING_EXECUTION_IDS=123,124
+    VIBETESTING_SCHEDULE_ID=
+    VIBETESTING_TESTS=5
+    VIBETESTING_PASSED=4
+    VIBETESTING_FAILED=1
+    VIBETESTING_REPORT_URL=https://...pdf,https://...pdf
+
+GitLab's rules, respected here: one ``KEY=VALUE`` per line, no empty lines or comments, no
+quoting or escapes (quotes would be kept literally), values are stripped, ``$`` in a value is
+expanded later in the job, the file must be smaller than 5 KiB (5120 bytes on GitLab.com and
+by default), and at most 20 variables on the smallest plans (this file has 7).
+
+Values: characters that could break a line or change meaning (whitespace, controls, quotes,
+backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-encoded**
+(UTF-8, like a URL); ``%`` itself is left as is, so a report URL stays the same working URL.
+``VIBETESTING_REPORT_URL`` lists every execution's report link (secret query parameters
+redacted), comma-separated, with commas inside a link encoded as ``%2C``; links that would push
+the file past the size limit are left out whole (never cut), the others are kept.
+No secrets: the token and login never reach any of these values.
+"""
+
+from __future__ import annotations
+
+import re
+
+from vibetesting_ci.models import RunResult
+from vibetesting_ci.reports.atomic import atomic_write_text
+from vibetesting_ci.reports.errors import ReportError
+from vibetesting_ci.reports.redact import redact_url
+
+# GitLab refuses a dotenv artifact of 5120 bytes or more; stay clearly below.
+MAX_BYTES = 5000
+
+_UNSAFE = re.compile(r"""[^\x21-\x7e]|["'\\$`]""")
+
+
+def _encode_char(match: re.Match[str]) -> str:
+    data = match.group().encode("utf-8", errors="replace")
+    return "".join(f"%{b:02X}" for b in data)
+
+
+def dotenv_value(value: str) -> str:
+    """``value`` made safe for one GitLab dotenv line (see the module docstring)."""
+    return _UNSAFE.sub(_encode_char, value)
+
+
+def _line(key: str, value: str) -> str:
+    return f"{key}={dotenv_value(value)}\n"
+
+
+def render_dotenv(result: RunResult) -> str:
+    """The dotenv file's text: ``KEY=VALUE`` lines, each ending in ``\\n``."""
+    totals = result.totals
+    lines = [
+        _line("VIBETESTING_RESULT", result.result),
+        _line("VIBETESTING_EXECUTION_IDS", ",".join(str(i) for i in result.execution_ids)),
+        _line("VIBETESTING_SCHEDULE_ID", result.schedule_id or ""),
+        _line("VIBETESTING_TESTS", str(totals.tests)),
+        _line("VIBETESTING_PASSED", str(totals.passed)),
+        _line("VIBETESTING_FAILED", str(totals.failed)),
+    ]
+    # Fixed lines first; the report links get what is left of the size budget.
+    used = sum(len(line.encode()) for line in lines)
+    key = "VIBETESTING_REPORT_URL="
+    budget = MAX_BYTES - used - len(key) - 1
+    urls: list[str] = []
+    for url in result.report_urls:
+        encoded = dotenv_value(redact_url(url)).replace(",", "%2C")
+        cost = len(encoded) + (1 if urls else 0)
+        if cost <= budget:
+            urls.append(encoded)
+            budget -= cost
+    lines.append(f"{key}{','.join(urls)}\n")
+    return "".join(lines)
+
+
+def write_dotenv(result: RunResult, path: str) -> None:
+    """Write :func:`render_dotenv` to ``path`` atomically; ``ReportError`` if that fails."""
+    text = render_dotenv(result)
+    try:
+        atomic_write_text(path, text)
+    except OSError as error:
+        raise ReportError(
+            f"cannot write the dotenv file {path!r}: {error.strerror or error}"
+        ) from error

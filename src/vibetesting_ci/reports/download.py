@@ -1,0 +1,216 @@
+"""Download an execution's PDF report from its ``full_report_link``.
+
+The link points at some other host (a storage bucket, typically a signed URL), so the download
+uses its **own** ``requests.Session`` and sends no credentials at all: no ``Authorization``
+header, no cookies from the API session, and no ``~/.netrc`` login (requests would otherwise add
+one for a matching host). ``trust_env`` stays on, so proxy variables and CA bundles
+(``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``) apply as usual. Redirects (up to
+:data:`MAX_REDIRECTS`, http and https only) are followed by hand, so the same rules hold on
+every hop.
+
+The body is streamed in 64 KiB chunks to a temporary file in the destination folder and must
+start with ``%PDF-`` (an HTML error page or a JSON answer is refused), must not exceed
+``max_bytes``, and must arrive before ``deadline``; only then does it replace the destination
+(:mod:`vibetesting_ci.reports.atomic`). Any failure raises :class:`ReportError` whose message
+shows the link with secrets redacted and never the text of the underlying exception (which can
+contain the full URL); the old file, if any, is left untouched and no temporary file remains.
+
+``requests`` is imported inside :func:`download_report`, not at module import.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from vibetesting_ci.reports.atomic import atomic_open
+from vibetesting_ci.reports.errors import ReportError
+from vibetesting_ci.reports.redact import redact_url
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["CHUNK_SIZE", "MAX_REDIRECTS", "ReportError", "download_report", "report_path_for"]
+
+CHUNK_SIZE = 64 * 1024
+MAX_REDIRECTS = 10
+PDF_MAGIC = b"%PDF-"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def report_path_for(base: str, execution_id: int, several: bool) -> str:
+    """Where one execution's report goes.
+
+    With one execution, ``base`` itself. With several, ``-<id>`` goes before the suffix of the
+    file name: ``out/vibetesting-report.pdf`` -> ``out/vibetesting-report-123.pdf``; a name
+    without a suffix gets ``-123`` appended.
+    """
+    if not several:
+        return base
+    stem, suffix = os.path.splitext(base)
+    return f"{stem}-{execution_id}{suffix}"
+
+
+class _Abort(Exception):
+    """Raised inside the atomic write to drop the temporary file, then turned into ReportError."""
+
+
+def _remaining(deadline: float | None, timeout: float) -> float:
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _Abort("no time left before the deadline")
+    return min(timeout, left)
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise _Abort("the link is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise _Abort("the link is not an http(s) URL")
+
+
+def _new_session(
+    session_factory: Callable[[], requests.Session] | None,
+) -> requests.Session:
+    import requests
+    import requests.auth
+
+    class _NoAuth(requests.auth.AuthBase):
+        """Truthy auth that adds nothing, so requests does not fall back to ~/.netrc."""
+
+        def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+            r.headers.pop("Authorization", None)
+            return r
+
+    session = session_factory() if session_factory is not None else requests.Session()
+    session.auth = _NoAuth()
+    for name in ("Authorization", "Cookie"):
+        session.headers.pop(name, None)
+    session.cookies.clear()
+    return session
+
+
+def download_report(
+    url: str,
+    dest: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    session_factory: Callable[[], requests.Session] | None = None,
+    deadline: float | None = None,
+    user_agent: str,
+) -> int:
+    """Download the PDF at ``url`` to ``dest``; return the number of bytes written.
+
+    ``timeout`` bounds each connect and each read (seconds); ``deadline`` is an optional
+    ``time.monotonic()`` value by which the whole download must be over. ``max_bytes`` caps the
+    (decoded) body. ``session_factory`` makes the session (default ``requests.Session``); any
+    auth, ``Authorization`` header or cookies on it are removed. Raises :class:`ReportError`.
+    """
+    if max_bytes <= 0:
+        raise ValueError("max_bytes must be positive")
+    shown = redact_url(url)
+    if not url:
+        raise ReportError("no report link to download")
+    try:
+        return _download(url, dest, timeout, max_bytes, session_factory, deadline, user_agent)
+    except _Abort as error:
+        raise ReportError(f"report download from {shown} failed: {error}") from None
+    except OSError as error:
+        # Only local file errors get here (requests' own errors are handled in _download).
+        raise ReportError(
+            f"cannot write the report file {dest!r}: {error.strerror or type(error).__name__}"
+        ) from None
+
+
+def _download(
+    url: str,
+    dest: str,
+    timeout: float,
+    max_bytes: int,
+    session_factory: Callable[[], requests.Session] | None,
+    deadline: float | None,
+    user_agent: str,
+) -> int:
+    import requests
+
+    headers = {"User-Agent": user_agent, "Accept": "application/pdf"}
+    session = _new_session(session_factory)
+    try:
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            _check_url(current)
+            try:
+                response = session.get(
+                    current,
+                    headers=headers,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=_remaining(deadline, timeout),
+                )
+            except requests.exceptions.Timeout:
+                raise _Abort("timed out") from None
+            except requests.exceptions.SSLError:
+                raise _Abort("TLS error (certificate or handshake)") from None
+            except requests.exceptions.ConnectionError:
+                raise _Abort("could not connect") from None
+            except requests.exceptions.RequestException as error:
+                raise _Abort(f"request failed ({type(error).__name__})") from None
+            with response:
+                location = response.headers.get("Location")
+                if response.status_code in _REDIRECTS and location:
+                    current = urljoin(current, location)
+                    continue
+                if response.status_code != 200:
+                    reason = (response.reason or "").strip()
+                    raise _Abort(f"HTTP {response.status_code} {reason}".rstrip())
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise _Abort(
+                        f"the report is {int(declared)} bytes, over the limit of {max_bytes}"
+                    )
+                return _stream(response, dest, max_bytes, deadline)
+        raise _Abort(f"more than {MAX_REDIRECTS} redirects")
+    finally:
+        session.close()
+
+
+def _stream(
+    response: requests.Response,
+    dest: str,
+    max_bytes: int,
+    deadline: float | None,
+) -> int:
+    import requests
+
+    written = 0
+    head = b""
+    try:
+        with atomic_open(dest, "wb") as handle:
+            for chunk in response.iter_content(CHUNK_SIZE):
+                if not chunk:
+                    continue
+                if len(head) < len(PDF_MAGIC):
+                    head += chunk[: len(PDF_MAGIC) - len(head)]
+                    if not PDF_MAGIC.startswith(head[: len(PDF_MAGIC)]):
+                        raise _Abort("the answer is not a PDF (it does not start with %PDF-)")
+                written += len(chunk)
+                if written > max_bytes:
+                    raise _Abort(f"the report is larger than the limit of {max_bytes} bytes")
+                if deadline is not None and time.monotonic() > deadline:
+                    raise _Abort("no time left before the deadline")
+                handle.write(chunk)
+            if head != PDF_MAGIC:
+                raise _Abort("the answer is not a PDF (it does not start with %PDF-)")
+    except requests.exceptions.Timeout:
+        raise _Abort("timed out while reading") from None
+    except requests.exceptions.RequestException:
+        raise _Abort("the connection broke while reading") from None
+    return written
