@@ -1,0 +1,239 @@
+"""Injectable faults: what the emulator does wrong on purpose, and the ``--fault SPEC`` syntax."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ENDPOINTS = ("run-tests", "run-suite", "execution-status", "stop-execution", "report")
+API_ENDPOINTS = frozenset(ENDPOINTS[:4])
+ANY = "*"
+
+# Faults applied before the request is handled (nothing happens on the service side).
+PRE_KINDS = frozenset({"html500", "429", "drop", "garbage", "stall", "not-found"})
+# Faults applied after the request was handled successfully (the side effects happened).
+POST_KINDS = frozenset({"create-then-500", "create-then-drop", "odd-state", "null-counts"})
+KINDS = PRE_KINDS | POST_KINDS
+
+_KIND_ALIASES = {
+    "500": "html500",
+    "html": "html500",
+    "rate-limit": "429",
+    "ratelimit": "429",
+    "close": "drop",
+    "slow": "stall",
+    "notfound": "not-found",
+    "404": "not-found",
+}
+_ENDPOINT_ALIASES = {
+    "all": ANY,
+    "any": ANY,
+    "status": "execution-status",
+    "stop": "stop-execution",
+    "reports": "report",
+    "files": "report",
+}
+
+# Which endpoints each kind can affect.
+_APPLIES: dict[str, frozenset[str]] = {
+    "html500": frozenset(ENDPOINTS),
+    "429": frozenset(ENDPOINTS),
+    "drop": frozenset(ENDPOINTS),
+    "garbage": frozenset(ENDPOINTS),
+    "stall": frozenset(ENDPOINTS),
+    "not-found": frozenset({"execution-status", "stop-execution", "report"}),
+    "create-then-500": API_ENDPOINTS,
+    "create-then-drop": API_ENDPOINTS,
+    "odd-state": frozenset({"execution-status"}),
+    "null-counts": frozenset({"execution-status"}),
+}
+
+
+@dataclass
+class Fault:
+    """One fault rule.
+
+    ``endpoint``: ``run-tests``, ``run-suite``, ``execution-status``, ``stop-execution``,
+    ``report`` (report redirects and file downloads) or ``*`` (all of them).
+    ``kind``: see :data:`KINDS`. ``times``: how many requests it affects (``0``/``None``:
+    all of them). ``after``: let the first ``after`` matching requests through untouched.
+    ``retry_after`` (``429``, default 1), ``seconds`` (``stall``, default 5), ``status``
+    (``html500``, default 500), ``state`` (``odd-state``, default ``"queued"``).
+    """
+
+    endpoint: str = ANY
+    kind: str = "html500"
+    times: int | None = 1
+    after: int = 0
+    retry_after: float | None = None
+    seconds: float | None = None
+    status: int | None = None
+    state: str | None = None
+    seen: int = field(default=0, compare=False, repr=False)
+    applied: int = field(default=0, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.endpoint = _ENDPOINT_ALIASES.get(self.endpoint.strip().lower(), self.endpoint)
+        self.endpoint = self.endpoint.strip().lower().strip("/")
+        if self.endpoint not in (*ENDPOINTS, ANY):
+            raise ValueError(
+                f"unknown fault endpoint {self.endpoint!r}; use one of "
+                f"{', '.join((*ENDPOINTS, ANY))}"
+            )
+        kind = str(self.kind).strip().lower()
+        self.kind = _KIND_ALIASES.get(kind, kind)
+        if self.kind not in KINDS:
+            raise ValueError(
+                f"unknown fault kind {self.kind!r}; use one of {', '.join(sorted(KINDS))}"
+            )
+        if self.endpoint != ANY and self.endpoint not in _APPLIES[self.kind]:
+            raise ValueError(f"fault kind {self.kind!r} does not apply to {self.endpoint!r}")
+        if self.times is not None and (isinstance(self.times, bool) or self.times < 0):
+            raise ValueError("fault times must be 0 (forever) or a positive count")
+        if isinstance(self.after, bool) or self.after < 0:
+            raise ValueError("fault after must be 0 or more")
+        if self.retry_after is not None and self.retry_after < 0:
+            raise ValueError("fault retry_after must be 0 or more")
+        if self.seconds is not None and self.seconds < 0:
+            raise ValueError("fault seconds must be 0 or more")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError("fault status must be an HTTP status code")
+
+    @property
+    def pre(self) -> bool:
+        return self.kind in PRE_KINDS
+
+    @property
+    def exhausted(self) -> bool:
+        return bool(self.times) and self.applied >= (self.times or 0)
+
+    def applies_to(self, endpoint: str) -> bool:
+        return (self.endpoint in (ANY, endpoint)) and endpoint in _APPLIES[self.kind]
+
+    def take(self, endpoint: str) -> bool:
+        """Count one matching request; return True if this fault fires for it."""
+        if not self.applies_to(endpoint):
+            return False
+        with self._lock:
+            self.seen += 1
+            if self.seen <= self.after or self.exhausted:
+                return False
+            self.applied += 1
+            return True
+
+    @property
+    def http_status(self) -> int:
+        if self.kind == "429":
+            return 429
+        if self.kind == "not-found":
+            return 404
+        if self.kind in ("html500", "create-then-500"):
+            return self.status or 500
+        return self.status or 200
+
+    def retry_after_header(self) -> str:
+        value = 1.0 if self.retry_after is None else float(self.retry_after)
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+
+    def describe(self) -> str:
+        return spec_of(self)
+
+
+_INT_PARAMS = {"times", "after", "status"}
+_FLOAT_PARAMS = {"retry_after", "seconds"}
+_STR_PARAMS = {"state"}
+
+
+def fault_from_mapping(data: Mapping[str, Any]) -> Fault:
+    """Build a Fault from a scenario-file mapping (same keys as the constructor)."""
+    known = {"endpoint", "kind"} | _INT_PARAMS | _FLOAT_PARAMS | _STR_PARAMS
+    extra = set(data) - known - {"retry-after"}
+    if extra:
+        raise ValueError(f"unknown fault setting(s): {', '.join(sorted(map(str, extra)))}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = "retry_after" if key == "retry-after" else key
+        values[name] = _convert(name, value)
+    if "kind" not in values:
+        raise ValueError("a fault needs a kind")
+    return Fault(**values)
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name in ("endpoint", "kind"):
+        return str(value)
+    if value is None:
+        return None
+    if name in _INT_PARAMS:
+        if isinstance(value, bool):
+            raise ValueError(f"fault {name} must be a number")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"fault {name} must be a whole number, not {value!r}") from None
+    if name in _FLOAT_PARAMS:
+        if isinstance(value, bool):
+            raise ValueError(f"fault {name} must be a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"fault {name} must be a number, not {value!r}") from None
+    return str(value)
+
+
+def parse_fault(spec: str) -> Fault:
+    """Parse ``ENDPOINT:KIND[:key=value[,key=value]...]``.
+
+    Examples: ``execution-status:html500:times=3``, ``run-tests:429:retry_after=1``,
+    ``execution-status:stall:seconds=5``, ``*:drop:after=2,times=0``.
+    """
+    text = spec.strip()
+    parts = [p.strip() for p in text.split(":")]
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise ValueError(
+            f"fault {spec!r} is not ENDPOINT:KIND[:key=value,...] "
+            "(e.g. execution-status:html500:times=3)"
+        )
+    values: dict[str, Any] = {"endpoint": parts[0], "kind": parts[1]}
+    for chunk in parts[2:]:
+        for item in chunk.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            key, sep, value = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep:
+                raise ValueError(f"fault {spec!r}: {item!r} is not key=value")
+            if key not in _INT_PARAMS | _FLOAT_PARAMS | _STR_PARAMS:
+                raise ValueError(f"fault {spec!r}: unknown setting {key!r}")
+            values[key] = _convert(key, value.strip())
+    return Fault(**values)
+
+
+def spec_of(fault: Fault) -> str:
+    """The ``--fault`` text for a Fault (round-trips through :func:`parse_fault`)."""
+    params = [f"times={fault.times or 0}"]
+    if fault.after:
+        params.append(f"after={fault.after}")
+    for name in ("retry_after", "seconds", "status", "state"):
+        value = getattr(fault, name)
+        if value is not None:
+            params.append(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}")
+    return f"{fault.endpoint}:{fault.kind}:{','.join(params)}"
+
+
+def coerce_faults(items: Iterable[Fault | str | Mapping[str, Any]]) -> list[Fault]:
+    result: list[Fault] = []
+    for item in items:
+        if isinstance(item, Fault):
+            result.append(item)
+        elif isinstance(item, str):
+            result.append(parse_fault(item))
+        elif isinstance(item, Mapping):
+            result.append(fault_from_mapping(item))
+        else:
+            raise ValueError(f"a fault must be a SPEC string or a mapping, not {item!r}")
+    return result
