@@ -1,0 +1,435 @@
+"""The only module that speaks HTTP to the VibeTesting External API.
+
+One ``requests.Session``; explicit (connect, read) timeouts on every request; a retry policy by
+what is safe to repeat:
+
+* ``execution-status`` and ``stop-execution`` change nothing that a repeat could double, so they
+  are retried on connection errors, timeouts, 429 (``Retry-After`` honoured, capped), 5xx and
+  answers that are not the documented JSON, with exponential backoff and full jitter, never past
+  the caller's deadline. urllib3's ``Retry`` cannot express the deadline or judge a body, so this
+  loop is ours (:meth:`ApiClient._safe_call`).
+* ``run-tests`` and ``run-suite`` start billed runs. They are retried only when the service
+  certainly did not act: a 429, or a connection that failed before the request was sent. That is
+  exactly urllib3's ``Retry(connect=..., read=0, status_forcelist={429})`` on an adapter mounted for
+  those two URLs. After a read timeout, a dropped connection or a 5xx the run may have started, so
+  :class:`TriggerUncertain` ends the command (exit 3) without a second attempt.
+
+Errors carry their exit code (``errors.py``); no message ever contains the token.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from vibetesting_ci import __version__
+from vibetesting_ci.errors import (
+    ApiError,
+    AuthRefused,
+    ServiceRefused,
+    ServiceUnreachable,
+    TriggerUncertain,
+)
+from vibetesting_ci.models import ExecutionStatus, TriggerResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    import requests
+    from urllib3.util.retry import Retry
+
+USER_AGENT = f"vibetesting-ci/{__version__} (+https://github.com/vibetesting/vibetesting-ci)"
+CONNECT_TIMEOUT_CAP = 10.0
+RETRY_AFTER_CAP = 30.0
+BACKOFF_BASE = 0.5
+BACKOFF_MAX = 15.0
+TRIGGER_RETRIES = 3
+# Connections kept per host: enough for the waiter's concurrent status calls.
+DEFAULT_POOL_SIZE = 16
+
+Logger = Callable[[str], None]
+
+
+def _retry_class() -> type[Retry]:
+    from urllib3.util.retry import Retry
+
+    class CappedRetry(Retry):
+        """urllib3 Retry whose Retry-After wait is capped (a CI job must not sleep for hours)."""
+
+        def get_retry_after(self, response: Any) -> float | None:
+            value = super().get_retry_after(response)
+            return None if value is None else min(value, RETRY_AFTER_CAP)
+
+    return CappedRetry
+
+
+@dataclass(frozen=True)
+class StatusAnswer:
+    """A parsed status plus the service's answer as it came (for ``status --json``)."""
+
+    status: ExecutionStatus
+    raw: dict[str, Any]
+
+
+class _RetryableAnswer(Exception):
+    """An answer worth another try (5xx, 429, garbage); carries a Retry-After hint."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ApiClient:
+    """Typed calls to the four endpoints. Thread-safe for concurrent status calls."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        request_timeout: float = 30.0,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        log: Logger | None = None,
+        max_attempts: int = 8,
+    ) -> None:
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._token = token
+        self.request_timeout = request_timeout
+        self.max_attempts = max_attempts
+        self._log = log
+        self._rng = random.Random()
+        self._rng_lock = threading.Lock()
+        self.calls = 0  # requests sent (for logs and benchmarks)
+
+        session = requests.Session()
+        session.headers.update(
+            {
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Authorization": f"api-key {token}",
+            }
+        )
+        # Safe calls: no transport retries here; _safe_call owns them with the deadline.
+        safe = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        retry_cls = _retry_class()
+        trigger_retry = retry_cls(
+            total=TRIGGER_RETRIES,
+            connect=TRIGGER_RETRIES,  # failed before the request was sent: nothing happened
+            read=0,  # the request may have been acted on
+            status=TRIGGER_RETRIES,
+            other=0,
+            redirect=0,
+            status_forcelist=frozenset({429}),  # the service declined to act
+            allowed_methods=None,  # POST included, for 429 and connect errors only
+            backoff_factor=BACKOFF_BASE,
+            backoff_jitter=BACKOFF_BASE,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        trigger = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=trigger_retry)
+        session.mount("http://", safe)
+        session.mount("https://", safe)
+        for endpoint in ("run-tests/", "run-suite/"):
+            session.mount(self.base_url + endpoint, trigger)
+        self.session: requests.Session = session
+
+    def __repr__(self) -> str:
+        return f"ApiClient(base_url={self.base_url!r}, token='***')"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _timeout(self, deadline: float | None) -> tuple[float, float]:
+        read = self.request_timeout
+        if deadline is not None:
+            # A request never outlives the deadline by more than its own timeout; near the
+            # deadline it gets what is left (at least a second to be answered at all).
+            read = max(1.0, min(read, deadline - time.monotonic()))
+        return (min(CONNECT_TIMEOUT_CAP, read), read)
+
+    def _scrub(self, text: str) -> str:
+        """Remove the token from any text that might reach a person."""
+        return text.replace(self._token, "***") if self._token else text
+
+    def _debug(self, message: str) -> None:
+        if self._log is not None:
+            self._log(self._scrub(message))
+
+    def _url(self, endpoint: str) -> str:
+        return self.base_url + endpoint + "/"
+
+    @staticmethod
+    def _decode(response: requests.Response) -> dict[str, Any] | None:
+        try:
+            body = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _refusal(
+        self, endpoint: str, response: requests.Response, body: dict[str, Any] | None
+    ) -> ApiError:
+        status = response.status_code
+        reason = None
+        if body is not None and body.get("status") == "fail":
+            reason = self._scrub(str(body.get("reason") or "no reason given"))
+        if status in (401, 403):
+            why = f": {reason}" if reason else ""
+            return AuthRefused(
+                f"{endpoint}: the API token was refused (HTTP {status}{why}); check "
+                "VIBETESTING_API_TOKEN against the dashboard's API section",
+                reason=reason,
+                http_status=status,
+            )
+        if reason is not None:
+            return ServiceRefused(
+                f"{endpoint}: the service refused (HTTP {status}): {reason}",
+                reason=reason,
+                http_status=status,
+            )
+        return ServiceRefused(
+            f"{endpoint}: the service refused the request (HTTP {status})", http_status=status
+        )
+
+    def _classify(self, endpoint: str, response: requests.Response) -> dict[str, Any]:
+        """A success body, or raise: refusal (final) or _RetryableAnswer (worth a retry)."""
+        status = response.status_code
+        body = self._decode(response)
+        if status == 429:
+            raise _RetryableAnswer("HTTP 429 (rate limited)", _retry_after(response))
+        if status >= 500:
+            raise _RetryableAnswer(f"HTTP {status}{_body_hint(response, body)}")
+        if body is not None and body.get("status") == "fail":
+            raise self._refusal(endpoint, response, body)
+        if status >= 400:
+            raise self._refusal(endpoint, response, body)
+        if body is None or body.get("status") != "success":
+            raise _RetryableAnswer(
+                f"HTTP {status} with an answer that is not the documented JSON"
+                f"{_body_hint(response, body)}"
+            )
+        return body
+
+    def _sleep_for(self, attempt: int, hint: float | None) -> float:
+        with self._rng_lock:
+            backoff = self._rng.uniform(0, min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt))
+        if hint is not None:
+            return min(RETRY_AFTER_CAP, max(hint, backoff))
+        return backoff
+
+    def _safe_call(
+        self,
+        endpoint: str,
+        payload: dict[str, Any],
+        *,
+        deadline: float | None,
+        cancelled: threading.Event | None = None,
+    ) -> dict[str, Any]:
+        import requests
+
+        last_error = "no attempt made"
+        for attempt in range(self.max_attempts):
+            if cancelled is not None and cancelled.is_set() and attempt:
+                break
+            if deadline is not None and attempt and time.monotonic() >= deadline:
+                break
+            hint: float | None = None
+            try:
+                self.calls += 1
+                response = self.session.post(
+                    self._url(endpoint), json=payload, timeout=self._timeout(deadline)
+                )
+                return self._classify(endpoint, response)
+            except _RetryableAnswer as exc:
+                last_error, hint = str(exc), exc.retry_after
+            except requests.exceptions.Timeout:
+                last_error = "timed out"
+            except requests.exceptions.ConnectionError as exc:
+                last_error = f"connection failed ({_short(exc)})"
+            except requests.exceptions.RequestException as exc:
+                last_error = f"request failed ({_short(exc)})"
+            pause = self._sleep_for(attempt, hint)
+            if deadline is not None:
+                pause = min(pause, deadline - time.monotonic())
+            if attempt + 1 >= self.max_attempts or pause < 0:
+                break
+            self._debug(f"{endpoint}: {last_error}; retrying in {pause:.1f} s")
+            if cancelled is not None:
+                if cancelled.wait(pause):
+                    break
+            else:
+                time.sleep(pause)
+        raise ServiceUnreachable(self._scrub(f"{endpoint}: gave up after {last_error}"))
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def trigger(self, endpoint: str, body: dict[str, Any]) -> TriggerResult:
+        """POST run-tests/ or run-suite/. Never repeated once it may have reached the service."""
+        import requests
+
+        uncertain = (
+            f"{endpoint}: {{problem}}; the run may have started. Check the VibeTesting "
+            "dashboard before trying again, or re-run with --stop-existing"
+        )
+        self._debug(f"POST {self._url(endpoint)}")
+        try:
+            self.calls += 1
+            response = self.session.post(
+                self._url(endpoint), json=body, timeout=self._timeout(None)
+            )
+        except requests.exceptions.ConnectTimeout:
+            raise ServiceUnreachable(
+                f"{endpoint}: could not connect to {self.base_url} (timed out); nothing was started"
+            ) from None
+        except requests.exceptions.ReadTimeout:
+            raise TriggerUncertain(uncertain.format(problem="no answer in time")) from None
+        except requests.exceptions.ConnectionError as exc:
+            if _before_send(exc):
+                raise ServiceUnreachable(
+                    self._scrub(
+                        f"{endpoint}: could not connect to {self.base_url} ({_short(exc)}); "
+                        "nothing was started"
+                    )
+                ) from None
+            raise TriggerUncertain(
+                uncertain.format(problem=f"the connection broke ({_short(exc)})")
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise TriggerUncertain(
+                uncertain.format(problem=f"request failed ({_short(exc)})")
+            ) from None
+        try:
+            answer = self._classify(endpoint, response)
+        except _RetryableAnswer as exc:
+            if response.status_code == 429:
+                raise ServiceUnreachable(
+                    f"{endpoint}: still rate limited after {TRIGGER_RETRIES} tries; nothing was "
+                    "started"
+                ) from None
+            raise TriggerUncertain(uncertain.format(problem=str(exc))) from None
+        return _trigger_result(endpoint, answer)
+
+    def run_tests(self, body: dict[str, Any]) -> TriggerResult:
+        return self.trigger("run-tests", body)
+
+    def run_suite(self, body: dict[str, Any]) -> TriggerResult:
+        return self.trigger("run-suite", body)
+
+    def execution_status(
+        self,
+        execution_id: int,
+        *,
+        report_link: bool = True,
+        deadline: float | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> StatusAnswer:
+        payload: dict[str, Any] = {"execution_id": execution_id}
+        if report_link:
+            payload["is_get_full_report_link"] = True
+        body = self._safe_call("execution-status", payload, deadline=deadline, cancelled=cancelled)
+        return StatusAnswer(ExecutionStatus.from_api(execution_id, body), body)
+
+    def stop_execution(self, execution_id: int, *, deadline: float | None = None) -> str:
+        body = self._safe_call("stop-execution", {"execution_id": execution_id}, deadline=deadline)
+        return str(body.get("message") or "Execution stopped")
+
+    def cancel_schedule(
+        self, schedule_id: str, *, deadline: float | None = None
+    ) -> tuple[int | None, str]:
+        body = self._safe_call(
+            "stop-execution",
+            {"schedule_id": schedule_id, "cancel_scheduled": True},
+            deadline=deadline,
+        )
+        count = body.get("canceled_execution_count")
+        return (
+            count if isinstance(count, int) and not isinstance(count, bool) else None,
+            str(body.get("message") or "Schedule cancelled"),
+        )
+
+
+def _trigger_result(endpoint: str, answer: dict[str, Any]) -> TriggerResult:
+    raw_ids = answer.get("execution_ids")
+    if not isinstance(raw_ids, list):
+        raise ServiceRefused(
+            f"{endpoint}: the service answered success without execution_ids; check the dashboard"
+        )
+    ids: list[int] = []
+    for item in raw_ids:
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            ids.append(item)
+        elif isinstance(item, str) and item.strip().isdigit():
+            ids.append(int(item.strip()))
+    schedule = answer.get("schedule_id")
+    message = answer.get("message")
+    return TriggerResult(
+        execution_ids=tuple(ids),
+        schedule_id=str(schedule) if schedule not in (None, "") else None,
+        message=str(message) if message else None,
+    )
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+
+def _body_hint(response: requests.Response, body: dict[str, Any] | None) -> str:
+    if body is not None:
+        return ""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+    return f" ({kind or 'no content type'}, {len(response.content)} bytes)"
+
+
+def _short(exc: BaseException) -> str:
+    """The innermost cause of a requests error, in one short line."""
+    inner: BaseException = exc
+    seen = 0
+    while seen < 5:
+        nxt = inner.__context__ or inner.__cause__
+        if nxt is None and inner.args and isinstance(inner.args[0], BaseException):
+            nxt = inner.args[0]
+        if nxt is None:
+            break
+        inner, seen = nxt, seen + 1
+    reason = getattr(inner, "reason", None)
+    text = str(reason if isinstance(reason, BaseException) else inner) or type(inner).__name__
+    return text.splitlines()[0][:200]
+
+
+def _before_send(exc: BaseException) -> bool:
+    """True when a connection error happened before any byte of the request was sent."""
+    from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
+
+    inner: BaseException | None = exc
+    for _ in range(6):
+        if inner is None:
+            return False
+        if isinstance(inner, NewConnectionError | NameResolutionError):
+            return True
+        if isinstance(inner, MaxRetryError):
+            return isinstance(inner.reason, NewConnectionError | NameResolutionError)
+        nxt = inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else None
+        inner = nxt or inner.__cause__ or inner.__context__
+    return False

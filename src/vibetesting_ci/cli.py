@@ -1,0 +1,290 @@
+"""The thin click layer: options in, exit code out. The work happens in ``runner``.
+
+Options are generated from ``settings.OPTIONS`` (the single table of names, variables and
+defaults), so the CLI, the README and ``action.yml`` cannot drift apart unnoticed. Heavy modules
+(requests, YAML, the emulator) are imported only by the commands that use them, so ``--help``,
+``--version`` and input errors stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import click
+
+from vibetesting_ci import __version__
+from vibetesting_ci.errors import ExitCode, VibetestingError
+from vibetesting_ci.settings import OPTIONS, Option, Raw
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _help_for(option: Option) -> str:
+    default = option.default
+    if option.kind == "bool" and default is None:
+        shown = "the service's default"
+    elif default is None:
+        shown = ""
+    elif option.kind == "bool":
+        shown = "yes" if default else "no"
+    elif default == "":
+        shown = "none"
+    else:
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+    tail = f" [env: {option.env}" + (f"; default: {shown}]" if shown else "]")
+    return option.help + tail
+
+
+def _click_option(option: Option) -> Callable[[Any], Any]:
+    flag = option.flag
+    if option.kind == "bool":
+        name = flag[2:]
+        return click.option(
+            f"--{name}/--no-{name}", option.name, default=None, help=_help_for(option)
+        )
+    kwargs: dict[str, Any] = {"default": None, "help": _help_for(option), "metavar": option.metavar}
+    if option.kind == "choice":
+        kwargs["metavar"] = "[" + "|".join(option.choices) + "]"
+    if option.kind == "lines":
+        kwargs["multiple"] = True
+    return click.option(flag, option.name, type=str, **kwargs)
+
+
+def options_for(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed([o for o in OPTIONS if command in o.commands]):
+            func = _click_option(option)(func)
+        return func
+
+    return decorate
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("-v", "--verbose", is_flag=True, help="Log each request (never secrets).")(
+        func
+    )
+    return click.option("-q", "--quiet", is_flag=True, help="Print only errors and the result.")(
+        func
+    )
+
+
+def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
+    """Detect the CI system and mask the secrets before anything else is printed."""
+    from vibetesting_ci.ci import detect
+    from vibetesting_ci.runner import Context
+
+    adapter = detect(os.environ)
+    for name in ("api_token", "login_password"):
+        found = Raw(values, os.environ).get(name)
+        if found is not None and str(found[0]).strip():
+            adapter.mask(str(found[0]).strip())
+    return Context(adapter=adapter, quiet=quiet, verbose=verbose and not quiet)
+
+
+def _guard(ctx: Any, work: Callable[[], int]) -> int:
+    """Run a command; an expected failure becomes one line and its exit code."""
+    try:
+        return work()
+    except VibetestingError as exc:
+        ctx.adapter.error(str(exc))
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        ctx.adapter.error("interrupted")
+        return int(ExitCode.SIGINT)
+
+
+class LazyGroup(click.Group):
+    """Imports the emulator command only when it is run, not when help lists it."""
+
+    lazy: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "emulator": (
+            "vibetesting_ci.emulator.command",
+            "emulator_command",
+            "Serve a local VibeTesting API emulator on loopback.",
+        )
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:  # for listings: a stand-in with the short help only
+            return click.Command(cmd_name, help=self.lazy[cmd_name][2])
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] in self.lazy:
+            import importlib
+
+            module, attr, _ = self.lazy[args[0]]
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return args[0], command, args[1:]
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="vibetesting")
+def cli() -> None:
+    """Run VibeTesting AI test runs from CI: trigger, wait, write JUnit and the PDF report,
+    and exit with the verdict.
+
+    \b
+    Quick start (token from the dashboard's API section):
+      export VIBETESTING_API_TOKEN=...
+      vibetesting run --tests-file tests.yml
+
+    Exit codes: 0 passed / triggered / scheduled, 1 failed tests, 2 bad input (nothing sent),
+    3 API refused or unreachable, 4 timed out, 130/143 cancelled by SIGINT/SIGTERM.
+    Every option has a VIBETESTING_* variable; options win over variables.
+    """
+
+
+@cli.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  vibetesting run --tests-file examples/tests.yml
+  vibetesting run --suite-id 42 --timeout 1800
+  vibetesting run --tests-file tests.yml --schedule-at 2026-04-04T02:00:00+03:00 --repeat weekly
+  vibetesting run --execution-type exploration --flows-count 3 --no-wait
+  vibetesting run --tests-file tests.yml --dry-run""",
+)
+@options_for("run")
+@output_options
+def run(quiet: bool, verbose: bool, **values: Any) -> None:
+    """Start a run (or a saved suite), wait until it is done, write the results."""
+    ctx = _context(quiet, verbose, values)
+
+    def work() -> int:
+        from vibetesting_ci import runner, settings
+
+        raw = Raw(values, os.environ)
+        api = settings.api_settings(raw)
+        run_settings = settings.run_settings(raw)
+        wait = settings.wait_settings(raw)
+        return runner.run_command(ctx, api, run_settings, wait)
+
+    _exit(_guard(ctx, work))
+
+
+@cli.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  vibetesting wait 123 124 --timeout 1800
+  vibetesting wait 123 --junit-file out/junit.xml --report-file out/report.pdf""",
+)
+@click.argument("execution_ids", nargs=-1, required=True, metavar="EXECUTION_ID...")
+@options_for("wait")
+@output_options
+def wait(execution_ids: tuple[str, ...], quiet: bool, verbose: bool, **values: Any) -> None:
+    """Wait for executions started elsewhere; same files and exit codes as run."""
+    ctx = _context(quiet, verbose, values)
+
+    def work() -> int:
+        from vibetesting_ci import runner, settings
+
+        raw = Raw(values, os.environ)
+        ids = settings.execution_ids(execution_ids)
+        api = settings.api_settings(raw)
+        wait_settings = settings.wait_settings(raw)
+        return runner.wait_command(ctx, api, ids, wait_settings)
+
+    _exit(_guard(ctx, work))
+
+
+@cli.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  vibetesting status 123
+  vibetesting status 123 --json | jq .execution_state""",
+)
+@click.argument("execution_id", metavar="EXECUTION_ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the service's answer as it came.")
+@options_for("status")
+@output_options
+def status(execution_id: str, as_json: bool, quiet: bool, verbose: bool, **values: Any) -> None:
+    """Show an execution's state and counts (one status call)."""
+    ctx = _context(quiet, verbose, values)
+
+    def work() -> int:
+        from vibetesting_ci import runner, settings
+
+        raw = Raw(values, os.environ)
+        (number,) = settings.execution_ids((execution_id,))
+        return runner.status_command(ctx, settings.api_settings(raw), number, as_json)
+
+    _exit(_guard(ctx, work))
+
+
+@cli.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExample:\n  vibetesting stop 123",
+)
+@click.argument("execution_id", metavar="EXECUTION_ID")
+@options_for("stop")
+@output_options
+def stop(execution_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
+    """Stop a running execution."""
+    ctx = _context(quiet, verbose, values)
+
+    def work() -> int:
+        from vibetesting_ci import runner, settings
+
+        raw = Raw(values, os.environ)
+        (number,) = settings.execution_ids((execution_id,))
+        return runner.stop_command(ctx, settings.api_settings(raw), number)
+
+    _exit(_guard(ctx, work))
+
+
+@cli.command(
+    "cancel-schedule",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExample:\n  vibetesting cancel-schedule 3f2b9c1e-0d7a-4c55-9a43-1b2c3d4e5f60",
+)
+@click.argument("schedule_id", metavar="SCHEDULE_ID")
+@options_for("cancel-schedule")
+@output_options
+def cancel_schedule(schedule_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
+    """Cancel a scheduled run and its pending executions."""
+    ctx = _context(quiet, verbose, values)
+
+    def work() -> int:
+        from vibetesting_ci import runner, settings
+        from vibetesting_ci.errors import InputError
+
+        if not schedule_id.strip() or any(c.isspace() for c in schedule_id.strip()):
+            raise InputError(
+                f"schedule id {schedule_id!r}: expected the id printed by a scheduled run"
+            )
+        raw = Raw(values, os.environ)
+        return runner.cancel_schedule_command(ctx, settings.api_settings(raw), schedule_id.strip())
+
+    _exit(_guard(ctx, work))
+
+
+def _exit(code: int) -> None:
+    raise SystemExit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="vibetesting")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if threading.active_count() > 1:
+            # Worker threads may still wait on a socket after a cancel or timeout; they hold
+            # nothing worth waiting for (files are already written whole).
+            os._exit(code)
+        raise

@@ -1,0 +1,489 @@
+"""Orchestration: settings -> API client -> waiter -> reporters -> CI adapter -> exit code.
+
+``cli.py`` parses; this module does. Every function returns the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO
+
+from vibetesting_ci.api import ApiClient, StatusAnswer
+from vibetesting_ci.ci.base import CIAdapter
+from vibetesting_ci.errors import ApiError, ExitCode, TriggerUncertain, VibetestingError
+from vibetesting_ci.models import (
+    INTERRUPTED_CANCELLED,
+    INTERRUPTED_TIMEOUT,
+    RESULT_CANCELLED,
+    RESULT_ERROR,
+    RESULT_FAILED,
+    RESULT_PASSED,
+    RESULT_SCHEDULED,
+    RESULT_TIMEOUT,
+    RESULT_TRIGGERED,
+    ExecutionResult,
+    RunResult,
+    TriggerResult,
+)
+from vibetesting_ci.progress import LogProgress, format_duration
+from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
+from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
+
+MiB = 1024 * 1024
+TRIGGER_GRACE_ON_CANCEL = 3.0
+
+
+@dataclass
+class Context:
+    """What every command shares: the CI adapter, streams, verbosity and cancellation."""
+
+    adapter: CIAdapter
+    quiet: bool = False
+    verbose: bool = False
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+    signal_code: int = 0
+    progress_factory: Callable[[Context], Listener] | None = None
+
+    def say(self, text: str) -> None:
+        """A line for people (stderr), unless --quiet."""
+        if not self.quiet:
+            print(text, file=self.adapter.stream, flush=True)
+
+    def debug(self, text: str) -> None:
+        if self.verbose:
+            print(f"debug: {text}", file=self.adapter.stream, flush=True)
+
+    def client(self, api: ApiSettings, *, pool_size: int = 16) -> ApiClient:
+        return ApiClient(
+            api.api_url,
+            api.api_token,
+            request_timeout=api.request_timeout,
+            pool_size=pool_size,
+            log=self.debug if self.verbose else None,
+        )
+
+    def listener(self) -> Listener:
+        if self.progress_factory is not None:
+            return self.progress_factory(self)
+        return LogProgress(self.adapter.stream, quiet=self.quiet, warn=self.adapter.warning)
+
+    @contextmanager
+    def signals(self) -> Iterator[None]:
+        """SIGINT/SIGTERM set ``cancel`` instead of killing us (we are PID 1 in containers)."""
+
+        def handler(signum: int, _frame: object) -> None:
+            if not self.cancel.is_set():
+                self.signal_code = 128 + signum
+            self.cancel.set()
+            self.wake.set()
+
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
+# -- simple commands --------------------------------------------------------------------------
+
+
+def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: bool) -> int:
+    client = ctx.client(api, pool_size=1)
+    answer: StatusAnswer = client.execution_status(execution_id, report_link=True)
+    if as_json:
+        print(json.dumps(answer.raw, indent=2, ensure_ascii=False), file=ctx.out)
+        return ExitCode.OK
+    s = answer.status
+    from vibetesting_ci.reports.redact import redact_url
+
+    rows = [
+        ("execution", str(s.execution_id)),
+        ("state", s.state or "unknown"),
+        ("suite", s.suite_name or "-"),
+        ("tests", f"{s.done}/{s.tests} done, {s.passed} passed, {s.failed} failed"),
+        ("started", s.start_time or "-"),
+        ("ended", s.end_time or "-"),
+        ("status", " ".join(s.detailed_status.split()) or "-"),
+        ("report", redact_url(s.report_url) if s.report_url else "-"),
+    ]
+    for label, value in rows:
+        print(f"{label:<10} {value}", file=ctx.out)
+    for warning in s.warnings:
+        ctx.adapter.warning(f"execution {execution_id}: {warning}")
+    return ExitCode.OK
+
+
+def stop_command(ctx: Context, api: ApiSettings, execution_id: int) -> int:
+    message = ctx.client(api, pool_size=1).stop_execution(execution_id)
+    print(f"execution {execution_id}: {message}", file=ctx.out)
+    return ExitCode.OK
+
+
+def cancel_schedule_command(ctx: Context, api: ApiSettings, schedule_id: str) -> int:
+    count, message = ctx.client(api, pool_size=1).cancel_schedule(schedule_id)
+    counted = f" ({count} execution(s) cancelled)" if count is not None else ""
+    print(f"schedule {schedule_id}: {message}{counted}", file=ctx.out)
+    return ExitCode.OK
+
+
+# -- run and wait -----------------------------------------------------------------------------
+
+
+def dry_run(ctx: Context, api: ApiSettings, run: RunSettings) -> int:
+    print(f"POST {api.api_url}{run.endpoint}/", file=ctx.out)
+    print("Authorization: api-key ***", file=ctx.out)
+    print(json.dumps(run.redacted_body(), indent=2, ensure_ascii=False), file=ctx.out)
+    ctx.say("dry run: nothing was sent")
+    return ExitCode.OK
+
+
+def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult:
+    """Trigger in a worker thread so a signal is acted on while the request is out."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["result"] = client.trigger(run.endpoint, run.body)
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+            ctx.wake.set()
+
+    threading.Thread(target=work, name="vibetesting-trigger", daemon=True).start()
+    while not done.is_set():
+        if ctx.cancel.is_set():
+            # Give the answer a moment: with ids in hand we can stop what was started.
+            done.wait(TRIGGER_GRACE_ON_CANCEL)
+            break
+        ctx.wake.wait(1.0)
+        ctx.wake.clear()
+    if "error" in box:
+        raise box["error"]
+    if "result" not in box:
+        raise TriggerUncertain(
+            f"{run.endpoint}: cancelled while the service was answering; the run may have "
+            "started. Check the VibeTesting dashboard"
+        )
+    result: TriggerResult = box["result"]
+    return result
+
+
+def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
+    if run.dry_run:
+        return dry_run(ctx, api, run)
+    with ctx.signals():
+        client = ctx.client(api)
+        what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
+        ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
+        try:
+            trigger = _trigger(ctx, client, run)
+        except ApiError as exc:
+            return _early_error(ctx, wait, exc, run.test_names)
+        ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
+        if trigger.scheduled:
+            print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
+            print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
+            ctx.say(
+                f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
+                + (f" ({trigger.message})" if trigger.message else "")
+            )
+            result = RunResult(
+                result=RESULT_SCHEDULED,
+                exit_code=ExitCode.OK,
+                executions=tuple(ExecutionResult(i) for i in trigger.execution_ids),
+                schedule_id=trigger.schedule_id,
+                test_names=run.test_names,
+                message=f"scheduled as {trigger.schedule_id}; cancel with "
+                f"'vibetesting cancel-schedule {trigger.schedule_id}'",
+            )
+            return _publish(ctx, wait, result, write_junit=False)
+        if not trigger.execution_ids:
+            return _early_error(
+                ctx,
+                wait,
+                ApiError(f"{run.endpoint}: the service answered success but started no execution"),
+                run.test_names,
+            )
+        ctx.say(f"started execution(s) {ids}")
+        if not run.wait and not ctx.cancel.is_set():
+            print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
+            result = RunResult(
+                result=RESULT_TRIGGERED,
+                exit_code=ExitCode.OK,
+                executions=tuple(ExecutionResult(i) for i in trigger.execution_ids),
+                test_names=run.test_names,
+                message="not waiting (--no-wait); follow with 'vibetesting wait "
+                + " ".join(map(str, trigger.execution_ids))
+                + "'",
+            )
+            return _publish(ctx, wait, result, write_junit=False)
+        return _wait_and_report(ctx, client, trigger.execution_ids, wait, run.test_names)
+
+
+def wait_command(
+    ctx: Context, api: ApiSettings, execution_ids: tuple[int, ...], wait: WaitSettings
+) -> int:
+    with ctx.signals():
+        client = ctx.client(api)
+        return _wait_and_report(ctx, client, execution_ids, wait, ())
+
+
+def _wait_and_report(
+    ctx: Context,
+    client: ApiClient,
+    execution_ids: tuple[int, ...],
+    wait: WaitSettings,
+    test_names: tuple[str, ...],
+) -> int:
+    listener = ctx.listener()
+    started = time.monotonic()
+    with ctx.adapter.group(f"Waiting for {len(execution_ids)} VibeTesting execution(s)"):
+        ctx.say(
+            f"waiting for execution(s) {', '.join(map(str, execution_ids[:20]))}"
+            + (f" and {len(execution_ids) - 20} more" if len(execution_ids) > 20 else "")
+            + f" (timeout {format_duration(wait.timeout)})"
+        )
+        waiter = Waiter(
+            client,
+            execution_ids,
+            timeout=wait.timeout,
+            poll_interval=wait.poll_interval,
+            max_poll_interval=wait.max_poll_interval,
+            cancel=ctx.cancel,
+            wake=ctx.wake,
+            listener=listener,
+        )
+        outcome = waiter.wait()
+        executions = outcome.executions
+        stop_errors: tuple[str, ...] = ()
+        if outcome.interrupted == INTERRUPTED_CANCELLED and wait.stop_on_cancel:
+            executions, stop_errors = stop_unfinished(
+                client, executions, budget=STOP_BUDGET_SECONDS, listener=listener, why="cancelled"
+            )
+        elif outcome.interrupted == INTERRUPTED_TIMEOUT and wait.stop_on_timeout:
+            executions, stop_errors = stop_unfinished(
+                client,
+                executions,
+                budget=max(STOP_BUDGET_SECONDS, min(30.0, client.request_timeout)),
+                listener=listener,
+                why=f"timed out after {format_duration(time.monotonic() - started)}",
+            )
+    for message in stop_errors:
+        ctx.adapter.warning(message)
+    for message in outcome_warnings(executions):
+        ctx.adapter.warning(message)
+
+    result = decide(
+        executions,
+        interrupted=outcome.interrupted,
+        error=outcome.error,
+        fail_on_timeout=wait.fail_on_timeout,
+        signal_code=ctx.signal_code,
+        test_names=test_names,
+    )
+    if outcome.interrupted != INTERRUPTED_CANCELLED:
+        result = _download_reports(ctx, result, wait)
+    return _publish(ctx, wait, result, write_junit=True)
+
+
+def outcome_warnings(executions: tuple[ExecutionResult, ...]) -> list[str]:
+    return [
+        f"execution {e.execution_id} ended with {e.status.not_done} test(s) not done"
+        for e in executions
+        if e.status is not None and e.finished and e.status.not_done
+    ]
+
+
+def decide(
+    executions: tuple[ExecutionResult, ...],
+    *,
+    interrupted: str | None,
+    error: ApiError | None,
+    fail_on_timeout: bool,
+    signal_code: int,
+    test_names: tuple[str, ...] = (),
+) -> RunResult:
+    """The verdict: ``result``, exit code and a one-line message. Pure."""
+    finished = [e for e in executions if e.finished and e.status is not None]
+    failed = sum(e.status.failed for e in finished if e.status is not None)
+    not_done = sum(e.status.not_done for e in finished if e.status is not None)
+    common: dict[str, Any] = {"executions": executions, "test_names": test_names}
+    if interrupted == INTERRUPTED_CANCELLED:
+        code = signal_code or ExitCode.SIGINT
+        name = {130: "SIGINT", 143: "SIGTERM"}.get(code, "a signal")
+        return RunResult(RESULT_CANCELLED, code, message=f"cancelled by {name}", **common)
+    if error is not None:
+        return RunResult(RESULT_ERROR, error.exit_code, message=str(error), **common)
+    if interrupted == INTERRUPTED_TIMEOUT:
+        waiting = len(executions) - len(finished)
+        message = f"timed out with {waiting} of {len(executions)} execution(s) unfinished"
+        if fail_on_timeout:
+            return RunResult(RESULT_TIMEOUT, ExitCode.TIMEOUT, message=message, **common)
+        if failed:
+            return RunResult(
+                RESULT_FAILED,
+                ExitCode.FAILED,
+                message=f"{message}; {failed} test(s) failed",
+                **common,
+            )
+        return RunResult(
+            RESULT_TIMEOUT, ExitCode.OK, message=f"{message} (--no-fail-on-timeout)", **common
+        )
+    total = sum(e.status.tests for e in finished if e.status is not None)
+    if failed or not_done:
+        parts = [f"{failed} of {total} test(s) failed"] if failed else []
+        if not_done:
+            parts.append(f"{not_done} test(s) not done")
+        return RunResult(RESULT_FAILED, ExitCode.FAILED, message="; ".join(parts), **common)
+    return RunResult(RESULT_PASSED, ExitCode.OK, message=f"all {total} test(s) passed", **common)
+
+
+def _early_error(
+    ctx: Context, wait: WaitSettings, error: VibetestingError, test_names: tuple[str, ...]
+) -> int:
+    """The trigger failed: report it through every channel, write the results file."""
+    code = error.exit_code
+    if ctx.cancel.is_set() and isinstance(error, TriggerUncertain):
+        code = ctx.signal_code or code
+    result = RunResult(
+        RESULT_ERROR if code < 128 else RESULT_CANCELLED,
+        code,
+        test_names=test_names,
+        message=str(error),
+    )
+    return _publish(ctx, wait, result, write_junit=False)
+
+
+def _download_reports(ctx: Context, result: RunResult, wait: WaitSettings) -> RunResult:
+    if not wait.report_file:
+        return result
+    from vibetesting_ci.reports.download import ReportError, download_report, report_path_for
+    from vibetesting_ci.reports.redact import redact_url
+
+    candidates = [
+        e for e in result.executions if e.finished and e.status is not None and e.status.report_url
+    ]
+    several = len(result.executions) > 1
+    updated = {e.execution_id: e for e in result.executions}
+    missing: list[str] = []
+    for e in result.executions:
+        if e.finished and e.status is not None and not e.status.report_url:
+            missing.append(f"execution {e.execution_id}: the service gave no report link")
+    for e in candidates:
+        assert e.status is not None
+        path = report_path_for(wait.report_file, e.execution_id, several)
+        try:
+            size = download_report(
+                e.status.report_url,
+                path,
+                timeout=max(30.0, 0.0),
+                max_bytes=wait.max_report_size * MiB,
+                user_agent="vibetesting-ci",
+            )
+        except ReportError as exc:
+            updated[e.execution_id] = replace(e, report_error=str(exc))
+            missing.append(f"execution {e.execution_id}: {exc}")
+            continue
+        ctx.debug(f"report {redact_url(e.status.report_url)} -> {path} ({size} bytes)")
+        updated[e.execution_id] = replace(e, report_file=path)
+    result = replace(result, executions=tuple(updated[i] for i in result.execution_ids))
+    if missing:
+        if wait.require_report and result.exit_code in (ExitCode.OK, ExitCode.FAILED):
+            return replace(
+                result,
+                result=RESULT_ERROR,
+                exit_code=ExitCode.API,
+                message=f"report required but not downloaded: {missing[0]}",
+            )
+        for message in missing:
+            ctx.adapter.warning(f"report not downloaded: {message}")
+    return result
+
+
+def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit: bool) -> int:
+    """Write files, tell the CI system, print the summary; return the exit code."""
+    from vibetesting_ci.reports.dotenv import write_dotenv
+    from vibetesting_ci.reports.junit import write_junit as junit_writer
+    from vibetesting_ci.reports.results import write_results
+
+    written: list[str] = []
+    junit_file: str | None = None
+    failures: list[str] = []
+    jobs: list[tuple[str, Callable[[], None]]] = []
+    if write_junit and wait.junit_file:
+        junit_file = wait.junit_file
+        jobs.append((wait.junit_file, lambda: junit_writer(result, wait.junit_file)))
+    if wait.results_file:
+        jobs.append((wait.results_file, lambda: write_results(result, wait.results_file)))
+    if wait.dotenv_file:
+        jobs.append((wait.dotenv_file, lambda: write_dotenv(result, wait.dotenv_file)))
+    for path, job in jobs:
+        try:
+            job()
+            written.append(path)
+        except OSError as exc:
+            failures.append(f"could not write {path}: {exc.strerror or exc}")
+    if failures and result.exit_code in (ExitCode.OK, ExitCode.FAILED):
+        result = replace(result, result=RESULT_ERROR, exit_code=ExitCode.USAGE, message=failures[0])
+    for failure in failures:
+        ctx.adapter.error(failure)
+
+    _print_summary(ctx, result, written)
+    if result.exit_code not in (ExitCode.OK,) and result.message:
+        ctx.adapter.error(result.message)
+    ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
+    return int(result.exit_code)
+
+
+def _print_summary(ctx: Context, result: RunResult, written: list[str]) -> None:
+    if ctx.quiet:
+        return
+    rows = []
+    for e in result.executions:
+        s = e.status
+        if s is None:
+            rows.append((str(e.execution_id), e.interrupted or "-", "-", "-", "-", "-"))
+            continue
+        state = s.state + (f" ({e.interrupted})" if e.interrupted else "")
+        state += ", stopped" if e.stopped else ""
+        rows.append(
+            (
+                str(e.execution_id),
+                state,
+                str(s.tests),
+                str(s.passed),
+                str(s.failed),
+                str(s.not_done) if s.finished or e.interrupted else "-",
+            )
+        )
+    if rows and result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
+        header = ("execution", "state", "tests", "passed", "failed", "not done")
+        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+        ctx.say("")
+        for row in (header, *rows):
+            ctx.say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        ctx.say("")
+    for e in result.executions:
+        if e.report_file:
+            written.append(e.report_file)
+    if written:
+        ctx.say("wrote " + ", ".join(written))
+    ctx.say(
+        f"result: {result.result} (exit {int(result.exit_code)})"
+        + (f": {result.message}" if result.message else "")
+    )

@@ -1,0 +1,253 @@
+"""The tests file (YAML or JSON): a list of tests, or a mapping that also carries run settings.
+
+Errors name the file, the line and the field at fault, e.g.
+``tests.yml:7: tests[2]: 'steps' is missing``. YAML is composed into nodes (not just loaded) so
+every value keeps its line; JSON is a subset of YAML 1.2 for our purposes and goes the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vibetesting_ci.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import yaml
+
+TEST_KEYS = ("name", "steps")
+# Run settings a tests file may carry (command-line options and variables take precedence).
+FILE_SETTINGS = (
+    "execution_type",
+    "general_instructions",
+    "focus_areas",
+    "login",
+    "flows_count",
+    "max_steps_per_flow",
+)
+TOP_KEYS = ("tests", *FILE_SETTINGS)
+LOGIN_KEYS = ("identifier",)
+
+
+@dataclass(frozen=True)
+class TestCase:
+    name: str
+    steps: str | tuple[str, ...]
+
+    def to_api(self) -> dict[str, Any]:
+        steps: str | list[str] = self.steps if isinstance(self.steps, str) else list(self.steps)
+        return {"name": self.name, "steps": steps}
+
+
+@dataclass(frozen=True)
+class TestsDocument:
+    """What a tests file or ``--tests`` text holds."""
+
+    tests: tuple[TestCase, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)  # keys from FILE_SETTINGS
+    has_tests_key: bool = False
+
+
+class _Where:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, node: yaml.Node | None, path: str, problem: str) -> InputError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        where = f"{path}: " if path else ""
+        return InputError(f"{self.source}{line}: {where}{problem}")
+
+
+def _suggest(key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+    return f"unknown key {key!r}{hint}"
+
+
+def _scalar_str(where: _Where, node: yaml.Node, path: str, *, allow_empty: bool = False) -> str:
+    import yaml
+
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+        kind = _kind(node)
+        raise where.fail(node, path, f"must be a string, not {kind}")
+    value = str(node.value)
+    if not allow_empty and not value.strip():
+        raise where.fail(node, path, "must not be empty")
+    return value
+
+
+def _kind(node: yaml.Node) -> str:
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    tag = node.tag.rsplit(":", 1)[-1]
+    return {"int": "a number", "float": "a number", "bool": "a boolean", "null": "null"}.get(
+        tag, f"a {tag}"
+    )
+
+
+def _positive_int(where: _Where, node: yaml.Node, path: str) -> int:
+    import yaml
+
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
+        raise where.fail(node, path, f"must be a positive whole number, not {_kind(node)}")
+    value = int(str(node.value).replace("_", ""), 0)
+    if value < 1:
+        raise where.fail(node, path, f"must be a positive whole number, not {value}")
+    return value
+
+
+def _mapping_items(
+    where: _Where, node: yaml.MappingNode, path: str, known: tuple[str, ...]
+) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    items: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        key = _scalar_str(where, key_node, path or "key")
+        if key not in known:
+            raise where.fail(key_node, path, _suggest(key, known))
+        if key in items:
+            raise where.fail(key_node, path, f"duplicate key {key!r}")
+        items[key] = (key_node, value_node)
+    return items
+
+
+def _steps(where: _Where, node: yaml.Node, path: str) -> str | tuple[str, ...]:
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        if not node.value:
+            raise where.fail(node, path, "must not be an empty list")
+        return tuple(
+            _scalar_str(where, item, f"{path}[{i}]") for i, item in enumerate(node.value, 1)
+        )
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+        return _scalar_str(where, node, path)
+    raise where.fail(node, path, f"must be a string or a list of strings, not {_kind(node)}")
+
+
+def _tests(where: _Where, node: yaml.Node, path: str) -> tuple[TestCase, ...]:
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode):
+        raise where.fail(node, path, f"must be a list of tests, not {_kind(node)}")
+    if not node.value:
+        raise where.fail(node, path, "holds no tests")
+    tests: list[TestCase] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(node.value, 1):
+        here = f"{path}[{index}]" if path else f"test {index}"
+        if not isinstance(item, yaml.MappingNode):
+            raise where.fail(
+                item, here, f"must be a mapping with 'name' and 'steps', not {_kind(item)}"
+            )
+        items = _mapping_items(where, item, here, TEST_KEYS)
+        for required in TEST_KEYS:
+            if required not in items:
+                raise where.fail(item, here, f"{required!r} is missing")
+        name = _scalar_str(where, items["name"][1], f"{here}.name").strip()
+        if name in seen:
+            raise where.fail(
+                items["name"][1],
+                f"{here}.name",
+                f"duplicate test name {name!r} (also test {seen[name]})",
+            )
+        seen[name] = index
+        tests.append(TestCase(name=name, steps=_steps(where, items["steps"][1], f"{here}.steps")))
+    return tuple(tests)
+
+
+def _settings(where: _Where, items: dict[str, tuple[yaml.Node, yaml.Node]]) -> dict[str, Any]:
+    import yaml
+
+    settings: dict[str, Any] = {}
+    for key, (_key_node, node) in items.items():
+        if key == "tests":
+            continue
+        if key == "execution_type":
+            value = _scalar_str(where, node, key)
+            if value not in ("guided", "exploration"):
+                raise where.fail(node, key, f"must be 'guided' or 'exploration', not {value!r}")
+            settings[key] = value
+        elif key == "general_instructions":
+            settings[key] = _scalar_str(where, node, key)
+        elif key == "focus_areas":
+            if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+                raise where.fail(node, key, "must be a list of strings, not a string")
+            if not isinstance(node, yaml.SequenceNode):
+                raise where.fail(node, key, f"must be a list of strings, not {_kind(node)}")
+            settings[key] = tuple(
+                _scalar_str(where, item, f"{key}[{i}]") for i, item in enumerate(node.value, 1)
+            )
+        elif key in ("flows_count", "max_steps_per_flow"):
+            settings[key] = _positive_int(where, node, key)
+        elif key == "login":
+            if not isinstance(node, yaml.MappingNode):
+                raise where.fail(
+                    node, key, f"must be a mapping with 'identifier', not {_kind(node)}"
+                )
+            for sub_key, _ in node.value:
+                if isinstance(sub_key, yaml.ScalarNode) and sub_key.value == "password":
+                    raise where.fail(
+                        sub_key,
+                        "login.password",
+                        "passwords do not belong in files; use VIBETESTING_LOGIN_PASSWORD "
+                        "(a CI secret)",
+                    )
+            login = _mapping_items(where, node, key, LOGIN_KEYS)
+            if "identifier" in login:
+                settings["login_identifier"] = _scalar_str(
+                    where, login["identifier"][1], "login.identifier"
+                )
+    return settings
+
+
+def parse_tests(text: str, source: str) -> TestsDocument:
+    """Parse tests from YAML/JSON text. ``source`` names it in errors (a path or an option)."""
+    import yaml
+
+    where = _Where(source)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "not valid YAML or JSON"
+        raise InputError(f"{source}{line}: not valid YAML or JSON: {problem}") from None
+    except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
+        raise InputError(f"{source}: not valid YAML or JSON: {exc}") from None
+    if root is None:
+        raise InputError(f"{source}: holds no tests (it is empty)")
+    if isinstance(root, yaml.SequenceNode):
+        return TestsDocument(tests=_tests(where, root, ""), has_tests_key=True)
+    if isinstance(root, yaml.MappingNode):
+        items = _mapping_items(where, root, "", TOP_KEYS)
+        tests = _tests(where, items["tests"][1], "tests") if "tests" in items else ()
+        return TestsDocument(
+            tests=tests, settings=_settings(where, items), has_tests_key="tests" in items
+        )
+    raise where.fail(
+        root, "", f"must be a list of tests or a mapping with 'tests', not {_kind(root)}"
+    )
+
+
+def load_tests_file(path: str) -> TestsDocument:
+    """Read and parse a tests file; a missing or unreadable file is an input error."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"tests file {path}: not found") from None
+    except IsADirectoryError:
+        raise InputError(f"tests file {path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(f"tests file {path}: cannot be read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"tests file {path}: not UTF-8 text (byte {exc.start})") from None
+    return parse_tests(text, path)

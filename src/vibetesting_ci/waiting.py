@@ -1,0 +1,252 @@
+"""Polls many executions until each is done; owns the deadline, cancellation and poll pacing.
+
+The main thread never blocks in a request: status calls run on a small thread pool that shares
+the API client's connection pool, and the main thread only waits on an event that completions,
+due times and signals all set. So a SIGINT/SIGTERM is acted on at once, even when the CLI is
+PID 1 in a container.
+
+Pacing: an execution is polled at ``poll_interval`` while its end is near or unknown, and more
+slowly (up to ``max_poll_interval``) while its progress (``number_of_done_tests`` of
+``number_of_tests``) says the end is far: the next poll comes after half the estimated time
+left. Every interval gets +-10 % jitter so parallel CI jobs drift apart. A finished execution is
+never polled again.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from vibetesting_ci.api import ApiClient, StatusAnswer
+from vibetesting_ci.errors import ApiError
+from vibetesting_ci.models import (
+    INTERRUPTED_CANCELLED,
+    INTERRUPTED_TIMEOUT,
+    KNOWN_STATES,
+    PROCESSING,
+    ExecutionResult,
+    ExecutionStatus,
+)
+
+MAX_CONCURRENT_CALLS = 16
+STOP_BUDGET_SECONDS = 3.0  # cancel: stop calls must leave time to write files before SIGKILL
+JITTER = 0.1
+
+
+@dataclass
+class _Tracked:
+    execution_id: int
+    status: ExecutionStatus | None = None
+    due: float = 0.0
+    first_seen: float | None = None
+    first_done: int = 0
+    warned: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class WaitOutcome:
+    executions: tuple[ExecutionResult, ...]
+    interrupted: str | None = None  # INTERRUPTED_TIMEOUT / INTERRUPTED_CANCELLED
+    error: ApiError | None = None
+    stop_errors: tuple[str, ...] = ()
+
+
+class Listener:
+    """What the waiter tells the outside world (progress display, CI annotations)."""
+
+    def status(self, previous: ExecutionStatus | None, current: ExecutionStatus) -> None:
+        """A status arrived (called for every answer; the listener decides what to show)."""
+
+    def tick(self, statuses: list[ExecutionStatus | None]) -> None:
+        """Called once per loop wake-up (for heartbeats and live redraws)."""
+
+    def warning(self, message: str) -> None:
+        """A non-fatal oddity."""
+
+    def stopping(self, execution_ids: list[int], why: str) -> None:
+        """About to ask the service to stop these executions."""
+
+
+def next_interval(
+    tracked: _Tracked, status: ExecutionStatus, now: float, base: float, cap: float
+) -> float:
+    """Seconds until the next poll of this execution (before jitter). Pure, for tests."""
+    if status.state == PROCESSING or status.state not in KNOWN_STATES:
+        return base
+    remaining_tests = status.tests - status.done
+    if status.tests <= 0 or remaining_tests <= 0 or tracked.first_seen is None:
+        return base
+    progressed = status.done - tracked.first_done
+    elapsed = now - tracked.first_seen
+    if progressed <= 0 or elapsed <= 0:
+        # No progress seen yet: the end is not near unless almost everything is done.
+        return base if status.done >= status.tests - 1 else min(cap, base * 2)
+    rate = progressed / elapsed  # tests per second
+    time_left = remaining_tests / rate
+    return max(base, min(cap, time_left / 2))
+
+
+class Waiter:
+    def __init__(
+        self,
+        client: ApiClient,
+        execution_ids: Iterable[int],
+        *,
+        timeout: float,
+        poll_interval: float,
+        max_poll_interval: float,
+        cancel: threading.Event,
+        wake: threading.Event | None = None,
+        listener: Listener | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_concurrent: int = MAX_CONCURRENT_CALLS,
+        seed: int | None = None,
+    ) -> None:
+        self.client = client
+        self.ids = list(dict.fromkeys(execution_ids))
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max(max_poll_interval, poll_interval)
+        self.cancel = cancel
+        self.wake = wake or threading.Event()
+        self.listener = listener or Listener()
+        self.clock = clock
+        self.max_concurrent = max(1, min(max_concurrent, len(self.ids) or 1))
+        self._rng = random.Random(seed)
+        self.status_calls = 0
+
+    def _jitter(self, seconds: float) -> float:
+        return seconds * self._rng.uniform(1 - JITTER, 1 + JITTER)
+
+    def wait(self) -> WaitOutcome:
+        start = self.clock()
+        deadline = start + self.timeout
+        tracked = {i: _Tracked(i) for i in self.ids}
+        # Spread the first round over a fraction of the interval so 1,000 executions do not
+        # arrive as one burst.
+        spread = min(self.poll_interval, 1.0) if len(self.ids) > self.max_concurrent else 0.0
+        for index, item in enumerate(tracked.values()):
+            item.due = start + spread * index / max(1, len(self.ids))
+        in_flight: dict[Future[StatusAnswer], int] = {}
+        interrupted: str | None = None
+        error: ApiError | None = None
+        executor = ThreadPoolExecutor(
+            max_workers=self.max_concurrent, thread_name_prefix="vibetesting-poll"
+        )
+        try:
+            while True:
+                # Collect answers.
+                for future in [f for f in in_flight if f.done()]:
+                    execution_id = in_flight.pop(future)
+                    try:
+                        answer = future.result()
+                    except ApiError as exc:
+                        error = error or exc
+                        continue
+                    self._record(tracked[execution_id], answer.status)
+                if error is not None:
+                    break
+                unfinished = [t for t in tracked.values() if not (t.status and t.status.finished)]
+                if not unfinished:
+                    break
+                if self.cancel.is_set():
+                    interrupted = INTERRUPTED_CANCELLED
+                    break
+                now = self.clock()
+                if now >= deadline:
+                    interrupted = INTERRUPTED_TIMEOUT
+                    break
+                busy = set(in_flight.values())
+                for item in unfinished:
+                    if item.due <= now and item.execution_id not in busy:
+                        if len(in_flight) >= self.max_concurrent:
+                            break
+                        self.status_calls += 1
+                        future = executor.submit(
+                            self.client.execution_status,
+                            item.execution_id,
+                            deadline=deadline,
+                            cancelled=self.cancel,
+                        )
+                        future.add_done_callback(lambda _f: self.wake.set())
+                        in_flight[future] = item.execution_id
+                        item.due = float("inf")  # rescheduled when the answer arrives
+                self.listener.tick([t.status for t in tracked.values()])
+                next_due = min((t.due for t in unfinished), default=deadline)
+                pause = max(0.0, min(next_due, deadline) - self.clock())
+                if in_flight and any(f.done() for f in in_flight):
+                    continue
+                self.wake.wait(min(pause, 1.0))
+                self.wake.clear()
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+        results = {i: ExecutionResult(execution_id=i, status=t.status) for i, t in tracked.items()}
+        if interrupted is not None:
+            for i, result in results.items():
+                if not result.finished:
+                    results[i] = replace(result, interrupted=interrupted)
+        return WaitOutcome(
+            executions=tuple(results[i] for i in self.ids), interrupted=interrupted, error=error
+        )
+
+    def _record(self, item: _Tracked, status: ExecutionStatus) -> None:
+        now = self.clock()
+        previous = item.status
+        for warning in status.warnings:
+            key = warning.split(" ", 1)[0] + ("state" if "state" in warning else "")
+            if key not in item.warned:
+                item.warned.add(key)
+                self.listener.warning(f"execution {status.execution_id}: {warning}")
+        if item.first_seen is None or (previous is not None and status.done < previous.done):
+            item.first_seen, item.first_done = now, status.done
+        item.status = status
+        self.listener.status(previous, status)
+        if not status.finished:
+            interval = next_interval(item, status, now, self.poll_interval, self.max_poll_interval)
+            item.due = now + self._jitter(interval)
+
+
+def stop_unfinished(
+    client: ApiClient,
+    results: tuple[ExecutionResult, ...],
+    *,
+    budget: float,
+    listener: Listener | None = None,
+    why: str,
+) -> tuple[tuple[ExecutionResult, ...], tuple[str, ...]]:
+    """Ask the service to stop every unfinished execution, concurrently, within ``budget`` s."""
+    todo = [r for r in results if not r.finished]
+    if not todo:
+        return results, ()
+    if listener is not None:
+        listener.stopping([r.execution_id for r in todo], why)
+    deadline = time.monotonic() + budget
+    errors: list[str] = []
+    stopped: set[int] = set()
+    executor = ThreadPoolExecutor(
+        max_workers=min(MAX_CONCURRENT_CALLS, len(todo)), thread_name_prefix="vibetesting-stop"
+    )
+    futures = {
+        executor.submit(client.stop_execution, r.execution_id, deadline=deadline): r.execution_id
+        for r in todo
+    }
+    try:
+        for future, execution_id in futures.items():
+            left = deadline - time.monotonic()
+            try:
+                future.result(timeout=max(0.05, left))
+                stopped.add(execution_id)
+            except ApiError as exc:
+                errors.append(f"could not stop execution {execution_id}: {exc}")
+            except TimeoutError:
+                errors.append(f"could not stop execution {execution_id}: no answer in time")
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    return (
+        tuple(replace(r, stopped=r.execution_id in stopped) for r in results),
+        tuple(errors),
+    )
