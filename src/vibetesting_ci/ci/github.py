@@ -1,0 +1,347 @@
+"""GitHub Actions: workflow commands on stdout, step outputs, and a Markdown job summary.
+
+Everything here follows GitHub's own toolkit (``@actions/core``):
+
+- workflow commands (``::add-mask::``, ``::group::``, ``::error::``...) are lines on stdout, their
+  message escaped with :func:`escape_data` and their properties with :func:`escape_property`;
+- outputs are appended to the file named by ``$GITHUB_OUTPUT`` in the multi-line-safe form
+  ``name<<DELIMITER`` / value / ``DELIMITER`` with a random delimiter (:func:`output_block`);
+- the job summary is Markdown appended to the file named by ``$GITHUB_STEP_SUMMARY``.
+
+No secret reaches any of them: the CLI masks the token and the login password first, and report
+links are passed through :func:`vibetesting_ci.reports.redact.redact_url`.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TextIO
+
+from vibetesting_ci.ci.base import CIAdapter
+from vibetesting_ci.models import (
+    INTERRUPTED_CANCELLED,
+    INTERRUPTED_TIMEOUT,
+    RESULT_CANCELLED,
+    RESULT_ERROR,
+    RESULT_FAILED,
+    RESULT_PASSED,
+    RESULT_SCHEDULED,
+    RESULT_TIMEOUT,
+    RESULT_TRIGGERED,
+    ExecutionResult,
+    RunResult,
+)
+
+ANNOTATION_TITLE = "VibeTesting"
+
+# Verdict line of the summary: an emoji people spot at a glance, and words for screen readers.
+VERDICTS = {
+    RESULT_PASSED: ":white_check_mark: passed",
+    RESULT_FAILED: ":x: failed",
+    RESULT_ERROR: ":boom: error",
+    RESULT_TIMEOUT: ":hourglass: timed out",
+    RESULT_CANCELLED: ":no_entry_sign: cancelled",
+    RESULT_TRIGGERED: ":rocket: triggered (not awaited)",
+    RESULT_SCHEDULED: ":calendar: scheduled",
+}
+
+# Pie slice colours (GitHub's own palette): passed green, failed red, not done amber.
+PIE_COLOURS = {"Passed": "#2da44e", "Failed": "#cf222e", "Not done": "#bf8700"}
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (``%``, CR and LF), as ``@actions/core`` does."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command property value (adds ``:`` and ``,`` to :func:`escape_data`)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str = "", **properties: str) -> str:
+    """One workflow command line, e.g. ``::error title=VibeTesting::message``."""
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    head = f"{name} {props}" if props else name
+    return f"::{head}::{escape_data(message)}"
+
+
+def output_block(name: str, value: str, delimiter: str | None = None) -> str:
+    """``name<<DELIM`` / value / ``DELIM``: the ``$GITHUB_OUTPUT`` form that survives newlines."""
+    if delimiter is None:
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    if delimiter in name or delimiter in value:
+        raise ValueError("output name or value contains the delimiter")
+    if "\n" in name or "\r" in name or "<<" in name:
+        raise ValueError(f"bad output name {name!r}")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """Read a ``$GITHUB_OUTPUT`` file the way the runner does (``k=v`` and ``k<<DELIM`` forms)."""
+    outputs: dict[str, str] = {}
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, _, delimiter = line.partition("<<")
+            value_lines: list[str] = []
+            while index < len(lines) and lines[index] != delimiter:
+                value_lines.append(lines[index])
+                index += 1
+            if index >= len(lines):
+                raise ValueError(f"output {name!r}: delimiter {delimiter!r} never closes")
+            index += 1  # the closing delimiter
+            outputs[name] = "\n".join(value_lines)
+        else:
+            name, sep, value = line.partition("=")
+            if not sep:
+                raise ValueError(f"bad output line {line!r}")
+            outputs[name] = value
+    return outputs
+
+
+def _redact(url: str) -> str:
+    try:
+        from vibetesting_ci.reports.redact import redact_url
+    except ImportError:  # pragma: no cover - the reports package is part of the distribution
+        return url.split("?", 1)[0].split("#", 1)[0]
+    return redact_url(url)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside one Markdown table cell (no HTML, no pipes, one line)."""
+    text = html.escape(" ".join(text.split()), quote=False)
+    return text.replace("|", "\\|")
+
+
+def _duration(start: str, end: str) -> str:
+    try:
+        seconds = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except (TypeError, ValueError):
+        return "—"
+    if seconds < 0:
+        return "—"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _state(execution: ExecutionResult) -> str:
+    if execution.interrupted == INTERRUPTED_TIMEOUT:
+        state = "timed out"
+    elif execution.interrupted == INTERRUPTED_CANCELLED:
+        state = "cancelled"
+    elif execution.status is None:
+        state = "unknown"
+    else:
+        state = execution.status.state or "unknown"
+    if execution.stopped:
+        state += " (stopped)"
+    return state
+
+
+def execution_problem(execution: ExecutionResult) -> str | None:
+    """Why this execution counts against the run, in one line; None when it does not."""
+    status = execution.status
+    if execution.interrupted == INTERRUPTED_TIMEOUT:
+        return "timed out before it finished" + (" and was stopped" if execution.stopped else "")
+    if execution.interrupted == INTERRUPTED_CANCELLED:
+        return "cancelled before it finished" + (" and was stopped" if execution.stopped else "")
+    if status is None:
+        return None
+    if status.failed:
+        text = f"{status.failed} of {status.tests} tests failed"
+    elif status.finished and status.not_done:
+        text = f"{status.not_done} of {status.tests} tests were not done"
+    else:
+        return None
+    if status.detailed_status.strip():
+        text += f": {' '.join(status.detailed_status.split())}"
+    return text
+
+
+def _pie(passed: int, failed: int, not_done: int) -> list[str]:
+    slices = [(label, count) for label, count in
+              (("Passed", passed), ("Failed", failed), ("Not done", not_done)) if count > 0]
+    if not slices:
+        return []
+    theme = ", ".join(f'"pie{i}": "{PIE_COLOURS[label]}"' for i, (label, _) in
+                      enumerate(slices, start=1))
+    lines = [
+        "```mermaid",
+        f"%%{{init: {{\"theme\": \"base\", \"themeVariables\": {{{theme}}}}}}}%%",
+        "pie showData title VibeTesting tests",
+    ]
+    lines += [f'    "{label}" : {count}' for label, count in slices]
+    lines.append("```")
+    return lines
+
+
+def render_summary(result: RunResult, *, junit_file: str | None) -> str:
+    """The Markdown job summary for ``result``."""
+    verdict = VERDICTS.get(result.result, result.result)
+    out = [f"## VibeTesting: {verdict}", ""]
+    if result.message:
+        out += [_cell(result.message), ""]
+    if result.schedule_id:
+        out += [f"Schedule id: `{_cell(result.schedule_id)}`", ""]
+    if result.executions:
+        totals = result.totals
+        not_done = sum(e.status.not_done for e in result.executions if e.status is not None)
+        out += [
+            "| Execution | Suite | State | Tests | Passed | Failed | Not done | Duration "
+            "| Report |",
+            "|---|---|---|--:|--:|--:|--:|---|---|",
+        ]
+        for execution in result.executions:
+            status = execution.status
+            if status is None:
+                counts = ["—"] * 4
+                suite, duration, report = "", "—", "—"
+            else:
+                counts = [str(n) for n in (status.tests, status.passed, status.failed,
+                                           status.not_done)]
+                suite = status.suite_name
+                duration = _duration(status.start_time, status.end_time)
+                report = f"[PDF]({_redact(status.report_url)})" if status.report_url else "—"
+            out.append(
+                f"| {execution.execution_id} | {_cell(suite)} | {_cell(_state(execution))} | "
+                + " | ".join(counts)
+                + f" | {duration} | {report} |"
+            )
+        if len(result.executions) > 1:
+            out.append(
+                f"| **Total** | | | **{totals.tests}** | **{totals.passed}** | "
+                f"**{totals.failed}** | **{not_done}** | | |"
+            )
+        out.append("")
+        out += _pie(totals.passed, totals.failed, not_done)
+        problems = [(e.execution_id, execution_problem(e)) for e in result.executions]
+        problems_found = [(i, p) for i, p in problems if p]
+        if problems_found:
+            out += ["", "**Problems**", ""]
+            out += [f"- Execution {i}: {_cell(p)}" for i, p in problems_found]
+    elif result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
+        out += ["No execution was started.", ""]
+    files = []
+    if junit_file:
+        files.append(f"JUnit XML: `{_cell(junit_file)}`")
+    files += [f"PDF report: `{_cell(name)}`" for name in result.report_files]
+    if files:
+        out += ["", "**Files written** (in the workspace; upload them with "
+                "`actions/upload-artifact`)", ""]
+        out += [f"- {item}" for item in files]
+    if result.warnings:
+        out += ["", "**Warnings**", ""]
+        out += [f"- {_cell(w)}" for w in result.warnings]
+    out.append("")
+    return "\n".join(out) + "\n"
+
+
+def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
+    """The action's outputs (names as in ``action.yml``)."""
+    totals = result.totals
+    return {
+        "result": result.result,
+        "exit-code": str(result.exit_code),
+        "execution-ids": ",".join(str(i) for i in result.execution_ids),
+        "schedule-id": result.schedule_id or "",
+        "tests": str(totals.tests),
+        "passed": str(totals.passed),
+        "failed": str(totals.failed),
+        "junit-file": junit_file or "",
+        "report-file": ",".join(result.report_files),
+        "report-url": ",".join(_redact(url) for url in result.report_urls),
+    }
+
+
+class GitHubAdapter(CIAdapter):
+    """``GITHUB_ACTIONS=true``: masks, groups, annotations, outputs and a job summary."""
+
+    name = "github"
+
+    def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
+        super().__init__(environ, stream)
+        self._in_group = False
+        self._masked: set[str] = set()
+
+    @property
+    def stream(self) -> TextIO:
+        # The runner reads workflow commands from stdout.
+        return self._stream if self._stream is not None else sys.stdout
+
+    def _emit(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    def mask(self, secret: str) -> None:
+        if not secret or not secret.strip():
+            return
+        # The whole value, and each line of a multi-line one (the runner masks line by line).
+        for value in (secret, *secret.splitlines()):
+            if value.strip() and value not in self._masked:
+                self._masked.add(value)
+                self._emit(command("add-mask", value))
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        if self._in_group:  # GitHub does not nest groups
+            yield
+            return
+        self._in_group = True
+        self._emit(command("group", title))
+        try:
+            yield
+        finally:
+            self._emit(command("endgroup"))
+            self._in_group = False
+
+    def error(self, message: str) -> None:
+        self._emit(command("error", message, title=ANNOTATION_TITLE))
+
+    def warning(self, message: str) -> None:
+        self._emit(command("warning", message, title=ANNOTATION_TITLE))
+
+    def finish(self, result: RunResult, *, junit_file: str | None) -> None:
+        for execution in result.executions:
+            problem = execution_problem(execution)
+            if problem is None:
+                continue
+            title = f"{ANNOTATION_TITLE} execution {execution.execution_id}"
+            timed_out_ok = (execution.interrupted == INTERRUPTED_TIMEOUT
+                            and result.result != RESULT_TIMEOUT)
+            if execution.interrupted == INTERRUPTED_CANCELLED or timed_out_ok:
+                self._emit(command("warning", problem, title=title))
+            else:
+                self._emit(command("error", problem, title=title))
+        self._append("GITHUB_OUTPUT", self._outputs_text(outputs_for(result,
+                                                                     junit_file=junit_file)))
+        self._append("GITHUB_STEP_SUMMARY", render_summary(result, junit_file=junit_file))
+
+    @staticmethod
+    def _outputs_text(outputs: Mapping[str, str]) -> str:
+        return "".join(output_block(name, value) for name, value in outputs.items())
+
+    def _append(self, variable: str, text: str) -> None:
+        path = self.environ.get(variable, "")
+        if not path:
+            return
+        try:
+            with open(path, "a", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as error:
+            self.warning(f"could not write {variable} ({path}): {error.strerror or error}")
+
