@@ -174,7 +174,7 @@ def _download(
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise _Abort(
-                        f"the report is {int(declared)} bytes, over the limit of {max_bytes}"
+                        f"the report is {int(declared)} bytes, over the limit of {max_bytes} bytes"
                     )
                 return _stream(response, dest, max_bytes, deadline)
         raise _Abort(f"more than {MAX_REDIRECTS} redirects")
