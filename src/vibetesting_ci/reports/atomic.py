@@ -7,7 +7,7 @@ anything fails, the temporary file is removed and the old file (or no file) stay
 gets the old file's permission bits, or the usual ``0666 & ~umask`` for a new file (not the
 ``0600`` of a bare temporary file), so CI artifact uploaders can read it.
 
-These functions raise ``OSError``; the ``write_*`` reporters turn it into ``ReportError``.
+These functions, and the ``write_*`` reporters built on them, raise ``OSError``.
 """
 
 from __future__ import annotations

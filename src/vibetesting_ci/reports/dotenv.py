@@ -30,7 +30,6 @@ import re
 
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
-from vibetesting_ci.reports.errors import ReportError
 from vibetesting_ci.reports.redact import redact_url
 
 # GitLab refuses a dotenv artifact of 5120 bytes or more; stay clearly below.
@@ -80,11 +79,8 @@ def render_dotenv(result: RunResult) -> str:
 
 
 def write_dotenv(result: RunResult, path: str) -> None:
-    """Write :func:`render_dotenv` to ``path`` atomically; ``ReportError`` if that fails."""
-    text = render_dotenv(result)
-    try:
-        atomic_write_text(path, text)
-    except OSError as error:
-        raise ReportError(
-            f"cannot write the dotenv file {path!r}: {error.strerror or error}"
-        ) from error
+    """Write the dotenv lines to ``path`` atomically (parents created).
+
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
+    """
+    atomic_write_text(path, render_dotenv(result))

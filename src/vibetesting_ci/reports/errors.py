@@ -6,7 +6,7 @@ from vibetesting_ci.errors import ExitCode, VibetestingError
 
 
 class ReportError(VibetestingError):
-    """A report could not be downloaded or an output file could not be written.
+    """A PDF report could not be downloaded (HTTP error, not a PDF, too big, timeout...).
 
     The message names the file or the (redacted) URL and never carries a token.
     """

@@ -55,7 +55,6 @@ from vibetesting_ci.models import (
     RunResult,
 )
 from vibetesting_ci.reports.atomic import atomic_write_text
-from vibetesting_ci.reports.errors import ReportError
 from vibetesting_ci.reports.redact import redact_url
 
 ROOT_NAME = "VibeTesting"
@@ -422,11 +421,8 @@ def render_junit(result: RunResult) -> str:
 
 
 def write_junit(result: RunResult, path: str) -> None:
-    """Write :func:`render_junit` to ``path`` atomically; ``ReportError`` if that fails."""
-    text = render_junit(result)
-    try:
-        atomic_write_text(path, text)
-    except OSError as error:
-        raise ReportError(
-            f"cannot write the JUnit file {path!r}: {error.strerror or error}"
-        ) from error
+    """Write the JUnit XML (UTF-8) to ``path`` atomically (parents created).
+
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
+    """
+    atomic_write_text(path, render_junit(result))

@@ -26,7 +26,6 @@ from typing import Any
 from vibetesting_ci import __version__
 from vibetesting_ci.models import ExecutionResult, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
-from vibetesting_ci.reports.errors import ReportError
 from vibetesting_ci.reports.redact import redact_url
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -85,11 +84,8 @@ def dumps_results(result: RunResult) -> str:
 
 
 def write_results(result: RunResult, path: str) -> None:
-    """Write the results JSON (UTF-8) to ``path`` atomically; ``ReportError`` if that fails."""
-    text = dumps_results(result)
-    try:
-        atomic_write_text(path, text)
-    except OSError as error:
-        raise ReportError(
-            f"cannot write the results file {path!r}: {error.strerror or error}"
-        ) from error
+    """Write the results JSON (UTF-8) to ``path`` atomically (parents created).
+
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
+    """
+    atomic_write_text(path, dumps_results(result))
