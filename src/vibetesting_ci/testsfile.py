@@ -214,9 +214,13 @@ def parse_tests(text: str, source: str) -> TestsDocument:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "not valid YAML or JSON"
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "stream end" in problem:
+            # Unclosed bracket or quote: point at where it was opened, not at the file's end.
+            mark = exc.context_mark
+            problem += f" ({exc.context} here is never closed)"
+        line = f":{mark.line + 1}" if mark is not None else ""
         raise InputError(f"{source}{line}: not valid YAML or JSON: {problem}") from None
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
         raise InputError(f"{source}: not valid YAML or JSON: {exc}") from None
