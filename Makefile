@@ -1,0 +1,49 @@
+# vibetesting-ci developer commands. Needs only Python 3.11+ and make.
+#   make demo   - a guided run against the local emulator; leaves JUnit, PDFs, results in demo-output/
+#   make test   - install test dependencies into .venv and run the test suite
+#   make lint   - ruff, mypy (strict), shellcheck, hadolint, check-jsonschema, lock-file check
+#   make bench  - benchmarks (start-up, many executions, polling, report download)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+DEMO_DIR := demo-output
+DEMO_PORT ?= 8765
+
+.PHONY: demo test lint bench venv clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+venv: $(BIN)/python
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
+	$(PY) -m pip install --quiet -e '.[test,lint]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) scripts/demo.py --output $(DEMO_DIR) --port $(DEMO_PORT)
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/lint.sh
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,87 @@
+"""``make demo``: a guided run against the local emulator, as a pipeline would run it.
+
+Starts ``vibetesting emulator`` on loopback, runs ``vibetesting run --tests-file
+examples/tests.yml`` against it (one test fails on purpose), leaves the JUnit XML, the PDF report
+and the results JSON in the output folder, stops the emulator and exits 0 when everything behaved
+as documented.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "demo-token"  # noqa: S105 - the emulator's demo token, not a secret
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", default="demo-output", help="folder for the files")
+    parser.add_argument("--port", type=int, default=0, help="emulator port (0: any free)")
+    args = parser.parse_args()
+    out = (ROOT / args.output).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("vibetesting-*"):
+        old.unlink()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIBETESTING_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "vibetesting_ci", "emulator", "--port", str(args.port),
+         "--token", TOKEN, "--test-seconds", "1", "--quiet"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert emulator.stdout is not None
+        first = emulator.stdout.readline()
+        url = next((word for word in first.split() if word.startswith("http")), "")
+        if not url:
+            print(f"demo: the emulator did not start: {first.strip()}", file=sys.stderr)
+            return 1
+        print(f"demo: emulator at {url}\n")
+        env.update(
+            VIBETESTING_API_TOKEN=TOKEN,
+            VIBETESTING_API_URL=url,
+            VIBETESTING_POLL_INTERVAL="1",
+            VIBETESTING_TIMEOUT="120",
+        )
+        command = [
+            sys.executable, "-m", "vibetesting_ci", "run",
+            "--tests-file", str(ROOT / "examples" / "tests.yml"),
+            "--allow-parallel",
+            "--junit-file", str(out / "vibetesting-junit.xml"),
+            "--report-file", str(out / "vibetesting-report.pdf"),
+            "--results-file", str(out / "vibetesting-results.json"),
+        ]
+        print("demo: $ vibetesting run --tests-file examples/tests.yml --allow-parallel ...\n")
+        code = subprocess.run(command, env=env, check=False).returncode
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+
+    results = json.loads((out / "vibetesting-results.json").read_text(encoding="utf-8"))
+    reports = sorted(p.name for p in out.glob("vibetesting-report*.pdf"))
+    print(
+        f"\ndemo: the run exited {code} ({results['result']}): one of the two tests is named "
+        "'[fail]', so the emulator fails it, as a real failing test would fail your pipeline."
+    )
+    print(f"demo: files in {out}/:")
+    for name in ("vibetesting-junit.xml", "vibetesting-results.json", *reports):
+        print(f"  {name}")
+    expected = code == 1 and results["result"] == "failed" and len(reports) == 2
+    if not expected:
+        print("demo: unexpected outcome; see the log above", file=sys.stderr)
+        return 1
+    print("demo: done (exit 0). Next: `make test`, or point VIBETESTING_API_URL at the service.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
