@@ -1,0 +1,118 @@
+"""action.yml agrees with the CLI's option table, the GitHub adapter and the documentation."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from vibetesting_ci.ci.github import outputs_for
+from vibetesting_ci.models import RunResult
+from vibetesting_ci.settings import OPTIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION = ROOT / "action.yml"
+# Where the inputs/outputs tables live (README.md once the CI docs are merged into it).
+DOCS = [ROOT / "docs" / "ci.md"]
+INPUT_EXPR = re.compile(r"^\$\{\{ inputs\.([a-z0-9-]+) \}\}$")
+
+
+@pytest.fixture(scope="module")
+def action() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    return data
+
+
+def input_for_env(action: dict[str, Any]) -> dict[str, str]:
+    """``VIBETESTING_X`` -> the input it is read from."""
+    mapping = {}
+    for variable, template in action["runs"]["env"].items():
+        match = INPUT_EXPR.match(str(template))
+        assert match, f"runs.env.{variable}: {template!r} is not a plain ${{{{ inputs.x }}}}"
+        mapping[variable] = match.group(1)
+    return mapping
+
+
+def cli_default(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def test_docker_action_shape(action: dict[str, Any]) -> None:
+    assert action["runs"]["using"] == "docker"
+    assert action["runs"]["image"] == "Dockerfile"
+    assert not action["runs"].get("args"), "the entrypoint runs `vibetesting run` on its own"
+    assert {"icon", "color"} <= set(action["branding"])
+    assert action["name"] and action["description"]
+
+
+def test_every_input_maps_onto_a_cli_variable(action: dict[str, Any]) -> None:
+    known = {option.env: option for option in OPTIONS}
+    mapping = input_for_env(action)
+    inputs = action["inputs"]
+    assert sorted(mapping.values()) == sorted(inputs), "each input is mapped exactly once"
+    for variable, name in mapping.items():
+        assert variable in known, f"{variable} (input {name}) is not a variable the CLI reads"
+        option = known[variable]
+        assert name == option.flag.removeprefix("--").replace("focus-area", "focus-areas"), (
+            f"input {name} should be named after {option.flag}"
+        )
+    for name, spec in inputs.items():
+        assert re.fullmatch(r"[a-z][a-z0-9-]*", name), f"input {name} is not kebab-case"
+        assert spec.get("description"), f"input {name} has no description"
+
+
+def test_every_run_option_is_an_input(action: dict[str, Any]) -> None:
+    mapped = set(input_for_env(action))
+    missing = [o.env for o in OPTIONS if "run" in o.commands and o.env not in mapped]
+    assert not missing, f"options of `vibetesting run` without an action input: {missing}"
+
+
+def test_input_defaults_are_the_cli_defaults(action: dict[str, Any]) -> None:
+    by_env = {option.env: option for option in OPTIONS}
+    for variable, name in input_for_env(action).items():
+        spec = action["inputs"][name]
+        option = by_env[variable]
+        if option.name == "api_token":
+            assert spec.get("required") is True and "default" not in spec
+            continue
+        assert spec.get("required", False) is False, f"input {name}"
+        assert "default" in spec, f"input {name} has no default (empty string when none)"
+        assert isinstance(spec["default"], str), f"input {name}: quote the default"
+        assert spec["default"] == cli_default(option.default), f"input {name}"
+
+
+def test_outputs_declared_are_the_outputs_written(action: dict[str, Any]) -> None:
+    written = outputs_for(RunResult(result="passed", exit_code=0), junit_file=None)
+    assert set(written) == set(action["outputs"])
+    for name, spec in action["outputs"].items():
+        assert spec.get("description"), f"output {name} has no description"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_inputs_and_outputs_are_documented(action: dict[str, Any], doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip() for line in text.splitlines()
+            if line.startswith("| `")}
+    mapping = {name: variable for variable, name in input_for_env(action).items()}
+    for name in action["inputs"]:
+        assert f"`{name}`" in rows, f"input {name} missing from the inputs table in {doc.name}"
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"`{mapping[name]}`" in row, f"{doc.name}: input {name} row lacks its variable"
+    for name in action["outputs"]:
+        assert f"`{name}`" in rows, f"output {name} missing from the outputs table in {doc.name}"
+
+
+def test_entrypoint_is_executable() -> None:
+    entrypoint = ROOT / "entrypoint.sh"
+    assert os.access(entrypoint, os.X_OK)
+    assert entrypoint.read_text(encoding="utf-8").startswith("#!/usr/bin/env bash\n")
