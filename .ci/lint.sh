@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Lint of the CI integration (called by `make lint`):
+#   - action.yml, the example workflow and the GitLab files against the schemas that
+#     check-jsonschema ships (vendored in the package: no network needed);
+#   - shellcheck on entrypoint.sh and .ci/*.sh, hadolint on the Dockerfile;
+#   - requirements/runtime.txt and requirements/build.txt current with pyproject.toml and fully
+#     hash-pinned (the image build's `pip check` proves the transitive closure).
+# Usage:
+#   bash .ci/lint.sh                 run every check; exit 1 if any failed
+#   bash .ci/lint.sh --update-lock   regenerate requirements/*.txt with pip-compile (needs PyPI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+
+if [ "${1:-}" = "--update-lock" ]; then
+  venv=$(mktemp -d)
+  trap 'rm -rf "$venv"' EXIT
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install -q 'pip-tools==7.4.1'
+  common=(--quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links)
+  export CUSTOM_COMPILE_COMMAND="bash .ci/lint.sh --update-lock"
+  "$venv/bin/pip-compile" "${common[@]}" --upgrade --output-file requirements/runtime.txt pyproject.toml
+  "$venv/bin/pip-compile" "${common[@]}" --upgrade --allow-unsafe --output-file requirements/build.txt requirements/build.in
+  echo "requirements/runtime.txt and requirements/build.txt updated"
+  exit 0
+fi
+
+failed=()
+check() { # check NAME COMMAND...
+  local name=$1
+  shift
+  if "$@"; then
+    echo "PASS  $name"
+  else
+    echo "FAIL  $name"
+    failed+=("$name")
+  fi
+}
+
+check "action.yml (vendor.github-actions)" \
+  check-jsonschema --builtin-schema vendor.github-actions action.yml
+check "examples/github-workflow.yml (vendor.github-workflows)" \
+  check-jsonschema --builtin-schema vendor.github-workflows examples/github-workflow.yml
+check "GitLab CI files (vendor.gitlab-ci)" \
+  check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml templates/vibetesting.gitlab-ci.yml
+check "shellcheck" shellcheck entrypoint.sh .ci/*.sh
+check "hadolint Dockerfile" hadolint Dockerfile
+check "entrypoint.sh executable" test -x entrypoint.sh
+
+lock_is_current() {
+  "$python" - <<'PY'
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+try:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+except ImportError:  # pip always carries a copy
+    from pip._vendor.packaging.requirements import Requirement
+    from pip._vendor.packaging.utils import canonicalize_name
+
+problems = []
+
+
+def read_lock(path):
+    """{name: (version, hashes, via)} from a pip-compile --generate-hashes file."""
+    pins, current = {}, None
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
+        if match:
+            current = canonicalize_name(match.group(1))
+            pins[current] = [match.group(2), 0, set()]
+        elif stripped.startswith("--hash=sha256:") and current:
+            pins[current][1] += 1
+        elif stripped.startswith("# via") and current:
+            pins[current][2].add(stripped[len("# via"):].strip())
+        elif stripped.startswith("#   ") and current:
+            pins[current][2].add(stripped[1:].strip())
+        elif stripped and not stripped.startswith("#") and not stripped.startswith("--hash"):
+            problems.append(f"{path}: line not understood: {line!r}")
+    for name, (version, hashes, _) in pins.items():
+        if not hashes:
+            problems.append(f"{path}: {name}=={version} has no --hash")
+    return pins
+
+
+def check(lock, requirements, direct_marker):
+    pins = read_lock(lock)
+    wanted = {}
+    for text in requirements:
+        req = Requirement(text)
+        if req.marker is not None and not req.marker.evaluate({"sys_platform": "linux",
+                                                               "platform_system": "Linux"}):
+            continue
+        wanted[canonicalize_name(req.name)] = req
+    for name, req in wanted.items():
+        if name not in pins:
+            problems.append(f"{lock}: {req} is not pinned")
+        elif not req.specifier.contains(pins[name][0], prereleases=True):
+            problems.append(f"{lock}: {name}=={pins[name][0]} does not satisfy {req}")
+    direct = {name for name, (_, _, via) in pins.items() if direct_marker in via}
+    stale = direct - set(wanted)
+    if stale:
+        problems.append(f"{lock}: pinned as direct dependencies but no longer required: "
+                        f"{sorted(stale)}")
+
+
+project = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
+check("requirements/runtime.txt", project["project"]["dependencies"],
+      "vibetesting-ci (pyproject.toml)")
+build_in = [line.strip() for line in Path("requirements/build.in").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+check("requirements/build.txt", build_in, "-r requirements/build.in")
+for req in project["build-system"]["requires"]:
+    if canonicalize_name(Requirement(req).name) not in {canonicalize_name(Requirement(r).name)
+                                                         for r in build_in}:
+        problems.append(f"requirements/build.in lacks the build requirement {req}")
+for problem in problems:
+    print(f"  {problem}", file=sys.stderr)
+if problems:
+    print("  run `bash .ci/lint.sh --update-lock` to regenerate the lock files", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+}
+check "lock files current with pyproject.toml" lock_is_current
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "lint: ${#failed[@]} check(s) failed: ${failed[*]}"
+  exit 1
+fi
+echo "lint: all checks passed"
