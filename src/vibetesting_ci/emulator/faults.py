@@ -113,16 +113,21 @@ class Fault:
     def applies_to(self, endpoint: str) -> bool:
         return (self.endpoint in (ANY, endpoint)) and endpoint in _APPLIES[self.kind]
 
-    def take(self, endpoint: str) -> bool:
-        """Count one matching request; return True if this fault fires for it."""
+    def observe(self, endpoint: str) -> bool:
+        """Count one request this fault could affect; True if it is due to fire on it.
+
+        Every fault sees every matching request (so ``after`` counts them all), but only a
+        fault that actually fires uses up one of its ``times`` (see :meth:`consume`).
+        """
         if not self.applies_to(endpoint):
             return False
         with self._lock:
             self.seen += 1
-            if self.seen <= self.after or self.exhausted:
-                return False
+            return self.seen > self.after and not self.exhausted
+
+    def consume(self) -> None:
+        with self._lock:
             self.applied += 1
-            return True
 
     @property
     def http_status(self) -> int:

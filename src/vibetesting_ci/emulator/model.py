@@ -10,7 +10,7 @@ import bisect
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -136,6 +136,7 @@ class Execution:
     stopped_at: float | None = None
     stop_reason: str | None = None
     report_sig: str = ""
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     _finish_offsets: list[float] = field(default_factory=list, repr=False)
     _passed_prefix: list[int] = field(default_factory=list, repr=False)
     _failed_prefix: list[int] = field(default_factory=list, repr=False)
@@ -198,7 +199,7 @@ class Execution:
 
     @property
     def state(self) -> str:
-        return self.state_at(time.monotonic())
+        return self.state_at(self.clock())
 
     def _finished_count(self, now: float) -> int:
         horizon = now if self.stopped_at is None else min(now, self.stopped_at)
@@ -284,7 +285,13 @@ class Execution:
 class Planner:
     """Turns planned tests into timed executions, deterministically from the seed."""
 
-    def __init__(self, test_seconds: float, seed: int, pace: str) -> None:
+    def __init__(
+        self,
+        test_seconds: float,
+        seed: int,
+        pace: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if pace not in PACES:
             raise ValueError(f"pace must be one of {', '.join(PACES)}")
         if test_seconds < 0:
@@ -292,6 +299,7 @@ class Planner:
         self.test_seconds = test_seconds
         self.seed = seed
         self.pace = pace
+        self.clock = clock
 
     def _rng(self, execution_id: int) -> random.Random:
         return random.Random(self.seed * 1_000_003 + execution_id)
@@ -340,4 +348,5 @@ class Planner:
             origin=origin,
             schedule_id=schedule_id,
             scheduled_for=scheduled_for,
+            clock=self.clock,
         )

@@ -37,7 +37,7 @@ LogFunc = Callable[[str], None]
 
 @dataclass
 class Recorded:
-    """One request as the emulator received it (``time`` is ``time.monotonic()``)."""
+    """One request as the emulator received it (``time``: the server's clock, monotonic)."""
 
     method: str
     path: str
@@ -81,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "VibeTestingEmulator/1.0"
     sys_version = ""
     timeout = IDLE_TIMEOUT
+    disable_nagle_algorithm = True  # keep-alive answers must not wait for delayed ACKs
     server: _HTTPServer
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -120,6 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         emu = self.server.emulator
         started = time.monotonic()
+        arrived = emu._service.clock()
         split = urlsplit(self.path)
         path = split.path
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
@@ -130,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
             path=path,
             query=query,
             headers=headers,
-            time=started,
+            time=arrived,
             endpoint=endpoint,
             client=self.client_address[0] if self.client_address else "",
         )
@@ -410,7 +412,7 @@ def _html_error(status: int) -> bytes:
 
 def report_pdf(execution: Execution) -> bytes:
     """The PDF report of a finished execution: suite, counts, each test and its outcome."""
-    now = time.monotonic()
+    now = execution.clock()
     body = execution.status_body(now)
     lines = [
         "VibeTesting emulator - execution report",
@@ -452,6 +454,7 @@ class EmulatorServer:
         pace: str = PACE_STEADY,
         report_host: str | None = None,
         log: LogFunc | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if not token:
             raise ValueError("the emulator needs a non-empty token")
@@ -463,13 +466,14 @@ class EmulatorServer:
         self.pace = pace
         self.report_host = report_host
         self._log = log
-        self._service = Service(token, test_seconds, seed, pace)
+        self._service = Service(token, test_seconds, seed, pace, clock=clock or time.monotonic)
         self._faults: list[Fault] = coerce_faults(faults)
         self._faults_lock = threading.Lock()
         self._journal: list[Recorded] = []
         self._journal_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._connections_opened = 0
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -555,6 +559,12 @@ class EmulatorServer:
             self._journal.clear()
 
     @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted so far (keep-alive check: far fewer than requests)."""
+        with self._connections_lock:
+            return self._connections_opened
+
+    @property
     def runs_created(self) -> int:
         return self._service.runs_created
 
@@ -601,6 +611,7 @@ class EmulatorServer:
     def _track(self, conn: socket.socket, alive: bool) -> None:
         with self._connections_lock:
             if alive:
+                self._connections_opened += 1
                 self._connections.add(conn)
             else:
                 self._connections.discard(conn)
@@ -614,21 +625,28 @@ class EmulatorServer:
             self._stopping.wait(seconds)
 
     def _pre_faults(self, endpoint: str) -> tuple[list[Fault], Fault | None]:
+        """Stalls to apply (they add up) and the first other fault due, consumed."""
         stalls: list[Fault] = []
+        chosen: Fault | None = None
         for fault in self.faults:
-            if not fault.pre or not fault.take(endpoint):
+            if not fault.pre or not fault.observe(endpoint):
                 continue
             if fault.kind == "stall":
+                fault.consume()
                 stalls.append(fault)
-                continue
-            return stalls, fault
-        return stalls, None
+            elif chosen is None:
+                fault.consume()
+                chosen = fault
+        return stalls, chosen
 
     def _post_fault(self, endpoint: str) -> Fault | None:
+        """The first after-the-fact fault due on a successful answer, consumed."""
+        chosen: Fault | None = None
         for fault in self.faults:
-            if not fault.pre and fault.take(endpoint):
-                return fault
-        return None
+            if not fault.pre and fault.observe(endpoint) and chosen is None:
+                fault.consume()
+                chosen = fault
+        return chosen
 
     def _authenticate(self, headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
         header = headers.get("authorization", "")

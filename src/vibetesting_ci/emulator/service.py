@@ -6,7 +6,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -183,10 +183,17 @@ class Service:
     """All executions, schedules and counters for one emulator; thread-safe."""
 
     def __init__(
-        self, token: str, test_seconds: float, seed: int, pace: str, first_id: int = 1001
+        self,
+        token: str,
+        test_seconds: float,
+        seed: int,
+        pace: str,
+        first_id: int = 1001,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
-        self.planner = Planner(test_seconds, seed, pace)
+        self.clock = clock
+        self.planner = Planner(test_seconds, seed, pace, clock)
         self.lock = threading.RLock()
         self.executions: dict[int, Execution] = {}
         self.schedules: dict[str, list[int]] = {}
@@ -203,7 +210,7 @@ class Service:
         token: str,
         schedule: Schedule | None,
     ) -> dict[str, Any]:
-        now = time.monotonic()
+        now = self.clock()
         wall = datetime.now(UTC)
         with self.lock:
             schedule_id = str(uuid.uuid4()) if schedule else None
@@ -284,7 +291,7 @@ class Service:
         return Answer(200, self._create(suite.executions, suite.name, "run-suite", token, schedule))
 
     def _stop_running(self, token: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         with self.lock:
             for execution in self.executions.values():
                 if (
@@ -311,12 +318,12 @@ class Service:
         """(execution, answer body, whether the caller asked for the report link)."""
         want_link = bool(_bool(body, "is_get_full_report_link"))
         execution = self.lookup(body)
-        return execution, execution.status_body(time.monotonic()), want_link
+        return execution, execution.status_body(self.clock()), want_link
 
     def stop(self, body: Mapping[str, Any]) -> Answer:
         if body.get("execution_id") is not None:
             execution = self.lookup(body)
-            now = time.monotonic()
+            now = self.clock()
             with self.lock:
                 if execution.state_at(now) == DONE:
                     return Answer(
@@ -337,7 +344,7 @@ class Service:
             ids = self.schedules.get(schedule_id)
             if ids is None:
                 raise ApiFail(404, "Schedule not found")
-            now = time.monotonic()
+            now = self.clock()
             count = 0
             for execution_id in ids:
                 execution = self.executions[execution_id]
@@ -361,7 +368,7 @@ class Service:
             self.status_calls.setdefault(execution_id, []).append(when)
 
     def done_at(self) -> dict[int, float]:
-        now = time.monotonic()
+        now = self.clock()
         with self.lock:
             executions = list(self.executions.values())
         result = {}
