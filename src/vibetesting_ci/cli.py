@@ -271,6 +271,41 @@ def cancel_schedule(schedule_id: str, quiet: bool, verbose: bool, **values: Any)
     _exit(_guard(ctx, work))
 
 
+SCHEMA_FILE = "tests-file.schema.json"
+
+
+def schema_text() -> str:
+    """The JSON Schema of the tests file, as shipped in the package."""
+    from importlib.resources import files
+
+    return files("vibetesting_ci").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@cli.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  vibetesting schema > .vibetesting/tests-file.schema.json
+  vibetesting schema --path
+
+\b
+Then, for editors with yaml-language-server (VS Code's YAML extension, and others),
+put this first line in the tests file:
+  # yaml-language-server: $schema=./tests-file.schema.json
+or check a file in CI:  check-jsonschema --schemafile tests-file.schema.json tests.yml""",
+)
+@click.option("--path", "show_path", is_flag=True, help="Print where the schema file is instead.")
+def schema(show_path: bool) -> None:
+    """Print the JSON Schema of the tests file, for editors and checks."""
+    if show_path:
+        from importlib.resources import as_file, files
+
+        with as_file(files("vibetesting_ci").joinpath(SCHEMA_FILE)) as path:
+            click.echo(str(path))
+        return
+    click.echo(schema_text(), nl=False)
+
+
 def _exit(code: int) -> None:
     raise SystemExit(code)
 

@@ -29,6 +29,7 @@ FILE_SETTINGS = (
 )
 TOP_KEYS = ("tests", *FILE_SETTINGS)
 LOGIN_KEYS = ("identifier",)
+EXECUTION_TYPES = ("guided", "exploration")
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,18 @@ class _Where:
         return InputError(f"{self.source}{line}: {where}{problem}")
 
 
+def _nearest(word: str, known: tuple[str, ...]) -> str | None:
+    """The known word closest to ``word`` (spelling, dashes for underscores, case), if any."""
+    normal = word.strip().lower().replace("-", "_").replace(" ", "_")
+    if normal in known:
+        return normal
+    close = difflib.get_close_matches(normal, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _suggest(key: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+    close = _nearest(key, known)
+    hint = f"; did you mean {close!r}?" if close else f"; known keys: {', '.join(known)}"
     return f"unknown key {key!r}{hint}"
 
 
@@ -71,7 +81,10 @@ def _scalar_str(where: _Where, node: yaml.Node, path: str, *, allow_empty: bool 
 
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
         kind = _kind(node)
-        raise where.fail(node, path, f"must be a string, not {kind}")
+        hint = ""
+        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+            hint = f" (put it in quotes: '{node.value}')"
+        raise where.fail(node, path, f"must be a string, not {kind}{hint}")
     value = str(node.value)
     if not allow_empty and not value.strip():
         raise where.fail(node, path, "must not be empty")
@@ -86,16 +99,25 @@ def _kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     tag = node.tag.rsplit(":", 1)[-1]
-    return {"int": "a number", "float": "a number", "bool": "a boolean", "null": "null"}.get(
-        tag, f"a {tag}"
-    )
+    kinds = {
+        "str": "a string",
+        "int": "a number",
+        "float": "a number",
+        "bool": "a boolean",
+        "null": "empty (null)",
+        "timestamp": "a date",
+    }
+    return kinds.get(tag, f"a {tag}")
 
 
 def _positive_int(where: _Where, node: yaml.Node, path: str) -> int:
     import yaml
 
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
-        raise where.fail(node, path, f"must be a positive whole number, not {_kind(node)}")
+        hint = ""
+        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().isdigit():
+            hint = f" (write {str(node.value).strip()} without quotes)"
+        raise where.fail(node, path, f"must be a positive whole number, not {_kind(node)}{hint}")
     value = int(str(node.value).replace("_", ""), 0)
     if value < 1:
         raise where.fail(node, path, f"must be a positive whole number, not {value}")
@@ -127,7 +149,14 @@ def _steps(where: _Where, node: yaml.Node, path: str) -> str | tuple[str, ...]:
         )
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
         return _scalar_str(where, node, path)
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        raise where.fail(node, path, "is empty: give a string, or a list of strings")
     raise where.fail(node, path, f"must be a string or a list of strings, not {_kind(node)}")
+
+
+def _one_line(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def _tests(where: _Where, node: yaml.Node, path: str) -> tuple[TestCase, ...]:
@@ -140,24 +169,35 @@ def _tests(where: _Where, node: yaml.Node, path: str) -> tuple[TestCase, ...]:
     tests: list[TestCase] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(node.value, 1):
-        here = f"{path}[{index}]" if path else f"test {index}"
+        here = f"tests[{index}]"
         if not isinstance(item, yaml.MappingNode):
+            hint = (
+                " (write '- name: ...' and 'steps: ...' on their own lines)"
+                if isinstance(item, yaml.ScalarNode)
+                else ""
+            )
             raise where.fail(
-                item, here, f"must be a mapping with 'name' and 'steps', not {_kind(item)}"
+                item, here, f"must be a mapping with 'name' and 'steps', not {_kind(item)}{hint}"
             )
         items = _mapping_items(where, item, here, TEST_KEYS)
-        for required in TEST_KEYS:
-            if required not in items:
-                raise where.fail(item, here, f"{required!r} is missing")
+        if "name" not in items:
+            raise where.fail(item, here, "'name' is missing (every test needs a unique name)")
         name = _scalar_str(where, items["name"][1], f"{here}.name").strip()
+        named = f"{here} ({_one_line(name)})"
+        if "steps" not in items:
+            raise where.fail(
+                item, named, "'steps' is missing (a string, or a list of strings, one per step)"
+            )
         if name in seen:
+            first = seen[name]
             raise where.fail(
                 items["name"][1],
                 f"{here}.name",
-                f"duplicate test name {name!r} (also test {seen[name]})",
+                f"duplicate test name {name!r} (tests[{first}] has it too); names must be unique",
             )
         seen[name] = index
-        tests.append(TestCase(name=name, steps=_steps(where, items["steps"][1], f"{here}.steps")))
+        steps = _steps(where, items["steps"][1], f"{named}.steps")
+        tests.append(TestCase(name=name, steps=steps))
     return tuple(tests)
 
 
@@ -170,14 +210,20 @@ def _settings(where: _Where, items: dict[str, tuple[yaml.Node, yaml.Node]]) -> d
             continue
         if key == "execution_type":
             value = _scalar_str(where, node, key)
-            if value not in ("guided", "exploration"):
-                raise where.fail(node, key, f"must be 'guided' or 'exploration', not {value!r}")
+            if value not in EXECUTION_TYPES:
+                close = _nearest(value, EXECUTION_TYPES)
+                hint = f"; did you mean {close!r}?" if close else ""
+                raise where.fail(
+                    node, key, f"must be 'guided' or 'exploration', not {value!r}{hint}"
+                )
             settings[key] = value
         elif key == "general_instructions":
             settings[key] = _scalar_str(where, node, key)
         elif key == "focus_areas":
             if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
-                raise where.fail(node, key, "must be a list of strings, not a string")
+                raise where.fail(
+                    node, key, "must be a list of strings, not a string (write '- area' lines)"
+                )
             if not isinstance(node, yaml.SequenceNode):
                 raise where.fail(node, key, f"must be a list of strings, not {_kind(node)}")
             settings[key] = tuple(
@@ -206,6 +252,36 @@ def _settings(where: _Where, items: dict[str, tuple[yaml.Node, yaml.Node]]) -> d
     return settings
 
 
+_OPENED = {
+    "while parsing a flow sequence": "the '[' list",
+    "while parsing a flow mapping": "the '{' mapping",
+    "while scanning a quoted scalar": "the quoted text",
+}
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """``(":line", problem)`` for a YAML syntax error, in words a CI user can act on."""
+    problem = exc.problem or exc.context or "not valid YAML or JSON"
+    mark = exc.problem_mark or exc.context_mark
+    opened = _OPENED.get(exc.context or "")
+    if exc.context_mark is not None and ("stream end" in problem or "end of stream" in problem):
+        # Unclosed bracket or quote: point at where it was opened, not at the file's end.
+        mark = exc.context_mark
+        problem += f" ({opened or exc.context} opened here is never closed)"
+    elif "'\\t'" in problem or "\t" in problem:
+        problem = "a tab character: YAML indents with spaces only"
+    elif problem.startswith("expected <block end>") or "<block mapping start>" in problem:
+        problem += " (check the indentation of this line)"
+    elif problem == "mapping values are not allowed here":
+        problem += " (a ':' followed by a space inside a value? put the value in quotes)"
+    elif opened and exc.context_mark is not None and mark is not None:
+        if exc.context_mark.line != mark.line:
+            problem += f" (in {opened} opened on line {exc.context_mark.line + 1})"
+        else:
+            problem += f" (in {opened}; a missing ',' or a ':' that needs quotes?)"
+    return (f":{mark.line + 1}" if mark is not None else ""), problem
+
+
 def parse_tests(text: str, source: str) -> TestsDocument:
     """Parse tests from YAML/JSON text. ``source`` names it in errors (a path or an option)."""
     import yaml
@@ -214,13 +290,7 @@ def parse_tests(text: str, source: str) -> TestsDocument:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        problem = exc.problem or exc.context or "not valid YAML or JSON"
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and "stream end" in problem:
-            # Unclosed bracket or quote: point at where it was opened, not at the file's end.
-            mark = exc.context_mark
-            problem += f" ({exc.context} here is never closed)"
-        line = f":{mark.line + 1}" if mark is not None else ""
+        line, problem = _syntax_problem(exc)
         raise InputError(f"{source}{line}: not valid YAML or JSON: {problem}") from None
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
         raise InputError(f"{source}: not valid YAML or JSON: {exc}") from None
