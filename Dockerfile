@@ -12,6 +12,7 @@
 FROM python:3.12-slim AS build
 WORKDIR /src
 COPY requirements/build.txt /tmp/build.txt
+ENV PIP_ROOT_USER_ACTION=ignore
 RUN pip install --no-cache-dir --disable-pip-version-check --require-hashes -r /tmp/build.txt
 COPY pyproject.toml README.md ./
 COPY src ./src
@@ -25,15 +26,18 @@ LABEL org.opencontainers.image.title="vibetesting-ci" \
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
 # Pinned dependencies first (a layer that changes only with the lock), then the project itself
 # with --no-deps; `pip check` proves the lock covers everything the project needs.
-RUN --mount=type=bind,source=requirements/runtime.txt,target=/tmp/runtime.txt \
-    pip install --no-cache-dir --require-hashes -r /tmp/runtime.txt
-RUN --mount=type=bind,from=build,source=/dist,target=/tmp/dist \
-    pip install --no-cache-dir --no-deps /tmp/dist/vibetesting_ci-*.whl \
+# (COPY rather than RUN --mount, so the legacy builder of older Docker engines builds it too.)
+COPY requirements/runtime.txt /tmp/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r /tmp/runtime.txt && rm /tmp/runtime.txt
+COPY --from=build /dist/ /tmp/dist/
+RUN pip install --no-cache-dir --no-deps /tmp/dist/vibetesting_ci-*.whl \
+    && rm -rf /tmp/dist \
     && pip check \
-    && vibetesting --help >/dev/null
+    && vibetesting --version
 COPY entrypoint.sh /entrypoint.sh
 WORKDIR /github/workspace
 ENTRYPOINT ["/entrypoint.sh"]
