@@ -1067,3 +1067,15 @@ def test_import_is_light() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_docs_scenario_example_loads(tmp_path: Path) -> None:
+    from vibetesting_ci.emulator.command import load_scenario
+
+    doc = (Path(__file__).parent.parent / "docs" / "emulator.md").read_text(encoding="utf-8")
+    example = doc.split("# flaky.yaml", 1)[1].split("```", 1)[0]
+    path = tmp_path / "flaky.yaml"
+    path.write_text(example, encoding="utf-8")
+    settings = load_scenario(str(path))
+    assert settings["pace"] == "realistic"
+    assert [f.kind for f in settings["faults"]] == ["html500", "create-then-500", "stall"]

@@ -9,6 +9,7 @@ import re
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -439,8 +440,20 @@ def report_pdf(execution: Execution) -> bytes:
 class EmulatorServer:
     """A local VibeTesting External API on loopback; see docs/emulator.md.
 
-    ``start()`` serves from a daemon thread and returns ``self``; ``stop()`` shuts it down.
-    Also a context manager.
+    ``start()`` serves from a daemon thread and returns ``self``; ``stop()`` shuts it down
+    (also a context manager). Arguments:
+
+    - ``host``/``port``: where to listen (``port=0``: any free port; read ``srv.port``).
+    - ``token``: the API token accepted (``Authorization: api-key <token>`` or ``?api-key=``).
+    - ``test_seconds``: about how long each test takes (processing takes about as long).
+    - ``seed``: seeds the deterministic jitter (``seed`` + execution id).
+    - ``faults``: :class:`Fault` objects, ``--fault`` SPEC strings or scenario mappings.
+    - ``pace``: ``"steady"`` (0.8x-1.2x ``test_seconds``) or ``"realistic"`` (0.5x-2x, and
+      varied test counts for exploration runs and generic suites).
+    - ``report_host``: host name put in report links (default: the ``Host`` the client used).
+    - ``log``: called with one line per request (method, path without query, status).
+    - ``clock``: a monotonic clock to drive lifecycles by hand in tests.
+    - ``journal_limit``: keep only the newest N journal records (default: all).
     """
 
     def __init__(
@@ -455,6 +468,7 @@ class EmulatorServer:
         report_host: str | None = None,
         log: LogFunc | None = None,
         clock: Callable[[], float] | None = None,
+        journal_limit: int | None = None,
     ) -> None:
         if not token:
             raise ValueError("the emulator needs a non-empty token")
@@ -469,7 +483,7 @@ class EmulatorServer:
         self._service = Service(token, test_seconds, seed, pace, clock=clock or time.monotonic)
         self._faults: list[Fault] = coerce_faults(faults)
         self._faults_lock = threading.Lock()
-        self._journal: list[Recorded] = []
+        self._journal: deque[Recorded] = deque(maxlen=journal_limit)
         self._journal_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
