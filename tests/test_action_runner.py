@@ -275,3 +275,34 @@ def test_input_error_is_an_annotation_and_exit_2(tmp_path: Path,
     assert step.annotations("error")
     assert step.outputs.get("result", "error") == "error"
     assert not [r for r in action_emulator.journal if r.endpoint.startswith("run-")]
+
+
+def test_sigterm_to_the_step_stops_the_execution(tmp_path: Path,
+                                                 action_emulator: EmulatorServer) -> None:
+    """A cancelled job: SIGTERM reaches the CLI itself (entrypoint.sh execs it)."""
+    import signal
+
+    runner = ActionRunner(tmp_path)
+    tests_file = write_tests(runner.workspace, ["Never ends [hang]"])
+    env, args = runner.environment({**base_inputs(action_emulator), "tests-file": tests_file})
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "entrypoint.sh"), *args], cwd=runner.workspace, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # until the CLI is waiting for the execution
+        seen.append(line)
+        if line.startswith("::group::"):
+            break
+    else:
+        pytest.fail("the CLI ended before waiting: " + "".join(seen))
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 143, "".join(seen) + rest
+    outputs = parse_output_file((runner.commands / "set_output").read_text(encoding="utf-8"))
+    assert outputs["result"] == "cancelled"
+    execution_id = int(outputs["execution-ids"])
+    assert any(r.endpoint == "stop-execution" and r.json.get("execution_id") == execution_id
+               for r in action_emulator.journal)
+    assert f"::warning title=VibeTesting execution {execution_id}::cancelled" in rest
