@@ -1073,7 +1073,7 @@ def test_docs_scenario_example_loads(tmp_path: Path) -> None:
     from vibetesting_ci.emulator.command import load_scenario
 
     doc = (Path(__file__).parent.parent / "docs" / "emulator.md").read_text(encoding="utf-8")
-    example = doc.split("# flaky.yaml", 1)[1].split("```", 1)[0]
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "flaky.yaml"
     path.write_text(example, encoding="utf-8")
     settings = load_scenario(str(path))
