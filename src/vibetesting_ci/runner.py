@@ -32,7 +32,13 @@ from vibetesting_ci.models import (
     RunResult,
     TriggerResult,
 )
-from vibetesting_ci.progress import LogProgress, format_duration
+from vibetesting_ci.progress import (
+    Style,
+    choose_listener,
+    close_listener,
+    colour_enabled,
+    format_duration,
+)
 from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 
@@ -72,9 +78,12 @@ class Context:
         )
 
     def listener(self) -> Listener:
+        """Live redraws on a terminal, change lines and heartbeats in CI logs (progress.py)."""
         if self.progress_factory is not None:
             return self.progress_factory(self)
-        return LogProgress(self.adapter.stream, quiet=self.quiet, warn=self.adapter.warning)
+        return choose_listener(
+            self.adapter.stream, quiet=self.quiet, verbose=self.verbose, warn=self.adapter.warning
+        )
 
     @contextmanager
     def signals(self) -> Iterator[None]:
@@ -283,6 +292,7 @@ def _wait_and_report(
                 listener=listener,
                 why=f"timed out after {format_duration(time.monotonic() - started)}",
             )
+        close_listener(listener)
     for message in stop_errors:
         ctx.adapter.warning(message)
     for message in outcome_warnings(executions):
@@ -443,47 +453,85 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
     for failure in failures:
         ctx.adapter.error(failure)
 
-    _print_summary(ctx, result, written)
+    _print_summary(ctx, result, written, wait)
     if result.exit_code not in (ExitCode.OK,) and result.message:
         ctx.adapter.error(result.message)
     ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
     return int(result.exit_code)
 
 
-def _print_summary(ctx: Context, result: RunResult, written: list[str]) -> None:
+SUMMARY_ROWS = 20  # more executions than this: the troubled ones first, the rest counted
+
+
+def _print_summary(
+    ctx: Context, result: RunResult, written: list[str], wait: WaitSettings | None = None
+) -> None:
+    """The end of the log: a short table of the executions, the files, the verdict."""
     if ctx.quiet:
         return
-    rows = []
-    for e in result.executions:
-        s = e.status
-        if s is None:
-            rows.append((str(e.execution_id), e.interrupted or "-", "-", "-", "-", "-"))
-            continue
-        state = s.state + (f" ({e.interrupted})" if e.interrupted else "")
-        state += ", stopped" if e.stopped else ""
-        rows.append(
-            (
-                str(e.execution_id),
-                state,
-                str(s.tests),
-                str(s.passed),
-                str(s.failed),
-                str(s.not_done) if s.finished or e.interrupted else "-",
-            )
-        )
-    if rows and result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
-        header = ("execution", "state", "tests", "passed", "failed", "not done")
-        widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-        ctx.say("")
-        for row in (header, *rows):
-            ctx.say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        ctx.say("")
-    for e in result.executions:
-        if e.report_file:
-            written.append(e.report_file)
-    if written:
-        ctx.say("wrote " + ", ".join(written))
+    style = Style(colour_enabled(ctx.adapter.stream))
+    executions = list(result.executions)
+    if executions and result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
+        _print_table(ctx, style, executions)
+    labels: dict[str, str] = {}
+    if wait is not None:
+        labels = {wait.junit_file: "JUnit", wait.results_file: "results"}
+        labels[wait.dotenv_file] = "dotenv"
+    files: list[tuple[str, str]] = [(labels.get(path, "file"), path) for path in written]
+    reports = [e.report_file for e in executions if e.report_file]
+    if reports:
+        files.insert(1 if files and files[0][0] == "JUnit" else 0, ("report", ", ".join(reports)))
+    width = max((len(label) for label, _ in files), default=0)
+    for label, path in files:
+        ctx.say(f"{label.ljust(width)}  {path}")
+    verdict = style(f"result: {result.result}", style.for_result(result.result))
     ctx.say(
-        f"result: {result.result} (exit {int(result.exit_code)})"
+        f"{verdict} (exit {int(result.exit_code)})"
         + (f": {result.message}" if result.message else "")
     )
+
+
+def _print_table(ctx: Context, style: Style, executions: list[ExecutionResult]) -> None:
+    def troubled(e: ExecutionResult) -> bool:
+        s = e.status
+        return s is None or not e.finished or bool(s.failed or s.not_done)
+
+    shown = executions
+    hidden: list[ExecutionResult] = []
+    if len(executions) > SUMMARY_ROWS:
+        ordered = sorted(executions, key=lambda e: not troubled(e))  # stable: keeps id order
+        shown, hidden = ordered[:SUMMARY_ROWS], ordered[SUMMARY_ROWS:]
+    header: tuple[str, ...] = ("execution", "state", "tests", "passed", "failed", "not done")
+    rows: list[tuple[tuple[str, ...], str | None]] = []
+    for e in shown:
+        s = e.status
+        if s is None:
+            state = e.interrupted or "unknown"
+            rows.append(((str(e.execution_id), state, "-", "-", "-", "-"), "dim"))
+            continue
+        state = s.state or "unknown"
+        state += f" ({e.interrupted})" if e.interrupted else ""
+        state += ", stopped" if e.stopped else ""
+        not_done = str(s.not_done) if s.finished or e.interrupted else "-"
+        cells = (str(e.execution_id), state, str(s.tests), str(s.passed), str(s.failed), not_done)
+        rows.append((cells, style.for_status(s) if not e.interrupted else "yellow"))
+    widths = [max(len(r[i]) for r in (header, *(c for c, _ in rows))) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...], state_style: str | None) -> str:
+        out = []
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            text = cell.rjust(width) if i >= 2 else cell.ljust(width)
+            out.append(style(text, state_style) if i == 1 else text)
+        return "  " + "  ".join(out).rstrip()
+
+    ctx.say("")
+    ctx.say(style(line(header, None), "bold"))
+    for row_cells, state_style in rows:
+        ctx.say(line(row_cells, state_style))
+    if hidden:
+        passed = sum(1 for e in hidden if not troubled(e))
+        ctx.say(
+            f"  ... and {len(hidden)} more execution(s) ({passed} passed); "
+            "every one is in the results file"
+        )
+    ctx.say("")
