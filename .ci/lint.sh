@@ -47,6 +47,22 @@ check "shellcheck" shellcheck entrypoint.sh .ci/*.sh
 check "hadolint Dockerfile" hadolint Dockerfile
 check "entrypoint.sh executable" test -x entrypoint.sh
 
+jenkinsfile_compiles() { # Groovy syntax of the example Jenkinsfile (where groovyc is installed)
+  local out
+  out=$(mktemp -d)
+  cp examples/Jenkinsfile "$out/Jenkinsfile.groovy"
+  if [ -z "${JAVA_HOME:-}" ] && command -v java >/dev/null; then
+    JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+    export JAVA_HOME
+  fi
+  if groovyc -d "$out/classes" "$out/Jenkinsfile.groovy"; then rm -rf "$out"; else rm -rf "$out"; return 1; fi
+}
+if command -v groovyc >/dev/null; then
+  check "examples/Jenkinsfile is valid Groovy" jenkinsfile_compiles
+else
+  echo "SKIP  examples/Jenkinsfile syntax (no groovyc; apt-get install groovy)"
+fi
+
 lock_is_current() {
   "$python" - <<'PY'
 import re
