@@ -14,6 +14,9 @@ what is safe to repeat:
   those two URLs. After a read timeout, a dropped connection or a 5xx the run may have started, so
   :class:`TriggerUncertain` ends the command (exit 3) without a second attempt.
 
+TLS verification is always on; the CA bundle comes from the environment (``transport.py``),
+and so do proxies (requests' ``trust_env``).
+
 Errors carry their exit code (``errors.py``); no message ever contains the token.
 """
 
@@ -36,6 +39,13 @@ from vibetesting_ci.errors import (
     TriggerUncertain,
 )
 from vibetesting_ci.models import ExecutionStatus, TriggerResult
+from vibetesting_ci.transport import (
+    CA_HINT,
+    ca_bundle,
+    certificate_problem,
+    exception_chain,
+    is_certificate_error,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -46,6 +56,7 @@ CONNECT_TIMEOUT_CAP = 10.0
 RETRY_AFTER_CAP = 30.0
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 15.0
+MAX_ATTEMPTS = 10  # safe calls: a failure that persists this many tries ends the command
 TRIGGER_RETRIES = 3
 # Connections kept per host: enough for the waiter's concurrent status calls.
 DEFAULT_POOL_SIZE = 16
@@ -82,6 +93,10 @@ class _RetryableAnswer(Exception):
         self.retry_after = retry_after
 
 
+class DeadlineReached(ServiceUnreachable):
+    """A safe call stopped retrying because the caller's deadline came first (not persistence)."""
+
+
 class ApiClient:
     """Typed calls to the four endpoints. Thread-safe for concurrent status calls."""
 
@@ -93,7 +108,9 @@ class ApiClient:
         request_timeout: float = 30.0,
         pool_size: int = DEFAULT_POOL_SIZE,
         log: Logger | None = None,
-        max_attempts: int = 8,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff_base: float = BACKOFF_BASE,
+        backoff_max: float = BACKOFF_MAX,
     ) -> None:
         import requests
         from requests.adapters import HTTPAdapter
@@ -101,13 +118,18 @@ class ApiClient:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._token = token
         self.request_timeout = request_timeout
-        self.max_attempts = max_attempts
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base = backoff_base
+        self.backoff_max = max(backoff_base, backoff_max)
         self._log = log
         self._rng = random.Random()
         self._rng_lock = threading.Lock()
         self.calls = 0  # requests sent (for logs and benchmarks)
 
         session = requests.Session()
+        # Always verified: certifi, REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE (read by requests), or
+        # SSL_CERT_FILE/SSL_CERT_DIR (which requests ignores on its own).
+        session.verify = ca_bundle()
         session.headers.update(
             {
                 "User-Agent": USER_AGENT,
@@ -151,8 +173,8 @@ class ApiClient:
         read = self.request_timeout
         if deadline is not None:
             # A request never outlives the deadline by more than its own timeout; near the
-            # deadline it gets what is left (at least a second to be answered at all).
-            read = max(1.0, min(read, deadline - time.monotonic()))
+            # deadline it gets what is left (but a second at least, to be answered at all).
+            read = min(read, max(1.0, deadline - time.monotonic()))
         return (min(CONNECT_TIMEOUT_CAP, read), read)
 
     def _scrub(self, text: str) -> str:
@@ -219,11 +241,21 @@ class ApiClient:
         return body
 
     def _sleep_for(self, attempt: int, hint: float | None) -> float:
+        """Full-jitter exponential backoff; a Retry-After hint (capped) is a lower bound."""
         with self._rng_lock:
-            backoff = self._rng.uniform(0, min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt))
+            backoff = self._rng.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
         if hint is not None:
             return min(RETRY_AFTER_CAP, max(hint, backoff))
         return backoff
+
+    def _tls_refused(self, what: str, exc: BaseException, tail: str = "") -> ServiceUnreachable:
+        host = _origin(self.base_url)
+        return ServiceUnreachable(
+            self._scrub(
+                f"{what}: could not verify the TLS certificate of {host} "
+                f"({certificate_problem(exc)}){tail}; {CA_HINT}"
+            )
+        )
 
     def _safe_call(
         self,
@@ -232,42 +264,73 @@ class ApiClient:
         *,
         deadline: float | None,
         cancelled: threading.Event | None = None,
+        label: str | None = None,
     ) -> dict[str, Any]:
+        """POST an endpoint that is safe to repeat; retry what is worth retrying.
+
+        Gives up with :class:`ServiceUnreachable` naming the last error after ``max_attempts``
+        tries, with :class:`DeadlineReached` when the next try could not start before
+        ``deadline``, and at once on a refusal (4xx, ``status: fail``) or an unverifiable
+        certificate. ``cancelled`` ends the retries early.
+        """
         import requests
 
+        what = label or endpoint
+        started = time.monotonic()
         last_error = "no attempt made"
-        for attempt in range(self.max_attempts):
-            if cancelled is not None and cancelled.is_set() and attempt:
-                break
-            if deadline is not None and attempt and time.monotonic() >= deadline:
-                break
+        attempts = 0
+        by_deadline = False
+        while attempts < self.max_attempts:
             hint: float | None = None
+            timeout = self._timeout(deadline)
+            attempts += 1
             try:
                 self.calls += 1
-                response = self.session.post(
-                    self._url(endpoint), json=payload, timeout=self._timeout(deadline)
-                )
-                return self._classify(endpoint, response)
+                response = self.session.post(self._url(endpoint), json=payload, timeout=timeout)
+                return self._classify(what, response)
             except _RetryableAnswer as exc:
                 last_error, hint = str(exc), exc.retry_after
-            except requests.exceptions.Timeout:
-                last_error = "timed out"
+            except requests.exceptions.SSLError as exc:
+                if is_certificate_error(exc):
+                    raise self._tls_refused(what, exc) from None
+                last_error = f"TLS error ({_short(exc)})"
+            except requests.exceptions.Timeout as exc:
+                last_error = (
+                    f"could not connect within {timeout[0]:g} s"
+                    if isinstance(exc, requests.exceptions.ConnectTimeout)
+                    else f"no answer within {timeout[1]:g} s"
+                )
             except requests.exceptions.ConnectionError as exc:
-                last_error = f"connection failed ({_short(exc)})"
+                last_error = (
+                    f"no answer within {timeout[1]:g} s"
+                    if _read_timeout(exc)
+                    else f"connection failed ({_short(exc)})"
+                )
             except requests.exceptions.RequestException as exc:
                 last_error = f"request failed ({_short(exc)})"
-            pause = self._sleep_for(attempt, hint)
-            if deadline is not None:
-                pause = min(pause, deadline - time.monotonic())
-            if attempt + 1 >= self.max_attempts or pause < 0:
+            except OSError as exc:  # e.g. REQUESTS_CA_BUNDLE names a file that does not exist
+                raise ServiceUnreachable(self._scrub(f"{what}: {_short(exc)}")) from None
+            if attempts >= self.max_attempts:
                 break
-            self._debug(f"{endpoint}: {last_error}; retrying in {pause:.1f} s")
+            pause = self._sleep_for(attempts - 1, hint)
+            if deadline is not None and time.monotonic() + pause >= deadline:
+                by_deadline = True
+                break
+            self._debug(f"{what}: {last_error}; retrying in {pause:.1f} s")
             if cancelled is not None:
                 if cancelled.wait(pause):
                     break
             else:
                 time.sleep(pause)
-        raise ServiceUnreachable(self._scrub(f"{endpoint}: gave up after {last_error}"))
+        elapsed = time.monotonic() - started
+        error = DeadlineReached if by_deadline else ServiceUnreachable
+        why = " (the deadline comes first)" if by_deadline else ""
+        raise error(
+            self._scrub(
+                f"{what}: no usable answer after {attempts} attempt(s) in {elapsed:.1f} s{why}; "
+                f"last error: {last_error}"
+            )
+        )
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -279,42 +342,56 @@ class ApiClient:
             f"{endpoint}: {{problem}}; the run may have started. Check the VibeTesting "
             "dashboard before trying again, or re-run with --stop-existing"
         )
+        unsent = (
+            f"{endpoint}: could not connect to {_origin(self.base_url)} ({{problem}}); "
+            "nothing was started"
+        )
+        timeout = self._timeout(None)
         self._debug(f"POST {self._url(endpoint)}")
         try:
             self.calls += 1
-            response = self.session.post(
-                self._url(endpoint), json=body, timeout=self._timeout(None)
-            )
+            response = self.session.post(self._url(endpoint), json=body, timeout=timeout)
+        except requests.exceptions.SSLError as exc:
+            if is_certificate_error(exc):  # the handshake failed: nothing was sent
+                raise self._tls_refused(endpoint, exc, "; nothing was started") from None
+            raise TriggerUncertain(
+                self._scrub(uncertain.format(problem=f"TLS error ({_short(exc)})"))
+            ) from None
         except requests.exceptions.ConnectTimeout:
             raise ServiceUnreachable(
-                f"{endpoint}: could not connect to {self.base_url} (timed out); nothing was started"
+                unsent.format(problem=f"no connection within {timeout[0]:g} s")
             ) from None
         except requests.exceptions.ReadTimeout:
-            raise TriggerUncertain(uncertain.format(problem="no answer in time")) from None
-        except requests.exceptions.ConnectionError as exc:
-            if _before_send(exc):
-                raise ServiceUnreachable(
-                    self._scrub(
-                        f"{endpoint}: could not connect to {self.base_url} ({_short(exc)}); "
-                        "nothing was started"
-                    )
-                ) from None
             raise TriggerUncertain(
-                uncertain.format(problem=f"the connection broke ({_short(exc)})")
+                uncertain.format(problem=f"no answer within {timeout[1]:g} s")
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            if _read_timeout(exc):
+                raise TriggerUncertain(
+                    uncertain.format(problem=f"no answer within {timeout[1]:g} s")
+                ) from None
+            if _before_send(exc):
+                raise ServiceUnreachable(self._scrub(unsent.format(problem=_short(exc)))) from None
+            raise TriggerUncertain(
+                self._scrub(uncertain.format(problem=f"the connection broke ({_short(exc)})"))
             ) from None
         except requests.exceptions.RequestException as exc:
             raise TriggerUncertain(
-                uncertain.format(problem=f"request failed ({_short(exc)})")
+                self._scrub(uncertain.format(problem=f"request failed ({_short(exc)})"))
+            ) from None
+        except OSError as exc:  # e.g. REQUESTS_CA_BUNDLE names a missing file: nothing was sent
+            raise ServiceUnreachable(
+                self._scrub(f"{endpoint}: {_short(exc)}; nothing was started")
             ) from None
         try:
             answer = self._classify(endpoint, response)
         except _RetryableAnswer as exc:
             if response.status_code == 429:
                 raise ServiceUnreachable(
-                    f"{endpoint}: still rate limited after {TRIGGER_RETRIES} tries; nothing was "
-                    "started"
+                    f"{endpoint}: still rate limited (HTTP 429) after {TRIGGER_RETRIES + 1} "
+                    "tries; nothing was started"
                 ) from None
-            raise TriggerUncertain(uncertain.format(problem=str(exc))) from None
+            raise TriggerUncertain(self._scrub(uncertain.format(problem=str(exc)))) from None
         return _trigger_result(endpoint, answer)
 
     def run_tests(self, body: dict[str, Any]) -> TriggerResult:
@@ -334,11 +411,22 @@ class ApiClient:
         payload: dict[str, Any] = {"execution_id": execution_id}
         if report_link:
             payload["is_get_full_report_link"] = True
-        body = self._safe_call("execution-status", payload, deadline=deadline, cancelled=cancelled)
+        body = self._safe_call(
+            "execution-status",
+            payload,
+            deadline=deadline,
+            cancelled=cancelled,
+            label=f"execution-status (execution {execution_id})",
+        )
         return StatusAnswer(ExecutionStatus.from_api(execution_id, body), body)
 
     def stop_execution(self, execution_id: int, *, deadline: float | None = None) -> str:
-        body = self._safe_call("stop-execution", {"execution_id": execution_id}, deadline=deadline)
+        body = self._safe_call(
+            "stop-execution",
+            {"execution_id": execution_id},
+            deadline=deadline,
+            label=f"stop-execution (execution {execution_id})",
+        )
         return str(body.get("message") or "Execution stopped")
 
     def cancel_schedule(
@@ -416,6 +504,27 @@ def _short(exc: BaseException) -> str:
     reason = getattr(inner, "reason", None)
     text = str(reason if isinstance(reason, BaseException) else inner) or type(inner).__name__
     return text.splitlines()[0][:200]
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port/`` of a URL, for messages (no path, query or user info)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the API"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{port}/"
+
+
+def _read_timeout(exc: BaseException) -> bool:
+    """True if a (urllib3-wrapped) error is a read timeout: the request had been sent."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    return any(isinstance(item, ReadTimeoutError) for item in exception_chain(exc))
 
 
 def _before_send(exc: BaseException) -> bool:

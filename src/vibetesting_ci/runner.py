@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
-from vibetesting_ci.api import ApiClient, StatusAnswer
+from vibetesting_ci import __version__
+from vibetesting_ci.api import BACKOFF_BASE, BACKOFF_MAX, ApiClient, StatusAnswer
 from vibetesting_ci.ci.base import CIAdapter
 from vibetesting_ci.errors import ApiError, ExitCode, TriggerUncertain, VibetestingError
 from vibetesting_ci.models import (
@@ -43,7 +44,11 @@ from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 
 MiB = 1024 * 1024
-TRIGGER_GRACE_ON_CANCEL = 3.0
+# After SIGINT/SIGTERM the network work (the trigger's answer, stop calls, report downloads)
+# must be over within this many seconds, leaving time to write the files before the CI
+# system's SIGKILL (GitHub: 10 s after SIGTERM; the promise is an exit within 5 s).
+CANCEL_BUDGET = 4.0
+TRIGGER_GRACE_ON_CANCEL = 2.0
 
 
 @dataclass
@@ -57,6 +62,7 @@ class Context:
     cancel: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
     signal_code: int = 0
+    signal_at: float | None = None  # time.monotonic() of the first SIGINT/SIGTERM
     progress_factory: Callable[[Context], Listener] | None = None
 
     def say(self, text: str) -> None:
@@ -68,14 +74,29 @@ class Context:
         if self.verbose:
             print(f"debug: {text}", file=self.adapter.stream, flush=True)
 
-    def client(self, api: ApiSettings, *, pool_size: int = 16) -> ApiClient:
+    def client(
+        self, api: ApiSettings, *, pool_size: int = 16, poll_interval: float | None = None
+    ) -> ApiClient:
+        """The API client; while waiting, retries back off on the scale of the poll interval."""
+        base, most = BACKOFF_BASE, BACKOFF_MAX
+        if poll_interval is not None:
+            base = min(BACKOFF_BASE, poll_interval / 2)
+            most = min(BACKOFF_MAX, max(1.0, poll_interval * 1.5))
         return ApiClient(
             api.api_url,
             api.api_token,
             request_timeout=api.request_timeout,
             pool_size=pool_size,
             log=self.debug if self.verbose else None,
+            backoff_base=base,
+            backoff_max=most,
         )
+
+    def cancel_time_left(self) -> float:
+        """Seconds of the cancel budget left since the signal (the whole budget if none)."""
+        if self.signal_at is None:
+            return CANCEL_BUDGET
+        return max(0.0, CANCEL_BUDGET - (time.monotonic() - self.signal_at))
 
     def listener(self) -> Listener:
         """Live redraws on a terminal, change lines and heartbeats in CI logs (progress.py)."""
@@ -92,6 +113,7 @@ class Context:
         def handler(signum: int, _frame: object) -> None:
             if not self.cancel.is_set():
                 self.signal_code = 128 + signum
+                self.signal_at = time.monotonic()
             self.cancel.set()
             self.wake.set()
 
@@ -112,11 +134,15 @@ class Context:
 def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: bool) -> int:
     client = ctx.client(api, pool_size=1)
     answer: StatusAnswer = client.execution_status(execution_id, report_link=True)
+    from vibetesting_ci.reports.redact import redact_url
+
     if as_json:
-        print(json.dumps(answer.raw, indent=2, ensure_ascii=False), file=ctx.out)
+        raw = dict(answer.raw)
+        if isinstance(raw.get("full_report_link"), str):  # the one field that can hold a key
+            raw["full_report_link"] = redact_url(raw["full_report_link"])
+        print(json.dumps(raw, indent=2, ensure_ascii=False), file=ctx.out)
         return ExitCode.OK
     s = answer.status
-    from vibetesting_ci.reports.redact import redact_url
 
     rows = [
         ("execution", str(s.execution_id)),
@@ -177,7 +203,7 @@ def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult
     while not done.is_set():
         if ctx.cancel.is_set():
             # Give the answer a moment: with ids in hand we can stop what was started.
-            done.wait(TRIGGER_GRACE_ON_CANCEL)
+            done.wait(min(TRIGGER_GRACE_ON_CANCEL, ctx.cancel_time_left() / 2))
             break
         ctx.wake.wait(1.0)
         ctx.wake.clear()
@@ -186,7 +212,7 @@ def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult
     if "result" not in box:
         raise TriggerUncertain(
             f"{run.endpoint}: cancelled while the service was answering; the run may have "
-            "started. Check the VibeTesting dashboard"
+            "started. Check the VibeTesting dashboard, or start the next run with --stop-existing"
         )
     result: TriggerResult = box["result"]
     return result
@@ -196,7 +222,7 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
     if run.dry_run:
         return dry_run(ctx, api, run)
     with ctx.signals():
-        client = ctx.client(api)
+        client = ctx.client(api, poll_interval=wait.poll_interval)
         what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
         ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
         try:
@@ -248,7 +274,7 @@ def wait_command(
     ctx: Context, api: ApiSettings, execution_ids: tuple[int, ...], wait: WaitSettings
 ) -> int:
     with ctx.signals():
-        client = ctx.client(api)
+        client = ctx.client(api, poll_interval=wait.poll_interval)
         return _wait_and_report(ctx, client, execution_ids, wait, ())
 
 
@@ -282,7 +308,11 @@ def _wait_and_report(
         stop_errors: tuple[str, ...] = ()
         if outcome.interrupted == INTERRUPTED_CANCELLED and wait.stop_on_cancel:
             executions, stop_errors = stop_unfinished(
-                client, executions, budget=STOP_BUDGET_SECONDS, listener=listener, why="cancelled"
+                client,
+                executions,
+                budget=max(0.5, min(STOP_BUDGET_SECONDS, ctx.cancel_time_left())),
+                listener=listener,
+                why="cancelled",
             )
         elif outcome.interrupted == INTERRUPTED_TIMEOUT and wait.stop_on_timeout:
             executions, stop_errors = stop_unfinished(
@@ -291,6 +321,8 @@ def _wait_and_report(
                 budget=max(STOP_BUDGET_SECONDS, min(30.0, client.request_timeout)),
                 listener=listener,
                 why=f"timed out after {format_duration(time.monotonic() - started)}",
+                cancel=ctx.cancel,
+                cancel_budget=min(STOP_BUDGET_SECONDS, CANCEL_BUDGET),
             )
         close_listener(listener)
     for message in stop_errors:
@@ -307,7 +339,18 @@ def _wait_and_report(
         test_names=test_names,
     )
     if outcome.interrupted != INTERRUPTED_CANCELLED:
-        result = _download_reports(ctx, result, wait)
+        deadline = max(started + wait.timeout, time.monotonic() + client.request_timeout)
+        result = _download_reports(ctx, result, wait, client.request_timeout, deadline)
+        if ctx.cancel.is_set() and result.result != RESULT_CANCELLED:
+            # A signal after the wait (during the downloads or stop calls): what is known is
+            # written, and the exit code still says the job was cancelled.
+            name = {130: "SIGINT", 143: "SIGTERM"}.get(ctx.signal_code, "a signal")
+            result = replace(
+                result,
+                result=RESULT_CANCELLED,
+                exit_code=ctx.signal_code or ExitCode.SIGINT,
+                message=f"cancelled by {name} after the wait ({result.result}: {result.message})",
+            )
     return _publish(ctx, wait, result, write_junit=True)
 
 
@@ -379,7 +422,15 @@ def _early_error(
     return _publish(ctx, wait, result, write_junit=False)
 
 
-def _download_reports(ctx: Context, result: RunResult, wait: WaitSettings) -> RunResult:
+def _download_reports(
+    ctx: Context, result: RunResult, wait: WaitSettings, timeout: float, deadline: float
+) -> RunResult:
+    """Fetch each finished execution's PDF (reports/download.py: no credentials, PDF only,
+    size cap, atomic). ``timeout`` bounds each connect and read, ``deadline`` (monotonic) the
+    whole lot. Runs on a worker thread so that a signal is acted on at once: then the
+    downloads still out are abandoned (their temporary files never replace anything).
+    A report that cannot be had is a warning, or exit 3 with ``--require-report``.
+    """
     if not wait.report_file:
         return result
     from vibetesting_ci.reports.download import ReportError, download_report, report_path_for
@@ -394,24 +445,49 @@ def _download_reports(ctx: Context, result: RunResult, wait: WaitSettings) -> Ru
     for e in result.executions:
         if e.finished and e.status is not None and not e.status.report_url:
             missing.append(f"execution {e.execution_id}: the service gave no report link")
-    for e in candidates:
-        assert e.status is not None
-        path = report_path_for(wait.report_file, e.execution_id, several)
+    lock = threading.Lock()
+    finished = threading.Event()
+
+    def work() -> None:
         try:
-            size = download_report(
-                e.status.report_url,
-                path,
-                timeout=max(30.0, 0.0),
-                max_bytes=wait.max_report_size * MiB,
-                user_agent="vibetesting-ci",
-            )
-        except ReportError as exc:
-            updated[e.execution_id] = replace(e, report_error=str(exc))
-            missing.append(f"execution {e.execution_id}: {exc}")
-            continue
-        ctx.debug(f"report {redact_url(e.status.report_url)} -> {path} ({size} bytes)")
-        updated[e.execution_id] = replace(e, report_file=path)
-    result = replace(result, executions=tuple(updated[i] for i in result.execution_ids))
+            for e in candidates:
+                assert e.status is not None
+                if ctx.cancel.is_set():
+                    return
+                path = report_path_for(wait.report_file, e.execution_id, several)
+                try:
+                    size = download_report(
+                        e.status.report_url,
+                        path,
+                        timeout=timeout,
+                        deadline=deadline,
+                        max_bytes=wait.max_report_size * MiB,
+                        user_agent=f"vibetesting-ci/{__version__}",
+                    )
+                except ReportError as exc:
+                    with lock:
+                        updated[e.execution_id] = replace(e, report_error=str(exc))
+                        missing.append(f"execution {e.execution_id}: {exc}")
+                    continue
+                ctx.debug(f"report {redact_url(e.status.report_url)} -> {path} ({size} bytes)")
+                with lock:
+                    updated[e.execution_id] = replace(e, report_file=path)
+        finally:
+            finished.set()
+            ctx.wake.set()
+
+    if candidates:
+        threading.Thread(target=work, name="vibetesting-report", daemon=True).start()
+        while not finished.is_set() and not ctx.cancel.is_set():
+            ctx.wake.wait(0.5)
+            ctx.wake.clear()
+    with lock:
+        if not finished.is_set():
+            for e in candidates:
+                if updated[e.execution_id] is e:
+                    updated[e.execution_id] = replace(e, report_error="cancelled")
+        result = replace(result, executions=tuple(updated[i] for i in result.execution_ids))
+        missing = list(missing)
     if missing:
         if wait.require_report and result.exit_code in (ExitCode.OK, ExitCode.FAILED):
             return replace(

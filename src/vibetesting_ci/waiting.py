@@ -18,10 +18,11 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field, replace
 
-from vibetesting_ci.api import ApiClient, StatusAnswer
+from vibetesting_ci.api import ApiClient, DeadlineReached, StatusAnswer
 from vibetesting_ci.errors import ApiError
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
@@ -144,6 +145,10 @@ class Waiter:
                     execution_id = in_flight.pop(future)
                     try:
                         answer = future.result()
+                    except DeadlineReached:
+                        # Retries ran into the deadline: that is a timeout, not an API error.
+                        tracked[execution_id].due = deadline
+                        continue
                     except ApiError as exc:
                         error = error or exc
                         continue
@@ -217,14 +222,23 @@ def stop_unfinished(
     budget: float,
     listener: Listener | None = None,
     why: str,
+    cancel: threading.Event | None = None,
+    cancel_budget: float = STOP_BUDGET_SECONDS,
 ) -> tuple[tuple[ExecutionResult, ...], tuple[str, ...]]:
-    """Ask the service to stop every unfinished execution, concurrently, within ``budget`` s."""
+    """Ask the service to stop every unfinished execution, concurrently, within ``budget`` s.
+
+    The calls run on their own threads and this returns by the budget whatever they do (a
+    call still out then is reported as not answered; its thread is abandoned). If ``cancel``
+    is set meanwhile (a signal during a stop on timeout), what is left of the budget shrinks to
+    ``cancel_budget`` so the process still exits within the CI system's grace period.
+    """
     todo = [r for r in results if not r.finished]
     if not todo:
         return results, ()
     if listener is not None:
         listener.stopping([r.execution_id for r in todo], why)
     deadline = time.monotonic() + budget
+    cancelled_already = cancel is not None and cancel.is_set()
     errors: list[str] = []
     stopped: set[int] = set()
     executor = ThreadPoolExecutor(
@@ -235,15 +249,26 @@ def stop_unfinished(
         for r in todo
     }
     try:
+        pending = set(futures)
+        while pending:
+            now = time.monotonic()
+            if cancel is not None and not cancelled_already and cancel.is_set():
+                cancelled_already = True
+                deadline = min(deadline, now + cancel_budget)
+            if now >= deadline:
+                break
+            _done, pending = wait_futures(
+                pending, timeout=min(0.1, deadline - now), return_when=FIRST_COMPLETED
+            )
         for future, execution_id in futures.items():
-            left = deadline - time.monotonic()
+            if not future.done():
+                errors.append(f"could not stop execution {execution_id}: no answer in time")
+                continue
             try:
-                future.result(timeout=max(0.05, left))
+                future.result()
                 stopped.add(execution_id)
             except ApiError as exc:
                 errors.append(f"could not stop execution {execution_id}: {exc}")
-            except TimeoutError:
-                errors.append(f"could not stop execution {execution_id}: no answer in time")
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
     return (

@@ -89,7 +89,11 @@ def _new_session(
             r.headers.pop("Authorization", None)
             return r
 
+    from vibetesting_ci.transport import ca_bundle
+
     session = session_factory() if session_factory is not None else requests.Session()
+    if session.verify is True:  # SSL_CERT_FILE / SSL_CERT_DIR, which requests ignores itself
+        session.verify = ca_bundle()
     session.auth = _NoAuth()
     for name in ("Authorization", "Cookie"):
         session.headers.pop(name, None)
