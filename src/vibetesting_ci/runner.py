@@ -177,11 +177,25 @@ def cancel_schedule_command(ctx: Context, api: ApiSettings, schedule_id: str) ->
 # -- run and wait -----------------------------------------------------------------------------
 
 
-def dry_run(ctx: Context, api: ApiSettings, run: RunSettings) -> int:
+def dry_run(
+    ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings | None = None
+) -> int:
+    """Everything was validated: print the request (stdout) and what would follow (stderr)."""
     print(f"POST {api.api_url}{run.endpoint}/", file=ctx.out)
     print("Authorization: api-key ***", file=ctx.out)
-    print(json.dumps(run.redacted_body(), indent=2, ensure_ascii=False), file=ctx.out)
-    ctx.say("dry run: nothing was sent")
+    print(json.dumps(run.redacted_body(), indent=2, ensure_ascii=False), file=ctx.out, flush=True)
+    then = ""
+    if run.scheduled:
+        then = "; a real run would be scheduled (not awaited)"
+    elif not run.wait:
+        then = "; a real run would print the execution ids and not wait (--no-wait)"
+    elif wait is not None:
+        files = [f for f in (wait.junit_file, wait.report_file, wait.results_file) if f]
+        files += [wait.dotenv_file] if wait.dotenv_file else []
+        then = f"; a real run would wait up to {format_duration(wait.timeout)}" + (
+            f" and write {', '.join(files)}" if files else ""
+        )
+    ctx.say(f"dry run: nothing was sent{then}")
     return ExitCode.OK
 
 
@@ -220,7 +234,7 @@ def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult
 
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
     if run.dry_run:
-        return dry_run(ctx, api, run)
+        return dry_run(ctx, api, run, wait)
     with ctx.signals():
         client = ctx.client(api, poll_interval=wait.poll_interval)
         what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
