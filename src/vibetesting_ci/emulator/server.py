@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -454,6 +455,10 @@ class EmulatorServer:
     - ``log``: called with one line per request (method, path without query, status).
     - ``clock``: a monotonic clock to drive lifecycles by hand in tests.
     - ``journal_limit``: keep only the newest N journal records (default: all).
+    - ``ssl_context``: a server-side ``ssl.SSLContext`` to serve HTTPS instead of HTTP (URLs
+      and report links become ``https://``), e.g. from ``trustme`` in TLS tests.
+    - ``report_link_query``: extra query text appended to report links, e.g. ``"api-key=..."``
+      to act like a service that puts a credential in its links (clients must redact it).
     """
 
     def __init__(
@@ -469,6 +474,8 @@ class EmulatorServer:
         log: LogFunc | None = None,
         clock: Callable[[], float] | None = None,
         journal_limit: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        report_link_query: str = "",
     ) -> None:
         if not token:
             raise ValueError("the emulator needs a non-empty token")
@@ -479,6 +486,8 @@ class EmulatorServer:
         self.seed = seed
         self.pace = pace
         self.report_host = report_host
+        self.ssl_context = ssl_context
+        self.report_link_query = report_link_query.lstrip("&?")
         self._log = log
         self._service = Service(token, test_seconds, seed, pace, clock=clock or time.monotonic)
         self._faults: list[Fault] = coerce_faults(faults)
@@ -498,6 +507,12 @@ class EmulatorServer:
             return self
         server_class = _IPv6HTTPServer if ":" in self.host else _HTTPServer
         httpd = server_class((self.host, self._requested_port), _Handler)
+        if self.ssl_context is not None:
+            # The handshake happens on the first read, in the request's own thread, so a client
+            # that never finishes it cannot block the accept loop.
+            httpd.socket = self.ssl_context.wrap_socket(
+                httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         httpd.emulator = self
         self._httpd = httpd
         self._stopping.clear()
@@ -553,13 +568,17 @@ class EmulatorServer:
         return f"[{self.host}]" if ":" in self.host else self.host
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_context is not None else "http"
+
+    @property
     def url(self) -> str:
-        """Base URL for ``--api-url``: ``http://HOST:PORT/api/external/``."""
-        return f"http://{self._host_for_url}:{self.port}{API_PREFIX}"
+        """Base URL for ``--api-url``: ``http://HOST:PORT/api/external/`` (https with TLS)."""
+        return f"{self.scheme}://{self._host_for_url}:{self.port}{API_PREFIX}"
 
     @property
     def root_url(self) -> str:
-        return f"http://{self._host_for_url}:{self.port}"
+        return f"{self.scheme}://{self._host_for_url}:{self.port}"
 
     # -- what tests look at -------------------------------------------------------------------
     @property
@@ -673,15 +692,16 @@ class EmulatorServer:
 
     def _report_base(self, host_header: str | None) -> str:
         if self.report_host:
-            return f"http://{self.report_host}:{self.port}"
+            return f"{self.scheme}://{self.report_host}:{self.port}"
         if host_header and re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", host_header):
-            return f"http://{host_header}"
+            return f"{self.scheme}://{host_header}"
         return self.root_url
 
     def _report_link(self, execution: Execution, host_header: str | None) -> str:
         return (
             f"{self._report_base(host_header)}/reports/{execution.execution_id}.pdf"
             f"?sig={quote(execution.report_sig)}"
+            + (f"&{self.report_link_query}" if self.report_link_query else "")
         )
 
     def _log_request(self, record: Recorded, elapsed: float) -> None:
