@@ -49,9 +49,29 @@ def _click_option(option: Option) -> Callable[[Any], Any]:
     kwargs: dict[str, Any] = {"default": None, "help": _help_for(option), "metavar": option.metavar}
     if option.kind == "choice":
         kwargs["metavar"] = "[" + "|".join(option.choices) + "]"
+        kwargs["shell_complete"] = _complete_choices(option.choices)
+    elif option.metavar == "PATH":
+        kwargs["shell_complete"] = _complete_files
     if option.kind == "lines":
         kwargs["multiple"] = True
     return click.option(flag, option.name, type=str, **kwargs)
+
+
+def _complete_choices(
+    choices: tuple[str, ...],
+) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
+    def complete(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in choices if c.startswith(incomplete)]
+
+    return complete
+
+
+def _complete_files(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
 
 
 def options_for(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -139,9 +159,20 @@ def cli() -> None:
       export VIBETESTING_API_TOKEN=...
       vibetesting run --tests-file tests.yml
 
+    \b
+    Try it without the service (a local emulator):
+      vibetesting emulator --port 8765 --token demo &
+      VIBETESTING_API_URL=http://127.0.0.1:8765/api/external/ VIBETESTING_API_TOKEN=demo \\
+        vibetesting run --tests "[{name: smoke, steps: open the home page}]"
+
     Exit codes: 0 passed / triggered / scheduled, 1 failed tests, 2 bad input (nothing sent),
     3 API refused or unreachable, 4 timed out, 130/143 cancelled by SIGINT/SIGTERM.
-    Every option has a VIBETESTING_* variable; options win over variables.
+    Every option has a VIBETESTING_* variable; options win over variables. See
+    'vibetesting COMMAND --help' for each command's options and examples.
+
+    \b
+    Shell completion (bash; zsh and fish: zsh_source, fish_source):
+      eval "$(_VIBETESTING_COMPLETE=bash_source vibetesting)"
     """
 
 

@@ -23,6 +23,17 @@ DEFAULT_PORT = 8765
 DEFAULT_TEST_SECONDS = 2.0
 
 _EPILOG = """\b
+Examples:
+  vibetesting emulator --port 8765 --token demo
+  vibetesting emulator --port 0 --test-seconds 0.2 --fault execution-status:html500:times=3
+  vibetesting emulator --scenario slow-service.yml
+
+\b
+Then, in another shell:
+  export VIBETESTING_API_URL=http://127.0.0.1:8765/api/external/ VIBETESTING_API_TOKEN=demo
+  vibetesting run --tests-file examples/tests.yml
+
+\b
 Outcomes are steered by markers in test names (guided runs):
   [fail]  the test fails          [slow]  it takes 5x as long
   [hang]  it never finishes (the execution stays running)
