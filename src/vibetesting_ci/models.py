@@ -178,7 +178,9 @@ class RunResult:
 
     @property
     def report_urls(self) -> tuple[str, ...]:
-        return tuple(e.status.report_url for e in self.executions if e.status and e.status.report_url)
+        return tuple(
+            e.status.report_url for e in self.executions if e.status and e.status.report_url
+        )
 
     @property
     def report_files(self) -> tuple[str, ...]:
