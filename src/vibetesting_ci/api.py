@@ -68,11 +68,19 @@ def _retry_class() -> type[Retry]:
     from urllib3.util.retry import Retry
 
     class CappedRetry(Retry):
-        """urllib3 Retry whose Retry-After wait is capped (a CI job must not sleep for hours)."""
+        """urllib3 Retry whose Retry-After wait is capped (a CI job must not sleep for hours)
+        and whose parsing forgives odd values (``0.5``, garbage): a 429 says the service did
+        not act, so an unreadable hint must not turn it into an error."""
 
-        def get_retry_after(self, response: Any) -> float | None:
-            value = super().get_retry_after(response)
-            return None if value is None else min(value, RETRY_AFTER_CAP)
+        def parse_retry_after(self, retry_after: str) -> float:
+            try:
+                return min(RETRY_AFTER_CAP, max(0.0, float(retry_after)))
+            except ValueError:
+                pass
+            try:
+                return min(RETRY_AFTER_CAP, super().parse_retry_after(retry_after))
+            except Exception:  # urllib3's InvalidHeader, or a date it cannot read
+                return 0.0
 
     return CappedRetry
 
@@ -227,10 +235,12 @@ class ApiClient:
         body = self._decode(response)
         if status == 429:
             raise _RetryableAnswer("HTTP 429 (rate limited)", _retry_after(response))
+        if body is not None and body.get("status") == "fail":
+            # The documented refusal, whatever the HTTP status (even 5xx): the service handled
+            # the request and said no, with a reason worth showing.
+            raise self._refusal(endpoint, response, body)
         if status >= 500:
             raise _RetryableAnswer(f"HTTP {status}{_body_hint(response, body)}")
-        if body is not None and body.get("status") == "fail":
-            raise self._refusal(endpoint, response, body)
         if status >= 400:
             raise self._refusal(endpoint, response, body)
         if body is None or body.get("status") != "success":
