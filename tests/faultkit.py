@@ -69,7 +69,10 @@ class Scenario:
     signal_delay: float = 0.3
     pid1: bool = False  # run as PID 1 of a new PID namespace (unshare)
     api_url: str | None = None  # "refused": a port where nothing listens
-    tls: str | None = None  # None (http), "no-ca", "requests-ca-bundle", "ssl-cert-file"
+    # None (http), or https with a test CA that is: "no-ca" (not trusted), "requests-ca-bundle",
+    # "ssl-cert-file" (named by that variable), "missing-ca-file" (REQUESTS_CA_BUNDLE names a
+    # file that does not exist)
+    tls: str | None = None
     proxy: str | None = None  # None, "through" (HTTP_PROXY), "bypass" (NO_PROXY)
     github: bool = False  # run as a GitHub Action step (outputs, summary, annotations)
     report_link_query: str = ""  # appended to report links by the emulator
@@ -257,6 +260,8 @@ def run_scenario(sc: Scenario, workdir: Path) -> Outcome:
                 extra_env["REQUESTS_CA_BUNDLE"] = str(ca.ca_file)
             elif sc.tls == "ssl-cert-file":
                 extra_env["SSL_CERT_FILE"] = str(ca.ca_file)
+            elif sc.tls == "missing-ca-file":
+                extra_env["REQUESTS_CA_BUNDLE"] = str(ca.ca_file.with_name("missing.pem"))
         srv = EmulatorServer(
             port=0,
             token=TOKEN,
@@ -727,6 +732,25 @@ SCENARIOS: tuple[Scenario, ...] = (
         expect_exit=3,
         expect_runs=0,
         expect_text=("could not verify the TLS certificate", "REQUESTS_CA_BUNDLE"),
+    ),
+    Scenario(
+        "tls-no-ca-wait",
+        "transport",
+        "HTTPS with an unknown CA, `wait` (status calls): not retried",
+        args=("wait", "1001", "-v"),
+        tls="no-ca",
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("execution-status (execution 1001): could not verify the TLS certificate",),
+    ),
+    Scenario(
+        "tls-missing-ca-file",
+        "transport",
+        "REQUESTS_CA_BUNDLE names a file that does not exist",
+        tls="missing-ca-file",
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("invalid path", "nothing was started"),
     ),
     Scenario(
         "tls-requests-ca-bundle",

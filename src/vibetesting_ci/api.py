@@ -101,6 +101,20 @@ class _RetryableAnswer(Exception):
         self.retry_after = retry_after
 
 
+class _ApiKeyAuth:
+    """``Authorization: api-key <token>`` on every request (a requests auth callable)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"api-key {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_ApiKeyAuth(token='***')"
+
+
 class DeadlineReached(ServiceUnreachable):
     """A safe call stopped retrying because the caller's deadline came first (not persistence)."""
 
@@ -138,13 +152,10 @@ class ApiClient:
         # Always verified: certifi, REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE (read by requests), or
         # SSL_CERT_FILE/SSL_CERT_DIR (which requests ignores on its own).
         session.verify = ca_bundle()
-        session.headers.update(
-            {
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-                "Authorization": f"api-key {token}",
-            }
-        )
+        session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        # The token goes on each request through an auth object, not into session.headers, so
+        # no repr of the session or its headers shows it (and ~/.netrc is never consulted).
+        session.auth = _ApiKeyAuth(token)
         # Safe calls: no transport retries here; _safe_call owns them with the deadline.
         safe = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         retry_cls = _retry_class()
