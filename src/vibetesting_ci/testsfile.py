@@ -292,8 +292,17 @@ def parse_tests(text: str, source: str) -> TestsDocument:
     except yaml.MarkedYAMLError as exc:
         line, problem = _syntax_problem(exc)
         raise InputError(f"{source}{line}: not valid YAML or JSON: {problem}") from None
-    except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes)
-        raise InputError(f"{source}: not valid YAML or JSON: {exc}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (controls...)
+        row = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        raise InputError(
+            f"{source}:{row}: not valid YAML or JSON: character U+{code:04X} is not allowed"
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - anything else PyYAML may raise
+        problem = " ".join(str(exc).split())
+        raise InputError(f"{source}: not valid YAML or JSON: {problem}") from None
+    except RecursionError:  # PyYAML recurses per level: "[[[[..." a few thousand deep
+        raise InputError(f"{source}: nested too deeply to be a tests file") from None
     if root is None:
         raise InputError(f"{source}: holds no tests (it is empty)")
     if isinstance(root, yaml.SequenceNode):
