@@ -14,6 +14,7 @@ never polled again.
 
 from __future__ import annotations
 
+import heapq
 import random
 import threading
 import time
@@ -36,6 +37,21 @@ from vibetesting_ci.models import (
 MAX_CONCURRENT_CALLS = 16
 STOP_BUDGET_SECONDS = 3.0  # cancel: stop calls must leave time to write files before SIGKILL
 JITTER = 0.1
+TICK_SECONDS = 0.1  # listener ticks (heartbeats, live redraws) at most this often
+FIRST_ROUND_RATE = 200.0  # status calls per second the first round is spread to, at most
+
+
+def first_round_spread(count: int, poll_interval: float, max_concurrent: int) -> float:
+    """Seconds the first round of ``count`` status calls is spread over.
+
+    A few executions are all polled at once. Many are spread so that the service sees at most
+    about ``FIRST_ROUND_RATE`` calls a second (1,000 executions: 5 s), but never over more than
+    0.8 of an interval, so the first round, like every round, fits in one interval. Later rounds
+    keep the spread, since each execution is rescheduled from its own answer.
+    """
+    if count <= max_concurrent:
+        return 0.0
+    return min(0.8 * poll_interval, max(1.0, count / FIRST_ROUND_RATE))
 
 
 @dataclass
@@ -127,11 +143,15 @@ class Waiter:
         start = self.clock()
         deadline = start + self.timeout
         tracked = {i: _Tracked(i) for i in self.ids}
-        # Spread the first round over a fraction of the interval so 1,000 executions do not
-        # arrive as one burst.
-        spread = min(self.poll_interval, 1.0) if len(self.ids) > self.max_concurrent else 0.0
+        spread = first_round_spread(len(self.ids), self.poll_interval, self.max_concurrent)
         for index, item in enumerate(tracked.values()):
             item.due = start + spread * index / max(1, len(self.ids))
+        # Unfinished executions, and a heap of (due, id) for those not in flight: a wake-up
+        # costs O(log n), not O(n), so 1,000 executions cost little more per call than one.
+        unfinished = dict(tracked)
+        queue = [(item.due, item.execution_id) for item in tracked.values()]
+        heapq.heapify(queue)
+        last_tick = float("-inf")
         in_flight: dict[Future[StatusAnswer], int] = {}
         interrupted: str | None = None
         error: ApiError | None = None
@@ -148,14 +168,19 @@ class Waiter:
                     except DeadlineReached:
                         # Retries ran into the deadline: that is a timeout, not an API error.
                         tracked[execution_id].due = deadline
+                        heapq.heappush(queue, (deadline, execution_id))
                         continue
                     except ApiError as exc:
                         error = error or exc
                         continue
-                    self._record(tracked[execution_id], answer.status)
+                    item = tracked[execution_id]
+                    self._record(item, answer.status)
+                    if item.status is not None and item.status.finished:
+                        del unfinished[execution_id]  # never polled again
+                    else:
+                        heapq.heappush(queue, (item.due, execution_id))
                 if error is not None:
                     break
-                unfinished = [t for t in tracked.values() if not (t.status and t.status.finished)]
                 if not unfinished:
                     break
                 if self.cancel.is_set():
@@ -165,23 +190,25 @@ class Waiter:
                 if now >= deadline:
                     interrupted = INTERRUPTED_TIMEOUT
                     break
-                busy = set(in_flight.values())
-                for item in unfinished:
-                    if item.due <= now and item.execution_id not in busy:
-                        if len(in_flight) >= self.max_concurrent:
-                            break
-                        self.status_calls += 1
-                        future = executor.submit(
-                            self.client.execution_status,
-                            item.execution_id,
-                            deadline=deadline,
-                            cancelled=self.cancel,
-                        )
-                        future.add_done_callback(lambda _f: self.wake.set())
-                        in_flight[future] = item.execution_id
-                        item.due = float("inf")  # rescheduled when the answer arrives
-                self.listener.tick([t.status for t in tracked.values()])
-                next_due = min((t.due for t in unfinished), default=deadline)
+                while queue and queue[0][0] <= now and len(in_flight) < self.max_concurrent:
+                    _due, execution_id = heapq.heappop(queue)
+                    item = unfinished[execution_id]
+                    self.status_calls += 1
+                    future = executor.submit(
+                        self.client.execution_status,
+                        execution_id,
+                        deadline=deadline,
+                        cancelled=self.cancel,
+                    )
+                    future.add_done_callback(lambda _f: self.wake.set())
+                    in_flight[future] = execution_id
+                    item.due = float("inf")  # rescheduled when the answer arrives
+                if now - last_tick >= TICK_SECONDS:  # at most 10 a second, however many answers
+                    last_tick = now
+                    self.listener.tick([t.status for t in tracked.values()])
+                # With every worker busy, the next event is an answer (it sets ``wake``).
+                idle = len(in_flight) < self.max_concurrent
+                next_due = queue[0][0] if queue and idle else deadline
                 pause = max(0.0, min(next_due, deadline) - self.clock())
                 if in_flight and any(f.done() for f in in_flight):
                     continue
