@@ -546,6 +546,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "odd",
         "number_of_tests/done null, passed/failed missing, in 2 answers",
         faults=("execution-status:null-counts:times=2",),
+        test_seconds=0.5,  # the faulty answers come while it runs, not as the final one
         expect_text=("missing or null; counted as 0",),
     ),
     # Timeout.
@@ -775,6 +776,40 @@ SCENARIOS: tuple[Scenario, ...] = (
         "transport",
         "HTTP_PROXY names a dead proxy, NO_PROXY lists the API host",
         proxy="bypass",
+    ),
+    # One-shot commands (a few seconds of retries, then exit 3 naming the last error).
+    Scenario(
+        "status-cmd-garbage",
+        "command",
+        "`status` while execution-status answers garbage every time",
+        faults=("execution-status:garbage:times=0",),
+        args=("status", "1001", "-v"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("no usable answer after 5 attempt(s)", "not the documented JSON"),
+        expect_calls={"execution-status": 5},
+    ),
+    Scenario(
+        "stop-cmd-drop",
+        "command",
+        "`stop` while stop-execution drops every connection",
+        faults=("stop-execution:drop:times=0",),
+        args=("stop", "1001", "-v"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("no usable answer after 5 attempt(s)", "connection failed"),
+        expect_calls={"stop-execution": 5},
+    ),
+    Scenario(
+        "cancel-schedule-429",
+        "command",
+        "`cancel-schedule` while stop-execution answers 429 (Retry-After: 0) twice",
+        faults=("stop-execution:429:times=2,retry_after=0",),
+        args=("cancel-schedule", "no-such-schedule", "-v"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("HTTP 429", "Schedule not found"),
+        expect_calls={"stop-execution": 3},
     ),
     # As a GitHub Action step: outputs, summary and annotations are checked for secrets too.
     Scenario(

@@ -58,8 +58,9 @@ def test_no_secret_anywhere(matrix, scenario):
     skip_unavailable(scenario)
     outcome = matrix[scenario]
     assert outcome.secrets_found == 0, outcome.output
-    # The results file exists for every run that got past the input checks.
-    assert "vibetesting-results.json" in outcome.files
+    # run and wait write the results file whatever happened.
+    if outcome.scenario.args[0] in ("run", "wait"):
+        assert "vibetesting-results.json" in outcome.files
     # The report host never sees the API's Authorization header (nor cookies).
     for record in outcome.journal:
         if record.endpoint == "report":

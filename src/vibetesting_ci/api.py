@@ -101,11 +101,21 @@ class _RetryableAnswer(Exception):
         self.retry_after = retry_after
 
 
+class _Hidden(str):
+    """A str whose repr is ``'***'``, so that no repr of an object holding it (``vars()``, a
+    debugger, a careless log line) shows the secret. ``str()`` and formatting still give it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
 class _ApiKeyAuth:
     """``Authorization: api-key <token>`` on every request (a requests auth callable)."""
 
     def __init__(self, token: str) -> None:
-        self._token = token
+        self._token = _Hidden(token)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"api-key {self._token}"
@@ -138,7 +148,7 @@ class ApiClient:
         from requests.adapters import HTTPAdapter
 
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._token = token
+        self._token = _Hidden(token)
         self.request_timeout = request_timeout
         self.max_attempts = max(1, max_attempts)
         self.backoff_base = backoff_base

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from vibetesting_ci import __version__
-from vibetesting_ci.api import BACKOFF_BASE, BACKOFF_MAX, ApiClient, StatusAnswer
+from vibetesting_ci.api import BACKOFF_BASE, BACKOFF_MAX, MAX_ATTEMPTS, ApiClient, StatusAnswer
 from vibetesting_ci.ci.base import CIAdapter
 from vibetesting_ci.errors import ApiError, ExitCode, TriggerUncertain, VibetestingError
 from vibetesting_ci.models import (
@@ -49,6 +49,7 @@ MiB = 1024 * 1024
 # system's SIGKILL (GitHub: 10 s after SIGTERM; the promise is an exit within 5 s).
 CANCEL_BUDGET = 4.0
 TRIGGER_GRACE_ON_CANCEL = 2.0
+ONE_SHOT_ATTEMPTS = 5  # status / stop / cancel-schedule: about 4 s of retries (0.5 s base)
 
 
 @dataclass
@@ -77,11 +78,14 @@ class Context:
     def client(
         self, api: ApiSettings, *, pool_size: int = 16, poll_interval: float | None = None
     ) -> ApiClient:
-        """The API client; while waiting, retries back off on the scale of the poll interval."""
-        base, most = BACKOFF_BASE, BACKOFF_MAX
+        """The API client. While waiting, retries back off on the scale of the poll interval
+        (a wait can afford MAX_ATTEMPTS tries); a one-shot command (status, stop,
+        cancel-schedule) gives up after ONE_SHOT_ATTEMPTS, a few seconds."""
+        base, most, attempts = BACKOFF_BASE, BACKOFF_MAX, ONE_SHOT_ATTEMPTS
         if poll_interval is not None:
             base = min(BACKOFF_BASE, poll_interval / 2)
             most = min(BACKOFF_MAX, max(1.0, poll_interval * 1.5))
+            attempts = MAX_ATTEMPTS
         return ApiClient(
             api.api_url,
             api.api_token,
@@ -90,6 +94,7 @@ class Context:
             log=self.debug if self.verbose else None,
             backoff_base=base,
             backoff_max=most,
+            max_attempts=attempts,
         )
 
     def cancel_time_left(self) -> float:
