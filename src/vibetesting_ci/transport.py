@@ -16,7 +16,6 @@ requests' ``trust_env``, which both sessions keep on.
 from __future__ import annotations
 
 import os
-import ssl
 from collections.abc import Iterator, Mapping
 
 CA_HINT = (
@@ -67,6 +66,8 @@ def is_certificate_error(exc: BaseException) -> bool:
     Such an error happens during the TLS handshake, before any byte of a request is sent, and
     repeating it cannot help.
     """
+    import ssl  # here, not at the top: input errors and --help never need it
+
     return any(
         isinstance(i, ssl.SSLCertVerificationError | ssl.CertificateError)
         for i in exception_chain(exc)
@@ -75,6 +76,8 @@ def is_certificate_error(exc: BaseException) -> bool:
 
 def certificate_problem(exc: BaseException) -> str:
     """One short line on why a certificate was refused (no URL, no secrets)."""
+    import ssl
+
     for item in exception_chain(exc):
         if isinstance(item, ssl.SSLCertVerificationError):
             return f"certificate verify failed: {item.verify_message or item.reason or 'unknown'}"
