@@ -127,6 +127,34 @@ def test_log_mode_prints_changes_and_a_heartbeat_a_minute_not_a_line_per_poll():
     assert "0 of 1 executions done, 0/4 tests done" in heartbeats[0]
 
 
+def test_log_mode_with_many_executions_aggregates_instead_of_a_line_each():
+    out, clock = io.StringIO(), Clock()
+    progress = LogProgress(out, clock=clock)
+    ids = list(range(1, 201))
+    latest: dict[int, ExecutionStatus | None] = dict.fromkeys(ids)
+    # Ten minutes; every 2 s each execution moves one test on, until 4 of 4 are done.
+    for step in range(300):
+        clock.now += 2
+        progress.tick(list(latest.values()))
+        for i in ids:
+            done = min(4, (step + i) // 40)
+            failed = int(i % 50 == 0 and done == 4)
+            state = "done" if done == 4 else "running"
+            current = status(i, state, 4, done, done - failed, failed)
+            progress.status(latest[i], current)
+            latest[i] = current
+    progress.close()
+    lines = out.getvalue().splitlines()
+    failures = [line for line in lines if line.startswith("execution ")]
+    aggregates = [line for line in lines if line.startswith("progress (")]
+    assert len(failures) == 4  # executions 50, 100, 150, 200: each ended with a failed test
+    assert all(" failed (" in line or "1 failed" in line for line in failures)
+    assert 5 <= len(aggregates) <= 21  # at most one each 30 s, only when totals changed
+    assert len(lines) <= 30  # not 200 executions x 5 changes
+    assert "): 200 of 200 executions done (4 with failed or unfinished tests)" in aggregates[-1]
+    assert aggregates[-1].endswith("800/800 tests done, 796 passed, 4 failed")
+
+
 def test_log_mode_quiet_prints_nothing_but_warnings_still_go_out():
     out, warned = io.StringIO(), []
     progress = LogProgress(out, quiet=True, warn=warned.append)

@@ -29,6 +29,8 @@ HEARTBEAT_SECONDS = 60.0
 REDRAW_SECONDS = 0.25  # live mode: at most four redraws a second
 LIVE_ROWS = 6  # up to this many executions, one line each; above, an aggregate + the busiest
 BUSIEST = 5
+LOG_DETAIL_LIMIT = 10  # log mode: above this many executions, aggregate lines instead
+AGGREGATE_SECONDS = 30.0
 
 _TRUE = ("1", "true", "yes")
 
@@ -143,7 +145,13 @@ def format_duration(seconds: float) -> str:
 
 
 class LogProgress(Listener):
-    """Line-oriented progress for CI logs (no TTY): changes and a once-a-minute heartbeat."""
+    """Line-oriented progress for CI logs (no TTY): changes and a once-a-minute heartbeat.
+
+    Up to :data:`LOG_DETAIL_LIMIT` executions, every change of an execution's state or counts is
+    a line. Above that (a big parallel run), a line per execution would flood the log, so only
+    executions that end with failed or unfinished tests get their own line; the rest is one
+    aggregate line at most every :data:`AGGREGATE_SECONDS`, when the totals changed.
+    """
 
     def __init__(
         self,
@@ -153,18 +161,30 @@ class LogProgress(Listener):
         warn: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         heartbeat: float = HEARTBEAT_SECONDS,
+        detail_limit: int = LOG_DETAIL_LIMIT,
+        aggregate_every: float = AGGREGATE_SECONDS,
     ) -> None:
         self._stream = stream
         self.quiet = quiet
         self._warn = warn
         self.clock = clock
         self.heartbeat = heartbeat
+        self.detail_limit = detail_limit
+        self.aggregate_every = aggregate_every
         self.started = clock()
         self.last_line = self.started
+        self.last_aggregate = self.started
+        self.total = 0
+        self.latest: dict[int, ExecutionStatus] = {}
+        self.changed = False  # totals changed since the last aggregate line
 
     @property
     def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stderr
+
+    @property
+    def many(self) -> bool:
+        return max(self.total, len(self.latest)) > self.detail_limit
 
     def line(self, text: str) -> None:
         if not self.quiet:
@@ -172,21 +192,46 @@ class LogProgress(Listener):
         self.last_line = self.clock()
 
     def status(self, previous: ExecutionStatus | None, current: ExecutionStatus) -> None:
-        if previous is None or _key(previous) != _key(current):
+        self.latest[current.execution_id] = current
+        if previous is not None and _key(previous) == _key(current):
+            return
+        if not self.many:
+            self.line(describe(current))
+            return
+        self.changed = True
+        ended = current.finished and (previous is None or not previous.finished)
+        if ended and (current.failed or current.not_done):
             self.line(describe(current))
 
     def tick(self, statuses: list[ExecutionStatus | None]) -> None:
+        self.total = max(self.total, len(statuses))
         now = self.clock()
-        if now - self.last_line < self.heartbeat:
+        if self.many and self.changed and now - self.last_aggregate >= self.aggregate_every:
+            self._aggregate(now, "progress")
             return
-        known = [s for s in statuses if s is not None]
-        finished = sum(1 for s in known if s.finished)
+        if now - self.last_line >= self.heartbeat:
+            self._aggregate(now, "still waiting")
+
+    def _aggregate(self, now: float, label: str) -> None:
+        known = list(self.latest.values())
+        finished = [s for s in known if s.finished]
+        troubled = sum(1 for s in finished if s.failed or s.not_done)
         done = sum(s.done for s in known)
         tests = sum(s.tests for s in known)
-        self.line(
-            f"still waiting ({format_duration(now - self.started)}): {finished} of "
-            f"{len(statuses)} executions done, {done}/{tests} tests done"
+        text = (
+            f"{label} ({format_duration(now - self.started)}): {len(finished)} of "
+            f"{max(self.total, len(known))} executions done"
         )
+        if troubled:
+            text += f" ({troubled} with failed or unfinished tests)"
+        text += f", {done}/{tests} tests done"
+        if self.many:
+            passed = sum(s.passed for s in known)
+            failed = sum(s.failed for s in known)
+            text += f", {passed} passed, {failed} failed"
+        self.line(text)
+        self.last_aggregate = now
+        self.changed = False
 
     def warning(self, message: str) -> None:
         if self._warn is not None:
@@ -198,7 +243,9 @@ class LogProgress(Listener):
         self.line(f"{why}: stopping execution(s) {_ids(execution_ids)}")
 
     def close(self) -> None:
-        """Nothing to tidy up: every line is already final."""
+        """With many executions, the final totals (the summary table follows)."""
+        if self.many and self.changed:
+            self._aggregate(self.clock(), "progress")
 
 
 def _ids(execution_ids: Sequence[int], limit: int = 10) -> str:
