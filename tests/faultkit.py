@@ -549,6 +549,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         test_seconds=0.5,  # the faulty answers come while it runs, not as the final one
         expect_text=("missing or null; counted as 0",),
     ),
+    Scenario(
+        "odd-counts",
+        "odd",
+        "every answer: done and passed above the total (sent as a string), 2 failed, extra fields",
+        faults=("execution-status:odd-counts:times=0",),
+        expect_exit=1,  # the service says 2 failed; the verdict follows it
+        expect_text=("exceed number_of_tests",),
+    ),
     # Timeout.
     Scenario(
         "timeout",

@@ -13,7 +13,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import xmlschema
 
+from tests.conftest import XSD
 from tests.faultkit import shared_matrix
 from vibetesting_ci.api import RETRY_AFTER_CAP, ApiClient, _retry_class
 
@@ -183,3 +185,16 @@ def test_retry_after_is_capped():
     assert 2.0 <= client._sleep_for(0, 2.0) <= RETRY_AFTER_CAP
     # Backoff grows with the attempt but never past its cap (full jitter: 0..cap).
     assert all(0 <= client._sleep_for(n, None) <= client.backoff_max for n in range(20))
+
+
+def test_inconsistent_counts_and_extra_fields_never_crash(matrix):
+    outcome = matrix["odd-counts"]
+    assert outcome.returncode == 1, outcome.output
+    assert "Traceback" not in outcome.output
+    (execution,) = outcome.results()["executions"]
+    # passed + failed exceed number_of_tests: the larger total is used, nothing is negative.
+    assert execution["tests"] == execution["passed"] + execution["failed"] == 7
+    assert execution["not_done"] == 0
+    warnings = [line for line in outcome.stderr.splitlines() if "exceed number_of_tests" in line]
+    assert len(warnings) == 1, warnings
+    xmlschema.XMLSchema(str(XSD)).validate(str(outcome.workdir / "vibetesting-junit.xml"))

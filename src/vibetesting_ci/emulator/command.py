@@ -50,7 +50,7 @@ found", any other id: "Suite <id>" with 2 passing tests.
 Faults (--fault ENDPOINT:KIND[:key=value,...], repeatable):
   endpoints: run-tests run-suite execution-status stop-execution report *
   kinds: html500 429 drop garbage stall not-found create-then-500
-         create-then-drop odd-state null-counts
+         create-then-drop odd-state null-counts odd-counts
   keys: times (0 = forever, default 1), after, retry_after, seconds,
         status, state
   e.g. execution-status:html500:times=3   run-tests:429:retry_after=1

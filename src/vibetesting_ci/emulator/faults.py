@@ -14,7 +14,9 @@ ANY = "*"
 # Faults applied before the request is handled (nothing happens on the service side).
 PRE_KINDS = frozenset({"html500", "429", "drop", "garbage", "stall", "not-found"})
 # Faults applied after the request was handled successfully (the side effects happened).
-POST_KINDS = frozenset({"create-then-500", "create-then-drop", "odd-state", "null-counts"})
+POST_KINDS = frozenset(
+    {"create-then-500", "create-then-drop", "odd-state", "null-counts", "odd-counts"}
+)
 KINDS = PRE_KINDS | POST_KINDS
 
 _KIND_ALIASES = {
@@ -48,6 +50,7 @@ _APPLIES: dict[str, frozenset[str]] = {
     "create-then-drop": API_ENDPOINTS,
     "odd-state": frozenset({"execution-status"}),
     "null-counts": frozenset({"execution-status"}),
+    "odd-counts": frozenset({"execution-status"}),
 }
 
 
