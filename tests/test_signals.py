@@ -119,3 +119,17 @@ def test_signal_during_the_report_download(matrix):
     assert not [name for name in outcome.files if ".tmp" in name or name.startswith(".")]
     root = ET.fromstring(outcome.files["vibetesting-junit.xml"])
     assert root.get("failures") == "0" and root.get("errors") == "0"
+
+
+def test_signal_during_the_stop_after_a_timeout(matrix):
+    """The stop on timeout may take up to --request-timeout (20 s here); a SIGTERM meanwhile
+    cuts what is left of it to the cancel budget."""
+    outcome = matrix["sigterm-during-timeout-stop"]
+    seconds = _seconds(outcome)
+    assert seconds < 6.0, "the stop was not cut short by the signal"
+    assert outcome.returncode == 143
+    results = outcome.results()
+    assert results["result"] == "cancelled" and results["exit_code"] == 143
+    assert "timed out" in results["message"]
+    (execution,) = results["executions"]
+    assert execution["interrupted"] == "timeout" and execution["stopped"] is False
