@@ -7,6 +7,8 @@ own CA variables are removed from the CLI's environment first (``tests/faultkit.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.faultkit import shared_matrix
@@ -84,3 +86,37 @@ def test_ca_bundle_precedence():
     assert ca_bundle({"CURL_CA_BUNDLE": "/c.pem", "SSL_CERT_FILE": "/ca.pem"}) is True
     # Never False: there is no way to turn verification off.
     assert ca_bundle({"SSL_CERT_FILE": ""}) is True
+
+
+def test_report_download_over_tls_needs_the_ca_too(tmp_path, monkeypatch):
+    """The report session has its own trust settings from the same variables."""
+    import requests
+
+    from tests.conftest import TOKEN
+    from tests.faultkit import CA_VARIABLES, make_ca
+    from vibetesting_ci.emulator import EmulatorServer
+    from vibetesting_ci.reports.download import ReportError, download_report
+
+    ca = make_ca(tmp_path / "ca")
+    for name in CA_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with EmulatorServer(token=TOKEN, test_seconds=0.01, ssl_context=ca.server_context) as srv:
+        started = requests.post(
+            srv.url + "run-suite/",
+            json={"suite_id": 1},
+            headers={"Authorization": f"api-key {TOKEN}"},
+            verify=str(ca.ca_file),
+            timeout=10,
+        ).json()
+        (execution_id,) = started["execution_ids"]
+        while srv.executions[execution_id].state != "done":
+            time.sleep(0.01)  # a few tens of milliseconds
+        url = srv.report_url(execution_id)
+        assert url.startswith("https://")
+        dest = tmp_path / "report.pdf"
+        with pytest.raises(ReportError, match="could not verify the TLS certificate"):
+            download_report(url, str(dest), timeout=5, max_bytes=1 << 20, user_agent="t")
+        assert not dest.exists()
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_file))
+        size = download_report(url, str(dest), timeout=5, max_bytes=1 << 20, user_agent="t")
+        assert size > 0 and dest.read_bytes().startswith(b"%PDF-")

@@ -161,8 +161,19 @@ def _download(
                 )
             except requests.exceptions.Timeout:
                 raise _Abort("timed out") from None
-            except requests.exceptions.SSLError:
-                raise _Abort("TLS error (certificate or handshake)") from None
+            except requests.exceptions.SSLError as error:
+                from vibetesting_ci.transport import (
+                    CA_HINT,
+                    certificate_problem,
+                    is_certificate_error,
+                )
+
+                if is_certificate_error(error):
+                    raise _Abort(
+                        f"could not verify the TLS certificate ({certificate_problem(error)}); "
+                        + CA_HINT
+                    ) from None
+                raise _Abort("TLS error (handshake)") from None
             except requests.exceptions.ConnectionError:
                 raise _Abort("could not connect") from None
             except requests.exceptions.RequestException as error:
