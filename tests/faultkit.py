@@ -288,6 +288,8 @@ def run_scenario(sc: Scenario, workdir: Path) -> Outcome:
                 "VIBETESTING_API_URL": url,
                 "VIBETESTING_POLL_INTERVAL": "0.1",
                 "VIBETESTING_TIMEOUT": "60",
+                # Every output file there is, so the leak check reads them all.
+                "VIBETESTING_DOTENV_FILE": "vibetesting.env",
             }
         )
         for name in drop:

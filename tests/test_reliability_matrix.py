@@ -61,6 +61,7 @@ def test_no_secret_anywhere(matrix, scenario):
     # run and wait write the results file whatever happened.
     if outcome.scenario.args[0] in ("run", "wait"):
         assert "vibetesting-results.json" in outcome.files
+        assert "vibetesting.env" in outcome.files
     # The report host never sees the API's Authorization header (nor cookies).
     for record in outcome.journal:
         if record.endpoint == "report":
