@@ -38,7 +38,7 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-lint
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests scripts $(wildcard benchmarks)
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/lint.sh
 
