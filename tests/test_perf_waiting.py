@@ -112,6 +112,20 @@ def test_next_interval_polls_fast_near_the_end_and_slowly_while_it_is_far() -> N
     assert next_interval(tracked(0, 0), status("running", 0, 0), 120, base, cap) == base
 
 
+def test_next_interval_counts_what_the_running_test_has_already_had() -> None:
+    base, cap = 5.0, 60.0
+    # 3 of 4 tests in 240 s: 80 s per test, one left.
+    unknown = tracked(0, 0)
+    assert next_interval(unknown, status("running", 4, 3), 240, base, cap) == 40.0
+    # The last progress was seen at 240 s, the answer before it came at 180 s: the running
+    # test may have started then, so it may be 60 s into its 80: poll in 10 s, not 40.
+    started = tracked(0, 0)
+    started.test_started = 180.0
+    assert next_interval(started, status("running", 4, 3), 240, base, cap) == 10.0
+    # Running longer than the average test: the end may come any moment.
+    assert next_interval(started, status("running", 4, 3), 300, base, cap) == base
+
+
 def test_next_interval_without_progress_yet_stays_within_bounds() -> None:
     base, cap = 5.0, 60.0
     for done in range(0, 20):

@@ -8,7 +8,8 @@ PID 1 in a container.
 Pacing: an execution is polled at ``poll_interval`` while its end is near or unknown, and more
 slowly (up to ``max_poll_interval``) while its progress (``number_of_done_tests`` of
 ``number_of_tests``) says the end is far: the next poll comes after half the estimated time
-left. Every interval gets +-10 % jitter so parallel CI jobs drift apart. A finished execution is
+left (the observed time per test times the tests left, less what the running test has already
+had). Every interval gets +-10 % jitter so parallel CI jobs drift apart. A finished execution is
 never polled again.
 """
 
@@ -61,6 +62,8 @@ class _Tracked:
     due: float = 0.0
     first_seen: float | None = None
     first_done: int = 0
+    last_answer: float | None = None
+    test_started: float | None = None  # earliest start of the running test (progress seen)
     warned: set[str] = field(default_factory=set)
 
 
@@ -104,6 +107,10 @@ def next_interval(
         return base if status.done >= status.tests - 1 else min(cap, base * 2)
     rate = progressed / elapsed  # tests per second
     time_left = remaining_tests / rate
+    if tracked.test_started is not None:
+        # The running test began after the answer before the last progress: part of it is
+        # done already. Counting from that earliest start errs towards polling sooner.
+        time_left -= now - tracked.test_started
     return max(base, min(cap, time_left / 2))
 
 
@@ -235,6 +242,10 @@ class Waiter:
                 self.listener.warning(f"execution {status.execution_id}: {warning}")
         if item.first_seen is None or (previous is not None and status.done < previous.done):
             item.first_seen, item.first_done = now, status.done
+            item.test_started = None
+        elif previous is not None and status.done > previous.done:
+            item.test_started = item.last_answer
+        item.last_answer = now
         item.status = status
         self.listener.status(previous, status)
         if not status.finished:
