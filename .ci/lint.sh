@@ -43,6 +43,8 @@ check "examples/github-workflow.yml (vendor.github-workflows)" \
   check-jsonschema --builtin-schema vendor.github-workflows examples/github-workflow.yml
 check "GitLab CI files (vendor.gitlab-ci)" \
   check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml templates/vibetesting.gitlab-ci.yml
+check "examples/tests.yml (tests-file.schema.json)" \
+  check-jsonschema --schemafile src/vibetesting_ci/tests-file.schema.json examples/tests.yml
 check "shellcheck" shellcheck entrypoint.sh .ci/*.sh
 check "hadolint Dockerfile" hadolint Dockerfile
 check "entrypoint.sh executable" test -x entrypoint.sh

@@ -426,4 +426,4 @@ def test_summary_table_and_files(cli, tmp_path):
     assert "dotenv   out/v.env" in lines
     report = next(line for line in lines if line.startswith("report "))
     assert report.count("vibetesting-report-") == 3
-    assert lines[-2] == "result: failed (exit 1): 1 of 3 test(s) failed"
+    assert lines[-1] == "result: failed (exit 1): 1 of 3 test(s) failed"  # said once

@@ -549,7 +549,9 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
         ctx.adapter.error(failure)
 
     _print_summary(ctx, result, written, wait)
-    if result.exit_code not in (ExitCode.OK,) and result.message:
+    if result.exit_code != ExitCode.OK and result.message and (ctx.adapter.annotates or ctx.quiet):
+        # The summary's last line already says it in plain logs; annotate (or, with --quiet,
+        # say it once) where it would otherwise be lost.
         ctx.adapter.error(result.message)
     ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
     return int(result.exit_code)

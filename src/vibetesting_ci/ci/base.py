@@ -19,6 +19,9 @@ class CIAdapter:
     """
 
     name = "generic"
+    # True where error()/warning() become annotations that people see apart from the log (so
+    # the verdict is worth repeating as one); False where they would only repeat a log line.
+    annotates = False
 
     def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
         self.environ = environ

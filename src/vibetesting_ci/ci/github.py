@@ -273,6 +273,7 @@ class GitHubAdapter(CIAdapter):
     """``GITHUB_ACTIONS=true``: masks, groups, annotations, outputs and a job summary."""
 
     name = "github"
+    annotates = True
 
     def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
         super().__init__(environ, stream)
