@@ -94,6 +94,12 @@ class Outcome:
     secrets_found: int
     workdir: Path
     proxy_seen: list[str] = field(default_factory=list)
+    ended_at: float = 0.0  # time.monotonic() at the exit (the journal's clock)
+
+    def seconds_since(self, endpoint: str) -> float:
+        """Seconds from the first request on ``endpoint`` to the exit (start-up excluded)."""
+        first = next(r.time for r in self.journal if r.endpoint == endpoint)
+        return self.ended_at - first
 
     @property
     def output(self) -> str:
@@ -362,6 +368,7 @@ def run_scenario(sc: Scenario, workdir: Path) -> Outcome:
             secrets_found=secrets,
             workdir=workdir,
             proxy_seen=list(seen),
+            ended_at=ended,
         )
 
 
@@ -680,12 +687,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "sigterm-trigger-answers-late",
         "cancel",
-        "SIGTERM while run-tests is stalled 1 s; its answer comes in the grace period",
-        faults=("run-tests:stall:seconds=1",),
+        "SIGTERM while run-tests is stalled 0.6 s; its answer comes in the grace period",
+        faults=("run-tests:stall:seconds=0.6",),
         test_seconds=SLOW,
         signal=signal.SIGTERM,
         signal_on="run-tests",
-        signal_delay=0.2,
+        signal_delay=0.1,
         expect_exit=143,
         expect_calls={"run-tests": 1, "stop-execution": 1},
     ),

@@ -56,8 +56,8 @@ def test_trigger_that_may_have_acted_is_not_repeated(matrix, scenario):
     message = results["message"]
     assert "the run may have started" in message
     assert "dashboard" in message and "--stop-existing" in message
-    # One error line, not a traceback.
-    assert outcome.stderr.count("error: ") == 1
+    # Told in words, not with a traceback.
+    assert message in outcome.stderr and "Traceback" not in outcome.output
 
 
 def test_trigger_read_timeout_run_did_start(matrix):
@@ -143,7 +143,7 @@ def test_retry_after_beyond_the_deadline_is_not_slept(matrix):
     assert outcome.returncode == 4
     assert outcome.results()["result"] == "timeout"
     assert outcome.calls("stop-execution") == 1
-    assert outcome.seconds < 20, "hang guard: the deadline was not honoured"
+    assert outcome.seconds_since("run-tests") < 20, "hang guard: the deadline was not honoured"
 
 
 def test_status_fail_while_waiting_exits_3_with_the_reason(matrix):
