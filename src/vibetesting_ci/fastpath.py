@@ -76,8 +76,18 @@ def _stdout_fd() -> int | None:
         return None
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point (``vibetesting``) and ``python -m vibetesting_ci``."""
+    # As PID 1 in a container the kernel drops a SIGTERM that has no handler. Until run/wait
+    # install theirs (which stop remote executions first), a SIGTERM simply ends the process
+    # with 143: nothing has been sent yet, or the command is a one-shot call.
+    import signal
+
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     text = answer(sys.argv[1:], os.environ, _stdout_fd())
     if text is None:
         from vibetesting_ci.cli import main as cli_main

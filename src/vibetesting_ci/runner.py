@@ -428,7 +428,7 @@ def decide(
 def _early_error(
     ctx: Context, wait: WaitSettings, error: VibetestingError, test_names: tuple[str, ...]
 ) -> int:
-    """The trigger failed: report it through every channel, write the results file."""
+    """The trigger failed: report it through every channel; the JUnit says why (one error)."""
     code = error.exit_code
     if ctx.cancel.is_set() and isinstance(error, TriggerUncertain):
         code = ctx.signal_code or code
@@ -438,7 +438,7 @@ def _early_error(
         test_names=test_names,
         message=str(error),
     )
-    return _publish(ctx, wait, result, write_junit=False)
+    return _publish(ctx, wait, result, write_junit=True)
 
 
 def _download_reports(

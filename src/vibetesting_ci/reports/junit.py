@@ -406,6 +406,20 @@ def build_junit(result: RunResult) -> ET.Element:
         totals["tests"] += len(cases)
         total_ms += ms
 
+    if not result.executions and result.message:
+        # The run never started (a refused or uncertain trigger, a cancel before any id was
+        # known): one <error> case says why, so the CI's test view shows it, and a JUnit file
+        # left by an earlier run in the same workspace is replaced rather than reported again.
+        suite = _sub(
+            root, "testsuite", name=ROOT_NAME, tests="1", failures="0", errors="1",
+            skipped="0", time=format_seconds(0),
+        )
+        element = _sub(suite, "testcase", classname="vibetesting.run", name="start the run")
+        text = xml_text(_one_line(result.message))
+        _sub(element, "error", text, message=text, type=result.result)
+        totals[ERROR] += 1
+        totals["tests"] += 1
+
     root.set("tests", str(totals["tests"]))
     root.set("failures", str(totals[FAILED]))
     root.set("errors", str(totals[ERROR]))
