@@ -133,3 +133,25 @@ def test_signal_during_the_stop_after_a_timeout(matrix):
     assert "timed out" in results["message"]
     (execution,) = results["executions"]
     assert execution["interrupted"] == "timeout" and execution["stopped"] is False
+
+
+def test_sigterm_ends_a_one_shot_command_with_143(emulator, api_env, tmp_path):
+    """status/stop install no cancel handler: SIGTERM still ends them (also as PID 1)."""
+    import signal as _signal
+    import subprocess as _subprocess
+    import sys as _sys
+    import time as _time
+
+    from tests.conftest import clean_env
+
+    emulator.add_fault("execution-status:stall:seconds=20")
+    proc = _subprocess.Popen(
+        [_sys.executable, "-m", "vibetesting_ci", "status", "1001"],
+        cwd=tmp_path, env=clean_env(api_env), stdout=_subprocess.PIPE, stderr=_subprocess.PIPE,
+    )
+    deadline = _time.monotonic() + 10
+    while not any(r.endpoint == "execution-status" for r in emulator.journal):
+        assert _time.monotonic() < deadline, "the status call never arrived"
+        _time.sleep(0.05)
+    proc.send_signal(_signal.SIGTERM)
+    assert proc.wait(timeout=10) == 143
