@@ -383,3 +383,16 @@ def test_version_and_help():
         helped = run_cli([command, "--help"], cwd=here)
         assert helped.returncode == 0, helped.output
         assert "Usage:" in helped.stdout
+
+
+def test_relative_report_link_is_resolved_against_the_api_url(tmp_path):
+    from tests.conftest import run_cli
+    from vibetesting_ci.emulator import EmulatorServer
+
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, relative_report_links=True) as srv:
+        env = {"VIBETESTING_API_TOKEN": TOKEN, "VIBETESTING_API_URL": srv.url,
+               "VIBETESTING_POLL_INTERVAL": "0.1"}
+        result = run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.output
+    assert (tmp_path / "vibetesting-report.pdf").read_bytes().startswith(b"%PDF-")
+    assert result.results()["executions"][0]["report_url"].startswith("http://127.0.0.1:")

@@ -449,7 +449,14 @@ class ApiClient:
             cancelled=cancelled,
             label=f"execution-status (execution {execution_id})",
         )
-        return StatusAnswer(ExecutionStatus.from_api(execution_id, body), body)
+        status = ExecutionStatus.from_api(execution_id, body)
+        if status.report_url and "://" not in status.report_url:
+            # A link relative to the API (not what the vendor shows, but harmless to accept).
+            from dataclasses import replace
+            from urllib.parse import urljoin
+
+            status = replace(status, report_url=urljoin(self.base_url, status.report_url))
+        return StatusAnswer(status, body)
 
     def stop_execution(self, execution_id: int, *, deadline: float | None = None) -> str:
         body = self._safe_call(

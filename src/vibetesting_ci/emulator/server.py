@@ -468,6 +468,7 @@ class EmulatorServer:
       and report links become ``https://``), e.g. from ``trustme`` in TLS tests.
     - ``report_link_query``: extra query text appended to report links, e.g. ``"api-key=..."``
       to act like a service that puts a credential in its links (clients must redact it).
+    - ``relative_report_links``: hand out ``/reports/...`` links without scheme and host.
     """
 
     def __init__(
@@ -485,6 +486,7 @@ class EmulatorServer:
         journal_limit: int | None = None,
         ssl_context: ssl.SSLContext | None = None,
         report_link_query: str = "",
+        relative_report_links: bool = False,
     ) -> None:
         if not token:
             raise ValueError("the emulator needs a non-empty token")
@@ -497,6 +499,7 @@ class EmulatorServer:
         self.report_host = report_host
         self.ssl_context = ssl_context
         self.report_link_query = report_link_query.lstrip("&?")
+        self.relative_report_links = relative_report_links
         self._log = log
         self._service = Service(token, test_seconds, seed, pace, clock=clock or time.monotonic)
         self._faults: list[Fault] = coerce_faults(faults)
@@ -707,8 +710,9 @@ class EmulatorServer:
         return self.root_url
 
     def _report_link(self, execution: Execution, host_header: str | None) -> str:
+        base = "" if self.relative_report_links else self._report_base(host_header)
         return (
-            f"{self._report_base(host_header)}/reports/{execution.execution_id}.pdf"
+            f"{base}/reports/{execution.execution_id}.pdf"
             f"?sig={quote(execution.report_sig)}"
             + (f"&{self.report_link_query}" if self.report_link_query else "")
         )
