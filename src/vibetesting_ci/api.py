@@ -317,7 +317,14 @@ class ApiClient:
             attempts += 1
             try:
                 self.calls += 1
+                if self._log is not None:
+                    self._debug(f"POST {self._url(endpoint)} {json.dumps(payload)}")
                 response = self.session.post(self._url(endpoint), json=payload, timeout=timeout)
+                if self._log is not None:
+                    self._debug(
+                        f"  -> HTTP {response.status_code} in "
+                        f"{response.elapsed.total_seconds():.3f} s ({len(response.content)} bytes)"
+                    )
                 return self._classify(what, response)
             except _RetryableAnswer as exc:
                 last_error, hint = str(exc), exc.retry_after
