@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import statistics
 import sys
 import tempfile
 import threading
@@ -61,6 +62,13 @@ class RunOutcome:
     done_at: float | None
     measured: Measured
     seen_at: float | None  # arrival of the last status call: the one that saw ``done``
+    last_gap: float | None  # real seconds between the last two calls: the pause spanning done
+
+    @property
+    def expected_poll_latency(self) -> float | None:
+        """Half the pause that spanned ``done``, simulated seconds: the expected wait for the
+        poll that sees it, without the luck of where in that pause ``done`` fell."""
+        return None if self.last_gap is None else self.last_gap / 2 * SCALE
 
     @property
     def poll_latency(self) -> float | None:
@@ -128,7 +136,16 @@ def _one(mode: str, tests: int, seed: int, work: Path, out: list[RunOutcome]) ->
     times = sorted(calls.get(execution_id, []))
     finished = done_at.get(execution_id)
     out.append(
-        RunOutcome(mode, tests, seed, len(times), finished, measured, times[-1] if times else None)
+        RunOutcome(
+            mode,
+            tests,
+            seed,
+            len(times),
+            finished,
+            measured,
+            times[-1] if times else None,
+            times[-1] - times[-2] if len(times) > 1 else None,
+        )
     )
 
 
@@ -185,6 +202,7 @@ def run(quick: bool = False) -> list[Row]:
     latency = {m: median(values(m, "latency")) for m in by_mode}
     poll_latency = {m: median(values(m, "poll_latency")) for m in by_mode}
     exit_real = {m: median(values(m, "exit_after_seen")) for m in by_mode}
+    expected = {m: statistics.fmean(values(m, "expected_poll_latency")) for m in by_mode}
     # A detection more than two poll intervals after ``done``: the failure mode of slow
     # polling (a long pause that spans the end). Not one interval: on a busy machine a tenth of
     # a real second of scheduling delay is already 2.5 simulated seconds.
@@ -231,7 +249,9 @@ def run(quick: bool = False) -> list[Row]:
                 f"near the end, so the medians differ only by chance; met = adaptive not "
                 f"significantly worse). Done to the poll that saw it: median "
                 f"{poll_latency['adaptive']:.1f} vs {poll_latency['fixed']:.1f} s (x{SCALE:g}); "
-                f"that poll to the exit, real time: {exit_real['adaptive']:.2f} vs "
+                f"half the pause spanning done (the expected wait, without the luck of "
+                f"where done fell), mean {expected['adaptive']:.1f} vs {expected['fixed']:.1f} "
+                f"s; that poll to the exit, real time: {exit_real['adaptive']:.2f} vs "
                 f"{exit_real['fixed']:.2f} s. Detections over two intervals late: "
                 f"{late['adaptive']} vs {late['fixed']}"
             ),
@@ -240,6 +260,7 @@ def run(quick: bool = False) -> list[Row]:
                 "poll_latency": poll_latency,
                 "exit_real": exit_real,
                 "late": late,
+                "expected_poll_latency": expected,
                 "interval": [low, high],
             },
         ),
