@@ -165,7 +165,8 @@ def run(quick: bool = False, count: int = 1000) -> list[Row]:
                 f"CLI CPU {measured.cpu:.1f} s for {total_calls} calls "
                 f"({measured.cpu / max(1, total_calls) * 1000:.2f} ms per call, incl. start-up, "
                 f"JUnit and {count} report downloads); exit {measured.ended - last_done:.1f} s "
-                "after the last execution was done"
+                f"after the last execution was done, nearly all of it downloading the {count} "
+                "PDF reports one after another"
             ),
             data={
                 "maxrss_mib": measured.maxrss_mib,
