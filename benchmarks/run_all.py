@@ -46,8 +46,11 @@ def machine() -> str:
     load = ""
     if hasattr(os, "getloadavg"):
         load = f", load average {os.getloadavg()[0]:.1f}"
+    executable = Path(sys.executable)
+    if executable.is_relative_to(ROOT):
+        executable = executable.relative_to(ROOT)
     return (
-        f"Python {platform.python_version()} ({sys.executable}), {platform.system()} "
+        f"Python {platform.python_version()} ({executable}), {platform.system()} "
         f"{platform.machine()}, {os.cpu_count()} CPUs{load}"
     )
 
