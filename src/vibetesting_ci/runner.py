@@ -44,6 +44,7 @@ from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 
 MiB = 1024 * 1024
+REPORT_DOWNLOADS_AT_ONCE = 4  # reports are fetched a few at a time (1,000 executions: 1,000 PDFs)
 # After SIGINT/SIGTERM the network work (the trigger's answer, stop calls, report downloads)
 # must be over within this many seconds, leaving time to write the files before the CI
 # system's SIGKILL (GitHub: 10 s after SIGTERM; the promise is an exit within 5 s).
@@ -465,13 +466,17 @@ def _download_reports(
         if e.finished and e.status is not None and not e.status.report_url:
             missing.append(f"execution {e.execution_id}: the service gave no report link")
     lock = threading.Lock()
+    queue = iter(candidates)
+    workers = min(REPORT_DOWNLOADS_AT_ONCE, len(candidates))
+    running = [workers]
     finished = threading.Event()
 
     def work() -> None:
         try:
-            for e in candidates:
-                assert e.status is not None
-                if ctx.cancel.is_set():
+            while not ctx.cancel.is_set():
+                with lock:
+                    e = next(queue, None)
+                if e is None or e.status is None:
                     return
                 path = report_path_for(wait.report_file, e.execution_id, several)
                 try:
@@ -492,11 +497,15 @@ def _download_reports(
                 with lock:
                     updated[e.execution_id] = replace(e, report_file=path)
         finally:
-            finished.set()
+            with lock:
+                running[0] -= 1
+                if running[0] == 0:
+                    finished.set()
             ctx.wake.set()
 
     if candidates:
-        threading.Thread(target=work, name="vibetesting-report", daemon=True).start()
+        for index in range(workers):
+            threading.Thread(target=work, name=f"vibetesting-report-{index}", daemon=True).start()
         while not finished.is_set() and not ctx.cancel.is_set():
             ctx.wake.wait(0.5)
             ctx.wake.clear()

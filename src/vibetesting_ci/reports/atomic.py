@@ -7,6 +7,11 @@ anything fails, the temporary file is removed and the old file (or no file) stay
 gets the old file's permission bits, or the usual ``0666 & ~umask`` for a new file (not the
 ``0600`` of a bare temporary file), so CI artifact uploaders can read it.
 
+``durable=False`` skips the fsync (the rename still makes the file whole or absent for anyone
+who reads it, and after a crash of the process). Report PDFs use it: a CI job's report is not
+read after a power loss of its machine, and syncing 300 MiB to disk doubles the download time
+(docs/performance.md).
+
 These functions, and the ``write_*`` reporters built on them, raise ``OSError``.
 """
 
@@ -58,18 +63,22 @@ def _fsync_dir(folder: str) -> None:
 
 @overload
 def atomic_open(
-    path: StrPath, mode: Literal["w"] = "w", *, encoding: str = "utf-8"
+    path: StrPath, mode: Literal["w"] = "w", *, encoding: str = "utf-8", durable: bool = True
 ) -> contextlib.AbstractContextManager[IO[str]]: ...
 
 
 @overload
 def atomic_open(
-    path: StrPath, mode: Literal["wb"], *, encoding: str = "utf-8"
+    path: StrPath, mode: Literal["wb"], *, encoding: str = "utf-8", durable: bool = True
 ) -> contextlib.AbstractContextManager[IO[bytes]]: ...
 
 
 def atomic_open(
-    path: StrPath, mode: Literal["w", "wb"] = "w", *, encoding: str = "utf-8"
+    path: StrPath,
+    mode: Literal["w", "wb"] = "w",
+    *,
+    encoding: str = "utf-8",
+    durable: bool = True,
 ) -> contextlib.AbstractContextManager[IO[str]] | contextlib.AbstractContextManager[IO[bytes]]:
     """Context manager giving a file to write; ``path`` is replaced only if the block succeeds.
 
@@ -79,11 +88,11 @@ def atomic_open(
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', not {mode!r}")
-    return _atomic_open(os.fspath(path), mode, encoding)
+    return _atomic_open(os.fspath(path), mode, encoding, durable)
 
 
 @contextlib.contextmanager
-def _atomic_open(path: str, mode: str, encoding: str) -> Iterator[IO[str]]:
+def _atomic_open(path: str, mode: str, encoding: str, durable: bool) -> Iterator[IO[str]]:
     # Typed as IO[str] for the generator; the public overloads give callers the right type.
     if not path:
         raise ValueError("empty path")
@@ -99,14 +108,16 @@ def _atomic_open(path: str, mode: str, encoding: str) -> Iterator[IO[str]]:
         ) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, _target_mode(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(folder)
+    if durable:
+        _fsync_dir(folder)
 
 
 def atomic_write_bytes(path: StrPath, data: bytes) -> None:

@@ -208,7 +208,7 @@ def _stream(
     written = 0
     head = b""
     try:
-        with atomic_open(dest, "wb") as handle:
+        with atomic_open(dest, "wb", durable=False) as handle:
             for chunk in response.iter_content(CHUNK_SIZE):
                 if not chunk:
                     continue
