@@ -166,7 +166,7 @@ def run(quick: bool = False, count: int = 1000) -> list[Row]:
                 f"({measured.cpu / max(1, total_calls) * 1000:.2f} ms per call, incl. start-up, "
                 f"JUnit and {count} report downloads); exit {measured.ended - last_done:.1f} s "
                 f"after the last execution was done, nearly all of it downloading the {count} "
-                "PDF reports one after another"
+                "PDF reports (four at a time)"
             ),
             data={
                 "maxrss_mib": measured.maxrss_mib,

@@ -3,7 +3,7 @@
     python benchmarks/run_all.py                     # all scenarios, the table on stdout
     python benchmarks/run_all.py --quick             # fewer repeats and smaller runs
     python benchmarks/run_all.py --only startup,report
-    python benchmarks/run_all.py --markdown docs/performance.md   # also update the doc's table
+    python benchmarks/run_all.py --markdown docs/performance.md --markdown README.md
 
 Scenarios run one after another (never at once, so they do not disturb each other), each
 against baselines measured in the same run: a bare ``python -c pass``, ``curl``, fixed-interval
@@ -76,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", default="", help=f"comma-separated scenarios ({', '.join(SCENARIOS)})"
     )
-    parser.add_argument("--markdown", metavar="PATH", help="also write the table into PATH")
+    parser.add_argument(
+        "--markdown",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="also write the table between the bench-table markers of PATH (repeatable)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
@@ -106,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text_table(rows))
     print(f"\n{header}")
-    if args.markdown:
-        path = Path(args.markdown)
+    for name in args.markdown:
+        path = Path(name)
         if not path.is_absolute():
             path = Path.cwd() / path
         update_markdown(path, markdown_table(rows), header)
