@@ -16,7 +16,7 @@ from vibetesting_ci.settings import OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
-# Where the inputs/outputs tables live (README.md once the CI docs are merged into it).
+# The CI guide's inputs/outputs tables (the README's are checked by tests/test_readme_sync.py).
 DOCS = [ROOT / "docs" / "ci.md"]
 INPUT_EXPR = re.compile(r"^\$\{\{ inputs\.([a-z0-9-]+) \}\}$")
 
