@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import click
 
@@ -117,6 +117,14 @@ def _guard(ctx: Any, work: Callable[[], int]) -> int:
         return int(ExitCode.SIGINT)
 
 
+def _execute(
+    quiet: bool, verbose: bool, values: dict[str, Any], work: Callable[[Any, Raw], int]
+) -> NoReturn:
+    """Mask secrets, run ``work(context, raw_values)`` under the guard, exit with its code."""
+    ctx = _context(quiet, verbose, values)
+    raise SystemExit(_guard(ctx, lambda: work(ctx, Raw(values, os.environ))))
+
+
 class LazyGroup(click.Group):
     """Imports the emulator command only when it is run, not when help lists it."""
 
@@ -190,18 +198,16 @@ Examples:
 @output_options
 def run(quiet: bool, verbose: bool, **values: Any) -> None:
     """Start a run (or a saved suite), wait until it is done, write the results."""
-    ctx = _context(quiet, verbose, values)
 
-    def work() -> int:
+    def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        raw = Raw(values, os.environ)
         api = settings.api_settings(raw)
         run_settings = settings.run_settings(raw)
         wait = settings.wait_settings(raw)
         return runner.run_command(ctx, api, run_settings, wait)
 
-    _exit(_guard(ctx, work))
+    _execute(quiet, verbose, values, work)
 
 
 @cli.command(
@@ -216,18 +222,16 @@ Examples:
 @output_options
 def wait(execution_ids: tuple[str, ...], quiet: bool, verbose: bool, **values: Any) -> None:
     """Wait for executions started elsewhere; same files and exit codes as run."""
-    ctx = _context(quiet, verbose, values)
 
-    def work() -> int:
+    def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        raw = Raw(values, os.environ)
         ids = settings.execution_ids(execution_ids)
         api = settings.api_settings(raw)
         wait_settings = settings.wait_settings(raw)
         return runner.wait_command(ctx, api, ids, wait_settings)
 
-    _exit(_guard(ctx, work))
+    _execute(quiet, verbose, values, work)
 
 
 @cli.command(
@@ -243,16 +247,14 @@ Examples:
 @output_options
 def status(execution_id: str, as_json: bool, quiet: bool, verbose: bool, **values: Any) -> None:
     """Show an execution's state and counts (one status call)."""
-    ctx = _context(quiet, verbose, values)
 
-    def work() -> int:
+    def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        raw = Raw(values, os.environ)
         (number,) = settings.execution_ids((execution_id,))
         return runner.status_command(ctx, settings.api_settings(raw), number, as_json)
 
-    _exit(_guard(ctx, work))
+    _execute(quiet, verbose, values, work)
 
 
 @cli.command(
@@ -264,16 +266,14 @@ def status(execution_id: str, as_json: bool, quiet: bool, verbose: bool, **value
 @output_options
 def stop(execution_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
     """Stop a running execution."""
-    ctx = _context(quiet, verbose, values)
 
-    def work() -> int:
+    def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        raw = Raw(values, os.environ)
         (number,) = settings.execution_ids((execution_id,))
         return runner.stop_command(ctx, settings.api_settings(raw), number)
 
-    _exit(_guard(ctx, work))
+    _execute(quiet, verbose, values, work)
 
 
 @cli.command(
@@ -286,9 +286,8 @@ def stop(execution_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
 @output_options
 def cancel_schedule(schedule_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
     """Cancel a scheduled run and its pending executions."""
-    ctx = _context(quiet, verbose, values)
 
-    def work() -> int:
+    def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
         from vibetesting_ci.errors import InputError
 
@@ -296,10 +295,9 @@ def cancel_schedule(schedule_id: str, quiet: bool, verbose: bool, **values: Any)
             raise InputError(
                 f"schedule id {schedule_id!r}: expected the id printed by a scheduled run"
             )
-        raw = Raw(values, os.environ)
         return runner.cancel_schedule_command(ctx, settings.api_settings(raw), schedule_id.strip())
 
-    _exit(_guard(ctx, work))
+    _execute(quiet, verbose, values, work)
 
 
 SCHEMA_FILE = "tests-file.schema.json"
@@ -335,10 +333,6 @@ def schema(show_path: bool) -> None:
             click.echo(str(path))
         return
     click.echo(schema_text(), nl=False)
-
-
-def _exit(code: int) -> None:
-    raise SystemExit(code)
 
 
 def main() -> None:
