@@ -396,3 +396,38 @@ def test_relative_report_link_is_resolved_against_the_api_url(tmp_path):
     assert result.returncode == 0, result.output
     assert (tmp_path / "vibetesting-report.pdf").read_bytes().startswith(b"%PDF-")
     assert result.results()["executions"][0]["report_url"].startswith("http://127.0.0.1:")
+
+
+def test_a_multiline_reason_is_shown_on_one_line(tmp_path):
+    """A service reason with line breaks is one line: no line of it can pose as a workflow
+    command (``::add-mask::`` on GitHub) or look like a second error."""
+    import http.server
+    import threading
+
+    from tests.conftest import run_cli
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = json.dumps({"status": "fail", "reason": "bad input\n::add-mask::x\r\nmore"})
+            data = body.encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {"VIBETESTING_API_TOKEN": TOKEN,
+               "VIBETESTING_API_URL": f"http://127.0.0.1:{server.server_address[1]}/api/external/"}
+        result = run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=env)
+    finally:
+        server.shutdown()
+    assert result.returncode == 3
+    assert "bad input ::add-mask::x more" in result.stderr
+    assert not any(line.startswith("::") for line in result.output.splitlines())

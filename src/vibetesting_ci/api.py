@@ -231,7 +231,10 @@ class ApiClient:
         status = response.status_code
         reason = None
         if body is not None and body.get("status") == "fail":
-            reason = self._scrub(str(body.get("reason") or "no reason given"))
+            # One line, whatever the service sent: errors are one line, and a line of its own
+            # must not be read as a CI workflow command (e.g. "::add-mask::" on GitHub).
+            reason = " ".join(self._scrub(str(body.get("reason") or "no reason given")).split())
+            reason = reason[:500] + ("…" if len(reason) > 500 else "")
         if status in (401, 403):
             why = f": {reason}" if reason else ""
             return AuthRefused(
