@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 DONE = "done"
@@ -42,6 +44,39 @@ def _text(body: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
+
+
+def parse_time(value: str) -> datetime | None:
+    """An API time string as a datetime: ISO 8601 (``Z`` accepted) or Unix seconds/ms."""
+    text = value.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+        if seconds > 1e11:  # milliseconds
+            seconds /= 1000
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+
+
+def elapsed_ms(start: str, end: str) -> int | None:
+    """Whole milliseconds from ``start`` to ``end`` (API time strings); None when either is
+    unknown, they cannot be compared (one has a zone, the other not) or ``end`` is earlier."""
+    first, last = parse_time(start), parse_time(end)
+    if first is None or last is None or (first.tzinfo is None) != (last.tzinfo is None):
+        return None
+    try:
+        delta: timedelta = last - first
+    except OverflowError:
+        return None
+    ms = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return ms if ms >= 0 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from vibetesting_ci.models import DONE, PROCESSING, RUNNING, ExecutionStatus
+from vibetesting_ci.text import one_line
 from vibetesting_ci.waiting import Listener
 
 HEARTBEAT_SECONDS = 60.0
@@ -121,13 +122,8 @@ def describe(status: ExecutionStatus) -> str:
         f"{status.done}/{status.tests} done, {status.passed} passed, {status.failed} failed"
     )
     if status.finished and status.detailed_status:
-        text += f" ({_one_line(status.detailed_status, 160)})"
+        text += f" ({one_line(status.detailed_status, 160)})"
     return text
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def format_duration(seconds: float) -> str:
@@ -409,7 +405,7 @@ class LiveProgress(Listener):
             (f"  {self._elapsed(status.execution_id, now):>6}", "dim"),
         ]
         if status.finished and status.detailed_status:
-            segments.append(("  " + _one_line(status.detailed_status, 200), "dim"))
+            segments.append(("  " + one_line(status.detailed_status, 200), "dim"))
         return segments
 
     def render(self, now: float, width: int) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.errors import InputError
+from vibetesting_ci.text import one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import yaml
@@ -154,11 +155,6 @@ def _steps(where: _Where, node: yaml.Node, path: str) -> str | tuple[str, ...]:
     raise where.fail(node, path, f"must be a string or a list of strings, not {_kind(node)}")
 
 
-def _one_line(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
-
-
 def _tests(where: _Where, node: yaml.Node, path: str) -> tuple[TestCase, ...]:
     import yaml
 
@@ -183,7 +179,7 @@ def _tests(where: _Where, node: yaml.Node, path: str) -> tuple[TestCase, ...]:
         if "name" not in items:
             raise where.fail(item, here, "'name' is missing (every test needs a unique name)")
         name = _scalar_str(where, items["name"][1], f"{here}.name").strip()
-        named = f"{here} ({_one_line(name)})"
+        named = f"{here} ({one_line(name, 40)!r})"
         if "steps" not in items:
             raise where.fail(
                 item, named, "'steps' is missing (a string, or a list of strings, one per step)"

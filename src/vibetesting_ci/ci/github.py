@@ -19,7 +19,6 @@ import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TextIO
 
 from vibetesting_ci.ci.base import CIAdapter
@@ -35,7 +34,9 @@ from vibetesting_ci.models import (
     RESULT_TRIGGERED,
     ExecutionResult,
     RunResult,
+    elapsed_ms,
 )
+from vibetesting_ci.text import one_line
 
 ANNOTATION_TITLE = "VibeTesting"
 
@@ -120,18 +121,15 @@ def _redact(url: str) -> str:
 
 def _cell(text: str) -> str:
     """Text safe inside one Markdown table cell (no HTML, no pipes, one line)."""
-    text = html.escape(" ".join(text.split()), quote=False)
+    text = html.escape(one_line(text), quote=False)
     return text.replace("|", "\\|")
 
 
 def _duration(start: str, end: str) -> str:
-    try:
-        seconds = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-    except (TypeError, ValueError):
+    ms = elapsed_ms(start, end)
+    if ms is None:
         return "—"
-    if seconds < 0:
-        return "—"
-    minutes, secs = divmod(round(seconds), 60)
+    minutes, secs = divmod(round(ms / 1000), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
         return f"{hours}h {minutes:02d}m {secs:02d}s"

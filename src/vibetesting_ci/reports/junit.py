@@ -45,7 +45,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
@@ -53,9 +53,12 @@ from vibetesting_ci.models import (
     ExecutionResult,
     ExecutionStatus,
     RunResult,
+    elapsed_ms,
+    parse_time,
 )
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
+from vibetesting_ci.text import one_line
 
 ROOT_NAME = "VibeTesting"
 CLASSNAME = "vibetesting.execution_{id}"
@@ -69,7 +72,6 @@ PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 # Characters outside XML 1.0's Char production, plus DEL and the C1 controls (legal but
 # "discouraged", and unreadable in every viewer).
 _NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_BLANKS = re.compile(r"\s+")
 
 
 def xml_text(text: str) -> str:
@@ -78,29 +80,10 @@ def xml_text(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return _BLANKS.sub(" ", xml_text(text)).strip()
+    return one_line(xml_text(text))
 
 
 # ---------------------------------------------------------------- times
-
-
-def parse_time(value: str) -> datetime | None:
-    """An API time string as a datetime: ISO 8601 (``Z`` accepted) or Unix seconds/ms."""
-    text = value.strip()
-    if not text:
-        return None
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        seconds = float(text)
-        if seconds > 1e11:  # milliseconds
-            seconds /= 1000
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    try:
-        return datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        return None
 
 
 def junit_timestamp(value: str) -> str | None:
@@ -118,15 +101,7 @@ def junit_timestamp(value: str) -> str | None:
 
 def duration_ms(start: str, end: str) -> int:
     """Whole milliseconds from ``start`` to ``end``; 0 if either is unknown or they are odd."""
-    first, last = parse_time(start), parse_time(end)
-    if first is None or last is None or (first.tzinfo is None) != (last.tzinfo is None):
-        return 0
-    try:
-        delta: timedelta = last - first
-    except OverflowError:
-        return 0
-    ms = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
-    return max(ms, 0)
+    return elapsed_ms(start, end) or 0
 
 
 def format_seconds(ms: int) -> str:
