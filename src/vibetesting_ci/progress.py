@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from vibetesting_ci.models import DONE, PROCESSING, RUNNING, ExecutionStatus
+from vibetesting_ci.settings import FALSE_WORDS, TRUE_WORDS
 from vibetesting_ci.text import one_line
 from vibetesting_ci.waiting import Listener
 
@@ -33,7 +34,6 @@ BUSIEST = 5
 LOG_DETAIL_LIMIT = 10  # log mode: above this many executions, aggregate lines instead
 AGGREGATE_SECONDS = 30.0
 
-_TRUE = ("1", "true", "yes")
 
 
 # -- terminal capabilities ---------------------------------------------------------------------
@@ -48,7 +48,7 @@ def _isatty(stream: TextIO) -> bool:
 
 def in_ci(environ: Mapping[str, str]) -> bool:
     """A CI system runs us (its log is no terminal, even when it allocates a pseudo-terminal)."""
-    return environ.get("CI", "").strip().lower() in _TRUE or bool(environ.get("JENKINS_URL"))
+    return environ.get("CI", "").strip().lower() in TRUE_WORDS or bool(environ.get("JENKINS_URL"))
 
 
 def colour_enabled(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
@@ -57,7 +57,7 @@ def colour_enabled(stream: TextIO, environ: Mapping[str, str] | None = None) -> 
     if env.get("NO_COLOR", ""):
         return False
     force = env.get("FORCE_COLOR", "").strip().lower()
-    if force and force not in ("0", "false", "no"):
+    if force and force not in FALSE_WORDS:
         return True
     if env.get("TERM", "") == "dumb":
         return False

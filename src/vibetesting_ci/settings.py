@@ -589,7 +589,6 @@ class RunSettings:
     test_names: tuple[str, ...]
     wait: bool
     dry_run: bool
-    secrets: tuple[str, ...] = field(repr=False, default=())
 
     @property
     def scheduled(self) -> bool:
@@ -722,14 +721,12 @@ def run_settings(raw: Raw) -> RunSettings:
     body = {"execution_type": execution_type}
     if document.tests:
         body["tests"] = [test.to_api() for test in document.tests]
-    secrets: list[str] = []
     if values["login_identifier"] is not None or values["login_password"] is not None:
         login: dict[str, Any] = {"login_needed": True}
         if values["login_identifier"] is not None:
             login["identifier"] = values["login_identifier"]
         if values["login_password"] is not None:
             login["password"] = values["login_password"]
-            secrets.append(values["login_password"])
         body["login"] = login
     _optional(
         body,
@@ -750,7 +747,6 @@ def run_settings(raw: Raw) -> RunSettings:
         test_names=tuple(test.name for test in document.tests),
         wait=values["wait"],
         dry_run=values["dry_run"],
-        secrets=tuple(secrets),
     )
 
 
