@@ -435,12 +435,6 @@ class ApiClient:
             raise TriggerUncertain(self._scrub(uncertain.format(problem=str(exc)))) from None
         return _trigger_result(endpoint, answer)
 
-    def run_tests(self, body: dict[str, Any]) -> TriggerResult:
-        return self.trigger("run-tests", body)
-
-    def run_suite(self, body: dict[str, Any]) -> TriggerResult:
-        return self.trigger("run-suite", body)
-
     def execution_status(
         self,
         execution_id: int,
