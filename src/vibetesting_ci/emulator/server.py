@@ -101,24 +101,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return  # one line per request is written by _log instead (no query strings)
 
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
     # -- request flow -------------------------------------------------------------------------
     def _handle(self) -> None:
         emu = self.server.emulator
@@ -149,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             emu._log_request(record, time.monotonic() - started)
 
+    # Every method goes the same way; routing and 405 answers are decided per endpoint.
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
     def _serve(
         self,
         emu: EmulatorServer,
@@ -157,8 +142,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers: Mapping[str, str],
     ) -> None:
         stalls, chosen = emu._pre_faults(record.endpoint)
+        stall_seconds = sum(f.seconds if f.seconds is not None else 5.0 for f in stalls)
         if chosen is not None and chosen.kind == "drop":
-            emu._sleep(sum(f.seconds if f.seconds is not None else 5.0 for f in stalls))
+            emu._sleep(stall_seconds)
             record.fault = "drop"
             self._drop()
         body = self._read_body(record)
@@ -168,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
                 emu._service.record_status_call(execution_id, record.time)
         if stalls:
             record.fault = "stall"
-            emu._sleep(sum(f.seconds if f.seconds is not None else 5.0 for f in stalls))
+            emu._sleep(stall_seconds)
         if chosen is not None:
             record.fault = chosen.kind
             self._send_fault(record, chosen)
