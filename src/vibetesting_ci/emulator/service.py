@@ -44,37 +44,31 @@ def _bad(reason: str) -> ApiFail:
 
 
 # -- field validation -----------------------------------------------------------------------------
-def _optional(body: Mapping[str, Any], key: str) -> Any:
-    """A field's value; JSON null counts as not given."""
-    return body.get(key)
+def _field(body: Mapping[str, Any], key: str, kind: type, reason: str) -> Any:
+    """A field's value if it is a ``kind`` (true/false is no integer here); None if not given
+    (JSON null counts as not given); otherwise a 400 answer saying ``reason``."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _bad(reason)
+    return value
 
 
 def _bool(body: Mapping[str, Any], key: str, where: str = "") -> bool | None:
-    value = _optional(body, key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise _bad(f"{where}{key} must be true or false")
+    value: bool | None = _field(body, key, bool, f"{where}{key} must be true or false")
     return value
 
 
 def _int(body: Mapping[str, Any], key: str, minimum: int = 1) -> int | None:
-    value = _optional(body, key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(f"{key} must be an integer")
-    if value < minimum:
+    value: int | None = _field(body, key, int, f"{key} must be an integer")
+    if value is not None and value < minimum:
         raise _bad(f"{key} must be at least {minimum}")
     return value
 
 
 def _str(body: Mapping[str, Any], key: str, where: str = "") -> str | None:
-    value = _optional(body, key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _bad(f"{where}{key} must be a string")
+    value: str | None = _field(body, key, str, f"{where}{key} must be a string")
     return value
 
 
@@ -306,9 +300,7 @@ class Service:
     def lookup(self, body: Mapping[str, Any]) -> Execution:
         if body.get("execution_id") is None:
             raise _bad("execution_id is required")
-        value = body.get("execution_id")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad("execution_id must be an integer")
+        value = _field(body, "execution_id", int, "execution_id must be an integer")
         execution = self.executions.get(value)
         if execution is None:
             raise ApiFail(404, "Execution not found")
