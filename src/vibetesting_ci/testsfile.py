@@ -295,7 +295,7 @@ def parse_tests(text: str, source: str) -> TestsDocument:
             f"{source}:{row}: not valid YAML or JSON: character U+{code:04X} is not allowed"
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - anything else PyYAML may raise
-        problem = " ".join(str(exc).split())
+        problem = one_line(str(exc))
         raise InputError(f"{source}: not valid YAML or JSON: {problem}") from None
     except RecursionError:  # PyYAML recurses per level: "[[[[..." a few thousand deep
         raise InputError(f"{source}: nested too deeply to be a tests file") from None

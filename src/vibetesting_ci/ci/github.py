@@ -36,6 +36,7 @@ from vibetesting_ci.models import (
     RunResult,
     elapsed_ms,
 )
+from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.text import one_line
 
 ANNOTATION_TITLE = "VibeTesting"
@@ -111,14 +112,6 @@ def parse_output_file(text: str) -> dict[str, str]:
     return outputs
 
 
-def _redact(url: str) -> str:
-    try:
-        from vibetesting_ci.reports.redact import redact_url
-    except ImportError:  # pragma: no cover - the reports package is part of the distribution
-        return url.split("?", 1)[0].split("#", 1)[0]
-    return redact_url(url)
-
-
 def _cell(text: str) -> str:
     """Text safe inside one Markdown table cell (no HTML, no pipes, one line)."""
     text = html.escape(one_line(text), quote=False)
@@ -168,7 +161,7 @@ def execution_problem(execution: ExecutionResult) -> str | None:
     else:
         return None
     if status.detailed_status.strip():
-        text += f": {' '.join(status.detailed_status.split())}"
+        text += f": {one_line(status.detailed_status)}"
     return text
 
 
@@ -215,7 +208,7 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
                                            status.not_done)]
                 suite = status.suite_name
                 duration = _duration(status.start_time, status.end_time)
-                report = f"[PDF]({_redact(status.report_url)})" if status.report_url else "—"
+                report = f"[PDF]({redact_url(status.report_url)})" if status.report_url else "—"
             out.append(
                 f"| {execution.execution_id} | {_cell(suite)} | {_cell(_state(execution))} | "
                 + " | ".join(counts)
@@ -263,7 +256,7 @@ def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
         "failed": str(totals.failed),
         "junit-file": junit_file or "",
         "report-file": ",".join(result.report_files),
-        "report-url": ",".join(_redact(url) for url in result.report_urls),
+        "report-url": ",".join(redact_url(url) for url in result.report_urls),
     }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from vibetesting_ci.ci.base import CIAdapter
+from vibetesting_ci.text import one_line
 
 ESC = "\x1b"
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -26,7 +27,7 @@ def section_start(name: str, title: str, *, collapsed: bool = True,
     """The marker that opens a collapsible section (``section_start:TS:NAME[collapsed=true]``)."""
     stamp = int(time.time() if now is None else now)
     options = "[collapsed=true]" if collapsed else ""
-    title = " ".join(title.split())
+    title = one_line(title)
     return f"{ESC}[0Ksection_start:{stamp}:{name}{options}\r{ESC}[0K{title}"
 
 
