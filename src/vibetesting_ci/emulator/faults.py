@@ -153,11 +153,13 @@ class Fault:
 _INT_PARAMS = {"times", "after", "status"}
 _FLOAT_PARAMS = {"retry_after", "seconds"}
 _STR_PARAMS = {"state"}
+_NUMBER_PARAMS = _INT_PARAMS | _FLOAT_PARAMS
+_PARAMS = _NUMBER_PARAMS | _STR_PARAMS
 
 
 def fault_from_mapping(data: Mapping[str, Any]) -> Fault:
     """Build a Fault from a scenario-file mapping (same keys as the constructor)."""
-    known = {"endpoint", "kind"} | _INT_PARAMS | _FLOAT_PARAMS | _STR_PARAMS
+    known = {"endpoint", "kind"} | _PARAMS
     extra = set(data) - known - {"retry-after"}
     if extra:
         raise ValueError(f"unknown fault setting(s): {', '.join(sorted(map(str, extra)))}")
@@ -175,21 +177,16 @@ def _convert(name: str, value: Any) -> Any:
         return str(value)
     if value is None:
         return None
-    if name in _INT_PARAMS:
-        if isinstance(value, bool):
-            raise ValueError(f"fault {name} must be a number")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"fault {name} must be a whole number, not {value!r}") from None
-    if name in _FLOAT_PARAMS:
-        if isinstance(value, bool):
-            raise ValueError(f"fault {name} must be a number")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"fault {name} must be a number, not {value!r}") from None
-    return str(value)
+    if name not in _NUMBER_PARAMS:
+        return str(value)
+    if isinstance(value, bool):
+        raise ValueError(f"fault {name} must be a number")
+    whole = name in _INT_PARAMS
+    try:
+        return int(value) if whole else float(value)
+    except (TypeError, ValueError):
+        noun = "a whole number" if whole else "a number"
+        raise ValueError(f"fault {name} must be {noun}, not {value!r}") from None
 
 
 def parse_fault(spec: str) -> Fault:
@@ -215,7 +212,7 @@ def parse_fault(spec: str) -> Fault:
             key = key.strip().replace("-", "_")
             if not sep:
                 raise ValueError(f"fault {spec!r}: {item!r} is not key=value")
-            if key not in _INT_PARAMS | _FLOAT_PARAMS | _STR_PARAMS:
+            if key not in _PARAMS:
                 raise ValueError(f"fault {spec!r}: unknown setting {key!r}")
             values[key] = _convert(key, value.strip())
     return Fault(**values)
