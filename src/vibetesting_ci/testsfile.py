@@ -49,7 +49,6 @@ class TestsDocument:
 
     tests: tuple[TestCase, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)  # keys from FILE_SETTINGS
-    has_tests_key: bool = False
 
 
 class _Where:
@@ -302,13 +301,11 @@ def parse_tests(text: str, source: str) -> TestsDocument:
     if root is None:
         raise InputError(f"{source}: holds no tests (it is empty)")
     if isinstance(root, yaml.SequenceNode):
-        return TestsDocument(tests=_tests(where, root, ""), has_tests_key=True)
+        return TestsDocument(tests=_tests(where, root, ""))
     if isinstance(root, yaml.MappingNode):
         items = _mapping_items(where, root, "", TOP_KEYS)
         tests = _tests(where, items["tests"][1], "tests") if "tests" in items else ()
-        return TestsDocument(
-            tests=tests, settings=_settings(where, items), has_tests_key="tests" in items
-        )
+        return TestsDocument(tests=tests, settings=_settings(where, items))
     raise where.fail(
         root, "", f"must be a list of tests or a mapping with 'tests', not {_kind(root)}"
     )
