@@ -98,8 +98,9 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     from vibetesting_ci.runner import Context
 
     adapter = detect(os.environ)
+    raw = Raw(values, os.environ)
     for name in ("api_token", "login_password"):
-        found = Raw(values, os.environ).get(name)
+        found = raw.get(name)
         if found is not None and str(found[0]).strip():
             adapter.mask(str(found[0]).strip())
     return Context(adapter=adapter, quiet=quiet, verbose=verbose and not quiet)
