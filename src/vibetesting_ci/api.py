@@ -73,14 +73,8 @@ def _retry_class() -> type[Retry]:
         not act, so an unreadable hint must not turn it into an error."""
 
         def parse_retry_after(self, retry_after: str) -> float:
-            try:
-                return min(RETRY_AFTER_CAP, max(0.0, float(retry_after)))
-            except ValueError:
-                pass
-            try:
-                return min(RETRY_AFTER_CAP, super().parse_retry_after(retry_after))
-            except Exception:  # urllib3's InvalidHeader, or a date it cannot read
-                return 0.0
+            seconds = _parse_retry_after(retry_after)
+            return 0.0 if seconds is None else min(RETRY_AFTER_CAP, seconds)
 
     return CappedRetry
 
@@ -510,7 +504,12 @@ def _trigger_result(endpoint: str, answer: dict[str, Any]) -> TriggerResult:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    return _parse_retry_after(response.headers.get("Retry-After"))
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` value asks for (a number, fractions allowed, or an HTTP date),
+    not capped; None when absent or unreadable. Both retry paths (ours and urllib3's) use it."""
     if not value:
         return None
     try:
