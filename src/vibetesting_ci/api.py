@@ -233,19 +233,11 @@ class ApiClient:
             why = f": {reason}" if reason else ""
             return AuthRefused(
                 f"{endpoint}: the API token was refused (HTTP {status}{why}); check "
-                "VIBETESTING_API_TOKEN against the dashboard's API section",
-                reason=reason,
-                http_status=status,
+                "VIBETESTING_API_TOKEN against the dashboard's API section"
             )
         if reason is not None:
-            return ServiceRefused(
-                f"{endpoint}: the service refused (HTTP {status}): {reason}",
-                reason=reason,
-                http_status=status,
-            )
-        return ServiceRefused(
-            f"{endpoint}: the service refused the request (HTTP {status})", http_status=status
-        )
+            return ServiceRefused(f"{endpoint}: the service refused (HTTP {status}): {reason}")
+        return ServiceRefused(f"{endpoint}: the service refused the request (HTTP {status})")
 
     def _classify(self, endpoint: str, response: requests.Response) -> dict[str, Any]:
         """A success body, or raise: refusal (final) or _RetryableAnswer (worth a retry)."""

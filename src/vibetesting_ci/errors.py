@@ -47,12 +47,8 @@ class ApiError(VibetestingError):
 
 
 class ServiceRefused(ApiError):
-    """The service answered ``{"status": "fail", "reason": ...}`` or a 4xx."""
-
-    def __init__(self, message: str, *, reason: str | None = None, http_status: int | None = None):
-        super().__init__(message)
-        self.reason = reason
-        self.http_status = http_status
+    """The service answered ``{"status": "fail", "reason": ...}`` or a 4xx (the message says
+    which, with the service's reason)."""
 
 
 class AuthRefused(ServiceRefused):
