@@ -16,7 +16,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from vibetesting_ci import __version__
-from vibetesting_ci.api import BACKOFF_BASE, BACKOFF_MAX, MAX_ATTEMPTS, ApiClient, StatusAnswer
+from vibetesting_ci.api import (
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    DEFAULT_POOL_SIZE,
+    MAX_ATTEMPTS,
+    ApiClient,
+    StatusAnswer,
+)
 from vibetesting_ci.ci.base import CIAdapter
 from vibetesting_ci.errors import ApiError, ExitCode, TriggerUncertain, VibetestingError
 from vibetesting_ci.models import (
@@ -77,7 +84,11 @@ class Context:
             print(f"debug: {text}", file=self.adapter.stream, flush=True)
 
     def client(
-        self, api: ApiSettings, *, pool_size: int = 16, poll_interval: float | None = None
+        self,
+        api: ApiSettings,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        poll_interval: float | None = None,
     ) -> ApiClient:
         """The API client. While waiting, retries back off on the scale of the poll interval
         (a wait can afford MAX_ATTEMPTS tries); a one-shot command (status, stop,

@@ -24,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field, replace
 
-from vibetesting_ci.api import ApiClient, DeadlineReached, StatusAnswer
+from vibetesting_ci.api import DEFAULT_POOL_SIZE, ApiClient, DeadlineReached, StatusAnswer
 from vibetesting_ci.errors import ApiError
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
@@ -35,7 +35,7 @@ from vibetesting_ci.models import (
     ExecutionStatus,
 )
 
-MAX_CONCURRENT_CALLS = 16
+MAX_CONCURRENT_CALLS = DEFAULT_POOL_SIZE  # one pooled connection for each call in flight
 STOP_BUDGET_SECONDS = 3.0  # cancel: stop calls must leave time to write files before SIGKILL
 JITTER = 0.1
 TICK_SECONDS = 0.1  # listener ticks (heartbeats, live redraws) at most this often
