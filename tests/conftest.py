@@ -6,7 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,23 +80,34 @@ def run_cli(
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1)
-    server.start()
-    try:
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as server:
         yield server
-    finally:
-        server.stop()
+
+
+def emulator_env(server: EmulatorServer, **extra: str) -> dict[str, str]:
+    """Variables that point the CLI at ``server`` with fast polling, plus ``extra``."""
+    return {
+        "VIBETESTING_API_TOKEN": TOKEN,
+        "VIBETESTING_API_URL": server.url,
+        "VIBETESTING_POLL_INTERVAL": "0.1",
+        **extra,
+    }
 
 
 @pytest.fixture
 def api_env(emulator: EmulatorServer) -> dict[str, str]:
     """Variables that point the CLI at the emulator, with fast polling."""
-    return {
-        "VIBETESTING_API_TOKEN": TOKEN,
-        "VIBETESTING_API_URL": emulator.url,
-        "VIBETESTING_POLL_INTERVAL": "0.1",
-        "VIBETESTING_TIMEOUT": "60",
-    }
+    return emulator_env(emulator, VIBETESTING_TIMEOUT="60")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Check ``predicate`` every 10 ms until it holds (True) or ``timeout`` seconds pass."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import PASSWORD, TOKEN, clean_env
+from tests.conftest import PASSWORD, TOKEN, clean_env, wait_until
 from vibetesting_ci.emulator import EmulatorServer
 from vibetesting_ci.emulator.server import Recorded
 
@@ -229,15 +229,6 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def _wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
 def pid1_available() -> bool:
     """True if this machine can run a process as PID 1 of a new PID namespace."""
     if os.geteuid() != 0 or not Path("/usr/bin/unshare").exists():
@@ -328,9 +319,9 @@ def run_scenario(sc: Scenario, workdir: Path) -> Outcome:
         if sc.signal is not None:
             target = proc.pid
             if sc.pid1:
-                _wait_until(lambda: bool(_children(proc.pid)), 10)
+                wait_until(lambda: bool(_children(proc.pid)), 10)
                 target = (_children(proc.pid) or [proc.pid])[0]
-            _wait_until(
+            wait_until(
                 lambda: (
                     sum(1 for r in srv.journal if r.endpoint == sc.signal_on) >= sc.signal_count
                     or proc.poll() is not None

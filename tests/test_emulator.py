@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.conftest import wait_until
 from vibetesting_ci.emulator import EmulatorServer, Fault, parse_fault
 from vibetesting_ci.emulator.faults import spec_of
 from vibetesting_ci.emulator.model import DONE, PROCESSING, RUNNING
@@ -927,9 +928,7 @@ def test_stop_unblocks_stalled_requests() -> None:
 
     worker = threading.Thread(target=slow_call)
     worker.start()
-    deadline = time.monotonic() + WAIT_LIMIT
-    while not srv.journal and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: bool(srv.journal), WAIT_LIMIT)
     srv.stop()
     worker.join(WAIT_LIMIT)
     assert not worker.is_alive()

@@ -140,18 +140,16 @@ def test_sigterm_ends_a_one_shot_command_with_143(emulator, api_env, tmp_path):
     import signal as _signal
     import subprocess as _subprocess
     import sys as _sys
-    import time as _time
 
-    from tests.conftest import clean_env
+    from tests.conftest import clean_env, wait_until
 
     emulator.add_fault("execution-status:stall:seconds=20")
     proc = _subprocess.Popen(
         [_sys.executable, "-m", "vibetesting_ci", "status", "1001"],
         cwd=tmp_path, env=clean_env(api_env), stdout=_subprocess.PIPE, stderr=_subprocess.PIPE,
     )
-    deadline = _time.monotonic() + 10
-    while not any(r.endpoint == "execution-status" for r in emulator.journal):
-        assert _time.monotonic() < deadline, "the status call never arrived"
-        _time.sleep(0.05)
+    assert wait_until(
+        lambda: any(r.endpoint == "execution-status" for r in emulator.journal), 10
+    ), "the status call never arrived"
     proc.send_signal(_signal.SIGTERM)
     assert proc.wait(timeout=10) == 143

@@ -7,8 +7,6 @@ own CA variables are removed from the CLI's environment first (``tests/faultkit.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.faultkit import shared_matrix
@@ -92,7 +90,7 @@ def test_report_download_over_tls_needs_the_ca_too(tmp_path, monkeypatch):
     """The report session has its own trust settings from the same variables."""
     import requests
 
-    from tests.conftest import TOKEN
+    from tests.conftest import TOKEN, wait_until
     from tests.faultkit import CA_VARIABLES, make_ca
     from vibetesting_ci.emulator import EmulatorServer
     from vibetesting_ci.reports.download import ReportError, download_report
@@ -109,8 +107,7 @@ def test_report_download_over_tls_needs_the_ca_too(tmp_path, monkeypatch):
             timeout=10,
         ).json()
         (execution_id,) = started["execution_ids"]
-        while srv.executions[execution_id].state != "done":
-            time.sleep(0.01)  # a few tens of milliseconds
+        wait_until(lambda: srv.executions[execution_id].state == "done", 30)
         url = srv.report_url(execution_id)
         assert url.startswith("https://")
         dest = tmp_path / "report.pdf"
