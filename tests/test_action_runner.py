@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import all_files_text, api_bodies, clean_env
 from vibetesting_ci.ci.github import parse_output_file
 from vibetesting_ci.emulator import EmulatorServer
 
@@ -105,8 +106,7 @@ class ActionRunner:
         for name, spec in declared.items():
             default = (spec or {}).get("default", "")
             inputs[name] = str(with_[name]) if name in with_ else str(default)
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("VIBETESTING_", "GITHUB_", "GITLAB_", "INPUT_"))}
+        env = clean_env()
         for name, value in inputs.items():
             env[f"INPUT_{name.upper()}"] = value  # hyphens kept, as the runner does
         runs = self.action["runs"]
@@ -135,21 +135,15 @@ class ActionRunner:
         summary_path = self.commands / "step_summary"
         outputs_text = outputs_path.read_text(encoding="utf-8") if outputs_path.exists() else ""
         summary = summary_path.read_text(encoding="utf-8") if summary_path.exists() else ""
-        files = [p.read_bytes().decode("utf-8", "replace")
-                 for p in sorted(self.tmp.rglob("*")) if p.is_file()]
         return StepResult(proc.returncode, proc.stdout, proc.stderr,
                           parse_output_file(outputs_text), summary, self.workspace,
-                          "\n".join(files))
+                          all_files_text(self.tmp))
 
 
 @pytest.fixture
 def action_emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=3)
-    server.start()
-    try:
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=3) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def write_tests(folder: Path, names: list[str]) -> str:
@@ -234,7 +228,7 @@ def test_failing_run_annotates_and_fails(tmp_path: Path,
                for e in errors), errors
     assert "failed" in step.summary.splitlines()[0]
     assert '"Failed" : 1' in step.summary
-    login = next(r.json for r in action_emulator.journal if r.endpoint == "run-tests")["login"]
+    login = api_bodies(action_emulator, "run-tests")[0]["login"]
     assert login == {"login_needed": True, "identifier": "qa@example.com", "password": PASSWORD}
 
 
@@ -246,7 +240,7 @@ def test_inputs_left_empty_send_only_what_was_set(tmp_path: Path,
     step = runner.run({**base_inputs(action_emulator), "tests-file": tests_file,
                        "report-file": "", "results-file": ""})
     assert step.returncode == 0, step.stdout + step.stderr
-    body = next(r.json for r in action_emulator.journal if r.endpoint == "run-tests")
+    body = api_bodies(action_emulator, "run-tests")[0]
     assert set(body) == {"execution_type", "tests"}  # the API requires execution_type
     assert step.outputs["report-file"] == ""
     assert not (step.workspace / "vibetesting-report.pdf").exists()

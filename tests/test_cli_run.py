@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from pathlib import Path
 
 import junitparser
@@ -16,7 +18,10 @@ from tests.conftest import (
     all_files_text,
     api_bodies,
     assert_no_secret,
+    emulator_env,
+    run_cli,
 )
+from vibetesting_ci.emulator import EmulatorServer
 
 TWO_TESTS = "[{name: login works, steps: log in}, {name: 'checkout [fail]', steps: [add, pay]}]"
 
@@ -374,8 +379,6 @@ def test_secrets_never_leave(cli, emulator, tmp_path):
 
 
 def test_version_and_help():
-    from tests.conftest import run_cli
-
     here = Path.cwd()
     version = run_cli(["--version"], cwd=here)
     assert version.returncode == 0 and "0." in version.stdout
@@ -386,13 +389,8 @@ def test_version_and_help():
 
 
 def test_relative_report_link_is_resolved_against_the_api_url(tmp_path):
-    from tests.conftest import run_cli
-    from vibetesting_ci.emulator import EmulatorServer
-
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, relative_report_links=True) as srv:
-        env = {"VIBETESTING_API_TOKEN": TOKEN, "VIBETESTING_API_URL": srv.url,
-               "VIBETESTING_POLL_INTERVAL": "0.1"}
-        result = run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=env)
+        result = run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=emulator_env(srv))
     assert result.returncode == 0, result.output
     assert (tmp_path / "vibetesting-report.pdf").read_bytes().startswith(b"%PDF-")
     assert result.results()["executions"][0]["report_url"].startswith("http://127.0.0.1:")
@@ -401,10 +399,6 @@ def test_relative_report_link_is_resolved_against_the_api_url(tmp_path):
 def test_a_multiline_reason_is_shown_on_one_line(tmp_path):
     """A service reason with line breaks is one line: no line of it can pose as a workflow
     command (``::add-mask::`` on GitHub) or look like a second error."""
-    import http.server
-    import threading
-
-    from tests.conftest import run_cli
 
     class Refuse(http.server.BaseHTTPRequestHandler):
         def do_POST(self):

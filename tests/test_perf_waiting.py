@@ -34,12 +34,8 @@ RACE_MARGIN = 0.5  # seconds between a call's arrival stamp and its answer, at m
 
 @pytest.fixture
 def slow_emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0, token=TOKEN, test_seconds=0.4, seed=3, pace="realistic")
-    server.start()
-    try:
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.4, seed=3, pace="realistic") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_one_process_awaits_1000_executions_polling_each_once_per_interval(

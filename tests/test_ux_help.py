@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from tests.conftest import TOKEN, run_cli
+from tests.conftest import TOKEN, emulator_env, run_cli
 from vibetesting_ci.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,9 +85,7 @@ def test_top_level_quick_start_works_against_the_emulator(tmp_path, emulator):
     text = help_text()
     line = next(ln for ln in text.splitlines() if "vibetesting run --tests " in ln)
     args = shlex.split(line.strip())[1:]
-    env = {"VIBETESTING_API_URL": emulator.url, "VIBETESTING_API_TOKEN": TOKEN,
-           "VIBETESTING_POLL_INTERVAL": "0.1"}
-    result = run_cli(args, cwd=tmp_path, env=env)
+    result = run_cli(args, cwd=tmp_path, env=emulator_env(emulator))
     assert result.returncode == 0, result.output
     assert "result: passed" in result.stderr
 

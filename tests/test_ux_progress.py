@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TOKEN, clean_env, run_cli
+from tests.conftest import TOKEN, clean_env, emulator_env, run_cli
 from vibetesting_ci.emulator import EmulatorServer
 from vibetesting_ci.models import ExecutionStatus
 from vibetesting_ci.progress import (
@@ -281,12 +281,8 @@ def test_live_without_colour_has_cursor_moves_but_no_colours():
 
 @pytest.fixture
 def slow_emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0, token=TOKEN, test_seconds=0.4, seed=1)
-    server.start()
-    try:
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.4, seed=1) as server:
         yield server
-    finally:
-        server.stop()
 
 
 THREE = "[{name: a, steps: x}, {name: 'b [fail]', steps: y}, {name: c, steps: z}]"
@@ -326,12 +322,7 @@ def run_on_pty(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, st
 
 
 def test_terminal_gets_a_live_block_with_colour(tmp_path, slow_emulator):
-    env = {
-        "VIBETESTING_API_TOKEN": TOKEN,
-        "VIBETESTING_API_URL": slow_emulator.url,
-        "VIBETESTING_POLL_INTERVAL": "0.1",
-        "TERM": "xterm-256color",
-    }
+    env = emulator_env(slow_emulator, TERM="xterm-256color")
     code, _stdout, screen = run_on_pty(
         ["run", "--tests", THREE, "--allow-parallel", "--report-file", ""], tmp_path, env
     )
@@ -349,13 +340,7 @@ def test_terminal_gets_a_live_block_with_colour(tmp_path, slow_emulator):
 
 
 def test_no_color_and_dumb_terminals(tmp_path, slow_emulator):
-    env = {
-        "VIBETESTING_API_TOKEN": TOKEN,
-        "VIBETESTING_API_URL": slow_emulator.url,
-        "VIBETESTING_POLL_INTERVAL": "0.1",
-        "TERM": "xterm",
-        "NO_COLOR": "1",
-    }
+    env = emulator_env(slow_emulator, TERM="xterm", NO_COLOR="1")
     args = ["run", "--tests", "[{name: a, steps: x}]", "--report-file", ""]
     code, _out, screen = run_on_pty(args, tmp_path, env)
     assert code == 0, screen
@@ -371,13 +356,7 @@ def test_no_color_and_dumb_terminals(tmp_path, slow_emulator):
 
 def test_ci_log_of_a_long_wait_is_a_handful_of_lines(tmp_path, slow_emulator):
     """A test that never finishes, polled ten times a second until the timeout."""
-    env = {
-        "VIBETESTING_API_TOKEN": TOKEN,
-        "VIBETESTING_API_URL": slow_emulator.url,
-        "VIBETESTING_POLL_INTERVAL": "0.1",
-        "VIBETESTING_MAX_POLL_INTERVAL": "0.1",
-        "CI": "true",
-    }
+    env = emulator_env(slow_emulator, VIBETESTING_MAX_POLL_INTERVAL="0.1", CI="true")
     result = run_cli(
         ["run", "--tests", "[{name: 'never [hang]', steps: x}]", "--timeout", "3"],
         cwd=tmp_path,
