@@ -372,18 +372,17 @@ def test_any_unicode_gives_valid_xml(
     interrupted: str | None,
 ) -> None:
     passed, failed, missing = counts
-    s = ExecutionStatus(
-        execution_id=9,
-        state=state,
-        suite_name=suite,
+    s = status(
+        9,
+        state,
         tests=passed + failed + missing,
-        done=passed + failed,
         passed=passed,
         failed=failed,
-        detailed_status=detail,
-        start_time=start,
-        end_time=start,
-        report_url=url,
+        suite=suite,
+        detail=detail,
+        start=start,
+        end=start,
+        url=url,
     )
     result = RunResult(
         result="failed",
