@@ -207,8 +207,9 @@ def dry_run(
     elif not run.wait:
         then = "; a real run would print the execution ids and not wait (--no-wait)"
     elif wait is not None:
-        files = [f for f in (wait.junit_file, wait.report_file, wait.results_file) if f]
-        files += [wait.dotenv_file] if wait.dotenv_file else []
+        files = [
+            f for f in (wait.junit_file, wait.report_file, wait.results_file, wait.dotenv_file) if f
+        ]
         then = f"; a real run would wait up to {format_duration(wait.timeout)}" + (
             f" and write {', '.join(files)}" if files else ""
         )
@@ -375,14 +376,20 @@ def _wait_and_report(
         if ctx.cancel.is_set() and result.result != RESULT_CANCELLED:
             # A signal after the wait (during the downloads or stop calls): what is known is
             # written, and the exit code still says the job was cancelled.
-            name = {130: "SIGINT", 143: "SIGTERM"}.get(ctx.signal_code, "a signal")
+            code = ctx.signal_code or ExitCode.SIGINT
             result = replace(
                 result,
                 result=RESULT_CANCELLED,
-                exit_code=ctx.signal_code or ExitCode.SIGINT,
-                message=f"cancelled by {name} after the wait ({result.result}: {result.message})",
+                exit_code=code,
+                message=f"cancelled by {_signal_name(code)} after the wait "
+                f"({result.result}: {result.message})",
             )
     return _publish(ctx, wait, result, write_junit=True)
+
+
+def _signal_name(exit_code: int) -> str:
+    signals = (ExitCode.SIGINT, ExitCode.SIGTERM)
+    return ExitCode(exit_code).name if exit_code in signals else "a signal"
 
 
 def outcome_warnings(executions: tuple[ExecutionResult, ...]) -> list[str]:
@@ -409,8 +416,9 @@ def decide(
     common: dict[str, Any] = {"executions": executions, "test_names": test_names}
     if interrupted == INTERRUPTED_CANCELLED:
         code = signal_code or ExitCode.SIGINT
-        name = {130: "SIGINT", 143: "SIGTERM"}.get(code, "a signal")
-        return RunResult(RESULT_CANCELLED, code, message=f"cancelled by {name}", **common)
+        return RunResult(
+            RESULT_CANCELLED, code, message=f"cancelled by {_signal_name(code)}", **common
+        )
     if error is not None:
         return RunResult(RESULT_ERROR, error.exit_code, message=str(error), **common)
     if interrupted == INTERRUPTED_TIMEOUT:
@@ -592,8 +600,11 @@ def _print_summary(
         _print_table(ctx, style, executions)
     labels: dict[str, str] = {}
     if wait is not None:
-        labels = {wait.junit_file: "JUnit", wait.results_file: "results"}
-        labels[wait.dotenv_file] = "dotenv"
+        labels = {
+            wait.junit_file: "JUnit",
+            wait.results_file: "results",
+            wait.dotenv_file: "dotenv",
+        }
     files: list[tuple[str, str]] = [(labels.get(path, "file"), path) for path in written]
     reports = [e.report_file for e in executions if e.report_file]
     if reports:
