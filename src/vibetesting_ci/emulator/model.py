@@ -202,58 +202,43 @@ class Execution:
         return self.state_at(self.clock())
 
     def _finished_count(self, now: float) -> int:
+        """How many tests have finished by ``now`` (none while scheduled)."""
+        if self.schedule_id is not None:
+            return 0
         horizon = now if self.stopped_at is None else min(now, self.stopped_at)
         return bisect.bisect_right(self._finish_offsets, horizon - self.created)
 
-    def counts_at(self, now: float) -> tuple[int, int, int]:
-        """(done, passed, failed) at ``now``; tests marked [skip] are never done."""
-        if self.schedule_id is not None:
-            return 0, 0, 0
-        k = self._finished_count(now)
-        passed, failed = self._passed_prefix[k], self._failed_prefix[k]
+    def _counts(self, finished: int) -> tuple[int, int, int]:
+        """(done, passed, failed) once ``finished`` tests are; [skip] tests are never done."""
+        passed, failed = self._passed_prefix[finished], self._failed_prefix[finished]
         return passed + failed, passed, failed
 
     def outcomes_at(self, now: float) -> list[tuple[str, str]]:
         """Each test's (name, "passed" / "failed" / "running" / "not done")."""
-        k = self._finished_count(now) if self.schedule_id is None else 0
-        running = self.state_at(now) == RUNNING
+        return self._outcomes(self.state_at(now), self._finished_count(now))
+
+    def _outcomes(self, state: str, finished: int) -> list[tuple[str, str]]:
         result = []
         for index, test in enumerate(self.tests):
-            if index < k and test.outcome in (PASS, FAIL):
+            if index < finished and test.outcome in (PASS, FAIL):
                 result.append((test.name, "passed" if test.outcome == PASS else "failed"))
-            elif index == k and running:
+            elif index == finished and state == RUNNING:
                 result.append((test.name, "running"))
             else:
                 result.append((test.name, "not done"))
         return result
 
-    def detailed_status_at(self, now: float) -> str:
-        state = self.state_at(now)
+    def _detailed_status(self, state: str, finished: int) -> str:
         if state == DONE:
             if self.stopped_early:
                 return self.stop_reason or STOPPED_BY_USER
-            return self.summary(now)
+            return _summary(self._outcomes(state, finished))
         if self.schedule_id is not None:
             return f"Scheduled for {self.scheduled_for}" if self.scheduled_for else "Scheduled"
         if state == PROCESSING:
             return "Processing results"
-        k = self._finished_count(now)
-        name = self.tests[k].name if k < len(self.tests) else ""
-        return f"Running test {k + 1} of {len(self.tests)}: {name}"
-
-    def summary(self, now: float) -> str:
-        outcomes = self.outcomes_at(now)
-        total = len(outcomes)
-        passed = [n for n, o in outcomes if o == "passed"]
-        failed = [n for n, o in outcomes if o == "failed"]
-        not_done = [n for n, o in outcomes if o not in ("passed", "failed")]
-        noun = "test" if total == 1 else "tests"
-        text = f"{len(passed)} of {total} {noun} passed"
-        if failed:
-            text += f"; {len(failed)} failed: {', '.join(failed)}"
-        if not_done:
-            text += f"; {len(not_done)} not done: {', '.join(not_done)}"
-        return text
+        name = self.tests[finished].name if finished < len(self.tests) else ""
+        return f"Running test {finished + 1} of {len(self.tests)}: {name}"
 
     def wall(self, moment: float) -> datetime:
         return self.created_wall + timedelta(seconds=moment - self.created)
@@ -261,7 +246,8 @@ class Execution:
     def status_body(self, now: float) -> dict[str, Any]:
         """The ``execution-status`` answer fields (without the report link)."""
         state = self.state_at(now)
-        done, passed, failed = self.counts_at(now)
+        tests_done = self._finished_count(now)  # worked out once, for the counts and the text
+        done, passed, failed = self._counts(tests_done)
         scheduled = self.schedule_id is not None
         end = ""
         if state == DONE:
@@ -277,9 +263,24 @@ class Execution:
             "number_of_done_tests": done,
             "number_of_passed_tests": passed,
             "number_of_failed_tests": failed,
-            "detailed_status": self.detailed_status_at(now),
+            "detailed_status": self._detailed_status(state, tests_done),
             "full_report_link": "",
         }
+
+
+def _summary(outcomes: Sequence[tuple[str, str]]) -> str:
+    """A finished execution's one-line result, e.g. ``1 of 2 tests passed; 1 failed: b``."""
+    total = len(outcomes)
+    passed = [n for n, o in outcomes if o == "passed"]
+    failed = [n for n, o in outcomes if o == "failed"]
+    not_done = [n for n, o in outcomes if o not in ("passed", "failed")]
+    noun = "test" if total == 1 else "tests"
+    text = f"{len(passed)} of {total} {noun} passed"
+    if failed:
+        text += f"; {len(failed)} failed: {', '.join(failed)}"
+    if not_done:
+        text += f"; {len(not_done)} not done: {', '.join(not_done)}"
+    return text
 
 
 class Planner:
