@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from vibetesting_ci import __version__
 from vibetesting_ci.api import (
@@ -49,6 +49,9 @@ from vibetesting_ci.progress import (
 )
 from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
+
+if TYPE_CHECKING:  # pragma: no cover
+    import requests
 
 MiB = 1024 * 1024
 REPORT_DOWNLOADS_AT_ONCE = 4  # reports are fetched a few at a time (1,000 executions: 1,000 PDFs)
@@ -472,7 +475,12 @@ def _download_reports(
     """
     if not wait.report_file:
         return result
-    from vibetesting_ci.reports.download import ReportError, download_report, report_path_for
+    from vibetesting_ci.reports.download import (
+        ReportError,
+        download_report,
+        report_path_for,
+        report_session,
+    )
     from vibetesting_ci.reports.redact import redact_url
 
     candidates = [
@@ -490,7 +498,7 @@ def _download_reports(
     running = [workers]
     finished = threading.Event()
 
-    def work() -> None:
+    def work(session: requests.Session) -> None:
         try:
             while not ctx.cancel.is_set():
                 with lock:
@@ -505,6 +513,7 @@ def _download_reports(
                         timeout=timeout,
                         deadline=deadline,
                         max_bytes=wait.max_report_size * MiB,
+                        session=session,
                         user_agent=f"vibetesting-ci/{__version__}",
                     )
                 except ReportError as exc:
@@ -516,6 +525,7 @@ def _download_reports(
                 with lock:
                     updated[e.execution_id] = replace(e, report_file=path)
         finally:
+            session.close()
             with lock:
                 running[0] -= 1
                 if running[0] == 0:
@@ -524,7 +534,13 @@ def _download_reports(
 
     if candidates:
         for index in range(workers):
-            threading.Thread(target=work, name=f"vibetesting-report-{index}", daemon=True).start()
+            # A session per worker: reports on one storage host reuse its kept-alive connection.
+            threading.Thread(
+                target=work,
+                args=(report_session(),),
+                name=f"vibetesting-report-{index}",
+                daemon=True,
+            ).start()
         while not finished.is_set() and not ctx.cancel.is_set():
             ctx.wake.wait(0.5)
             ctx.wake.clear()

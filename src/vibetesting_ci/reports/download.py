@@ -6,7 +6,9 @@ header, no cookies from the API session, and no ``~/.netrc`` login (requests wou
 one for a matching host). ``trust_env`` stays on, so proxy variables and CA bundles
 (``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``) apply as usual. Redirects (up to
 :data:`MAX_REDIRECTS`, http and https only) are followed by hand, so the same rules hold on
-every hop.
+every hop. One session may serve many downloads (:func:`report_session`, then ``session=``), so
+reports on the same storage host reuse a kept-alive connection instead of a new TLS handshake
+each; its cookies are cleared before every download.
 
 The body is streamed in 256 KiB chunks to a temporary file in the destination folder and must
 start with ``%PDF-`` (an HTML error page or a JSON answer is refused), must not exceed
@@ -29,11 +31,19 @@ from urllib.parse import urljoin, urlsplit
 from vibetesting_ci.reports.atomic import atomic_open
 from vibetesting_ci.reports.errors import ReportError
 from vibetesting_ci.reports.redact import redact_url
+from vibetesting_ci.transport import CA_HINT, ca_bundle, certificate_problem, is_certificate_error
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["CHUNK_SIZE", "MAX_REDIRECTS", "ReportError", "download_report", "report_path_for"]
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_REDIRECTS",
+    "ReportError",
+    "download_report",
+    "report_path_for",
+    "report_session",
+]
 
 CHUNK_SIZE = 256 * 1024  # measured: less CPU per MiB than 64 KiB or 1 MiB (docs/performance.md)
 MAX_REDIRECTS = 10
@@ -76,20 +86,21 @@ def _check_url(url: str) -> None:
         raise _Abort("the link is not an http(s) URL")
 
 
-def _new_session(
-    session_factory: Callable[[], requests.Session] | None,
+class _NoAuth:
+    """Truthy auth that adds nothing, so requests does not fall back to ~/.netrc."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers.pop("Authorization", None)
+        return r
+
+
+def report_session(
+    session_factory: Callable[[], requests.Session] | None = None,
 ) -> requests.Session:
+    """A session for :func:`download_report` that sends no credentials: made by
+    ``session_factory`` (default ``requests.Session``), then stripped of any auth,
+    ``Authorization`` header and cookies. The caller closes it."""
     import requests
-    import requests.auth
-
-    class _NoAuth(requests.auth.AuthBase):
-        """Truthy auth that adds nothing, so requests does not fall back to ~/.netrc."""
-
-        def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-            r.headers.pop("Authorization", None)
-            return r
-
-    from vibetesting_ci.transport import ca_bundle
 
     session = session_factory() if session_factory is not None else requests.Session()
     if session.verify is True:  # SSL_CERT_FILE / SSL_CERT_DIR, which requests ignores itself
@@ -108,6 +119,7 @@ def download_report(
     timeout: float,
     max_bytes: int,
     session_factory: Callable[[], requests.Session] | None = None,
+    session: requests.Session | None = None,
     deadline: float | None = None,
     user_agent: str,
 ) -> int:
@@ -116,7 +128,9 @@ def download_report(
     ``timeout`` bounds each connect and each read (seconds); ``deadline`` is an optional
     ``time.monotonic()`` value by which the whole download must be over. ``max_bytes`` caps the
     (decoded) body. ``session_factory`` makes the session (default ``requests.Session``); any
-    auth, ``Authorization`` header or cookies on it are removed. Raises :class:`ReportError`.
+    auth, ``Authorization`` header or cookies on it are removed. ``session``, from
+    :func:`report_session`, is used instead of a new one and left open (for the next download).
+    Raises :class:`ReportError`.
     """
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
@@ -124,7 +138,11 @@ def download_report(
     if not url:
         raise ReportError("no report link to download")
     try:
-        return _download(url, dest, timeout, max_bytes, session_factory, deadline, user_agent)
+        if session is not None:
+            session.cookies.clear()  # nothing one report's host set goes to the next
+            return _download(session, url, dest, timeout, max_bytes, deadline, user_agent)
+        with report_session(session_factory) as own:
+            return _download(own, url, dest, timeout, max_bytes, deadline, user_agent)
     except _Abort as error:
         raise ReportError(f"report download from {shown} failed: {error}") from None
     except OSError as error:
@@ -135,66 +153,56 @@ def download_report(
 
 
 def _download(
+    session: requests.Session,
     url: str,
     dest: str,
     timeout: float,
     max_bytes: int,
-    session_factory: Callable[[], requests.Session] | None,
     deadline: float | None,
     user_agent: str,
 ) -> int:
     import requests
 
     headers = {"User-Agent": user_agent, "Accept": "application/pdf"}
-    session = _new_session(session_factory)
-    try:
-        current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            _check_url(current)
-            try:
-                response = session.get(
-                    current,
-                    headers=headers,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=_remaining(deadline, timeout),
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        _check_url(current)
+        try:
+            response = session.get(
+                current,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=_remaining(deadline, timeout),
+            )
+        except requests.exceptions.Timeout:
+            raise _Abort("timed out") from None
+        except requests.exceptions.SSLError as error:
+            if is_certificate_error(error):
+                raise _Abort(
+                    f"could not verify the TLS certificate ({certificate_problem(error)}); "
+                    + CA_HINT
+                ) from None
+            raise _Abort("TLS error (handshake)") from None
+        except requests.exceptions.ConnectionError:
+            raise _Abort("could not connect") from None
+        except requests.exceptions.RequestException as error:
+            raise _Abort(f"request failed ({type(error).__name__})") from None
+        with response:
+            location = response.headers.get("Location")
+            if response.status_code in _REDIRECTS and location:
+                current = urljoin(current, location)
+                continue
+            if response.status_code != 200:
+                reason = (response.reason or "").strip()
+                raise _Abort(f"HTTP {response.status_code} {reason}".rstrip())
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _Abort(
+                    f"the report is {int(declared)} bytes, over the limit of {max_bytes} bytes"
                 )
-            except requests.exceptions.Timeout:
-                raise _Abort("timed out") from None
-            except requests.exceptions.SSLError as error:
-                from vibetesting_ci.transport import (
-                    CA_HINT,
-                    certificate_problem,
-                    is_certificate_error,
-                )
-
-                if is_certificate_error(error):
-                    raise _Abort(
-                        f"could not verify the TLS certificate ({certificate_problem(error)}); "
-                        + CA_HINT
-                    ) from None
-                raise _Abort("TLS error (handshake)") from None
-            except requests.exceptions.ConnectionError:
-                raise _Abort("could not connect") from None
-            except requests.exceptions.RequestException as error:
-                raise _Abort(f"request failed ({type(error).__name__})") from None
-            with response:
-                location = response.headers.get("Location")
-                if response.status_code in _REDIRECTS and location:
-                    current = urljoin(current, location)
-                    continue
-                if response.status_code != 200:
-                    reason = (response.reason or "").strip()
-                    raise _Abort(f"HTTP {response.status_code} {reason}".rstrip())
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise _Abort(
-                        f"the report is {int(declared)} bytes, over the limit of {max_bytes} bytes"
-                    )
-                return _stream(response, dest, max_bytes, deadline)
-        raise _Abort(f"more than {MAX_REDIRECTS} redirects")
-    finally:
-        session.close()
+            return _stream(response, dest, max_bytes, deadline)
+    raise _Abort(f"more than {MAX_REDIRECTS} redirects")
 
 
 def _stream(
