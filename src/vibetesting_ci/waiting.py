@@ -72,7 +72,6 @@ class WaitOutcome:
     executions: tuple[ExecutionResult, ...]
     interrupted: str | None = None  # INTERRUPTED_TIMEOUT / INTERRUPTED_CANCELLED
     error: ApiError | None = None
-    stop_errors: tuple[str, ...] = ()
 
 
 class Listener:
