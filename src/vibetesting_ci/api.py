@@ -39,6 +39,7 @@ from vibetesting_ci.errors import (
     TriggerUncertain,
 )
 from vibetesting_ci.models import ExecutionStatus, TriggerResult
+from vibetesting_ci.text import one_line
 from vibetesting_ci.transport import (
     CA_HINT,
     ca_bundle,
@@ -227,8 +228,7 @@ class ApiClient:
         if body is not None and body.get("status") == "fail":
             # One line, whatever the service sent: errors are one line, and a line of its own
             # must not be read as a CI workflow command (e.g. "::add-mask::" on GitHub).
-            reason = " ".join(self._scrub(str(body.get("reason") or "no reason given")).split())
-            reason = reason[:500] + ("…" if len(reason) > 500 else "")
+            reason = one_line(self._scrub(str(body.get("reason") or "no reason given")), 500)
         if status in (401, 403):
             why = f": {reason}" if reason else ""
             return AuthRefused(
@@ -464,6 +464,7 @@ class ApiClient:
             "stop-execution",
             {"schedule_id": schedule_id, "cancel_scheduled": True},
             deadline=deadline,
+            label=f"stop-execution (schedule {schedule_id})",
         )
         count = body.get("canceled_execution_count")
         return (

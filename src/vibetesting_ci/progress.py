@@ -487,10 +487,3 @@ def choose_listener(
     if not quiet and not verbose and live_enabled(stream, env):
         return LiveProgress(stream, colour=colour_enabled(stream, env), warn=warn)
     return LogProgress(stream, quiet=quiet, warn=warn)
-
-
-def close_listener(listener: Listener) -> None:
-    """Let a listener finish its display (the live block's final state), if it has one."""
-    close = getattr(listener, "close", None)
-    if callable(close):
-        close()

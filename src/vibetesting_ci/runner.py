@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from vibetesting_ci import __version__
 from vibetesting_ci.api import (
     BACKOFF_BASE,
     BACKOFF_MAX,
     DEFAULT_POOL_SIZE,
     MAX_ATTEMPTS,
+    USER_AGENT,
     ApiClient,
     StatusAnswer,
 )
@@ -43,11 +43,11 @@ from vibetesting_ci.models import (
 from vibetesting_ci.progress import (
     Style,
     choose_listener,
-    close_listener,
     colour_enabled,
     format_duration,
 )
 from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
+from vibetesting_ci.text import one_line
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,7 +171,7 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         ("tests", f"{s.done}/{s.tests} done, {s.passed} passed, {s.failed} failed"),
         ("started", s.start_time or "-"),
         ("ended", s.end_time or "-"),
-        ("status", " ".join(s.detailed_status.split()) or "-"),
+        ("status", one_line(s.detailed_status) or "-"),
         ("report", redact_url(s.report_url) if s.report_url else "-"),
     ]
     for label, value in rows:
@@ -359,7 +359,7 @@ def _wait_and_report(
                 cancel=ctx.cancel,
                 cancel_budget=min(STOP_BUDGET_SECONDS, CANCEL_BUDGET),
             )
-        close_listener(listener)
+        listener.close()
     for message in stop_errors:
         ctx.adapter.warning(message)
     for message in outcome_warnings(executions):
@@ -514,7 +514,7 @@ def _download_reports(
                         deadline=deadline,
                         max_bytes=wait.max_report_size * MiB,
                         session=session,
-                        user_agent=f"vibetesting-ci/{__version__}",
+                        user_agent=USER_AGENT,
                     )
                 except ReportError as exc:
                     with lock:

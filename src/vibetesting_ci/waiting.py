@@ -89,6 +89,9 @@ class Listener:
     def stopping(self, execution_ids: list[int], why: str) -> None:
         """About to ask the service to stop these executions."""
 
+    def close(self) -> None:
+        """The wait is over: finish the display (e.g. leave a live block in its final state)."""
+
 
 def next_interval(
     tracked: _Tracked, status: ExecutionStatus, now: float, base: float, cap: float
@@ -235,9 +238,8 @@ class Waiter:
         now = self.clock()
         previous = item.status
         for warning in status.warnings:
-            key = warning.split(" ", 1)[0] + ("state" if "state" in warning else "")
-            if key not in item.warned:
-                item.warned.add(key)
+            if warning not in item.warned:  # each distinct oddity once per execution
+                item.warned.add(warning)
                 self.listener.warning(f"execution {status.execution_id}: {warning}")
         if item.first_seen is None or (previous is not None and status.done < previous.done):
             item.first_seen, item.first_done = now, status.done
