@@ -39,6 +39,7 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check src tests scripts $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests scripts $(wildcard benchmarks)
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/lint.sh
 

@@ -175,8 +175,7 @@ def median_difference_interval(
     """Bootstrap interval of median(a) - median(b) (fixed seed, so reruns agree)."""
     rng = random.Random(0)
     diffs = sorted(
-        median(rng.choices(a, k=len(a))) - median(rng.choices(b, k=len(b)))
-        for _ in range(rounds)
+        median(rng.choices(a, k=len(a))) - median(rng.choices(b, k=len(b))) for _ in range(rounds)
     )
     tail = (1 - confidence) / 2
     return diffs[int(tail * rounds)], diffs[int((1 - tail) * rounds) - 1]

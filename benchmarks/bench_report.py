@@ -89,9 +89,7 @@ def run(quick: bool = False) -> list[Row]:
         note = ""
         if ratio > TIME_TARGET:
             note = f"missed by {ratio / TIME_TARGET - 1:.0%}. "
-        note += (
-            "Streamed to a temporary file and renamed (whole or absent), not fsynced, like curl"
-        )
+        note += "Streamed to a temporary file and renamed (whole or absent), not fsynced, like curl"
         if "curl+sync" in walls:
             synced = median(walls["curl+sync"])
             note += f"; curl followed by sync -d takes {fmt_s(synced)}"

@@ -23,8 +23,18 @@ from _common import (
     text_table,
 )
 
-HEAVY = ("requests", "urllib3", "yaml", "junit_xml", "charset_normalizer", "idna", "certifi",
-         "vibetesting_ci.emulator", "http.client", "ssl")
+HEAVY = (
+    "requests",
+    "urllib3",
+    "yaml",
+    "junit_xml",
+    "charset_normalizer",
+    "idna",
+    "certifi",
+    "vibetesting_ci.emulator",
+    "http.client",
+    "ssl",
+)
 TARGET_RATIO = 4.0
 
 TIMED = ("--help", "--version")  # the 4x target is for --help; --version is as cheap

@@ -119,9 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         update_markdown(path, markdown_table(rows), header)
         log(f"table written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     if args.json:
-        data = [
-            {**{k: v for k, v in vars(r).items() if k != "data"}, "data": r.data} for r in rows
-        ]
+        data = [{**{k: v for k, v in vars(r).items() if k != "data"}, "data": r.data} for r in rows]
         Path(args.json).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     return 1 if failed else 0
 

@@ -32,8 +32,19 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIBETESTING_")}
     env["PYTHONUNBUFFERED"] = "1"
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "vibetesting_ci", "emulator", "--port", str(args.port),
-         "--token", TOKEN, "--test-seconds", "1", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "vibetesting_ci",
+            "emulator",
+            "--port",
+            str(args.port),
+            "--token",
+            TOKEN,
+            "--test-seconds",
+            "1",
+            "--quiet",
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -53,12 +64,19 @@ def main() -> int:
             VIBETESTING_TIMEOUT="120",
         )
         command = [
-            sys.executable, "-m", "vibetesting_ci", "run",
-            "--tests-file", str(ROOT / "examples" / "tests.yml"),
+            sys.executable,
+            "-m",
+            "vibetesting_ci",
+            "run",
+            "--tests-file",
+            str(ROOT / "examples" / "tests.yml"),
             "--allow-parallel",
-            "--junit-file", str(out / "vibetesting-junit.xml"),
-            "--report-file", str(out / "vibetesting-report.pdf"),
-            "--results-file", str(out / "vibetesting-results.json"),
+            "--junit-file",
+            str(out / "vibetesting-junit.xml"),
+            "--report-file",
+            str(out / "vibetesting-report.pdf"),
+            "--results-file",
+            str(out / "vibetesting-results.json"),
         ]
         print("demo: $ vibetesting run --tests-file examples/tests.yml --allow-parallel ...\n")
         code = subprocess.run(command, env=env, check=False).returncode

@@ -101,8 +101,7 @@ def test_outputs_declared_are_the_outputs_written(action: dict[str, Any]) -> Non
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_inputs_and_outputs_are_documented(action: dict[str, Any], doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip() for line in text.splitlines()
-            if line.startswith("| `")}
+    rows = {line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| `")}
     mapping = {name: variable for variable, name in input_for_env(action).items()}
     for name in action["inputs"]:
         assert f"`{name}`" in rows, f"input {name} missing from the inputs table in {doc.name}"

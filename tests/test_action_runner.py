@@ -48,8 +48,9 @@ def evaluate(template: str, inputs: Mapping[str, str]) -> str:
     def one(match: re.Match[str]) -> str:
         ref = INPUT_REF.match(match.group(1))
         if ref is None:
-            raise AssertionError(f"action.yml uses an expression the test cannot evaluate: "
-                                 f"{match.group(0)}")
+            raise AssertionError(
+                f"action.yml uses an expression the test cannot evaluate: {match.group(0)}"
+            )
         name = ref.group(1)
         if name not in inputs:
             raise AssertionError(f"action.yml refers to an undeclared input {name!r}")
@@ -83,8 +84,11 @@ class StepResult:
         return self.stdout.splitlines()
 
     def annotations(self, kind: str) -> list[str]:
-        return [line for line in self.stdout_lines if line.startswith(f"::{kind} ")
-                or line.startswith(f"::{kind}::")]
+        return [
+            line
+            for line in self.stdout_lines
+            if line.startswith(f"::{kind} ") or line.startswith(f"::{kind}::")
+        ]
 
 
 class ActionRunner:
@@ -113,14 +117,16 @@ class ActionRunner:
         for key, template in (runs.get("env") or {}).items():
             env[key] = evaluate(template, inputs)
         args = [evaluate(arg, inputs) for arg in runs.get("args") or []]
-        env.update({
-            "CI": "true",
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_WORKSPACE": str(self.workspace),
-            "GITHUB_OUTPUT": str(self.commands / "set_output"),
-            "GITHUB_STEP_SUMMARY": str(self.commands / "step_summary"),
-            "PATH": f"{console_script_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
-        })
+        env.update(
+            {
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_WORKSPACE": str(self.workspace),
+                "GITHUB_OUTPUT": str(self.commands / "set_output"),
+                "GITHUB_STEP_SUMMARY": str(self.commands / "step_summary"),
+                "PATH": f"{console_script_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
+            }
+        )
         return env, args
 
     def run(self, with_: Mapping[str, str], extra_args: tuple[str, ...] = ()) -> StepResult:
@@ -128,16 +134,26 @@ class ActionRunner:
         env, args = self.environment(with_)
         proc = subprocess.run(
             ["bash", str(ROOT / "entrypoint.sh"), *args, *extra_args],
-            cwd=self.workspace, env=env, capture_output=True, text=True, timeout=120,
+            cwd=self.workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
             check=False,
         )
         outputs_path = self.commands / "set_output"
         summary_path = self.commands / "step_summary"
         outputs_text = outputs_path.read_text(encoding="utf-8") if outputs_path.exists() else ""
         summary = summary_path.read_text(encoding="utf-8") if summary_path.exists() else ""
-        return StepResult(proc.returncode, proc.stdout, proc.stderr,
-                          parse_output_file(outputs_text), summary, self.workspace,
-                          all_files_text(self.tmp))
+        return StepResult(
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+            parse_output_file(outputs_text),
+            summary,
+            self.workspace,
+            all_files_text(self.tmp),
+        )
 
 
 @pytest.fixture
@@ -162,7 +178,7 @@ def assert_masked_first(step: StepResult, secrets: list[str]) -> None:
     assert sorted(masks) == sorted(f"::add-mask::{s}" for s in secrets)
     assert lines[: len(masks)] == masks, "::add-mask:: must come before any other output"
     assert step.stderr == "" or all(s not in step.stderr for s in secrets)
-    rest = "\n".join(lines[len(masks):]) + step.stderr
+    rest = "\n".join(lines[len(masks) :]) + step.stderr
     for secret in secrets:
         assert secret not in rest
         # Only the mask commands themselves may carry it; no file may.
@@ -170,8 +186,9 @@ def assert_masked_first(step: StepResult, secrets: list[str]) -> None:
         assert secret not in step.summary
 
 
-def test_passing_run_outputs_summary_and_files(tmp_path: Path,
-                                               action_emulator: EmulatorServer) -> None:
+def test_passing_run_outputs_summary_and_files(
+    tmp_path: Path, action_emulator: EmulatorServer
+) -> None:
     runner = ActionRunner(tmp_path)
     tests_file = write_tests(runner.workspace, ["Home page loads", "Sign in works"])
     step = runner.run({**base_inputs(action_emulator), "tests-file": tests_file})
@@ -206,17 +223,18 @@ def test_passing_run_outputs_summary_and_files(tmp_path: Path,
     assert "::group::" in step.stdout and "::endgroup::" in step.stdout
 
 
-def test_failing_run_annotates_and_fails(tmp_path: Path,
-                                         action_emulator: EmulatorServer) -> None:
+def test_failing_run_annotates_and_fails(tmp_path: Path, action_emulator: EmulatorServer) -> None:
     runner = ActionRunner(tmp_path)
     tests_file = write_tests(runner.workspace, ["Checkout works", "Pay with card [fail]"])
-    step = runner.run({
-        **base_inputs(action_emulator),
-        "tests-file": tests_file,
-        "login-identifier": "qa@example.com",
-        "login-password": PASSWORD,
-        "junit-file": "reports/junit.xml",
-    })
+    step = runner.run(
+        {
+            **base_inputs(action_emulator),
+            "tests-file": tests_file,
+            "login-identifier": "qa@example.com",
+            "login-password": PASSWORD,
+            "junit-file": "reports/junit.xml",
+        }
+    )
     assert step.returncode == 1, step.stdout + step.stderr
     assert_masked_first(step, [TOKEN, PASSWORD])
     assert (step.outputs["result"], step.outputs["failed"]) == ("failed", "1")
@@ -224,21 +242,30 @@ def test_failing_run_annotates_and_fails(tmp_path: Path,
     assert (step.workspace / "reports" / "junit.xml").is_file()
     errors = step.annotations("error")
     execution_id = step.outputs["execution-ids"]
-    assert any(f"title=VibeTesting execution {execution_id}::" in e and "1 of 2 tests failed" in e
-               for e in errors), errors
+    assert any(
+        f"title=VibeTesting execution {execution_id}::" in e and "1 of 2 tests failed" in e
+        for e in errors
+    ), errors
     assert "failed" in step.summary.splitlines()[0]
     assert '"Failed" : 1' in step.summary
     login = api_bodies(action_emulator, "run-tests")[0]["login"]
     assert login == {"login_needed": True, "identifier": "qa@example.com", "password": PASSWORD}
 
 
-def test_inputs_left_empty_send_only_what_was_set(tmp_path: Path,
-                                                  action_emulator: EmulatorServer) -> None:
+def test_inputs_left_empty_send_only_what_was_set(
+    tmp_path: Path, action_emulator: EmulatorServer
+) -> None:
     """Every input at its default: the service's own defaults apply (nothing extra is sent)."""
     runner = ActionRunner(tmp_path)
     tests_file = write_tests(runner.workspace, ["Only test"])
-    step = runner.run({**base_inputs(action_emulator), "tests-file": tests_file,
-                       "report-file": "", "results-file": ""})
+    step = runner.run(
+        {
+            **base_inputs(action_emulator),
+            "tests-file": tests_file,
+            "report-file": "",
+            "results-file": "",
+        }
+    )
     assert step.returncode == 0, step.stdout + step.stderr
     body = api_bodies(action_emulator, "run-tests")[0]
     assert set(body) == {"execution_type", "tests"}  # the API requires execution_type
@@ -247,32 +274,37 @@ def test_inputs_left_empty_send_only_what_was_set(tmp_path: Path,
     assert not (step.workspace / "vibetesting-results.json").exists()
 
 
-def test_entrypoint_with_arguments_runs_that_command(tmp_path: Path,
-                                                     action_emulator: EmulatorServer) -> None:
+def test_entrypoint_with_arguments_runs_that_command(
+    tmp_path: Path, action_emulator: EmulatorServer
+) -> None:
     runner = ActionRunner(tmp_path)
     tests_file = write_tests(runner.workspace, ["One"])
     first = runner.run({**base_inputs(action_emulator), "tests-file": tests_file})
     execution_id = first.outputs["execution-ids"]
     step = runner.run(base_inputs(action_emulator), ("status", execution_id, "--json"))
     assert step.returncode == 0, step.stdout + step.stderr
-    body = json.loads(step.stdout.split("\n", 1)[1] if step.stdout.startswith("::add-mask::")
-                      else step.stdout)
+    body = json.loads(
+        step.stdout.split("\n", 1)[1] if step.stdout.startswith("::add-mask::") else step.stdout
+    )
     assert body["execution_state"] == "done"
 
 
-def test_input_error_is_an_annotation_and_exit_2(tmp_path: Path,
-                                                 action_emulator: EmulatorServer) -> None:
+def test_input_error_is_an_annotation_and_exit_2(
+    tmp_path: Path, action_emulator: EmulatorServer
+) -> None:
     runner = ActionRunner(tmp_path)
-    step = runner.run({**base_inputs(action_emulator), "execution-type": "guided",
-                       "timezone": "Mars/Olympus"})
+    step = runner.run(
+        {**base_inputs(action_emulator), "execution-type": "guided", "timezone": "Mars/Olympus"}
+    )
     assert step.returncode == 2
     assert step.annotations("error")
     assert step.outputs.get("result", "error") == "error"
     assert not [r for r in action_emulator.journal if r.endpoint.startswith("run-")]
 
 
-def test_sigterm_to_the_step_stops_the_execution(tmp_path: Path,
-                                                 action_emulator: EmulatorServer) -> None:
+def test_sigterm_to_the_step_stops_the_execution(
+    tmp_path: Path, action_emulator: EmulatorServer
+) -> None:
     """A cancelled job: SIGTERM reaches the CLI itself (entrypoint.sh execs it)."""
     import signal
 
@@ -280,8 +312,12 @@ def test_sigterm_to_the_step_stops_the_execution(tmp_path: Path,
     tests_file = write_tests(runner.workspace, ["Never ends [hang]"])
     env, args = runner.environment({**base_inputs(action_emulator), "tests-file": tests_file})
     proc = subprocess.Popen(
-        ["bash", str(ROOT / "entrypoint.sh"), *args], cwd=runner.workspace, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ["bash", str(ROOT / "entrypoint.sh"), *args],
+        cwd=runner.workspace,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert proc.stdout is not None
     seen = []
@@ -297,6 +333,8 @@ def test_sigterm_to_the_step_stops_the_execution(tmp_path: Path,
     outputs = parse_output_file((runner.commands / "set_output").read_text(encoding="utf-8"))
     assert outputs["result"] == "cancelled"
     execution_id = int(outputs["execution-ids"])
-    assert any(r.endpoint == "stop-execution" and r.json.get("execution_id") == execution_id
-               for r in action_emulator.journal)
+    assert any(
+        r.endpoint == "stop-execution" and r.json.get("execution_id") == execution_id
+        for r in action_emulator.journal
+    )
     assert f"::warning title=VibeTesting execution {execution_id}::cancelled" in rest

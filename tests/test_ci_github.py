@@ -30,24 +30,47 @@ from vibetesting_ci.models import (
 
 def unescape(text: str) -> str:
     """What the runner does to a command's message or property value."""
-    return (text.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":")
-            .replace("%2C", ",").replace("%25", "%"))
+    return (
+        text.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+    )
 
 
-def status(execution_id: int, *, tests: int = 3, passed: int = 3, failed: int = 0,
-           state: str = "done", url: str = "", detail: str = "") -> ExecutionStatus:
+def status(
+    execution_id: int,
+    *,
+    tests: int = 3,
+    passed: int = 3,
+    failed: int = 0,
+    state: str = "done",
+    url: str = "",
+    detail: str = "",
+) -> ExecutionStatus:
     return ExecutionStatus(
-        execution_id=execution_id, state=state, suite_name="Smoke suite", tests=tests,
-        done=passed + failed, passed=passed, failed=failed, detailed_status=detail,
-        start_time="2026-04-04T02:00:00+00:00", end_time="2026-04-04T02:03:05+00:00",
+        execution_id=execution_id,
+        state=state,
+        suite_name="Smoke suite",
+        tests=tests,
+        done=passed + failed,
+        passed=passed,
+        failed=failed,
+        detailed_status=detail,
+        start_time="2026-04-04T02:00:00+00:00",
+        end_time="2026-04-04T02:03:05+00:00",
         report_url=url,
     )
 
 
 def adapter(tmp_path: Path) -> tuple[GitHubAdapter, io.StringIO]:
     out = io.StringIO()
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "output"),
-           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     return GitHubAdapter(env, stream=out), out
 
 
@@ -59,8 +82,10 @@ def test_detected_from_the_environment() -> None:
 def test_escaping_matches_the_toolkit() -> None:
     assert escape_data("50%\r\nnext") == "50%25%0D%0Anext"
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
-    assert command("error", "two\nlines", title="Vibe: a,b") == \
-        "::error title=Vibe%3A a%2Cb::two%0Alines"
+    assert (
+        command("error", "two\nlines", title="Vibe: a,b")
+        == "::error title=Vibe%3A a%2Cb::two%0Alines"
+    )
     assert command("endgroup") == "::endgroup::"
 
 
@@ -80,8 +105,12 @@ def test_output_block_is_the_heredoc_form() -> None:
         output_block("x", "evil\nghadelimiter_x\ninjected=1", delimiter="ghadelimiter_x")
 
 
-@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True),
-                       st.text().filter(lambda v: "\r" not in v)))
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True),
+        st.text().filter(lambda v: "\r" not in v),
+    )
+)
 def test_output_file_round_trips(values: dict[str, str]) -> None:
     text = "".join(output_block(name, value) for name, value in values.items())
     assert parse_output_file(text) == values
@@ -122,12 +151,19 @@ def test_finish_writes_outputs_summary_and_annotations(tmp_path: Path) -> None:
     gh, out = adapter(tmp_path)
     (tmp_path / "output").write_text("earlier=1\n", encoding="utf-8")  # appended to, not replaced
     result = RunResult(
-        result="failed", exit_code=1,
+        result="failed",
+        exit_code=1,
         executions=(
-            ExecutionResult(11, status(11, url="https://r.example/11.pdf?token=s3cr3t&x=1"),
-                            report_file="vibetesting-report-11.pdf"),
-            ExecutionResult(12, status(12, passed=1, failed=2, detail="2 failed | see\nreport"),
-                            report_file="vibetesting-report-12.pdf"),
+            ExecutionResult(
+                11,
+                status(11, url="https://r.example/11.pdf?token=s3cr3t&x=1"),
+                report_file="vibetesting-report-11.pdf",
+            ),
+            ExecutionResult(
+                12,
+                status(12, passed=1, failed=2, detail="2 failed | see\nreport"),
+                report_file="vibetesting-report-12.pdf",
+            ),
         ),
         message="2 of 6 test(s) failed",
     )
@@ -149,7 +185,10 @@ def test_finish_writes_outputs_summary_and_annotations(tmp_path: Path) -> None:
     summary = (tmp_path / "summary").read_text(encoding="utf-8")
     assert "s3cr3t" not in summary
     assert summary.startswith("## VibeTesting: :x: failed\n")
-    assert "| 11 | Smoke suite | done | 3 | 3 | 0 | 0 | 3m 05s | [PDF](https://r.example/11.pdf?token=***&x=1) |" in summary  # noqa: E501
+    assert (
+        "| 11 | Smoke suite | done | 3 | 3 | 0 | 0 | 3m 05s "
+        "| [PDF](https://r.example/11.pdf?token=***&x=1) |" in summary
+    )
     assert "| 12 | Smoke suite | done | 3 | 1 | 2 | 0 | 3m 05s | — |" in summary
     assert "| **Total** | | | **6** | **4** | **2** | **0** | | |" in summary
     assert "```mermaid" in summary and '"Passed" : 4' in summary and '"Failed" : 2' in summary
@@ -160,9 +199,16 @@ def test_finish_writes_outputs_summary_and_annotations(tmp_path: Path) -> None:
 
 def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
     timed_out = RunResult(
-        result="timeout", exit_code=4,
-        executions=(ExecutionResult(7, status(7, state="running", passed=1, tests=4),
-                                    interrupted=INTERRUPTED_TIMEOUT, stopped=True),),
+        result="timeout",
+        exit_code=4,
+        executions=(
+            ExecutionResult(
+                7,
+                status(7, state="running", passed=1, tests=4),
+                interrupted=INTERRUPTED_TIMEOUT,
+                stopped=True,
+            ),
+        ),
         message="timed out with 1 of 1 execution(s) unfinished",
     )
     text = render_summary(timed_out, junit_file=None)
@@ -178,8 +224,9 @@ def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
 
 
 def test_timeout_annotation_is_an_error_only_when_it_fails_the_step(tmp_path: Path) -> None:
-    execution = ExecutionResult(7, status(7, state="running", passed=1, tests=4),
-                                interrupted=INTERRUPTED_TIMEOUT)
+    execution = ExecutionResult(
+        7, status(7, state="running", passed=1, tests=4), interrupted=INTERRUPTED_TIMEOUT
+    )
     gh, out = adapter(tmp_path)
     gh.finish(RunResult(result="timeout", exit_code=4, executions=(execution,)), junit_file=None)
     assert out.getvalue().startswith("::error title=VibeTesting execution 7::timed out")
@@ -191,13 +238,13 @@ def test_timeout_annotation_is_an_error_only_when_it_fails_the_step(tmp_path: Pa
 def test_finish_without_runner_files_writes_nothing(tmp_path: Path) -> None:
     out = io.StringIO()
     GitHubAdapter({"GITHUB_ACTIONS": "true"}, stream=out).finish(
-        RunResult(result="passed", exit_code=0), junit_file=None)
+        RunResult(result="passed", exit_code=0), junit_file=None
+    )
     assert out.getvalue() == ""
 
 
 def test_unwritable_output_file_is_a_warning(tmp_path: Path) -> None:
     out = io.StringIO()
     env = {"GITHUB_OUTPUT": str(tmp_path / "missing" / "output")}
-    GitHubAdapter(env, stream=out).finish(RunResult(result="passed", exit_code=0),
-                                          junit_file=None)
+    GitHubAdapter(env, stream=out).finish(RunResult(result="passed", exit_code=0), junit_file=None)
     assert out.getvalue().startswith("::warning title=VibeTesting::could not write GITHUB_OUTPUT")

@@ -18,8 +18,10 @@ def test_detected_from_the_environment() -> None:
 
 
 def test_marker_format() -> None:
-    assert section_start("vt_1", "Waiting  for\n2", now=1700000000.9) == \
-        "\x1b[0Ksection_start:1700000000:vt_1[collapsed=true]\r\x1b[0KWaiting for 2"
+    assert (
+        section_start("vt_1", "Waiting  for\n2", now=1700000000.9)
+        == "\x1b[0Ksection_start:1700000000:vt_1[collapsed=true]\r\x1b[0KWaiting for 2"
+    )
     assert section_end("vt_1", now=1700000001) == "\x1b[0Ksection_end:1700000001:vt_1\r\x1b[0K"
 
 
@@ -39,8 +41,11 @@ def test_group_wraps_the_log_and_errors_stay_plain() -> None:
     lines = out.getvalue().rstrip("\n").split("\n")  # not splitlines(): the markers hold \r
     start, end = MARKER.match(lines[0]), MARKER.match(lines[-1])
     assert start and end
-    assert (start.group(1), start.group(4), start.group(5)) == \
-        ("start", "[collapsed=true]", "Waiting for 1 execution")
+    assert (start.group(1), start.group(4), start.group(5)) == (
+        "start",
+        "[collapsed=true]",
+        "Waiting for 1 execution",
+    )
     assert (end.group(1), end.group(3)) == ("end", start.group(3))
     assert lines[1:-1] == ["execution 1: running", "error: boom"]
     assert "secret" not in out.getvalue()

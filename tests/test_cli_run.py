@@ -37,9 +37,11 @@ def test_guided_run_two_executions_one_failing(cli, emulator, tmp_path):
     result = cli("run", "--tests", TWO_TESTS, "--allow-parallel")
     assert result.returncode == 1, result.output
     assert "Traceback" not in result.output
-    ids = [e.id for e in emulator.executions.values()] if hasattr(
-        next(iter(emulator.executions.values())), "id"
-    ) else list(emulator.executions)
+    ids = (
+        [e.id for e in emulator.executions.values()]
+        if hasattr(next(iter(emulator.executions.values())), "id")
+        else list(emulator.executions)
+    )
     assert len(ids) == 2
     counts = junit_counts(tmp_path / "vibetesting-junit.xml")
     assert sorted((t, f, e, s) for _, t, f, e, s in counts) == [(1, 0, 0, 0), (1, 1, 0, 0)]
@@ -93,8 +95,17 @@ def test_suite_with_two_executions(cli, tmp_path):
 
 def test_scheduled_run_prints_ids_without_polling_and_can_be_cancelled(cli, emulator):
     result = cli(
-        "run", "--suite-id", "1", "--schedule-at", "2030-04-04T02:00:00+03:00",
-        "--repeat", "weekly", "--repeat-count", "2", "--timezone", "Asia/Jerusalem",
+        "run",
+        "--suite-id",
+        "1",
+        "--schedule-at",
+        "2030-04-04T02:00:00+03:00",
+        "--repeat",
+        "weekly",
+        "--repeat-count",
+        "2",
+        "--timezone",
+        "Asia/Jerusalem",
     )
     assert result.returncode == 0, result.output
     assert api_bodies(emulator, "execution-status") == []
@@ -191,47 +202,105 @@ def test_service_refusal_exits_3_with_reason(cli):
     [
         (["--execution-type", "exploration"], {}, {"execution_type": "exploration"}),
         (
-            ["--execution-type", "exploration", "--flows-count", "3", "--max-steps-per-flow", "15",
-             "--general-instructions", "Focus on checkout", "--focus-area", "search",
-             "--focus-area", "cart"],
+            [
+                "--execution-type",
+                "exploration",
+                "--flows-count",
+                "3",
+                "--max-steps-per-flow",
+                "15",
+                "--general-instructions",
+                "Focus on checkout",
+                "--focus-area",
+                "search",
+                "--focus-area",
+                "cart",
+            ],
             {},
-            {"execution_type": "exploration", "flows_count": 3, "max_steps_per_flow": 15,
-             "general_instructions": "Focus on checkout", "focus_areas": ["search", "cart"]},
+            {
+                "execution_type": "exploration",
+                "flows_count": 3,
+                "max_steps_per_flow": 15,
+                "general_instructions": "Focus on checkout",
+                "focus_areas": ["search", "cart"],
+            },
         ),
         (
             ["--execution-type", "exploration"],
-            {"VIBETESTING_FOCUS_AREAS": "search\ncart\n", "VIBETESTING_FLOWS_COUNT": "2",
-             "VIBETESTING_MAX_STEPS_PER_FLOW": "9", "VIBETESTING_GENERAL_INSTRUCTIONS": "be nice"},
-            {"execution_type": "exploration", "focus_areas": ["search", "cart"],
-             "flows_count": 2, "max_steps_per_flow": 9, "general_instructions": "be nice"},
+            {
+                "VIBETESTING_FOCUS_AREAS": "search\ncart\n",
+                "VIBETESTING_FLOWS_COUNT": "2",
+                "VIBETESTING_MAX_STEPS_PER_FLOW": "9",
+                "VIBETESTING_GENERAL_INSTRUCTIONS": "be nice",
+            },
+            {
+                "execution_type": "exploration",
+                "focus_areas": ["search", "cart"],
+                "flows_count": 2,
+                "max_steps_per_flow": 9,
+                "general_instructions": "be nice",
+            },
         ),
         (
-            ["--tests", "[{name: a, steps: [one, two]}, {name: b, steps: just text}]",
-             "--send-report", "--stop-existing", "--allow-parallel"],
+            [
+                "--tests",
+                "[{name: a, steps: [one, two]}, {name: b, steps: just text}]",
+                "--send-report",
+                "--stop-existing",
+                "--allow-parallel",
+            ],
             {},
-            {"execution_type": "guided",
-             "tests": [{"name": "a", "steps": ["one", "two"]}, {"name": "b", "steps": "just text"}],
-             "should_send_report": True, "should_stop_existing": True, "allow_parallel": True},
+            {
+                "execution_type": "guided",
+                "tests": [
+                    {"name": "a", "steps": ["one", "two"]},
+                    {"name": "b", "steps": "just text"},
+                ],
+                "should_send_report": True,
+                "should_stop_existing": True,
+                "allow_parallel": True,
+            },
         ),
         (
-            ["--tests", '[{"name": "a", "steps": "x"}]', "--no-send-report", "--no-stop-existing",
-             "--no-allow-parallel"],
+            [
+                "--tests",
+                '[{"name": "a", "steps": "x"}]',
+                "--no-send-report",
+                "--no-stop-existing",
+                "--no-allow-parallel",
+            ],
             {},
-            {"execution_type": "guided", "tests": [{"name": "a", "steps": "x"}],
-             "should_send_report": False, "should_stop_existing": False, "allow_parallel": False},
+            {
+                "execution_type": "guided",
+                "tests": [{"name": "a", "steps": "x"}],
+                "should_send_report": False,
+                "should_stop_existing": False,
+                "allow_parallel": False,
+            },
         ),
         (
             ["--tests", "[{name: a, steps: x}]"],
-            {"VIBETESTING_SEND_REPORT": "YES", "VIBETESTING_STOP_EXISTING": "0",
-             "VIBETESTING_ALLOW_PARALLEL": "False"},
-            {"execution_type": "guided", "tests": [{"name": "a", "steps": "x"}],
-             "should_send_report": True, "should_stop_existing": False, "allow_parallel": False},
+            {
+                "VIBETESTING_SEND_REPORT": "YES",
+                "VIBETESTING_STOP_EXISTING": "0",
+                "VIBETESTING_ALLOW_PARALLEL": "False",
+            },
+            {
+                "execution_type": "guided",
+                "tests": [{"name": "a", "steps": "x"}],
+                "should_send_report": True,
+                "should_stop_existing": False,
+                "allow_parallel": False,
+            },
         ),
         (
             ["--tests", "[{name: a, steps: x}]", "--login-identifier", "user@ex.com"],
             {"VIBETESTING_LOGIN_PASSWORD": PASSWORD},
-            {"execution_type": "guided", "tests": [{"name": "a", "steps": "x"}],
-             "login": {"login_needed": True, "identifier": "user@ex.com", "password": PASSWORD}},
+            {
+                "execution_type": "guided",
+                "tests": [{"name": "a", "steps": "x"}],
+                "login": {"login_needed": True, "identifier": "user@ex.com", "password": PASSWORD},
+            },
         ),
         (
             ["--suite-id", "1", "--send-report"],
@@ -240,18 +309,37 @@ def test_service_refusal_exits_3_with_reason(cli):
         ),
         (
             [],
-            {"VIBETESTING_SUITE_ID": "1", "VIBETESTING_SCHEDULE_AT": "2030-01-01T10:00:00Z",
-             "VIBETESTING_REPEAT": "daily", "VIBETESTING_REPEAT_COUNT": "3",
-             "VIBETESTING_TIMEZONE": "America/New_York"},
-            {"suite_id": 1, "schedule_at": "2030-01-01T10:00:00Z", "repeat": "daily",
-             "repeat_count": 3, "timezone": "America/New_York"},
+            {
+                "VIBETESTING_SUITE_ID": "1",
+                "VIBETESTING_SCHEDULE_AT": "2030-01-01T10:00:00Z",
+                "VIBETESTING_REPEAT": "daily",
+                "VIBETESTING_REPEAT_COUNT": "3",
+                "VIBETESTING_TIMEZONE": "America/New_York",
+            },
+            {
+                "suite_id": 1,
+                "schedule_at": "2030-01-01T10:00:00Z",
+                "repeat": "daily",
+                "repeat_count": 3,
+                "timezone": "America/New_York",
+            },
         ),
         (
-            ["--tests", "[{name: a, steps: x}]", "--schedule-at", "2030-01-01T10:00:00+02:00",
-             "--repeat", "once"],
+            [
+                "--tests",
+                "[{name: a, steps: x}]",
+                "--schedule-at",
+                "2030-01-01T10:00:00+02:00",
+                "--repeat",
+                "once",
+            ],
             {},
-            {"execution_type": "guided", "tests": [{"name": "a", "steps": "x"}],
-             "schedule_at": "2030-01-01T10:00:00+02:00", "repeat": "once"},
+            {
+                "execution_type": "guided",
+                "tests": [{"name": "a", "steps": "x"}],
+                "schedule_at": "2030-01-01T10:00:00+02:00",
+                "repeat": "once",
+            },
         ),
     ],
 )
@@ -282,8 +370,17 @@ def test_tests_file_yaml_and_json(cli, emulator, tmp_path):
 
 def test_output_paths_and_parent_folders(cli, tmp_path):
     result = cli(
-        "run", "--suite-id", "1", "--junit-file", "a/b/j.xml", "--report-file", "r/rep.pdf",
-        "--results-file", "x/res.json", "--dotenv-file", "e/v.env",
+        "run",
+        "--suite-id",
+        "1",
+        "--junit-file",
+        "a/b/j.xml",
+        "--report-file",
+        "r/rep.pdf",
+        "--results-file",
+        "x/res.json",
+        "--dotenv-file",
+        "e/v.env",
     )
     assert result.returncode == 0, result.output
     for name in ("a/b/j.xml", "r/rep.pdf", "x/res.json", "e/v.env"):
@@ -293,16 +390,28 @@ def test_output_paths_and_parent_folders(cli, tmp_path):
 
 
 def test_empty_paths_write_nothing(cli, tmp_path):
-    result = cli("run", "--suite-id", "1", env={
-        "VIBETESTING_JUNIT_FILE": "", "VIBETESTING_REPORT_FILE": "", "VIBETESTING_RESULTS_FILE": "",
-    })
+    result = cli(
+        "run",
+        "--suite-id",
+        "1",
+        env={
+            "VIBETESTING_JUNIT_FILE": "",
+            "VIBETESTING_REPORT_FILE": "",
+            "VIBETESTING_RESULTS_FILE": "",
+        },
+    )
     assert result.returncode == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_dry_run_sends_nothing_and_shows_no_secret(cli, emulator, tmp_path):
     result = cli(
-        "run", "--tests", "[{name: a, steps: x}]", "--login-identifier", "u@x", "--dry-run",
+        "run",
+        "--tests",
+        "[{name: a, steps: x}]",
+        "--login-identifier",
+        "u@x",
+        "--dry-run",
         env={"VIBETESTING_LOGIN_PASSWORD": PASSWORD},
     )
     assert result.returncode == 0, result.output
@@ -325,17 +434,34 @@ INVALID = [
     (["run", "--suite-id", "1", "--tests", "[{name: a, steps: x}]"], {}, "cannot be combined"),
     (["run", "--suite-id", "1", "--allow-parallel"], {}, "cannot be combined"),
     (["run", "--suite-id", "1", "--schedule-at", "next tuesday"], {}, "ISO 8601"),
-    (["run", "--suite-id", "1", "--schedule-at", "2030-01-01T00:00", "--timezone", "Mars/Olympus"],
-     {}, "unknown IANA time zone"),
-    (["run", "--suite-id", "1", "--schedule-at", "2030-01-01T00:00", "--repeat", "hourly"], {},
-     "once, daily, weekly"),
+    (
+        [
+            "run",
+            "--suite-id",
+            "1",
+            "--schedule-at",
+            "2030-01-01T00:00",
+            "--timezone",
+            "Mars/Olympus",
+        ],
+        {},
+        "unknown IANA time zone",
+    ),
+    (
+        ["run", "--suite-id", "1", "--schedule-at", "2030-01-01T00:00", "--repeat", "hourly"],
+        {},
+        "once, daily, weekly",
+    ),
     (["run", "--suite-id", "1", "--repeat", "daily"], {}, "scheduled run"),
     (["run", "--suite-id", "0"], {}, "positive"),
     (["run", "--suite-id", "abc"], {}, "positive whole number"),
     (["run", "--execution-type", "exploration", "--flows-count", "0"], {}, "positive"),
     (["run", "--execution-type", "exploration", "--max-steps-per-flow", "-3"], {}, "positive"),
-    (["run", "--suite-id", "1", "--schedule-at", "2030-01-01T00:00", "--repeat-count", "0"], {},
-     "positive"),
+    (
+        ["run", "--suite-id", "1", "--schedule-at", "2030-01-01T00:00", "--repeat-count", "0"],
+        {},
+        "positive",
+    ),
     (["run", "--suite-id", "1", "--timeout", "0"], {}, "positive"),
     (["run", "--suite-id", "1", "--poll-interval", "0.05"], {}, "at least 0.1"),
     (["run", "--suite-id", "1"], {"VIBETESTING_WAIT": "maybe"}, "VIBETESTING_WAIT"),
@@ -368,8 +494,15 @@ def test_invalid_input_exits_2_and_sends_nothing(cli, emulator, tmp_path, args, 
 
 def test_secrets_never_leave(cli, emulator, tmp_path):
     result = cli(
-        "run", "--tests", TWO_TESTS, "--allow-parallel", "--login-identifier", "u@x",
-        "--dotenv-file", "v.env", "--verbose",
+        "run",
+        "--tests",
+        TWO_TESTS,
+        "--allow-parallel",
+        "--login-identifier",
+        "u@x",
+        "--dotenv-file",
+        "v.env",
+        "--verbose",
         env={"VIBETESTING_LOGIN_PASSWORD": PASSWORD},
     )
     assert result.returncode == 1
@@ -417,8 +550,10 @@ def test_a_multiline_reason_is_shown_on_one_line(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        env = {"VIBETESTING_API_TOKEN": TOKEN,
-               "VIBETESTING_API_URL": f"http://127.0.0.1:{server.server_address[1]}/api/external/"}
+        env = {
+            "VIBETESTING_API_TOKEN": TOKEN,
+            "VIBETESTING_API_URL": f"http://127.0.0.1:{server.server_address[1]}/api/external/",
+        }
         result = run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=env)
     finally:
         server.shutdown()

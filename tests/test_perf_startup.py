@@ -102,11 +102,19 @@ def test_fast_answers_are_exactly_what_click_prints() -> None:
     for args in (["--help"], ["-h"], ["--version"], ["-V"]):
         fast = subprocess.run(
             [sys.executable, "-m", "vibetesting_ci", *args],
-            capture_output=True, text=True, env=env, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
         )
         slow = subprocess.run(
             [sys.executable, "-c", "from vibetesting_ci.cli import main; main()", *args],
-            capture_output=True, text=True, env=env, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
         )
         assert (fast.returncode, fast.stdout, fast.stderr) == (0, slow.stdout, slow.stderr)
 

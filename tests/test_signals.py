@@ -146,7 +146,10 @@ def test_sigterm_ends_a_one_shot_command_with_143(emulator, api_env, tmp_path):
     emulator.add_fault("execution-status:stall:seconds=20")
     proc = _subprocess.Popen(
         [_sys.executable, "-m", "vibetesting_ci", "status", "1001"],
-        cwd=tmp_path, env=clean_env(api_env), stdout=_subprocess.PIPE, stderr=_subprocess.PIPE,
+        cwd=tmp_path,
+        env=clean_env(api_env),
+        stdout=_subprocess.PIPE,
+        stderr=_subprocess.PIPE,
     )
     assert wait_until(
         lambda: any(r.endpoint == "execution-status" for r in emulator.journal), 10

@@ -15,11 +15,19 @@ def request_of(stdout: str) -> tuple[str, str, dict]:
 
 
 FULL = [
-    "--tests", "[{name: login, steps: [open, sign in]}, {name: search, steps: find a book}]",
-    "--login-identifier", "qa@example.com",
-    "--general-instructions", "Be gentle",
-    "--focus-area", "checkout", "--focus-area", "search",
-    "--send-report", "--no-stop-existing", "--allow-parallel",
+    "--tests",
+    "[{name: login, steps: [open, sign in]}, {name: search, steps: find a book}]",
+    "--login-identifier",
+    "qa@example.com",
+    "--general-instructions",
+    "Be gentle",
+    "--focus-area",
+    "checkout",
+    "--focus-area",
+    "search",
+    "--send-report",
+    "--no-stop-existing",
+    "--allow-parallel",
 ]
 
 
@@ -45,8 +53,18 @@ def test_dry_run_body_is_exactly_what_a_real_run_sends(cli, emulator, tmp_path):
 
 def test_dry_run_of_a_scheduled_suite(cli, emulator):
     result = cli(
-        "run", "--suite-id", "42", "--schedule-at", "2030-01-01T02:00:00+03:00",
-        "--repeat", "weekly", "--repeat-count", "4", "--timezone", "Europe/Berlin", "--dry-run",
+        "run",
+        "--suite-id",
+        "42",
+        "--schedule-at",
+        "2030-01-01T02:00:00+03:00",
+        "--repeat",
+        "weekly",
+        "--repeat-count",
+        "4",
+        "--timezone",
+        "Europe/Berlin",
+        "--dry-run",
     )
     assert result.returncode == 0, result.output
     first, _auth, body = request_of(result.stdout)
@@ -92,8 +110,18 @@ def test_dry_run_from_variables_and_what_would_follow(cli, emulator, tmp_path):
         (["--tests", "[{name: a}]"], "'steps' is missing"),
         (["--tests", "[{name: a, steps: x}]", "--poll-interval", "0.01"], "at least 0.1"),
         (["--tests", "[{name: a, steps: x}]", "--timeout", "-5"], "--timeout"),
-        (["--tests", "[{name: a, steps: x}]", "--wait", "--junit-file", "x", "--repeat", "daily"],
-         "only applies to a scheduled run"),
+        (
+            [
+                "--tests",
+                "[{name: a, steps: x}]",
+                "--wait",
+                "--junit-file",
+                "x",
+                "--repeat",
+                "daily",
+            ],
+            "only applies to a scheduled run",
+        ),
         (["--suite-id", "1", "--allow-parallel"], "cannot be combined"),
         (["--suite-id", "1", "--schedule-at", "2030-13-01T00:00"], "ISO 8601"),
     ],
@@ -110,13 +138,22 @@ def test_dry_run_needs_a_token_and_never_shows_one(cli, emulator, tmp_path):
     missing = cli("run", "--suite-id", "1", "--dry-run", env={"VIBETESTING_API_TOKEN": ""})
     assert missing.returncode == 2 and "no API token" in missing.stderr
     given = cli(
-        "run", "--suite-id", "1", "--dry-run", "--api-token", TOKEN + "-cli",
-        "--login-password", PASSWORD, env={"VIBETESTING_API_TOKEN": ""},
+        "run",
+        "--suite-id",
+        "1",
+        "--dry-run",
+        "--api-token",
+        TOKEN + "-cli",
+        "--login-password",
+        PASSWORD,
+        env={"VIBETESTING_API_TOKEN": ""},
     )
     # A login password with --suite-id is an input error: still exit 2, still no secret shown.
     assert given.returncode == 2
     assert_no_secret(
-        given.output, missing.output, all_files_text(tmp_path),
+        given.output,
+        missing.output,
+        all_files_text(tmp_path),
         secrets=(TOKEN, PASSWORD, TOKEN + "-cli"),
     )
     assert emulator.journal == []

@@ -100,8 +100,11 @@ def test_version_matches_the_package():
 
 def complete(words: str) -> list[str]:
     parts = words.split(" ")
-    env = {"_VIBETESTING_COMPLETE": "bash_complete", "COMP_WORDS": words,
-           "COMP_CWORD": str(len(parts) - 1)}
+    env = {
+        "_VIBETESTING_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(parts) - 1),
+    }
     result = run_cli([], cwd=ROOT, env=env)
     assert result.returncode == 0, result.output
     return result.stdout.splitlines()
@@ -117,4 +120,3 @@ def test_shell_completion():
     assert complete("vibetesting run --repeat w") == ["plain,weekly"]
     assert complete("vibetesting run --junit-file ") == ["file,"]
     assert "plain,--test-seconds" in complete("vibetesting emulator --test-s")
-

@@ -64,7 +64,12 @@ def status(
     detail: str = "",
 ) -> ExecutionStatus:
     return ExecutionStatus(
-        execution_id, state, tests=tests, done=done, passed=passed, failed=failed,
+        execution_id,
+        state,
+        tests=tests,
+        done=done,
+        passed=passed,
+        failed=failed,
         detailed_status=detail,
     )
 
@@ -189,7 +194,7 @@ def test_live_block_is_redrawn_in_place():
     later = status(12, tests=10, done=3, passed=2, failed=1)
     live.status(first[1], later)
     live.tick([first[0], later])
-    redraw = out.getvalue()[len(drawn):]
+    redraw = out.getvalue()[len(drawn) :]
     assert redraw.startswith("\r\x1b[2A\x1b[J")  # back over the two lines, clear, draw again
     row = plain(redraw).split("\n")[1]
     assert re.search(r"12\s+running\s+3/10\s+done\s+2 passed\s+1 failed\s+1s", row), row
@@ -380,7 +385,12 @@ def test_quiet_prints_only_errors_and_the_verdict_goes_to_the_exit_code(cli):
 
 def test_verbose_logs_requests_without_secrets(cli):
     result = cli(
-        "run", "--tests", "[{name: a, steps: x}]", "--verbose", "--login-identifier", "u",
+        "run",
+        "--tests",
+        "[{name: a, steps: x}]",
+        "--verbose",
+        "--login-identifier",
+        "u",
         env={"VIBETESTING_LOGIN_PASSWORD": "pw-Hunter2-very-secret"},
     )
     assert result.returncode == 0, result.output

@@ -35,7 +35,6 @@ LOG_DETAIL_LIMIT = 10  # log mode: above this many executions, aggregate lines i
 AGGREGATE_SECONDS = 30.0
 
 
-
 # -- terminal capabilities ---------------------------------------------------------------------
 
 
@@ -433,9 +432,7 @@ class LiveProgress(Listener):
             )
         return lines
 
-    def _aggregate(
-        self, known: list[ExecutionStatus], total: int, now: float
-    ) -> list[Segment]:
+    def _aggregate(self, known: list[ExecutionStatus], total: int, now: float) -> list[Segment]:
         finished = sum(1 for s in known if s.finished)
         running = sum(1 for s in known if not s.finished and s.state == RUNNING)
         other = total - finished - running

@@ -166,15 +166,19 @@ def execution_problem(execution: ExecutionResult) -> str | None:
 
 
 def _pie(passed: int, failed: int, not_done: int) -> list[str]:
-    slices = [(label, count) for label, count in
-              (("Passed", passed), ("Failed", failed), ("Not done", not_done)) if count > 0]
+    slices = [
+        (label, count)
+        for label, count in (("Passed", passed), ("Failed", failed), ("Not done", not_done))
+        if count > 0
+    ]
     if not slices:
         return []
-    theme = ", ".join(f'"pie{i}": "{PIE_COLOURS[label]}"' for i, (label, _) in
-                      enumerate(slices, start=1))
+    theme = ", ".join(
+        f'"pie{i}": "{PIE_COLOURS[label]}"' for i, (label, _) in enumerate(slices, start=1)
+    )
     lines = [
         "```mermaid",
-        f"%%{{init: {{\"theme\": \"base\", \"themeVariables\": {{{theme}}}}}}}%%",
+        f'%%{{init: {{"theme": "base", "themeVariables": {{{theme}}}}}}}%%',
         "pie showData title VibeTesting tests",
     ]
     lines += [f'    "{label}" : {count}' for label, count in slices]
@@ -204,8 +208,9 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
                 counts = ["—"] * 4
                 suite, duration, report = "", "—", "—"
             else:
-                counts = [str(n) for n in (status.tests, status.passed, status.failed,
-                                           status.not_done)]
+                counts = [
+                    str(n) for n in (status.tests, status.passed, status.failed, status.not_done)
+                ]
                 suite = status.suite_name
                 duration = _duration(status.start_time, status.end_time)
                 report = f"[PDF]({redact_url(status.report_url)})" if status.report_url else "—"
@@ -233,8 +238,11 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
         files.append(f"JUnit XML: `{_cell(junit_file)}`")
     files += [f"PDF report: `{_cell(name)}`" for name in result.report_files]
     if files:
-        out += ["", "**Files written** (in the workspace; upload them with "
-                "`actions/upload-artifact`)", ""]
+        out += [
+            "",
+            "**Files written** (in the workspace; upload them with `actions/upload-artifact`)",
+            "",
+        ]
         out += [f"- {item}" for item in files]
     if result.warnings:
         out += ["", "**Warnings**", ""]
@@ -313,14 +321,16 @@ class GitHubAdapter(CIAdapter):
             if problem is None:
                 continue
             title = f"{ANNOTATION_TITLE} execution {execution.execution_id}"
-            timed_out_ok = (execution.interrupted == INTERRUPTED_TIMEOUT
-                            and result.result != RESULT_TIMEOUT)
+            timed_out_ok = (
+                execution.interrupted == INTERRUPTED_TIMEOUT and result.result != RESULT_TIMEOUT
+            )
             if execution.interrupted == INTERRUPTED_CANCELLED or timed_out_ok:
                 self._emit(command("warning", problem, title=title))
             else:
                 self._emit(command("error", problem, title=title))
-        self._append("GITHUB_OUTPUT", self._outputs_text(outputs_for(result,
-                                                                     junit_file=junit_file)))
+        self._append(
+            "GITHUB_OUTPUT", self._outputs_text(outputs_for(result, junit_file=junit_file))
+        )
         self._append("GITHUB_STEP_SUMMARY", render_summary(result, junit_file=junit_file))
 
     @staticmethod
@@ -336,4 +346,3 @@ class GitHubAdapter(CIAdapter):
                 file.write(text)
         except OSError as error:
             self.warning(f"could not write {variable} ({path}): {error.strerror or error}")
-

@@ -22,8 +22,9 @@ _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 _counter = itertools.count(1)
 
 
-def section_start(name: str, title: str, *, collapsed: bool = True,
-                  now: float | None = None) -> str:
+def section_start(
+    name: str, title: str, *, collapsed: bool = True, now: float | None = None
+) -> str:
     """The marker that opens a collapsible section (``section_start:TS:NAME[collapsed=true]``)."""
     stamp = int(time.time() if now is None else now)
     options = "[collapsed=true]" if collapsed else ""

@@ -697,10 +697,8 @@ class EmulatorServer:
 
     def _report_link(self, execution: Execution, host_header: str | None) -> str:
         base = "" if self.relative_report_links else self._report_base(host_header)
-        return (
-            f"{base}/reports/{execution.execution_id}.pdf"
-            f"?sig={quote(execution.report_sig)}"
-            + (f"&{self.report_link_query}" if self.report_link_query else "")
+        return f"{base}/reports/{execution.execution_id}.pdf?sig={quote(execution.report_sig)}" + (
+            f"&{self.report_link_query}" if self.report_link_query else ""
         )
 
     def _log_request(self, record: Recorded, elapsed: float) -> None:

@@ -386,8 +386,14 @@ def build_junit(result: RunResult) -> ET.Element:
         # known): one <error> case says why, so the CI's test view shows it, and a JUnit file
         # left by an earlier run in the same workspace is replaced rather than reported again.
         suite = _sub(
-            root, "testsuite", name=ROOT_NAME, tests="1", failures="0", errors="1",
-            skipped="0", time=format_seconds(0),
+            root,
+            "testsuite",
+            name=ROOT_NAME,
+            tests="1",
+            failures="0",
+            errors="1",
+            skipped="0",
+            time=format_seconds(0),
         )
         element = _sub(suite, "testcase", classname="vibetesting.run", name="start the run")
         text = xml_text(_one_line(result.message))
