@@ -265,6 +265,11 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         except ApiError as exc:
             return _early_error(ctx, wait, exc, run.test_names)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
+        if trigger.unasked_schedule is not None:
+            ctx.adapter.warning(
+                f"{run.endpoint}: the answer names schedule {trigger.unasked_schedule} although "
+                "no schedule was asked for (no --schedule-at); waiting for the execution(s)"
+            )
         if trigger.scheduled:
             print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
@@ -282,13 +287,6 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
                 f"'vibetesting cancel-schedule {trigger.schedule_id}'",
             )
             return _publish(ctx, wait, result, write_junit=False)
-        if not trigger.execution_ids:
-            return _early_error(
-                ctx,
-                wait,
-                ApiError(f"{run.endpoint}: the service answered success but started no execution"),
-                run.test_names,
-            )
         ctx.say(f"started execution(s) {ids}")
         if not run.wait and not ctx.cancel.is_set():
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
@@ -372,6 +370,7 @@ def _wait_and_report(
         fail_on_timeout=wait.fail_on_timeout,
         signal_code=ctx.signal_code,
         test_names=test_names,
+        allow_empty=wait.allow_empty,
     )
     if outcome.interrupted != INTERRUPTED_CANCELLED:
         deadline = max(started + wait.timeout, time.monotonic() + client.request_timeout)
@@ -399,8 +398,47 @@ def outcome_warnings(executions: tuple[ExecutionResult, ...]) -> list[str]:
     return [
         f"execution {e.execution_id} ended with {e.status.not_done} test(s) not done"
         for e in executions
-        if e.status is not None and e.finished and e.status.not_done
+        if e.status is not None and e.finished and not e.status.unreadable and e.status.not_done
     ]
+
+
+def _ids(executions: list[ExecutionResult], limit: int = 5) -> str:
+    shown = ", ".join(str(e.execution_id) for e in executions[:limit])
+    more = len(executions) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _unreadable_message(unreadable: list[ExecutionResult]) -> str:
+    first = unreadable[0]
+    assert first.status is not None and first.status.problem is not None
+    more = f" (and {len(unreadable) - 1} more execution(s))" if len(unreadable) > 1 else ""
+    return (
+        f"execution {first.execution_id}: {first.status.problem.describe()}; "
+        f"the service's answer cannot establish the verdict{more}"
+    )
+
+
+def _troubles(finished: list[ExecutionResult], allow_empty: bool) -> list[str]:
+    """Why the finished (readable) executions do not pass, as message parts; none: they pass."""
+    statuses = [e.status for e in finished if e.status is not None]
+    failed = sum(s.failed for s in statuses)
+    total = sum(s.tests for s in statuses)
+    not_done = sum(s.not_done for s in statuses)
+    ended = [e for e in finished if e.status is not None and e.status.ended]
+    empty = [
+        e for e in finished if e.status is not None and e.status.is_done and e.status.tests == 0
+    ]
+    parts = [f"{failed} of {total} test(s) failed"] if failed else []
+    if not_done:
+        parts.append(f"{not_done} test(s) not done")
+    if ended:
+        states = sorted({e.status.state for e in ended if e.status is not None})
+        parts.append(f"execution(s) {_ids(ended)} ended as {'/'.join(map(repr, states))}")
+    if empty and not allow_empty:
+        parts.append(
+            f"the service ran no test in execution(s) {_ids(empty)} (--allow-empty accepts that)"
+        )
+    return parts
 
 
 def decide(
@@ -411,12 +449,21 @@ def decide(
     fail_on_timeout: bool,
     signal_code: int,
     test_names: tuple[str, ...] = (),
+    allow_empty: bool = False,
 ) -> RunResult:
-    """The verdict: ``result``, exit code and a one-line message. Pure."""
+    """The verdict: ``result``, exit code and a one-line message. Pure.
+
+    In order: cancelled; an API error; a final answer whose counts cannot be read (exit 3,
+    never a pass); a timeout; failed tests, tests not done, an ended state or (unless
+    ``allow_empty``) an execution done with no test (exit 1); otherwise passed."""
     finished = [e for e in executions if e.finished and e.status is not None]
-    failed = sum(e.status.failed for e in finished if e.status is not None)
-    not_done = sum(e.status.not_done for e in finished if e.status is not None)
-    common: dict[str, Any] = {"executions": executions, "test_names": test_names}
+    unreadable = [e for e in finished if e.status is not None and e.status.unreadable]
+    readable = [e for e in finished if e not in unreadable]
+    common: dict[str, Any] = {
+        "executions": executions,
+        "test_names": test_names,
+        "allow_empty": allow_empty,
+    }
     if interrupted == INTERRUPTED_CANCELLED:
         code = signal_code or ExitCode.SIGINT
         return RunResult(
@@ -424,27 +471,30 @@ def decide(
         )
     if error is not None:
         return RunResult(RESULT_ERROR, error.exit_code, message=str(error), **common)
+    if unreadable:
+        return RunResult(
+            RESULT_ERROR, ExitCode.API, message=_unreadable_message(unreadable), **common
+        )
     if interrupted == INTERRUPTED_TIMEOUT:
         waiting = len(executions) - len(finished)
         message = f"timed out with {waiting} of {len(executions)} execution(s) unfinished"
         if fail_on_timeout:
             return RunResult(RESULT_TIMEOUT, ExitCode.TIMEOUT, message=message, **common)
-        if failed:
+        troubles = _troubles(readable, allow_empty)
+        if troubles:  # what fails a finished run fails a timed-out one too
             return RunResult(
                 RESULT_FAILED,
                 ExitCode.FAILED,
-                message=f"{message}; {failed} test(s) failed",
+                message=f"{message}; " + "; ".join(troubles),
                 **common,
             )
         return RunResult(
             RESULT_TIMEOUT, ExitCode.OK, message=f"{message} (--no-fail-on-timeout)", **common
         )
-    total = sum(e.status.tests for e in finished if e.status is not None)
-    if failed or not_done:
-        parts = [f"{failed} of {total} test(s) failed"] if failed else []
-        if not_done:
-            parts.append(f"{not_done} test(s) not done")
-        return RunResult(RESULT_FAILED, ExitCode.FAILED, message="; ".join(parts), **common)
+    troubles = _troubles(readable, allow_empty)
+    if troubles:
+        return RunResult(RESULT_FAILED, ExitCode.FAILED, message="; ".join(troubles), **common)
+    total = sum(e.status.tests for e in readable if e.status is not None)
     return RunResult(RESULT_PASSED, ExitCode.OK, message=f"all {total} test(s) passed", **common)
 
 
@@ -490,7 +540,7 @@ def _download_reports(
     updated = {e.execution_id: e for e in result.executions}
     missing: list[str] = []
     for e in result.executions:
-        if e.finished and e.status is not None and not e.status.report_url:
+        if e.status is not None and e.status.is_done and not e.status.report_url:
             missing.append(f"execution {e.execution_id}: the service gave no report link")
     lock = threading.Lock()
     queue = iter(candidates)
@@ -638,7 +688,9 @@ def _print_summary(
 def _print_table(ctx: Context, style: Style, executions: list[ExecutionResult]) -> None:
     def troubled(e: ExecutionResult) -> bool:
         s = e.status
-        return s is None or not e.finished or bool(s.failed or s.not_done)
+        return (
+            s is None or not e.finished or s.ended or s.unreadable or bool(s.failed or s.not_done)
+        )
 
     shown = executions
     hidden: list[ExecutionResult] = []
@@ -656,8 +708,10 @@ def _print_table(ctx: Context, style: Style, executions: list[ExecutionResult]) 
         state = s.state or "unknown"
         state += f" ({e.interrupted})" if e.interrupted else ""
         state += ", stopped" if e.stopped else ""
-        not_done = str(s.not_done) if s.finished or e.interrupted else "-"
-        cells = (str(e.execution_id), state, str(s.tests), str(s.passed), str(s.failed), not_done)
+        state += ", unreadable" if s.unreadable else ""
+        not_done = str(s.not_done) if (s.finished or e.interrupted) and not s.unreadable else "-"
+        counts = (s.shown("tests"), s.shown("passed"), s.shown("failed"))
+        cells = (str(e.execution_id), state, *counts, not_done)
         rows.append((cells, style.for_status(s) if not e.interrupted else "yellow"))
     widths = [max(len(r[i]) for r in (header, *(c for c, _ in rows))) for i in range(len(header))]
 
