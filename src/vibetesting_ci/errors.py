@@ -27,6 +27,9 @@ class VibetestingError(Exception):
     exit_code: int = ExitCode.FAILED
 
     def __init__(self, message: str) -> None:
+        # A message may quote the user's text: any lone surrogate in it is escaped, so the
+        # message prints and encodes anywhere (stdout under GitHub, UTF-8 files).
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(message)
         self.message = message
 
