@@ -324,6 +324,15 @@ OPTIONS: tuple[Option, ...] = (
         _WAIT,
     ),
     Option(
+        "allow_empty",
+        "--allow-empty",
+        "VIBETESTING_ALLOW_EMPTY",
+        "bool",
+        False,
+        "Pass an execution the service reports done with no test (default: exit 1).",
+        _WAIT,
+    ),
+    Option(
         "stop_on_timeout",
         "--stop-on-timeout",
         "VIBETESTING_STOP_ON_TIMEOUT",
@@ -523,6 +532,20 @@ def convert(option: Option, value: Any, where: str) -> Any:
     return text
 
 
+def _normalised(value: Any, where: str) -> Any:
+    """Option or variable text through the one text normalisation (surrogates)."""
+    from vibetesting_ci.text import LoneSurrogate, normalise
+
+    try:
+        if isinstance(value, str):
+            return normalise(value)
+        if isinstance(value, tuple | list):
+            return type(value)(normalise(v) if isinstance(v, str) else v for v in value)
+    except LoneSurrogate as exc:
+        raise InputError(f"{where}: {exc.describe(from_os=True)}") from None
+    return value
+
+
 class Raw:
     """Resolves each option from the command line, then the environment, with its origin."""
 
@@ -531,15 +554,17 @@ class Raw:
         self.environ = environ
 
     def get(self, name: str) -> tuple[Any, str] | None:
-        """The raw value and where it came from (for error messages), or None when unset."""
+        """The raw value and where it came from (for error messages), or None when unset.
+        Text goes through :func:`vibetesting_ci.text.normalise` first (InputError if it
+        holds a lone surrogate or a byte that is not UTF-8)."""
         option = OPTIONS_BY_NAME[name]
         value = self.cli.get(name)
         if value is not None and value != ():
-            return value, option.flag
+            return _normalised(value, option.flag), option.flag
         if option.env in self.environ:
             text = self.environ[option.env]
             if text.strip() or option.kind == "path":
-                return text, option.env
+                return _normalised(text, option.env), option.env
         return None
 
     def value(self, name: str) -> Any:
@@ -570,6 +595,7 @@ class WaitSettings:
     poll_interval: float
     max_poll_interval: float
     fail_on_timeout: bool
+    allow_empty: bool
     stop_on_timeout: bool
     stop_on_cancel: bool
     junit_file: str
@@ -718,6 +744,7 @@ def run_settings(raw: Raw) -> RunSettings:
             "tests only apply to a guided run; drop them or use --execution-type guided"
         )
 
+    _check_login_pair(raw, values)
     body = {"execution_type": execution_type}
     if document.tests:
         body["tests"] = [test.to_api() for test in document.tests]
@@ -747,6 +774,27 @@ def run_settings(raw: Raw) -> RunSettings:
         test_names=tuple(test.name for test in document.tests),
         wait=values["wait"],
         dry_run=values["dry_run"],
+    )
+
+
+def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:
+    """A login needs both halves: an identifier without a password (or the reverse) would be
+    refused by the service after the run was billed, so it is an input error here."""
+    identifier, password = values["login_identifier"], values["login_password"]
+    if (identifier is None) == (password is None):
+        return
+    if password is None:
+        found = raw.get("login_identifier")
+        where = found[1] if found is not None else "the tests file's login.identifier"
+        raise InputError(
+            f"{where} is set but no login password: set VIBETESTING_LOGIN_PASSWORD (a CI "
+            "secret) or --login-password, or drop the identifier if the app needs no login"
+        )
+    found = raw.get("login_password")
+    where = found[1] if found is not None else "the login password"
+    raise InputError(
+        f"{where} is set but no login identifier: set VIBETESTING_LOGIN_IDENTIFIER (or "
+        "--login-identifier, or login.identifier in the tests file), or drop the password"
     )
 
 
