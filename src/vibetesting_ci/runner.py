@@ -475,6 +475,14 @@ def decide(
         return RunResult(
             RESULT_ERROR, ExitCode.API, message=_unreadable_message(unreadable), **common
         )
+    if interrupted is None and len(finished) < len(executions):  # pragma: no cover - defensive
+        unfinished = [e for e in executions if e not in finished]
+        return RunResult(
+            RESULT_ERROR,
+            ExitCode.API,
+            message=f"execution(s) {_ids(unfinished)}: no final answer was read",
+            **common,
+        )
     if interrupted == INTERRUPTED_TIMEOUT:
         waiting = len(executions) - len(finished)
         message = f"timed out with {waiting} of {len(executions)} execution(s) unfinished"
