@@ -612,3 +612,17 @@ def test_yaml_loader_agrees_octal_and_base60_are_ints():
     """Why the tests file refuses them: YAML 1.1 (PyYAML) reads 017 as 15 and 1:30 as 90."""
     assert yaml.safe_load("a: 017")["a"] == 15
     assert yaml.safe_load("a: 1:30")["a"] == 90
+
+
+def test_status_command_shows_an_unreadable_count_as_unknown(tmp_path):
+    fault = 'execution-status:patch:times=0,fields={"number_of_failed_tests": "one"}'
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.01, faults=[fault]) as server:
+        env = emulator_env(server)
+        started = run_cli(
+            ["run", "--tests", "[{name: a, steps: b}]", "--no-wait"], cwd=tmp_path, env=env
+        )
+        assert started.returncode == 0, started.output
+        result = run_cli(["status", "1001"], cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.output
+    assert "?" in next(line for line in result.stdout.splitlines() if line.startswith("tests"))
+    assert 'number_of_failed_tests held "one", not a whole number' in result.stderr

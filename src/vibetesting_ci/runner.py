@@ -168,7 +168,11 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         ("execution", str(s.execution_id)),
         ("state", s.state or "unknown"),
         ("suite", s.suite_name or "-"),
-        ("tests", f"{s.done}/{s.tests} done, {s.passed} passed, {s.failed} failed"),
+        (
+            "tests",
+            f"{s.shown('done')}/{s.shown('tests')} done, {s.shown('passed')} passed, "
+            f"{s.shown('failed')} failed",
+        ),
         ("started", s.start_time or "-"),
         ("ended", s.end_time or "-"),
         ("status", one_line(s.detailed_status) or "-"),
@@ -178,6 +182,11 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         print(f"{label:<10} {value}", file=ctx.out)
     for warning in s.warnings:
         ctx.adapter.warning(f"execution {execution_id}: {warning}")
+    if s.unreadable and s.problem is not None:
+        ctx.adapter.warning(
+            f"execution {execution_id}: {s.problem.describe()}; this answer cannot establish "
+            "a verdict"
+        )
     return ExitCode.OK
 
 

@@ -24,8 +24,12 @@ Shape (valid against ``junit-10.xsd`` unmodified)::
 - ``tests`` is the execution's ``number_of_tests``; passed tests are plain cases, failed ones
   carry ``<failure>`` (``message`` attribute and text both hold ``detailed_status`` and the
   report link, since GitLab shows only the text), tests not done carry ``<error>`` when the
-  execution did not finish (timeout, cancel) and ``<skipped>`` when the service reported it
-  done without them.
+  execution did not finish (timeout, cancel) or ended in a state such as ``failed``
+  (``models.ENDED_STATES``), and ``<skipped>`` when the service reported it done without them.
+- An execution whose final answer cannot establish the verdict (``ExecutionStatus.unreadable``),
+  one done with no test (unless ``RunResult.allow_empty``) and one in an ended state with no
+  failed or unfinished test each get one ``<error>`` case saying why, so the test view is never
+  green where the exit code is not.
 - The service gives counts, not per-test results. When every test of an execution has the
   same outcome and the run named its tests (``RunResult.test_names``, as many as
   ``number_of_tests``), the cases carry those names (a repeated name gets `` (2)``, `` (3)``...).
