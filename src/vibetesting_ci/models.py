@@ -209,7 +209,7 @@ class ExecutionStatus:
         warnings: list[str] = []
         state = _text(body, "execution_state").strip().lower()
         if not state:
-            warnings.append("execution_state missing; still waiting")
+            warnings.append("execution_state missing")
         elif state not in KNOWN_STATES:
             warnings.append(f"unknown execution_state {state!r}; still waiting")
         counts: dict[str, int] = {}
