@@ -67,6 +67,8 @@ UNREADABLE = {
     "verdict-failed-count-negative": ("number_of_failed_tests", "-1"),
     "verdict-done-counts-missing": ("number_of_tests", ""),
     "verdict-counts-disagree": ("number_of_tests", "2"),
+    "verdict-counts-done-above-total": ("number_of_tests", "2"),
+    "verdict-counts-done-below-outcomes": ("number_of_done_tests", "0"),
 }
 
 
