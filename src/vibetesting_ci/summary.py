@@ -28,7 +28,7 @@ def summary_lines(
     result: RunResult,
     written: Sequence[str],
     style: Style,
-    labels: Mapping[str | None, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The end of the log: a short table of the executions, the files, the verdict.
 

@@ -1,9 +1,9 @@
 """Polls many executions until each is done; owns the deadline, cancellation and poll pacing.
 
 The main thread never blocks in a request: status calls run on a small pool of daemon threads
-(:mod:`vibetesting_ci.concurrency`) that shares the API client's connection pool, and the main thread only waits on an event that completions,
-due times and signals all set. So a SIGINT/SIGTERM is acted on at once, even when the CLI is
-PID 1 in a container.
+(:mod:`vibetesting_ci.concurrency`) that shares the API client's connection pool, and the main
+thread only waits on an event that completions, due times and signals all set. So a
+SIGINT/SIGTERM is acted on at once, even when the CLI is PID 1 in a container.
 
 Pacing: an execution is polled at ``poll_interval`` while its end is near or unknown, and more
 slowly (up to ``max_poll_interval``) while its progress (``number_of_done_tests`` of
