@@ -183,3 +183,52 @@ def test_status_lines_and_unfinished_warnings() -> None:
     assert unfinished_warnings((ExecutionResult(7, status), running(8))) == [
         "execution 7 ended with 1 test(s) not done"
     ]
+
+
+def test_runs_not_awaited_exit_0() -> None:
+    from vibetesting_ci.models import TriggerResult
+    from vibetesting_ci.verdict import not_awaited
+
+    scheduled = not_awaited(TriggerResult((4, 5), schedule_id="s-1"), ("a",))
+    assert (scheduled.result, scheduled.exit_code, scheduled.error_code) == ("scheduled", 0, "none")
+    assert scheduled.schedule_id == "s-1" and scheduled.execution_ids == (4, 5)
+    assert "vibetesting cancel-schedule s-1" in (scheduled.message or "")
+    triggered = not_awaited(TriggerResult((4, 5)), ())
+    assert triggered.result == "triggered" and "vibetesting wait 4 5" in (triggered.message or "")
+
+
+def test_a_failed_trigger_and_the_signal_that_left_it_uncertain() -> None:
+    from vibetesting_ci.errors import TriggerUncertain
+    from vibetesting_ci.verdict import trigger_failed
+
+    r = trigger_failed(ServiceUnreachable("down"), ())
+    assert (r.result, r.exit_code, r.error_code) == ("error", 3, "unreachable")
+    r = trigger_failed(TriggerUncertain("maybe"), (), signal_code=0)
+    assert (r.result, r.exit_code, r.error_code) == ("error", 3, "trigger_uncertain")
+    r = trigger_failed(TriggerUncertain("maybe"), (), signal_code=143)
+    assert (r.result, r.exit_code, r.error_code) == ("cancelled", 143, "cancelled")
+    r = trigger_failed(AuthRefused("no"), (), signal_code=143)  # certain: its own code
+    assert (r.result, r.exit_code, r.error_code) == ("error", 3, "auth_refused")
+
+
+def test_after_the_wait_signals_reports_and_writes_change_the_verdict() -> None:
+    from vibetesting_ci.verdict import (
+        cancelled_after_wait,
+        with_missing_reports,
+        with_write_failures,
+    )
+
+    passed = verdict((done(1, 1, 1, 0),))
+    late = cancelled_after_wait(passed, 143)
+    assert (late.result, late.exit_code, late.error_code) == ("cancelled", 143, "cancelled")
+    assert late.message == "cancelled by SIGTERM after the wait (passed: all 1 test(s) passed)"
+    assert with_missing_reports(passed, ["x"], require_report=False) is passed
+    assert with_missing_reports(passed, [], require_report=True) is passed
+    required = with_missing_reports(passed, ["execution 1: HTTP 500"], require_report=True)
+    assert (required.exit_code, required.error_code) == (3, "report_missing")
+    assert required.message == "report required but not downloaded: execution 1: HTTP 500"
+    timed_out = verdict((running(1, INTERRUPTED_TIMEOUT),), interrupted=INTERRUPTED_TIMEOUT)
+    assert with_missing_reports(timed_out, ["x"], require_report=True) is timed_out
+    unwritable = with_write_failures(passed, ["could not write j.xml: Is a directory"])
+    assert (unwritable.exit_code, unwritable.error_code) == (2, "output")
+    assert with_write_failures(timed_out, ["could not write"]) is timed_out

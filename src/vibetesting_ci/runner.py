@@ -17,25 +17,17 @@ from typing import TextIO
 
 from vibetesting_ci import concurrency
 from vibetesting_ci.api import USER_AGENT, ApiClient
-from vibetesting_ci.cancellation import CANCEL_BUDGET, Cancellation, signal_name
+from vibetesting_ci.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.ci.base import CIAdapter
 from vibetesting_ci.errors import (
-    ERROR_CANCELLED,
-    ERROR_OUTPUT,
     ApiError,
     ExitCode,
-    ReportError,
     TriggerUncertain,
     VibetestingError,
 )
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
-    RESULT_CANCELLED,
-    RESULT_ERROR,
-    RESULT_SCHEDULED,
-    RESULT_TRIGGERED,
-    ExecutionResult,
     RunResult,
     TriggerResult,
 )
@@ -47,7 +39,14 @@ from vibetesting_ci.summary import (
     summary_lines,
     unfinished_warnings,
 )
-from vibetesting_ci.verdict import decide
+from vibetesting_ci.verdict import (
+    cancelled_after_wait,
+    decide,
+    not_awaited,
+    trigger_failed,
+    with_missing_reports,
+    with_write_failures,
+)
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 
 MiB = 1024 * 1024
@@ -162,7 +161,6 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         except ApiError as exc:
             return _early_error(ctx, wait, exc, run.test_names)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
-        executions = tuple(ExecutionResult(i) for i in trigger.execution_ids)
         if trigger.scheduled:
             print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
@@ -170,36 +168,16 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
                 f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
                 + (f" ({trigger.message})" if trigger.message else "")
             )
-            result = RunResult(
-                result=RESULT_SCHEDULED,
-                exit_code=ExitCode.OK,
-                executions=executions,
-                schedule_id=trigger.schedule_id,
-                test_names=run.test_names,
-                message=f"scheduled as {trigger.schedule_id}; cancel with "
-                f"'vibetesting cancel-schedule {trigger.schedule_id}'",
-            )
-            return _publish(ctx, wait, result, write_junit=False)
+            return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
         if not trigger.execution_ids:
-            return _early_error(
-                ctx,
-                wait,
-                ApiError(f"{run.endpoint}: the service answered success but started no execution"),
-                run.test_names,
+            nothing = ApiError(
+                f"{run.endpoint}: the service answered success but started no execution"
             )
+            return _early_error(ctx, wait, nothing, run.test_names)
         ctx.say(f"started execution(s) {ids}")
         if not run.wait and not ctx.cancellation.is_set():
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
-            result = RunResult(
-                result=RESULT_TRIGGERED,
-                exit_code=ExitCode.OK,
-                executions=executions,
-                test_names=run.test_names,
-                message="not waiting (--no-wait); follow with 'vibetesting wait "
-                + " ".join(map(str, trigger.execution_ids))
-                + "'",
-            )
-            return _publish(ctx, wait, result, write_junit=False)
+            return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
         return _wait_and_report(ctx, client, trigger.execution_ids, wait, run.test_names)
 
 
@@ -278,18 +256,8 @@ def _wait_and_report(
     if outcome.interrupted != INTERRUPTED_CANCELLED:
         deadline = max(started + wait.timeout, time.monotonic() + client.request_timeout)
         result = _download_reports(ctx, result, wait, client.request_timeout, deadline)
-        if cancellation.is_set() and result.result != RESULT_CANCELLED:
-            # A signal after the wait (during the downloads or stop calls): what is known is
-            # written, and the exit code still says the job was cancelled.
-            code = cancellation.exit_code
-            result = replace(
-                result,
-                result=RESULT_CANCELLED,
-                exit_code=code,
-                error_code=ERROR_CANCELLED,
-                message=f"cancelled by {signal_name(code)} after the wait "
-                f"({result.result}: {result.message})",
-            )
+        if cancellation.is_set():
+            result = cancelled_after_wait(result, cancellation.signal_code)
     return _publish(ctx, wait, result, write_junit=True)
 
 
@@ -297,17 +265,7 @@ def _early_error(
     ctx: Context, wait: WaitSettings, error: VibetestingError, test_names: tuple[str, ...]
 ) -> int:
     """The trigger failed: report it through every channel; the JUnit says why (one error)."""
-    code, error_code = error.exit_code, error.error_code
-    if ctx.cancellation.is_set() and isinstance(error, TriggerUncertain):
-        code = ctx.cancellation.signal_code or code
-    cancelled = code >= 128
-    result = RunResult(
-        RESULT_CANCELLED if cancelled else RESULT_ERROR,
-        code,
-        test_names=test_names,
-        message=str(error),
-        error_code=ERROR_CANCELLED if cancelled else error_code,
-    )
+    result = trigger_failed(error, test_names, ctx.cancellation.signal_code)
     return _publish(ctx, wait, result, write_junit=True)
 
 
@@ -333,18 +291,11 @@ def _download_reports(
         log=ctx.log,
     )
     result = replace(result, executions=executions)
-    if missing:
-        if wait.require_report and result.exit_code in (ExitCode.OK, ExitCode.FAILED):
-            return replace(
-                result,
-                result=RESULT_ERROR,
-                exit_code=ReportError.exit_code,
-                error_code=ReportError.error_code,
-                message=f"report required but not downloaded: {missing[0]}",
-            )
+    required = with_missing_reports(result, missing, require_report=wait.require_report)
+    if required is result:  # not the verdict: a warning each
         for message in missing:
             ctx.warn(f"report not downloaded: {message}")
-    return result
+    return required
 
 
 def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit: bool) -> int:
@@ -370,14 +321,7 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
             written.append(path)
         except OSError as exc:
             failures.append(f"could not write {path}: {exc.strerror or exc}")
-    if failures and result.exit_code in (ExitCode.OK, ExitCode.FAILED):
-        result = replace(
-            result,
-            result=RESULT_ERROR,
-            exit_code=ExitCode.USAGE,
-            error_code=ERROR_OUTPUT,
-            message=failures[0],
-        )
+    result = with_write_failures(result, failures)
     for failure in failures:
         ctx.adapter.error(failure)
 
