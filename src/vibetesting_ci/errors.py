@@ -73,7 +73,11 @@ class ServiceUnreachable(ApiError):
 class DeadlineReached(ServiceUnreachable):
     """A safe call stopped retrying because the caller's deadline came first (not persistence).
 
-    The waiter turns it into a timeout (exit 4); a one-shot command has no deadline."""
+    The waiter turns it into a timeout (exit 4, or 0 with ``--no-fail-on-timeout``); a stop
+    call reports it as a warning; a one-shot command has no deadline."""
+
+    exit_code = ExitCode.TIMEOUT
+    error_code = "timeout"
 
 
 class TriggerUncertain(ApiError):
