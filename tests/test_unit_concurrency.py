@@ -144,3 +144,10 @@ def test_handlers_off_the_main_thread_do_nothing() -> None:
     thread.start()
     thread.join(10)
     assert seen == [before]
+
+
+def test_leaving_a_with_block_does_not_wait_for_a_stuck_call() -> None:
+    with DaemonPool(1, "t") as pool:
+        stuck = pool.submit(NEVER.wait)
+        queued = pool.submit(lambda: 1)
+    assert not stuck.done() and queued.cancelled()

@@ -81,6 +81,10 @@ class DaemonPool(Executor):
             with self._lock:
                 self._idle += 1
 
+    def __exit__(self, *_exc: object) -> None:
+        """``with DaemonPool(...)``: shut down without waiting (unlike ``Executor``)."""
+        self.shutdown()
+
     def shutdown(self, wait: bool = False, *, cancel_futures: bool = True) -> None:
         """No more work; what has not started is cancelled (unless ``cancel_futures=False``).
 
