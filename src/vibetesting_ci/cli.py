@@ -9,8 +9,6 @@ defaults), so the CLI, the README and ``action.yml`` cannot drift apart unnotice
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
@@ -337,15 +335,6 @@ def schema(show_path: bool) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    try:
-        cli.main(prog_name="vibetesting")
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        if threading.active_count() > 1:
-            # Worker threads may still wait on a socket after a cancel or timeout; they hold
-            # nothing worth waiting for (files are already written whole).
-            os._exit(code)
-        raise
+    """Console-script entry point. A call abandoned after a cancel or timeout cannot delay the
+    exit: it runs on a daemon thread, which the interpreter does not wait for (concurrency.py)."""
+    cli.main(prog_name="vibetesting")
