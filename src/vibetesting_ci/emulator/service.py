@@ -25,8 +25,8 @@ from vibetesting_ci.emulator.model import (
     outcome_from_name,
     suite_for,
 )
+from vibetesting_ci.models import EXECUTION_TYPES
 
-EXECUTION_TYPES = ("guided", "exploration")
 REPEATS = {"once": timedelta(0), "daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
 
