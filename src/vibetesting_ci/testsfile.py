@@ -209,7 +209,9 @@ def _settings(where: _Where, items: dict[str, tuple[yaml.Node, yaml.Node]]) -> d
                 close = _nearest(value, EXECUTION_TYPES)
                 hint = f"; did you mean {close!r}?" if close else ""
                 raise where.fail(
-                    node, key, f"must be 'guided' or 'exploration', not {value!r}{hint}"
+                    node,
+                    key,
+                    f"must be {' or '.join(map(repr, EXECUTION_TYPES))}, not {value!r}{hint}",
                 )
             settings[key] = value
         elif key == "general_instructions":

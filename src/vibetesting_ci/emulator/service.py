@@ -246,9 +246,10 @@ class Service:
     def run_tests(self, body: Mapping[str, Any], token: str) -> Answer:
         kind = body.get("execution_type")
         if kind is None:
-            raise _bad("execution_type is required (guided or exploration)")
+            raise _bad(f"execution_type is required ({' or '.join(EXECUTION_TYPES)})")
         if kind not in EXECUTION_TYPES:
-            raise _bad(f"execution_type must be 'guided' or 'exploration', not {kind!r:.40}")
+            allowed = " or ".join(repr(word) for word in EXECUTION_TYPES)
+            raise _bad(f"execution_type must be {allowed}, not {kind!r:.40}")
         for key in ("should_send_report", "should_stop_existing", "allow_parallel"):
             _bool(body, key)
         _int(body, "max_steps_per_flow")
