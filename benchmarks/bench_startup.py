@@ -10,7 +10,12 @@ The whole ``run`` goes against ``vibetesting emulator`` (started as its own proc
 port, executions that take no time): start-up, trigger, polling, the JUnit/results files and
 the PDF download, so the figure shows what start-up weighs in a real, if instant, run.
 
-    python benchmarks/bench_startup.py [--quick]
+    python benchmarks/bench_startup.py [--quick] [--compare OLD_SRC]
+
+``--compare OLD_SRC`` also runs every command with another copy of the package first on the
+path (e.g. ``git archive COMMIT src | tar -x -C /tmp/old``, then ``--compare /tmp/old/src``),
+interleaved in the same rounds, so a change is measured against its predecessor under the
+same load. The console script starts ``vibetesting_ci.__main__:main`` in both.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from _common import (
+    ROOT,
     TOKEN,
     Row,
     clean_env,
@@ -117,17 +124,20 @@ def start_emulator() -> tuple[subprocess.Popen[str], str]:
     return proc, line.split(" on ", 1)[1].split()[0]
 
 
-def run(quick: bool = False) -> list[Row]:
+def run(quick: bool = False, compare: Path | None = None) -> list[Row]:
     repeats = 9 if quick else 21
     emulator, url = start_emulator()
     try:
-        return _measure(repeats, url)
+        return _measure(repeats, url, compare)
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
 
 
-def _measure(repeats: int, url: str) -> list[Row]:
+BEFORE = " [before]"
+
+
+def _measure(repeats: int, url: str, compare: Path | None = None) -> list[Row]:
     cli = cli_command()
     cases = dict(CASES)
     cases["whole run (emulator)"] = Case(
@@ -139,6 +149,11 @@ def _measure(repeats: int, url: str) -> list[Row]:
     )
     # No COLUMNS and no terminal: the width click uses in CI logs and pipes.
     envs = {name: clean_env(case.env) for name, case in cases.items()}
+    if compare is not None:
+        for name in list(cases):
+            cases[name + BEFORE] = cases[name]
+            envs[name + BEFORE] = {**envs[name], "PYTHONPATH": str(compare)}
+            envs[name]["PYTHONPATH"] = str(ROOT / "src")
     for env in envs.values():
         env.pop("COLUMNS", None)
     bare_env = clean_env()
@@ -172,7 +187,8 @@ def _measure(repeats: int, url: str) -> list[Row]:
         value = median(walls[name])
         ratio = value / base
         case = cases.get(name)
-        heavy = heavy_imports(case.args, case.env) if case is not None and case.light else []
+        light = case is not None and case.light and not name.endswith(BEFORE)
+        heavy = heavy_imports(case.args, case.env) if case is not None and light else []
         target = "-"
         if case is not None:
             target = "no heavy imports" if case.light else "exit 0"
@@ -207,4 +223,5 @@ def _measure(repeats: int, url: str) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print(text_table(run(quick="--quick" in sys.argv)))
+    old = sys.argv[sys.argv.index("--compare") + 1] if "--compare" in sys.argv else None
+    print(text_table(run(quick="--quick" in sys.argv, compare=Path(old) if old else None)))
