@@ -8,9 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-# The execution types the API knows (the option table, the tests file and the emulator).
-EXECUTION_TYPES = ("guided", "exploration")
-
 DONE = "done"
 RUNNING = "running"
 PROCESSING = "processing"

@@ -39,17 +39,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.models import EXECUTION_TYPES
+from vibetesting_ci.vocabulary import EXECUTION_TYPES, FALSE_WORDS, REPEATS, TRUE_WORDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.testsfile import TestCase
 
 DEFAULT_API_URL = "https://app.vibetesting.me/api/external/"
 ENV_PREFIX = "VIBETESTING_"
-# The words a true/false variable accepts (also CI=true, FORCE_COLOR=0 in ``progress``).
-TRUE_WORDS = frozenset({"true", "1", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "no"})
-REPEATS = ("once", "daily", "weekly")
 MIN_POLL_INTERVAL = 0.1
 
 API_COMMANDS = ("run", "wait", "status", "stop", "cancel-schedule")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.models import EXECUTION_TYPES
 from vibetesting_ci.text import one_line
+from vibetesting_ci.vocabulary import EXECUTION_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     import yaml

@@ -25,9 +25,9 @@ from vibetesting_ci.emulator.model import (
     outcome_from_name,
     suite_for,
 )
-from vibetesting_ci.models import EXECUTION_TYPES
+from vibetesting_ci.vocabulary import EXECUTION_TYPES, REPEATS
 
-REPEATS = {"once": timedelta(0), "daily": timedelta(days=1), "weekly": timedelta(days=7)}
+REPEAT_STEPS = dict(zip(REPEATS, (timedelta(0), timedelta(days=1), timedelta(days=7)), strict=True))
 
 
 class ApiFail(Exception):
@@ -126,7 +126,7 @@ class Schedule:
     timezone: str | None
 
     def occurrences(self) -> list[datetime]:
-        step = REPEATS[self.repeat]
+        step = REPEAT_STEPS[self.repeat]
         return [self.first + step * i for i in range(self.count)]
 
     def describe(self) -> str:
@@ -142,7 +142,7 @@ def _schedule(body: Mapping[str, Any]) -> Schedule | None:
     """Validate the schedule fields; a Schedule if ``schedule_at`` is given."""
     repeat = _str(body, "repeat")
     if repeat is not None and repeat not in REPEATS:
-        raise _bad("repeat must be one of once, daily, weekly")
+        raise _bad(f"repeat must be one of {', '.join(REPEATS)}")
     count = _int(body, "repeat_count", 1)
     tz_name = _str(body, "timezone")
     zone = None
