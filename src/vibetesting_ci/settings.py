@@ -39,7 +39,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.vocabulary import EXECUTION_TYPES, FALSE_WORDS, REPEATS, TRUE_WORDS
+from vibetesting_ci.vocabulary import BOOL_WORDS, EXECUTION_TYPES, FALSE_WORDS, REPEATS, TRUE_WORDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.testsfile import TestCase
@@ -407,7 +407,7 @@ def parse_bool(text: str, where: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise InputError(f"{where}: expected true/false/1/0/yes/no, got {text!r}")
+    raise InputError(f"{where}: expected {BOOL_WORDS}, got {text!r}")
 
 
 def parse_positive_int(value: Any, where: str) -> int:
@@ -520,11 +520,6 @@ _PARSERS: Mapping[Kind, Callable[[Option, Any, str], Any]] = {
     Kind.TIMEZONE: lambda _o, value, where: _timezone(str(value), where),
     Kind.PATH: lambda _o, value, _where: str(value).strip(),
 }
-
-
-def convert(option: Option, value: Any, where: str) -> Any:
-    """``option.parse(value, where)`` (kept for callers of the old name)."""
-    return option.parse(value, where)
 
 
 # -- options and variables -----------------------------------------------------------------------

@@ -9,5 +9,7 @@ EXECUTION_TYPES = ("guided", "exploration")
 # The recurrences of a scheduled run (``--repeat``).
 REPEATS = ("once", "daily", "weekly")
 # The words a true/false variable accepts (VIBETESTING_WAIT=yes, CI=true, FORCE_COLOR=0).
-TRUE_WORDS = frozenset({"true", "1", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "no"})
+# In pairs, in the order error messages list them: "true/false/1/0/yes/no".
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+BOOL_WORDS = "/".join(word for pair in zip(TRUE_WORDS, FALSE_WORDS, strict=True) for word in pair)
