@@ -71,7 +71,7 @@ def flag_of(option: settings.Option) -> str:
 
 def default_of(option: settings.Option) -> str:
     value = option.default
-    if option.name == "api_token":
+    if option.required:
         return "required"
     if option.kind is settings.Kind.BOOL and value is None:
         return "the service's"

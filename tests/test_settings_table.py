@@ -32,6 +32,10 @@ def test_names_are_unique() -> None:
         assert len(values) == len(set(values)), attr
 
 
+def test_only_the_token_is_required() -> None:
+    assert [row.name for row in OPTIONS if row.required] == ["api_token"]
+
+
 def test_kinds_compare_as_their_old_names() -> None:
     assert Kind.BOOL == "bool" and Kind("choice") is Kind.CHOICE
 

@@ -15,7 +15,7 @@ checked against it. Other code reads it through this small public surface:
   ``.input`` (the action/CI-template input, ``name-with-dashes``), ``.default``,
   ``.default_text`` (the default as an action input writes it: ``""``, ``"true"``, ``"3600"``),
   ``.help``, ``.commands`` (which commands take it), ``.api_field``, ``.choices``, ``.secret``,
-  ``.metavar``, and ``.parse(value, where)``.
+  ``.required``, ``.metavar``, and ``.parse(value, where)``.
 * ``OPTIONS_BY_NAME`` / :func:`option`: a row by its name.
 * ``API_COMMANDS`` / ``WAIT_COMMANDS``: the command groups rows name in ``.commands``.
 
@@ -101,6 +101,7 @@ class Option:
     api_field: str | None = None  # the request body field it fills (run options)
     choices: tuple[str, ...] = ()
     secret: bool = False
+    required: bool = False  # the commands that take it fail without it (an input is required)
     minimum: float = 0.0  # Kind.FLOAT: the smallest value accepted
     metavar: str | None = None
     flag: str = ""
@@ -143,6 +144,7 @@ OPTIONS: tuple[Option, ...] = (
         help="API token from the dashboard's API section (required; prefer the variable).",
         commands=API_COMMANDS,
         secret=True,
+        required=True,
         metavar="TOKEN",
     ),
     Option(
