@@ -22,7 +22,7 @@ RANKS: dict[str, int] = {
     "transport": 0,
     "concurrency": 0,
     "cancellation": 0,
-    "_help": 0,
+    "vocabulary": 0,
     "reports": 0,
     "reports.atomic": 0,
     "reports.redact": 0,
@@ -43,7 +43,6 @@ RANKS: dict[str, int] = {
     "ci.gitlab": 8,
     "runner": 9,
     "cli": 10,
-    "fastpath": 11,
     "__main__": 12,
 }
 

@@ -16,18 +16,18 @@ import click
 
 from vibetesting_ci import __version__
 from vibetesting_ci.errors import ExitCode, VibetestingError
-from vibetesting_ci.settings import OPTIONS, Option, Raw
+from vibetesting_ci.settings import OPTIONS, Kind, Option, Raw
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _help_for(option: Option) -> str:
     default = option.default
-    if option.kind == "bool" and default is None:
+    if option.kind is Kind.BOOL and default is None:
         shown = "the service's default"
     elif default is None:
         shown = ""
-    elif option.kind == "bool":
+    elif option.kind is Kind.BOOL:
         shown = "yes" if default else "no"
     elif default == "":
         shown = "none"
@@ -39,18 +39,18 @@ def _help_for(option: Option) -> str:
 
 def _click_option(option: Option) -> Callable[[Any], Any]:
     flag = option.flag
-    if option.kind == "bool":
+    if option.kind is Kind.BOOL:
         name = flag[2:]
         return click.option(
             f"--{name}/--no-{name}", option.name, default=None, help=_help_for(option)
         )
     kwargs: dict[str, Any] = {"default": None, "help": _help_for(option), "metavar": option.metavar}
-    if option.kind == "choice":
+    if option.kind is Kind.CHOICE:
         kwargs["metavar"] = "[" + "|".join(option.choices) + "]"
         kwargs["shell_complete"] = _complete_choices(option.choices)
     elif option.metavar == "PATH":
         kwargs["shell_complete"] = _complete_files
-    if option.kind == "lines":
+    if option.kind is Kind.LINES:
         kwargs["multiple"] = True
     return click.option(flag, option.name, type=str, **kwargs)
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from vibetesting_ci.models import DONE, PROCESSING, RUNNING, ExecutionStatus
-from vibetesting_ci.settings import FALSE_WORDS, TRUE_WORDS
 from vibetesting_ci.text import one_line
+from vibetesting_ci.vocabulary import FALSE_WORDS, TRUE_WORDS
 from vibetesting_ci.waiting import Listener
 
 HEARTBEAT_SECONDS = 60.0
