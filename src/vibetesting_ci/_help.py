@@ -2,7 +2,7 @@
 ``python -m vibetesting_ci.fastpath --write``; do not edit."""
 
 WIDTH = 78
-CLI_CRC = 1505106557
+CLI_CRC = 4100958928
 TOP_HELP = (
     "Usage: vibetesting [OPTIONS] COMMAND [ARGS]...\n"
     "\n"

@@ -41,7 +41,7 @@ _COMMAND_PREFIX = re.compile(r"\s*(:|#|##|##v|##vs|##vso)?")
 _DROPPED = re.compile("[\x00\x80-\x9f]")
 # Every ASCII punctuation that Markdown (GitHub-flavoured) gives a meaning to, ``:`` and ``@``
 # included (bare URLs, e-mail addresses and ``:emoji:`` codes become links or images otherwise).
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~<>&:@=-])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]#!|~<>&:@])")
 _WWW = re.compile(r"(?i)www\.")
 
 
@@ -80,6 +80,15 @@ def markdown_text(text: str, limit: int | None = None) -> str:
 
 
 _MD_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def markdown_code(text: str, limit: int | None = None) -> str:
+    """Text as an inline code span (file names): one line, fenced by more backticks than it
+    holds, so nothing inside is Markdown or HTML. Not for table cells (``|`` splits them)."""
+    flat = one_line(text, limit)
+    fence = "`" * (max((len(r) for r in re.findall("`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def http_url(url: str, limit: int = 2048) -> str | None:
@@ -173,6 +182,16 @@ class CommandGuard(io.TextIOBase):
     @property
     def wrapped(self) -> TextIO:
         return self._stream
+
+
+def guard_std_streams() -> None:
+    """Put a :class:`CommandGuard` on ``sys.stdout`` and ``sys.stderr`` (once)."""
+    import sys
+
+    if not isinstance(sys.stdout, CommandGuard):
+        sys.stdout = CommandGuard(sys.stdout)
+    if not isinstance(sys.stderr, CommandGuard):
+        sys.stderr = CommandGuard(sys.stderr)
 
 
 def write_command(stream: TextIO, line: str) -> None:
