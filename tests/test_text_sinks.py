@@ -8,6 +8,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vibetesting_ci.ci.github import output_block, outputs_for, parse_output_file
+from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.reports.dotenv import render_dotenv
 from vibetesting_ci.text import (
     CommandGuard,
     http_url,
@@ -142,3 +145,32 @@ def test_http_url_examples() -> None:
     assert (
         markdown_link("PDF", "https://r.example/(1).pdf") == "[PDF](https://r.example/%281%29.pdf)"
     )
+
+
+def _hostile_result(text: str, url: str) -> RunResult:
+    status = ExecutionStatus(
+        5,
+        text,
+        suite_name=text,
+        tests=2,
+        done=2,
+        passed=1,
+        failed=1,
+        detailed_status=text,
+        report_url=url,
+    )
+    return RunResult("failed", 1, executions=(ExecutionResult(5, status),), message=text)
+
+
+@settings(max_examples=200)
+@given(HOSTILE, st.one_of(HOSTILE, st.just("https://r.example/a.pdf?token=t")))
+def test_outputs_and_dotenv_parse_with_exactly_the_documented_keys(text: str, url: str) -> None:
+    result = _hostile_result(text, url)
+    outputs = outputs_for(result, junit_file="vibetesting-junit.xml")
+    block = "".join(output_block(k, v) for k, v in outputs.items())
+    assert parse_output_file(block) == outputs
+    assert all("\n" not in v and "\r" not in v and not CONTROL.search(v) for v in outputs.values())
+    lines = render_dotenv(result).splitlines()
+    keys = [line.partition("=")[0] for line in lines]
+    assert len(keys) == len(set(keys)) == 7
+    assert all(re.fullmatch(r"[A-Z_]+=[\x21-\x7e]*", line) for line in lines)
