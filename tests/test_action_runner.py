@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from tests.conftest import all_files_text, api_bodies, clean_env
-from vibetesting_ci.ci.github import parse_output_file
+from tests.github_output import parse_output_file
 from vibetesting_ci.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
