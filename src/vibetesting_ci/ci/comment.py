@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from vibetesting_ci.errors import CommentError
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.text import one_line
 
@@ -49,10 +50,6 @@ MAX_BODY_CHARS = 60_000  # GitHub refuses comments over 65,536 characters
 REQUEST_TIMEOUT = 15.0
 TOTAL_BUDGET = 40.0  # the whole comment, all pages and the edit: a comment never holds a job
 RETRY_AFTER_MAX = 5.0  # a short rate-limit pause is waited for once; a longer one is a warning
-
-
-class CommentError(Exception):
-    """Why no comment was posted or edited: one line, no secret, shown as a warning."""
 
 
 @dataclass(frozen=True)
@@ -512,7 +509,12 @@ def post(
     import requests
 
     own = session is None
-    session = session or requests.Session()
+    if session is None:
+        from vibetesting_ci.transport import ca_bundle
+
+        session = requests.Session()
+        session.verify = ca_bundle()  # the same trust as the API: a corporate CA applies too
+        session.headers["User-Agent"] = "vibetesting-ci (pull request comment)"
     try:
         forge = _Forge(target, session, budget)
         existing = find_existing(forge, key)
@@ -528,3 +530,17 @@ def post(
     finally:
         if own:
             session.close()
+
+
+def post_result(result: RunResult, environ: Mapping[str, str], *, github_token: str = "") -> str:
+    """Post or edit the comment for ``result`` on the pull/merge request ``environ`` names;
+    return a line for the log. Raises :class:`CommentError` (a warning) on any problem."""
+    target = find_target(environ, github_token=github_token)
+    key = comment_key(environ)
+    link = run_url(environ)
+    posted = post(
+        target,
+        lambda previous: render(result, key=key, previous=previous, run_url=link),
+        key=key,
+    )
+    return f"comment {posted.action} on {target.where}"
