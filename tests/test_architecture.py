@@ -40,6 +40,7 @@ RANKS: dict[str, int] = {
     "ci": 8,
     "ci.base": 8,
     "ci.github": 8,
+    "ci.comment": 8,
     "ci.gitlab": 8,
     "runner": 9,
     "cli": 10,

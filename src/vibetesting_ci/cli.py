@@ -99,7 +99,7 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     guard_std_streams()  # no line of service text can pose as a workflow command
     adapter = detect(os.environ)
     raw = Raw(values, os.environ)
-    for name in ("api_token", "login_password"):
+    for name in (option.name for option in OPTIONS if option.secret):
         found = raw.get(name)
         if found is not None and str(found[0]).strip():
             adapter.mask(str(found[0]).strip())

@@ -21,6 +21,7 @@ from vibetesting_ci.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.ci.base import CIAdapter
 from vibetesting_ci.errors import (
     ApiError,
+    CommentError,
     ExitCode,
     TriggerUncertain,
     VibetestingError,
@@ -339,4 +340,21 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
         # say it once) where it would otherwise be lost.
         ctx.adapter.error(result.message)
     ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
+    if wait.comment:
+        _comment(ctx, wait, result)
     return int(result.exit_code)
+
+
+def _comment(ctx: Context, wait: WaitSettings, result: RunResult) -> None:
+    """The sticky pull/merge request comment: a warning on any problem, never the verdict."""
+    import os
+
+    from vibetesting_ci.ci.comment import post_result
+
+    if ctx.cancellation.event.is_set():
+        ctx.adapter.warning("no comment: the job was cancelled")
+        return
+    try:
+        ctx.say(post_result(result, os.environ, github_token=wait.github_token or ""))
+    except CommentError as exc:
+        ctx.adapter.warning(str(exc))
