@@ -14,11 +14,14 @@ PASSWORD = "pw-Hunter2-very-secret"  # noqa: S105
 SECRETS = (TOKEN, PASSWORD)
 
 
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The current process's environment without any VIBETESTING_* or CI variables."""
+def clean_env(
+    extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``base`` (default: this process's environment) without any VIBETESTING_* or CI
+    variables, plus ``extra``."""
     env = {
         k: v
-        for k, v in os.environ.items()
+        for k, v in (os.environ if base is None else base).items()
         if not k.startswith(("VIBETESTING_", "GITHUB_", "GITLAB_", "INPUT_"))
         and k not in ("CI", "NO_COLOR", "FORCE_COLOR")
     }

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,9 @@ def pid1_available() -> bool:
     return probe.returncode == 0
 
 
-def run_scenario(sc: Scenario, workdir: Path) -> Outcome:
-    """Run one scenario in ``workdir`` (created) and collect everything it left."""
+def run_scenario(sc: Scenario, workdir: Path, environ: Mapping[str, str] | None = None) -> Outcome:
+    """Run one scenario in ``workdir`` (created) and collect everything it left. The CLI's
+    environment is built from ``environ`` (default: this process's, read now)."""
     workdir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         emulator_args: dict[str, Any] = {}
@@ -133,7 +135,8 @@ def run_scenario(sc: Scenario, workdir: Path) -> Outcome:
                 "VIBETESTING_TIMEOUT": "60",
                 # Every output file there is, so the leak check reads them all.
                 "VIBETESTING_DOTENV_FILE": "vibetesting.env",
-            }
+            },
+            base=environ,
         )
         for name in drop:
             env.pop(name, None)
