@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,10 +81,12 @@ def dead_api_url() -> str:
 
 
 @pytest.fixture
-def invoke(dead_api_url: str) -> Any:
-    """``invoke(*args, env={...})`` runs ``vibetesting ARGS`` in-process. The environment is
-    the test process's without any VIBETESTING_*/CI variables, plus a token and a dead API URL,
-    plus ``env`` (a value of None removes that variable)."""
+def invoke(dead_api_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``invoke(*args, env={...})`` runs ``vibetesting ARGS`` in-process, in ``tmp_path`` (so
+    a file written by mistake lands there). The environment is the test process's without any
+    VIBETESTING_*/CI variables, plus a token and a dead API URL, plus ``env`` (a value of None
+    removes that variable)."""
+    monkeypatch.chdir(tmp_path)
 
     def call(*args: str, env: Mapping[str, str | None] | None = None) -> Invoked:
         merged: dict[str, str | None] = {
