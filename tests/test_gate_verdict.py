@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from junitparser import Error, JUnitXml
 
+from faultkit.scenarios import BY_NAME, GATE_VERDICT_SCENARIOS
 from tests.conftest import TOKEN, XSD, api_bodies, emulator_env, run_cli
-from tests.faultkit import GATE_VERDICT_SCENARIOS, shared_matrix
 from vibetesting_ci.api import _trigger_result
 from vibetesting_ci.emulator import EmulatorServer
 from vibetesting_ci.errors import ExitCode, InputError, TriggerUncertain
@@ -38,17 +38,12 @@ from vibetesting_ci.models import (
     ExecutionResult,
     ExecutionStatus,
 )
-from vibetesting_ci.runner import decide
 from vibetesting_ci.testsfile import parse_tests
-from vibetesting_ci.text import LoneSurrogate, normalise
+from vibetesting_ci.text import normalise
+from vibetesting_ci.verdict import decide
 
 _SCHEMA = xmlschema.XMLSchema(str(XSD))
 NAMES = [s.name for s in GATE_VERDICT_SCENARIOS]
-
-
-@pytest.fixture
-def matrix(request, tmp_path_factory):
-    return shared_matrix(request, tmp_path_factory)
 
 
 def junit(outcome: Any) -> JUnitXml:
@@ -338,13 +333,16 @@ def test_unreadable_counts_while_running_are_warnings_and_keep_waiting():
 def test_normalise_joins_pairs_and_rejects_halves():
     assert normalise("a\ud83d\ude00b") == "a\U0001f600b"
     assert normalise("plain ünïcode \U0001f600") == "plain ünïcode \U0001f600"
-    for text, index in (("\ud83d", 0), ("x\ude00", 1), ("\ude00\ud83d", 0), ("ab\udcff", 2)):
-        with pytest.raises(LoneSurrogate) as info:
+    for text, index, code in (
+        ("\ud83d", 1, "U+D83D"),
+        ("x\ude00", 2, "U+DE00"),
+        ("\ude00\ud83d", 1, "U+DE00"),
+        ("ab\udcff", 3, "U+DCFF"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(f"character {index} is {code}, half of")):
             normalise(text)
-        assert info.value.index == index
-    with pytest.raises(LoneSurrogate) as info:
-        normalise("caf\udce9")
-    assert "0xE9" in info.value.describe(from_os=True)
+    with pytest.raises(ValueError, match=r"character 4 is a byte that is not UTF-8 \(0xE9\)"):
+        normalise("caf\udce9", from_os=True)
 
 
 def test_surrogate_pair_in_tests_json_keeps_the_character_in_the_run(tmp_path, emulator):
@@ -602,8 +600,6 @@ def test_a_tests_file_identifier_without_password(tmp_path, emulator):
 
 
 def test_every_scenario_of_the_block_is_in_the_matrix():
-    from tests.faultkit import BY_NAME
-
     assert all(name in BY_NAME for name in NAMES)
     assert all(
         BY_NAME[name].expect_exit != 0 or "allow" in name or "dry-run" in name for name in NAMES

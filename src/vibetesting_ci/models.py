@@ -300,7 +300,8 @@ class RunResult:
     test_names: tuple[str, ...] = ()  # names the run gave its tests (guided), in order
     allow_empty: bool = False  # --allow-empty: an execution done with no test does not fail
     message: str | None = None  # one line for people: why this result
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order
+    error_code: str = "none"  # for machines: errors.ERROR_* or an exception's error_code
 
     @property
     def execution_ids(self) -> tuple[int, ...]:

@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from vibetesting_ci.models import DONE, PROCESSING, RUNNING, ExecutionStatus
-from vibetesting_ci.settings import FALSE_WORDS, TRUE_WORDS
-from vibetesting_ci.text import one_line
+from vibetesting_ci.text import log_text, one_line
+from vibetesting_ci.vocabulary import FALSE_WORDS, TRUE_WORDS
 from vibetesting_ci.waiting import Listener
 
 HEARTBEAT_SECONDS = 60.0
@@ -120,7 +120,7 @@ class Style:
 def describe(status: ExecutionStatus) -> str:
     shown = status.shown
     text = (
-        f"execution {status.execution_id}: {status.state or 'unknown'}, "
+        f"execution {status.execution_id}: {one_line(status.state, 40) or 'unknown'}, "
         f"{shown('done')}/{shown('tests')} done, {shown('passed')} passed, "
         f"{shown('failed')} failed"
     )
@@ -236,7 +236,7 @@ class LogProgress(Listener):
         if self._warn is not None:
             self._warn(message)
         else:
-            print(f"warning: {message}", file=self.stream, flush=True)
+            print(f"warning: {log_text(message)}", file=self.stream, flush=True)
 
     def stopping(self, execution_ids: list[int], why: str) -> None:
         self.line(f"{why}: stopping execution(s) {_ids(execution_ids)}")
@@ -352,7 +352,7 @@ class LiveProgress(Listener):
         if self._warn is not None:
             self._warn(message)
         else:
-            print(f"warning: {message}", file=self.stream, flush=True)
+            print(f"warning: {log_text(message)}", file=self.stream, flush=True)
 
     def _above(self, emit: Callable[[], None]) -> None:
         """Print a permanent line above the live block, then redraw the block below it."""
@@ -396,7 +396,7 @@ class LiveProgress(Listener):
 
     def _row(self, status: ExecutionStatus, now: float, id_width: int, n: int) -> list[Segment]:
         """One execution: id, state, done/total, passed, failed, elapsed (``n``: count width)."""
-        state = status.state or "unknown"
+        state = one_line(status.state, 40) or "unknown"
         style = self.style.for_status(status)
         segments: list[Segment] = [
             ("  " + str(status.execution_id).rjust(id_width) + "  ", "bold"),
