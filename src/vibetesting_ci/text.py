@@ -17,6 +17,9 @@ job summary, comment   :func:`markdown_text`: HTML and Markdown specials escaped
                        breaks cannot break a table row; links only to :func:`http_url` URLs
 JUnit, results JSON    the full text, escaped by their own formats (``reports/``)
 =====================  ==========================================================================
+
+Text coming in (tests files, options, variables) goes through :func:`normalise` once, before
+anything uses it: surrogate pairs joined into their character, a lone half refused.
 """
 
 from __future__ import annotations

@@ -189,9 +189,8 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
                 counts = ["—"] * 4
                 suite, duration, report = "", "—", "—"
             else:
-                counts = [
-                    str(n) for n in (status.tests, status.passed, status.failed, status.not_done)
-                ]
+                counts = [status.shown(name) for name in ("tests", "passed", "failed")]
+                counts.append("?" if status.unreadable else str(status.not_done))
                 suite = status.suite_name
                 duration = _duration(status.start_time, status.end_time)
                 report = (
