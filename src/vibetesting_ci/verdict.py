@@ -175,7 +175,11 @@ def decide(
     return RunResult(
         RESULT_PASSED,
         ExitCode.OK,
-        message=f"all {total} test(s) passed",
+        message=(
+            f"all {total} test(s) passed"
+            if total
+            else "the service ran no test (accepted with --allow-empty)"
+        ),
         error_code=ERROR_NONE,
         **common,
     )
