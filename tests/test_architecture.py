@@ -26,6 +26,7 @@ RANKS: dict[str, int] = {
     "reports": 0,
     "reports.atomic": 0,
     "reports.redact": 0,
+    "reports.writable": 0,
     "testsfile": 1,
     "settings": 2,
     "api": 3,

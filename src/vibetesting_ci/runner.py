@@ -22,6 +22,7 @@ from vibetesting_ci.ci.base import CIAdapter
 from vibetesting_ci.errors import (
     ApiError,
     ExitCode,
+    InputError,
     TriggerUncertain,
     VibetestingError,
 )
@@ -32,7 +33,7 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.progress import Style, choose_listener, colour_enabled, format_duration
-from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
+from vibetesting_ci.settings import OPTIONS_BY_NAME, ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.summary import (
     dry_run_lines,
     status_lines,
@@ -149,7 +150,35 @@ def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult
     return future.result()
 
 
+def check_outputs(
+    ctx: Context, wait: WaitSettings, *, waits: bool, execution_ids: tuple[int, ...] = ()
+) -> None:
+    """Before anything is sent: every file the command will write must be writable, or exit 2
+    naming the option and variable, the path and why (reports/writable.py; creates nothing).
+    JUnit and reports only when the command waits; with several known executions, each
+    report's own name (``-<id>``)."""
+    from vibetesting_ci.reports.download import report_path_for
+    from vibetesting_ci.reports.writable import OutputPath, first_unwritable
+
+    def labelled(name: str, path: str) -> OutputPath:
+        row = OPTIONS_BY_NAME[name]
+        return OutputPath(f"{row.flag} ({row.env})", path)
+
+    outputs = [labelled(n, getattr(wait, n)) for n in ("results_file", "dotenv_file")]
+    if waits:
+        outputs.insert(0, labelled("junit_file", wait.junit_file))
+        reports = [report_path_for(wait.report_file, i, True) for i in execution_ids]
+        several = len(execution_ids) > 1 and wait.report_file
+        for path in reports if several else [wait.report_file]:
+            outputs.append(labelled("report_file", path))
+    outputs += [OutputPath(v, path, append=True) for v, path in ctx.adapter.output_files()]
+    problem = first_unwritable(outputs)
+    if problem is not None:
+        raise InputError(f"{problem}; nothing was sent")
+
+
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
+    check_outputs(ctx, wait, waits=run.wait and not run.scheduled)
     if run.dry_run:
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
@@ -184,6 +213,7 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
 def wait_command(
     ctx: Context, api: ApiSettings, execution_ids: tuple[int, ...], wait: WaitSettings
 ) -> int:
+    check_outputs(ctx, wait, waits=True, execution_ids=execution_ids)
     with ctx.cancellation.handlers():
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
         return _wait_and_report(ctx, client, execution_ids, wait, ())
@@ -299,31 +329,48 @@ def _download_reports(
 
 
 def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit: bool) -> int:
-    """Write files, tell the CI system, print the summary; return the exit code."""
+    """Write the files, tell the CI system, print the summary; return the exit code. A file
+    that cannot be written makes the verdict exit 2 (``with_write_failures``) for every file
+    written after it; the results file comes last of ours and is written again if the CI
+    system's files fail, so it always says what the exit code says."""
     from vibetesting_ci.reports.dotenv import write_dotenv
     from vibetesting_ci.reports.junit import write_junit as junit_writer
-    from vibetesting_ci.reports.results import write_results
+    from vibetesting_ci.reports.results import remove_stale_results, write_results
 
     result = replace(result, warnings=(*result.warnings, *ctx.warnings))
     written: list[str] = []
     failures: list[str] = []
     junit_file = wait.junit_file if write_junit else None
-    jobs: list[tuple[str | None, Callable[[str], None]]] = [
-        (junit_file, lambda path: junit_writer(result, path)),
-        (wait.results_file, lambda path: write_results(result, path)),
-        (wait.dotenv_file, lambda path: write_dotenv(result, path)),
+    jobs: list[tuple[str | None, Callable[[RunResult, str], None]]] = [
+        (junit_file, junit_writer),
+        (wait.dotenv_file, write_dotenv),
+        (wait.results_file, write_results),
     ]
     for path, job in jobs:
         if not path:
             continue
         try:
-            job(path)
+            job(result, path)
             written.append(path)
         except OSError as exc:
             failures.append(f"could not write {path}: {exc.strerror or exc}")
-    result = with_write_failures(result, failures)
+            result = with_write_failures(result, failures)
+    if wait.results_file and wait.results_file not in written:
+        remove_stale_results(wait.results_file)  # an old verdict must not stay behind
     for failure in failures:
         ctx.adapter.error(failure)
+    late = ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
+    if late:
+        result = with_write_failures(result, late)
+        for failure in late:
+            ctx.adapter.error(failure)
+        if wait.results_file in written:
+            try:
+                write_results(result, wait.results_file)
+            except OSError as exc:
+                written.remove(wait.results_file)
+                remove_stale_results(wait.results_file)
+                ctx.adapter.error(f"could not write {wait.results_file}: {exc.strerror or exc}")
 
     if not ctx.quiet:
         labels = {
@@ -338,5 +385,4 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
         # The summary's last line already says it in plain logs; annotate (or, with --quiet,
         # say it once) where it would otherwise be lost.
         ctx.adapter.error(result.message)
-    ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
     return int(result.exit_code)

@@ -287,7 +287,14 @@ class GitHubAdapter(CIAdapter):
     def warning(self, message: str) -> None:
         self._emit(command("warning", message, title=ANNOTATION_TITLE))
 
-    def finish(self, result: RunResult, *, junit_file: str | None) -> None:
+    def output_files(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (variable, self.environ[variable])
+            for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+            if self.environ.get(variable)
+        )
+
+    def finish(self, result: RunResult, *, junit_file: str | None) -> list[str]:
         for execution in result.executions:
             problem = execution_problem(execution)
             if problem is None:
@@ -300,21 +307,26 @@ class GitHubAdapter(CIAdapter):
                 self._emit(command("warning", problem, title=title))
             else:
                 self._emit(command("error", problem, title=title))
-        self._append(
-            "GITHUB_OUTPUT", self._outputs_text(outputs_for(result, junit_file=junit_file))
-        )
-        self._append("GITHUB_STEP_SUMMARY", render_summary(result, junit_file=junit_file))
+        failures = [
+            self._append(
+                "GITHUB_OUTPUT", self._outputs_text(outputs_for(result, junit_file=junit_file))
+            ),
+            self._append("GITHUB_STEP_SUMMARY", render_summary(result, junit_file=junit_file)),
+        ]
+        return [failure for failure in failures if failure is not None]
 
     @staticmethod
     def _outputs_text(outputs: Mapping[str, str]) -> str:
         return "".join(output_block(name, value) for name, value in outputs.items())
 
-    def _append(self, variable: str, text: str) -> None:
+    def _append(self, variable: str, text: str) -> str | None:
+        """Append ``text`` to the file ``$variable`` names; a line saying why not, or None."""
         path = self.environ.get(variable, "")
         if not path:
-            return
+            return None
         try:
             with open(path, "a", encoding="utf-8") as file:
                 file.write(text)
         except OSError as error:
-            self.warning(f"could not write {variable} ({path}): {error.strerror or error}")
+            return f"could not write {variable} ({path}): {error.strerror or error}"
+        return None
