@@ -354,7 +354,7 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
             written.append(path)
         except OSError as exc:
             failures.append(f"could not write {path}: {exc.strerror or exc}")
-            result = with_write_failures(result, failures)
+            result = with_write_failures(result, failures[-1:])
     if wait.results_file and wait.results_file not in written:
         remove_stale_results(wait.results_file)  # an old verdict must not stay behind
     for failure in failures:
