@@ -40,7 +40,7 @@ from vibetesting_ci.errors import (
     TriggerUncertain,
 )
 from vibetesting_ci.models import ExecutionStatus, TriggerResult
-from vibetesting_ci.text import one_line
+from vibetesting_ci.text import http_url, one_line
 from vibetesting_ci.transport import (
     CA_HINT,
     ca_bundle,
@@ -481,6 +481,15 @@ class ApiClient:
             from urllib.parse import urljoin
 
             status = replace(status, report_url=urljoin(self.base_url, status.report_url))
+        if status.report_url and http_url(status.report_url) is None:
+            # Outputs, dotenv, the summary and the download only ever see a plain http(s) link.
+            from dataclasses import replace
+
+            status = replace(
+                status,
+                report_url="",
+                warnings=(*status.warnings, "full_report_link is not a plain http(s) URL; ignored"),
+            )
         return StatusAnswer(status, body)
 
     def stop_execution(self, execution_id: int, *, deadline: float | None = None) -> str:

@@ -94,10 +94,12 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     """Detect the CI system and mask the secrets before anything else is printed."""
     from vibetesting_ci.ci import detect
     from vibetesting_ci.runner import Context
+    from vibetesting_ci.text import guard_std_streams
 
+    guard_std_streams()  # no line of service text can pose as a workflow command
     adapter = detect(os.environ)
     raw = Raw(values, os.environ)
-    for name in ("api_token", "login_password"):
+    for name in (option.name for option in OPTIONS if option.secret):
         found = raw.get(name)
         if found is not None and str(found[0]).strip():
             adapter.mask(str(found[0]).strip())

@@ -97,6 +97,15 @@ class ReportError(VibetestingError):
     error_code = "report_missing"
 
 
+class CommentError(VibetestingError):
+    """The pull/merge request comment was not posted or edited (no token, no pull request, a
+    refused, odd or slow answer). Always a warning, never the step's verdict; one line, no
+    token (``ci/comment.py``)."""
+
+    exit_code = ExitCode.OK
+    error_code = "none"
+
+
 # The results JSON's ``error_code`` for the outcomes that are not exceptions.
 ERROR_NONE = "none"  # passed, triggered, scheduled, timed out with --no-fail-on-timeout
 ERROR_TESTS_FAILED = "tests_failed"  # exit 1: the service reported failed or unfinished tests

@@ -21,8 +21,8 @@ from vibetesting_ci.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.ci.base import CIAdapter
 from vibetesting_ci.errors import (
     ApiError,
+    CommentError,
     ExitCode,
-    InputError,
     TriggerUncertain,
     VibetestingError,
 )
@@ -33,7 +33,8 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.progress import Style, choose_listener, colour_enabled, format_duration
-from vibetesting_ci.settings import OPTIONS_BY_NAME, ApiSettings, RunSettings, WaitSettings
+from vibetesting_ci.reports.writable import check_outputs
+from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.summary import (
     dry_run_lines,
     status_lines,
@@ -150,35 +151,8 @@ def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult
     return future.result()
 
 
-def check_outputs(
-    ctx: Context, wait: WaitSettings, *, waits: bool, execution_ids: tuple[int, ...] = ()
-) -> None:
-    """Before anything is sent: every file the command will write must be writable, or exit 2
-    naming the option and variable, the path and why (reports/writable.py; creates nothing).
-    JUnit and reports only when the command waits; with several known executions, each
-    report's own name (``-<id>``)."""
-    from vibetesting_ci.reports.download import report_path_for
-    from vibetesting_ci.reports.writable import OutputPath, first_unwritable
-
-    def labelled(name: str, path: str) -> OutputPath:
-        row = OPTIONS_BY_NAME[name]
-        return OutputPath(f"{row.flag} ({row.env})", path)
-
-    outputs = [labelled(n, getattr(wait, n)) for n in ("results_file", "dotenv_file")]
-    if waits:
-        outputs.insert(0, labelled("junit_file", wait.junit_file))
-        reports = [report_path_for(wait.report_file, i, True) for i in execution_ids]
-        several = len(execution_ids) > 1 and wait.report_file
-        for path in reports if several else [wait.report_file]:
-            outputs.append(labelled("report_file", path))
-    outputs += [OutputPath(v, path, append=True) for v, path in ctx.adapter.output_files()]
-    problem = first_unwritable(outputs)
-    if problem is not None:
-        raise InputError(f"{problem}; nothing was sent")
-
-
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
-    check_outputs(ctx, wait, waits=run.wait and not run.scheduled)
+    check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
     if run.dry_run:
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
@@ -213,7 +187,7 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
 def wait_command(
     ctx: Context, api: ApiSettings, execution_ids: tuple[int, ...], wait: WaitSettings
 ) -> int:
-    check_outputs(ctx, wait, waits=True, execution_ids=execution_ids)
+    check_outputs(wait, ctx.adapter.output_files(), waits=True, execution_ids=execution_ids)
     with ctx.cancellation.handlers():
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
         return _wait_and_report(ctx, client, execution_ids, wait, ())
@@ -385,4 +359,21 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
         # The summary's last line already says it in plain logs; annotate (or, with --quiet,
         # say it once) where it would otherwise be lost.
         ctx.adapter.error(result.message)
+    if wait.comment:
+        _comment(ctx, wait, result)
     return int(result.exit_code)
+
+
+def _comment(ctx: Context, wait: WaitSettings, result: RunResult) -> None:
+    """The sticky pull/merge request comment: a warning on any problem, never the verdict."""
+    import os
+
+    from vibetesting_ci.ci.comment import post_result
+
+    if ctx.cancellation.event.is_set():
+        ctx.adapter.warning("no comment: the job was cancelled")
+        return
+    try:
+        ctx.say(post_result(result, os.environ, github_token=wait.github_token or ""))
+    except CommentError as exc:
+        ctx.adapter.warning(str(exc))

@@ -107,6 +107,7 @@ class Option:
     flag: str = ""
     env: str = ""
     input: str = ""
+    input_default: str | None = None  # the action input's default, where it differs
 
     def __post_init__(self) -> None:
         dashed = self.name.replace("_", "-")
@@ -123,6 +124,8 @@ class Option:
     @property
     def default_text(self) -> str:
         """The default as an action or CI-template input writes it (``""`` when none)."""
+        if self.input_default is not None:
+            return self.input_default
         value = self.default
         if value is None:
             return ""
@@ -390,6 +393,25 @@ OPTIONS: tuple[Option, ...] = (
         commands=WAIT_COMMANDS,
         metavar="MIB",
     ),
+    Option(
+        name="comment",
+        kind=Kind.BOOL,
+        default=False,
+        help=(
+            "Post the result as one comment on the pull/merge request, edited in place on "
+            "later runs (GitHub: github-token; GitLab: GITLAB_TOKEN). Never fails the step."
+        ),
+        commands=WAIT_COMMANDS,
+    ),
+    Option(
+        name="github_token",
+        kind=Kind.TEXT,
+        help="GitHub token for --comment (default: GITHUB_TOKEN); needs pull-requests: write.",
+        commands=WAIT_COMMANDS,
+        secret=True,
+        metavar="TOKEN",
+        input_default="${{ github.token }}",
+    ),
 )
 
 OPTIONS_BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
@@ -590,6 +612,8 @@ class WaitSettings:
     dotenv_file: str
     require_report: bool
     max_report_size: int  # MiB
+    comment: bool = False
+    github_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -74,7 +74,7 @@ def table_lines(executions: Sequence[ExecutionResult], style: Style) -> list[str
             state = e.interrupted or "unknown"
             rows.append(((str(e.execution_id), state, "-", "-", "-", "-"), "dim"))
             continue
-        state = s.state or "unknown"
+        state = one_line(s.state, 40) or "unknown"
         state += f" ({e.interrupted})" if e.interrupted else ""
         state += ", stopped" if e.stopped else ""
         not_done = str(s.not_done) if s.finished or e.interrupted else "-"
@@ -106,11 +106,11 @@ def status_lines(status: ExecutionStatus, report_url: str | None) -> list[str]:
     s = status
     rows = [
         ("execution", str(s.execution_id)),
-        ("state", s.state or "unknown"),
-        ("suite", s.suite_name or "-"),
+        ("state", one_line(s.state) or "unknown"),
+        ("suite", one_line(s.suite_name) or "-"),
         ("tests", f"{s.done}/{s.tests} done, {s.passed} passed, {s.failed} failed"),
-        ("started", s.start_time or "-"),
-        ("ended", s.end_time or "-"),
+        ("started", one_line(s.start_time) or "-"),
+        ("ended", one_line(s.end_time) or "-"),
         ("status", one_line(s.detailed_status) or "-"),
         ("report", report_url or "-"),
     ]

@@ -26,10 +26,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["OutputPath", "first_unwritable", "why_unwritable"]
+from vibetesting_ci.errors import InputError
+from vibetesting_ci.reports.download import report_path_for
+from vibetesting_ci.settings import OPTIONS_BY_NAME, WaitSettings
+
+__all__ = ["OutputPath", "check_outputs", "first_unwritable", "why_unwritable"]
 
 
 @dataclass(frozen=True)
@@ -196,3 +200,32 @@ def first_unwritable(outputs: Iterable[OutputPath]) -> str | None:
         if reason is not None:
             return f"{output.label} {output.path!r}: {reason}"
     return None
+
+
+def check_outputs(
+    wait: WaitSettings,
+    ci_files: Sequence[tuple[str, str]],
+    *,
+    waits: bool,
+    execution_ids: tuple[int, ...] = (),
+) -> None:
+    """Before anything is sent: every file the command will write must be writable, else
+    ``InputError`` (exit 2) naming the option and variable, the path and why. ``ci_files``: the
+    CI adapter's appended files, as (variable, path). JUnit and reports only when the command
+    waits; with several known executions (``wait``), each report's own name (``-<id>``)."""
+
+    def labelled(name: str, path: str) -> OutputPath:
+        row = OPTIONS_BY_NAME[name]
+        return OutputPath(f"{row.flag} ({row.env})", path)
+
+    outputs = [labelled(n, getattr(wait, n)) for n in ("results_file", "dotenv_file")]
+    if waits:
+        outputs.insert(0, labelled("junit_file", wait.junit_file))
+        reports = [report_path_for(wait.report_file, i, True) for i in execution_ids]
+        several = len(execution_ids) > 1 and wait.report_file
+        for path in reports if several else [wait.report_file]:
+            outputs.append(labelled("report_file", path))
+    outputs += [OutputPath(variable, path, append=True) for variable, path in ci_files]
+    problem = first_unwritable(outputs)
+    if problem is not None:
+        raise InputError(f"{problem}; nothing was sent")
