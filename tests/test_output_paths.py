@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TOKEN, clean_env, emulator_env, wait_until
+from tests.github_output import parse_output_file
 from vibetesting_ci.emulator import EmulatorServer
 
 TESTS = "[{name: login works, steps: log in}]"
@@ -295,7 +296,32 @@ def test_github_output_failing_late_rewrites_the_results(
     results = json.loads((tmp_path / "vibetesting-results.json").read_text())
     assert (results["exit_code"], results["error_code"]) == (2, "output")
     assert results["message"].startswith("could not write GITHUB_OUTPUT (")
-    assert "::error title=VibeTesting::could not write GITHUB_OUTPUT" in done.stdout
+    assert done.stdout.count("::error title=VibeTesting::could not write GITHUB_OUTPUT") == 1
+    # The summary was written before the outputs failed; the outputs are lost, the rest agree.
+    assert "passed" in (tmp_path / "summary.md").read_text()
+
+
+def test_github_summary_failing_late_is_in_the_outputs(
+    slow_server: EmulatorServer, tmp_path: Path
+) -> None:
+    (tmp_path / "gh").mkdir()
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "gh" / "summary.md"),
+    }
+
+    def replace_folder() -> None:
+        (tmp_path / "gh").rmdir()
+        (tmp_path / "gh").write_text("not a folder")
+
+    done = cli(slow_server, tmp_path, *RUN, env=github, on_status=replace_folder)
+    assert done.returncode == 2, done.stdout
+    results = json.loads((tmp_path / "vibetesting-results.json").read_text())
+    assert (results["exit_code"], results["error_code"]) == (2, "output")
+    assert results["message"].startswith("could not write GITHUB_STEP_SUMMARY (")
+    outputs = parse_output_file((tmp_path / "output.txt").read_text())
+    assert (outputs["result"], outputs["exit-code"]) == ("error", "2")
 
 
 @needs_namespaces

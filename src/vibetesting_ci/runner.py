@@ -355,7 +355,13 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
         style = Style(colour_enabled(ctx.adapter.stream))
         for line in summary_lines(result, written, style, labels):
             ctx.say(line)
-    if result.exit_code != ExitCode.OK and result.message and (ctx.adapter.annotates or ctx.quiet):
+    said = result.message in (*failures, *late)  # already one error line of its own
+    if (
+        result.exit_code != ExitCode.OK
+        and result.message
+        and not said
+        and (ctx.adapter.annotates or ctx.quiet)
+    ):
         # The summary's last line already says it in plain logs; annotate (or, with --quiet,
         # say it once) where it would otherwise be lost.
         ctx.adapter.error(result.message)

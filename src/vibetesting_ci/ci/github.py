@@ -44,6 +44,7 @@ from vibetesting_ci.text import (
     output_text,
     write_command,
 )
+from vibetesting_ci.verdict import with_write_failures
 
 ANNOTATION_TITLE = "VibeTesting"
 
@@ -319,13 +320,19 @@ class GitHubAdapter(CIAdapter):
                 self._emit(command("warning", problem, title=title))
             else:
                 self._emit(command("error", problem, title=title))
-        failures = [
-            self._append(
-                "GITHUB_OUTPUT", self._outputs_text(outputs_for(result, junit_file=junit_file))
-            ),
-            self._append("GITHUB_STEP_SUMMARY", render_summary(result, junit_file=junit_file)),
-        ]
-        return [failure for failure in failures if failure is not None]
+        # The summary first: if it cannot be written, the outputs (which later steps read)
+        # already carry the exit code that failure gives the step.
+        failures: list[str] = []
+        for variable in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+            if variable == "GITHUB_STEP_SUMMARY":
+                text = render_summary(result, junit_file=junit_file)
+            else:
+                text = self._outputs_text(outputs_for(result, junit_file=junit_file))
+            failure = self._append(variable, text)
+            if failure is not None:
+                failures.append(failure)
+                result = with_write_failures(result, [failure])
+        return failures
 
     @staticmethod
     def _outputs_text(outputs: Mapping[str, str]) -> str:
