@@ -1,49 +1,22 @@
-"""The fault matrix: scenarios run through the real CLI (a subprocess) against the emulator.
+"""The fault matrix's table: every scenario, what it does to the CLI and what must come out.
 
-Shared by ``tests/test_reliability_*.py`` and ``scripts/fault_matrix.py`` (which prints the
-table for the issue's closing note). Each :class:`Scenario` names its faults (emulator
-``--fault`` specs), the CLI arguments, an optional signal and what must come out; each run gives
-an :class:`Outcome` with the exit code, seconds from the signal to the exit, the runs the
-emulator created, the journal, and how many times a secret (the API token or the login
-password) appears in stdout, stderr and every file the run left behind.
+Each :class:`Scenario` names its faults (emulator ``--fault`` specs), the CLI arguments, an
+optional signal and what must come out. The test suite (``tests/test_reliability_*.py``,
+``tests/test_signals.py``, ``tests/test_tls.py``) and ``scripts/fault_matrix.py`` run these same
+rows; to add one, append a :class:`Scenario` to ``SCENARIOS`` in its group.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import json
-import os
 import signal
-import socket
-import ssl
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-import pytest
+from faultkit.common import PASSWORD, TOKEN
 
-from tests.conftest import PASSWORD, TOKEN, clean_env, wait_until
-from vibetesting_ci.emulator import EmulatorServer
-from vibetesting_ci.emulator.server import Recorded
-
-SECRETS = (TOKEN, PASSWORD)
 TWO_TESTS = "[{name: login works, steps: log in}, {name: checkout works, steps: [add, pay]}]"
 LOGIN = ("--login-identifier", "qa@example.com", "--login-password", PASSWORD)
 RUN = ("run", "--tests", TWO_TESTS, *LOGIN, "-v")
-CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-PROXY_VARIABLES = tuple(
-    v
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-    for v in (name, name.lower())
-)
 
 
 @dataclass(frozen=True)
@@ -79,291 +52,6 @@ class Scenario:
     settle: float = 0.0  # seconds to wait after the exit before counting runs (stalls)
     timeout: float = 60.0
 
-
-@dataclass
-class Outcome:
-    scenario: Scenario
-    returncode: int
-    stdout: str
-    stderr: str
-    files: dict[str, str]
-    seconds: float  # start to exit
-    signal_to_exit: float | None
-    runs_created: int
-    journal: list[Recorded]
-    secrets_found: int
-    workdir: Path
-    proxy_seen: list[str] = field(default_factory=list)
-    ended_at: float = 0.0  # time.monotonic() at the exit (the journal's clock)
-
-    def seconds_since(self, endpoint: str) -> float:
-        """Seconds from the first request on ``endpoint`` to the exit (start-up excluded)."""
-        first = next(r.time for r in self.journal if r.endpoint == endpoint)
-        return self.ended_at - first
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def calls(self, endpoint: str) -> int:
-        return sum(1 for r in self.journal if r.endpoint == endpoint)
-
-    def results(self) -> dict[str, Any]:
-        text = self.files.get("vibetesting-results.json")
-        return json.loads(text) if text else {}
-
-    @property
-    def happened(self) -> str:
-        """One line: the result file's verdict and message (or the last line of stderr)."""
-        results = self.results()
-        if results:
-            return f"{results.get('result')}: {results.get('message') or ''}".strip()
-        lines = [line for line in self.stderr.splitlines() if line.strip()]
-        return lines[-1] if lines else ""
-
-
-def count_secrets(outcome_texts: Sequence[str], secrets: Sequence[str] = SECRETS) -> int:
-    return sum(text.count(secret) for text in outcome_texts for secret in secrets)
-
-
-def _visible_stdout(stdout: str) -> str:
-    """stdout without GitHub's ``::add-mask::`` lines (they hand the secret to the runner to
-    hide; GitHub never shows them)."""
-    return "\n".join(line for line in stdout.splitlines() if not line.startswith("::add-mask::"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# -- TLS ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class TestCA:
-    ca_file: Path
-    server_context: ssl.SSLContext
-
-
-def make_ca(folder: Path) -> TestCA:
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    folder.mkdir(parents=True, exist_ok=True)
-    ca_file = folder / "test-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return TestCA(ca_file, context)
-
-
-# -- a tiny forward proxy (absolute-URI HTTP requests, no CONNECT) ---------------------------------
-
-
-class _ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Any
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _forward(self) -> None:
-        target = urlsplit(self.path)
-        self.server.seen.append(f"{self.command} {target.path}")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        headers = {
-            k: v
-            for k, v in self.headers.items()
-            if k.lower() not in ("proxy-connection", "connection", "keep-alive")
-        }
-        conn = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=30)
-        try:
-            path = target.path + (f"?{target.query}" if target.query else "")
-            conn.request(self.command, path, body=body, headers=headers)
-            answer = conn.getresponse()
-            payload = answer.read()
-        except OSError:
-            self.send_error(502)
-            return
-        finally:
-            conn.close()
-        self.send_response(answer.status, answer.reason)
-        for key, value in answer.getheaders():
-            if key.lower() not in ("connection", "transfer-encoding", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = _forward
-
-
-@contextlib.contextmanager
-def forward_proxy() -> Iterator[tuple[str, list[str]]]:
-    """An HTTP proxy on loopback for http:// URLs; yields (its URL, the requests it saw)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
-    server.daemon_threads = True
-    server.seen = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.seen  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-# -- running one scenario -----------------------------------------------------------------------
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
-
-
-def pid1_available() -> bool:
-    """True if this machine can run a process as PID 1 of a new PID namespace."""
-    if os.geteuid() != 0 or not Path("/usr/bin/unshare").exists():
-        return False
-    probe = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", "test $$ -eq 1"],
-        capture_output=True,
-        check=False,
-        timeout=10,
-    )
-    return probe.returncode == 0
-
-
-def run_scenario(sc: Scenario, workdir: Path) -> Outcome:
-    """Run one scenario in ``workdir`` (created) and collect everything it left."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        emulator_args: dict[str, Any] = {}
-        extra_env: dict[str, str] = {}
-        drop = list(PROXY_VARIABLES)
-        if sc.tls is not None:
-            ca = make_ca(workdir.parent / f"{workdir.name}-ca")
-            emulator_args["ssl_context"] = ca.server_context
-            drop += CA_VARIABLES
-            if sc.tls == "requests-ca-bundle":
-                extra_env["REQUESTS_CA_BUNDLE"] = str(ca.ca_file)
-            elif sc.tls == "ssl-cert-file":
-                extra_env["SSL_CERT_FILE"] = str(ca.ca_file)
-            elif sc.tls == "missing-ca-file":
-                extra_env["REQUESTS_CA_BUNDLE"] = str(ca.ca_file.with_name("missing.pem"))
-        srv = EmulatorServer(
-            port=0,
-            token=TOKEN,
-            test_seconds=sc.test_seconds,
-            seed=1,
-            faults=list(sc.faults),
-            report_link_query=sc.report_link_query,
-            **emulator_args,
-        ).start()
-        stack.callback(srv.stop)
-        seen: list[str] = []
-        if sc.proxy == "through":
-            proxy_url, seen = stack.enter_context(forward_proxy())
-            extra_env["HTTP_PROXY"] = proxy_url
-        elif sc.proxy == "bypass":
-            extra_env["HTTP_PROXY"] = f"http://127.0.0.1:{free_port()}"  # nothing listens
-            extra_env["NO_PROXY"] = "127.0.0.1,localhost"
-        url = srv.url if sc.api_url is None else sc.api_url
-        if url == "refused":
-            url = f"http://127.0.0.1:{free_port()}/api/external/"
-        env = clean_env(
-            {
-                "VIBETESTING_API_TOKEN": TOKEN,
-                "VIBETESTING_API_URL": url,
-                "VIBETESTING_POLL_INTERVAL": "0.1",
-                "VIBETESTING_TIMEOUT": "60",
-                # Every output file there is, so the leak check reads them all.
-                "VIBETESTING_DOTENV_FILE": "vibetesting.env",
-            }
-        )
-        for name in drop:
-            env.pop(name, None)
-        env.update(extra_env)
-        if sc.github:
-            env.update(
-                {
-                    "GITHUB_ACTIONS": "true",
-                    "CI": "true",
-                    "GITHUB_OUTPUT": str(workdir / "github-output.txt"),
-                    "GITHUB_STEP_SUMMARY": str(workdir / "github-summary.md"),
-                }
-            )
-        env.update(sc.env)
-        command = [sys.executable, "-m", "vibetesting_ci", *sc.args]
-        if sc.pid1:
-            command = ["unshare", "--pid", "--fork", "--mount-proc", *command]
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-        signalled: float | None = None
-        if sc.signal is not None:
-            target = proc.pid
-            if sc.pid1:
-                wait_until(lambda: bool(_children(proc.pid)), 10)
-                target = (_children(proc.pid) or [proc.pid])[0]
-            wait_until(
-                lambda: (
-                    sum(1 for r in srv.journal if r.endpoint == sc.signal_on) >= sc.signal_count
-                    or proc.poll() is not None
-                ),
-                sc.timeout,
-            )
-            time.sleep(sc.signal_delay)
-            signalled = time.monotonic()
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(target, sc.signal)
-        try:
-            stdout, stderr = proc.communicate(timeout=sc.timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            stdout, stderr = proc.communicate()
-        ended = time.monotonic()
-        if sc.settle:
-            time.sleep(sc.settle)
-        files = {
-            str(p.relative_to(workdir)): p.read_bytes().decode("utf-8", "replace")
-            for p in sorted(workdir.rglob("*"))
-            if p.is_file()
-        }
-        secrets = count_secrets([_visible_stdout(stdout), stderr, *files.values()])
-        return Outcome(
-            scenario=sc,
-            returncode=proc.returncode,
-            stdout=stdout,
-            stderr=stderr,
-            files=files,
-            seconds=ended - started,
-            signal_to_exit=None if signalled is None else ended - signalled,
-            runs_created=srv.runs_created,
-            journal=srv.journal,
-            secrets_found=secrets,
-            workdir=workdir,
-            proxy_seen=list(seen),
-            ended_at=ended,
-        )
-
-
-# -- the matrix ---------------------------------------------------------------------------------
 
 MAY_HAVE_STARTED = "the run may have started"
 SLOW = 30.0  # test_seconds for runs that must still be running when something happens
@@ -865,11 +553,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         "output-junit-is-a-directory",
         "output",
         "--junit-file names a directory: refused before the trigger",
-        args=(*RUN, "--junit-file", "/tmp"),
+        args=(*RUN, "--junit-file", "/usr"),
         expect_exit=2,
         expect_runs=0,
         expect_calls={"run-tests": 0},
-        expect_text=("--junit-file (VIBETESTING_JUNIT_FILE) '/tmp': is a directory",),
+        expect_text=("--junit-file (VIBETESTING_JUNIT_FILE) '/usr': is a directory",),
     ),
     Scenario(
         "output-parent-is-a-file",
@@ -906,66 +594,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         "output-no-wait-junit-directory",
         "output",
         "--no-wait with --junit-file a directory: not written, so not refused",
-        args=(*RUN, "--no-wait", "--junit-file", "/tmp"),
+        args=(*RUN, "--no-wait", "--junit-file", "/usr"),
         expect_calls={"run-tests": 1},
     ),
     # -- end of the output-path block -----------------------------------------------------------
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}
-
-
-# -- a session-wide cache, so each scenario runs once however many tests look at it -------------
-
-
-class Matrix:
-    """Runs scenarios on demand (a few at a time in parallel) and keeps their outcomes."""
-
-    def __init__(self, root: Path, parallel: int = 4) -> None:
-        self.root = root
-        self.parallel = parallel
-        self._cache: dict[str, Outcome] = {}
-        self._lock = threading.Lock()
-
-    def prefetch(self, names: Sequence[str]) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        todo = [n for n in dict.fromkeys(names) if n not in self._cache]
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            for name, outcome in zip(
-                todo, pool.map(lambda n: run_scenario(BY_NAME[n], self.root / n), todo), strict=True
-            ):
-                with self._lock:
-                    self._cache[name] = outcome
-
-    def __getitem__(self, name: str) -> Outcome:
-        if name not in self._cache:
-            outcome = run_scenario(BY_NAME[name], self.root / name)
-            with self._lock:
-                self._cache.setdefault(name, outcome)
-        return self._cache[name]
-
-
-def wanted_scenarios(items: Sequence[Any]) -> list[str]:
-    """Scenario names the collected tests ask for (their ``scenario`` parameter)."""
-    names: list[str] = []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "matrix" in getattr(item, "fixturenames", ()):
-            name = callspec.params.get("scenario")
-            if isinstance(name, str) and name in BY_NAME:
-                names.append(name)
-    return names
-
-
-_SHARED: list[Matrix] = []
-
-
-def shared_matrix(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Matrix:
-    """The session's one Matrix; on first use it runs every scenario the session's tests ask
-    for, four at a time. Test modules wrap it in a ``matrix`` fixture."""
-    if not _SHARED:
-        runner = Matrix(factory.mktemp("fault-matrix"))
-        runner.prefetch(wanted_scenarios(request.session.items))
-        _SHARED.append(runner)
-    return _SHARED[0]
