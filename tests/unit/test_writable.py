@@ -72,3 +72,27 @@ def test_first_unwritable_names_label_and_path(place: Path) -> None:
     ]
     assert first_unwritable(outputs) == "GITHUB_OUTPUT 'dir': is a directory"
     assert first_unwritable(outputs[:2]) is None
+
+
+def test_a_sticky_folder_refuses_another_users_file(
+    place: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vibetesting_ci.reports import writable
+
+    sticky = place / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    (sticky / "theirs.xml").write_text("x")  # owned by this (root) user
+    assert why_unwritable("sticky/theirs.xml") is None  # root may replace anything
+    monkeypatch.setattr(writable, "_euid", lambda: 4242)  # as another, unprivileged user
+    assert "sticky folder" in (why_unwritable("sticky/theirs.xml") or "")
+    assert why_unwritable("sticky/new.xml") is None  # a new file is fine
+
+
+def test_without_o_tmpfile_access_and_statvfs_answer(
+    place: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    assert why_unwritable("dir/new.xml") is None
+    assert why_unwritable("missing/new.xml") is None
+    assert "is a directory" in (why_unwritable("dir") or "")

@@ -81,29 +81,34 @@ def _no_write_reason(folder: str, error: OSError | None) -> str:
     return f"no permission to create a file in folder {folder}"
 
 
-def _read_only(folder: str) -> bool:
+def _statvfs(folder: str) -> os.statvfs_result | None:
+    """``os.statvfs`` where there is one (not on Windows), None when it fails."""
     try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        return os.statvfs(folder) if hasattr(os, "statvfs") else None
     except OSError:
-        return False
+        return None
+
+
+def _euid() -> int | None:
+    return os.geteuid() if hasattr(os, "geteuid") else None
+
+
+def _read_only(folder: str) -> bool:
+    info = _statvfs(folder)
+    return info is not None and bool(info.f_flag & getattr(os, "ST_RDONLY", 0))
 
 
 def _virtual(folder: str) -> bool:
     """proc, sysfs and the like: no blocks at all (and no O_TMPFILE, which the caller saw)."""
-    try:
-        return os.statvfs(folder).f_blocks == 0
-    except OSError:
-        return False
+    info = _statvfs(folder)
+    return info is not None and info.f_blocks == 0
 
 
 def _full(folder: str) -> bool:
-    try:
-        info = os.statvfs(folder)
-    except OSError:
+    info = _statvfs(folder)
+    if info is None or info.f_blocks == 0:  # proc, sysfs and the like report no blocks at all
         return False
-    if info.f_blocks == 0:  # proc, sysfs and the like report no blocks at all
-        return False
-    free = info.f_bfree if os.geteuid() == 0 else info.f_bavail
+    free = info.f_bfree if _euid() == 0 else info.f_bavail
     return free == 0
 
 
@@ -143,8 +148,8 @@ def _rename_forbidden(folder: str, found: os.stat_result, target: os.stat_result
     """A sticky folder (``/tmp``) lets only the owner of a file (or of the folder) replace it."""
     if not found.st_mode & stat.S_ISVTX:
         return False
-    uid = os.geteuid()
-    return uid != 0 and uid not in (found.st_uid, target.st_uid)
+    uid = _euid()
+    return uid is not None and uid != 0 and uid not in (found.st_uid, target.st_uid)
 
 
 def why_unwritable(path: str, *, append: bool = False) -> str | None:
@@ -167,7 +172,7 @@ def why_unwritable(path: str, *, append: bool = False) -> str | None:
         if not stat.S_ISREG(target.st_mode):
             return None if os.access(full, os.W_OK) else "no permission to write it"
         try:
-            fd = os.open(full, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
+            fd = os.open(full, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
         except OSError as error:
             if error.errno == errno.EROFS:
                 return "is on a read-only file system"
