@@ -624,3 +624,34 @@ def test_status_command_shows_an_unreadable_count_as_unknown(tmp_path):
     assert result.returncode == 0, result.output
     assert "?" in next(line for line in result.stdout.splitlines() if line.startswith("tests"))
     assert 'number_of_failed_tests held "one", not a whole number' in result.stderr
+
+
+def test_an_ended_execution_whose_counts_all_passed_is_never_green_in_the_junit():
+    from vibetesting_ci.models import RunResult
+    from vibetesting_ci.reports.junit import render_junit
+
+    status = ExecutionStatus(9, "stopped", tests=2, done=2, passed=2)
+    text = render_junit(RunResult("failed", 1, executions=(ExecutionResult(9, status),)))
+    _SCHEMA.validate(text)
+    [suite] = list(JUnitXml.fromstring(text))
+    assert suite.errors == 1 and suite.failures == 0
+    assert any(
+        c.name == "execution status" and "ended as 'stopped'" in c.result[0].message
+        for c in suite
+        if c.result
+    )
+
+
+def test_wait_command_ends_at_once_on_an_ended_state(tmp_path):
+    fault = 'execution-status:patch:times=0,fields={"execution_state": "aborted"}'
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=30, faults=[fault]) as server:
+        env = emulator_env(server)
+        started = run_cli(
+            ["run", "--tests", "[{name: a, steps: b}]", "--no-wait"], cwd=tmp_path, env=env
+        )
+        assert started.returncode == 0, started.output
+        result = run_cli(["wait", "1001", "--timeout", "600"], cwd=tmp_path, env=env)
+        calls = len(api_bodies(server, "execution-status"))
+    assert result.returncode == 1, result.output
+    assert "ended as 'aborted'" in result.results()["message"]
+    assert calls == 1 and result.results()["error_code"] == "tests_failed"
