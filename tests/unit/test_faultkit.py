@@ -22,6 +22,7 @@ GROUPS = {
     "transport",
     "command",
     "github",
+    "verdict",
 }
 COMMANDS = {"run", "wait", "status", "stop", "cancel-schedule"}
 ENDPOINTS = {"run-tests", "run-suite", "execution-status", "stop-execution", "report"}
