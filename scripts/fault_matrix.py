@@ -56,6 +56,8 @@ def problems(outcome: Outcome) -> list[str]:
             found.append(f"{outcome.calls(endpoint)} {endpoint} calls, expected {count}")
     if outcome.secrets_found:
         found.append(f"{outcome.secrets_found} secret(s) found")
+    if outcome.injections:
+        found.append(f"{outcome.injections} injected command line(s) or raw control characters")
     if "Traceback" in outcome.output:
         found.append("a traceback")
     return found
@@ -116,6 +118,7 @@ def main() -> int:
 
     bad = [o for o in outcomes if problems(o)]
     secrets = sum(o.secrets_found for o in outcomes)
+    injected = sum(o.injections for o in outcomes)
     cancels = [o.signal_to_exit for o in outcomes if o.signal_to_exit is not None]
     lines = [
         "# Fault matrix",
@@ -133,14 +136,17 @@ def main() -> int:
         " stderr (all runs use `--verbose`) and every file left behind (JUnit, results JSON,"
         " PDF, `$GITHUB_OUTPUT`, step summary): it must be 0; *signal→exit* the seconds from"
         " SIGINT/SIGTERM to the process's exit (promise: within 5 s); *total* seconds from start"
-        " to exit.",
+        " to exit. Every row is also checked for lines in stdout/stderr that would be GitHub"
+        " workflow commands vibetesting-ci did not write, and for raw ESC or NUL characters"
+        " (`faultkit.common.count_injections`): a row with any is not as expected.",
         "",
         f"{len(outcomes)} scenarios, {len(outcomes) - len(bad)} as expected; secrets found in"
-        f" all outputs and files: **{secrets}**; signal→exit: max"
+        f" all outputs and files: **{secrets}**; injected commands or raw controls:"
+        f" **{injected}**; signal→exit: max"
         f" **{max(cancels):.2f} s** over {len(cancels)} cancel rows"
         if cancels
         else f"{len(outcomes)} scenarios, {len(outcomes) - len(bad)} as expected; secrets"
-        f" found: **{secrets}**",
+        f" found: **{secrets}**; injected commands or raw controls: **{injected}**",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.system()} {platform.machine()},"
         f" Python {platform.python_version()}, {args.parallel} at a time, {took:.0f} s in all.",

@@ -57,6 +57,7 @@ def test_no_secret_anywhere(matrix, skip_unavailable, scenario):
     skip_unavailable(scenario)
     outcome = matrix[scenario]
     assert outcome.secrets_found == 0, outcome.output
+    assert outcome.injections == 0, outcome.output
     # run and wait write the results file whatever happened.
     # (An input error and a dry run write nothing.)
     sc = outcome.scenario

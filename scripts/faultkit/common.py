@@ -4,6 +4,7 @@ environment for the CLI, a poll-until helper, a free loopback port, and the leak
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,22 @@ def free_port() -> int:
 
 def count_secrets(outcome_texts: Sequence[str], secrets: Sequence[str] = SECRETS) -> int:
     return sum(text.count(secret) for text in outcome_texts for secret in secrets)
+
+
+# Workflow commands vibetesting-ci writes itself; any other line that starts like a command
+# (``::``, ``##[``, ``##vso[``) came from somewhere else: an injection.
+_OUR_COMMAND = re.compile(
+    r"^::(add-mask::.+|group::.*|endgroup::|(error|warning) title=VibeTesting[^:]*::.*)$"
+)
+_COMMAND_START = re.compile(r"^\s*(::|##\[|##vso\[)")
+
+
+def count_injections(*streams: str) -> int:
+    """Lines that would be workflow commands we did not write, plus raw ESC and NUL characters
+    (no scenario runs on a terminal, asks for colour or runs under GitLab, so none are ours)."""
+    lines = [line for text in streams for line in re.split(r"\r\n|\r|\n", text)]
+    commands = sum(1 for ln in lines if _COMMAND_START.match(ln) and not _OUR_COMMAND.match(ln))
+    return commands + sum(text.count("\x1b") + text.count("\x00") for text in streams)
 
 
 def visible_stdout(stdout: str) -> str:

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from faultkit.common import TOKEN, clean_env, count_secrets, free_port, visible_stdout, wait_until
+from faultkit.common import (
+    TOKEN,
+    clean_env,
+    count_injections,
+    count_secrets,
+    free_port,
+    visible_stdout,
+    wait_until,
+)
 from faultkit.proxy import PROXY_VARIABLES, forward_proxy
 from faultkit.scenarios import Scenario
 from faultkit.tls import CA_VARIABLES, make_ca
@@ -39,6 +47,7 @@ class Outcome:
     journal: list[Recorded]
     secrets_found: int
     workdir: Path
+    injections: int = 0  # lines posing as workflow commands, raw ESC/NUL (common.count_injections)
     proxy_seen: list[str] = field(default_factory=list)
     ended_at: float = 0.0  # time.monotonic() at the exit (the journal's clock)
 
@@ -206,6 +215,7 @@ def run_scenario(sc: Scenario, workdir: Path, environ: Mapping[str, str] | None 
             runs_created=srv.runs_created,
             journal=srv.journal,
             secrets_found=secrets,
+            injections=count_injections(stdout, stderr),
             workdir=workdir,
             proxy_seen=list(seen),
             ended_at=ended,

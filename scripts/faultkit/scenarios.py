@@ -24,7 +24,9 @@ class Scenario:
     """One row of the fault matrix."""
 
     name: str
-    group: str  # trigger / status / timeout / cancel / report / odd / transport / github /
+    group: (
+        str  # trigger / status / timeout / cancel / report / odd / transport / github / hostile /
+    )
     # output / verdict
     what: str  # the fault, in words
     faults: tuple[str, ...] = ()
@@ -268,6 +270,58 @@ GATE_VERDICT_SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 # <<< gate-verdict scenarios
+
+# >>> hostile-text scenarios (issue 15): the service's text fields carry workflow commands, ESC
+# sequences, NUL and Markdown; the run goes on, and no such text reaches the runner raw.
+INJECT = (
+    "x\\n::error::PWNED\\r::add-mask::PWNED\\n::stop-commands::pwn\\n##[group]PWNED\\n"
+    "\\u001b[2K\\u001b]0;t\\u0007\\u0000| ![t](https://tracker.example/p.png) <img src=x>"
+)
+
+
+def _hostile(field: str, *, times: int = 0, endpoint: str = "execution-status") -> str:
+    return f'{endpoint}:patch:times={times},fields={{"{field}": "{INJECT}"}}'
+
+
+HOSTILE_TEXT_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "hostile-execution-state",
+        "hostile",
+        "GitHub Actions; the first answer's execution_state holds commands, ESC and NUL",
+        faults=(_hostile("execution_state", times=1),),
+        github=True,
+        expect_text=("unknown execution_state",),
+    ),
+    *(
+        Scenario(
+            f"hostile-{field.replace('_', '-')}",
+            "hostile",
+            f"GitHub Actions; every answer's {field} holds commands, ESC, NUL and Markdown",
+            faults=(_hostile(field),),
+            github=True,
+        )
+        for field in ("detailed_status", "suite_name")
+    ),
+    Scenario(
+        "hostile-report-link",
+        "hostile",
+        "GitHub Actions; full_report_link holds a line break and commands",
+        faults=(_hostile("full_report_link"),),
+        github=True,
+        expect_text=("full_report_link is not a plain http(s) URL; ignored",),
+    ),
+    Scenario(
+        "hostile-refusal-reason",
+        "hostile",
+        "GitHub Actions; run-tests answers status fail with a reason holding commands",
+        faults=('run-tests:patch:fields={"status": "fail", "reason": "' + INJECT + '"}',),
+        github=True,
+        expect_exit=3,
+        expect_calls={"run-tests": 1},
+    ),
+)
+# <<< end of the hostile-text block
+
 
 SCENARIOS: tuple[Scenario, ...] = (
     # Triggers: retried only when the service certainly did not act.
@@ -811,6 +865,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     # -- end of the output-path block -----------------------------------------------------------
     *GATE_VERDICT_SCENARIOS,  # the gate-verdict block, above
+    *HOSTILE_TEXT_SCENARIOS,  # the hostile-text block, above
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}

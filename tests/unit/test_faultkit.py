@@ -23,6 +23,7 @@ GROUPS = {
     "command",
     "github",
     "verdict",
+    "hostile",
 }
 COMMANDS = {"run", "wait", "status", "stop", "cancel-schedule"}
 ENDPOINTS = {"run-tests", "run-suite", "execution-status", "stop-execution", "report"}
