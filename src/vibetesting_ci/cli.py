@@ -94,16 +94,42 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     """Detect the CI system and mask the secrets before anything else is printed."""
+    from vibetesting_ci import scrub
     from vibetesting_ci.ci import detect
     from vibetesting_ci.runner import Context
 
     adapter = detect(os.environ)
     raw = Raw(values, os.environ)
+    secrets: list[str] = []
     for name in ("api_token", "login_password"):
         found = raw.get(name)
         if found is not None and str(found[0]).strip():
+            secrets.append(str(found[0]))
             adapter.mask(str(found[0]).strip())
+    url_password = _url_password(raw)
+    if url_password:
+        secrets.append(url_password)
+        adapter.mask(url_password)
+    # From here on, whatever is printed (or written to a file) is scrubbed of these values,
+    # whoever wrote them: the service may echo a secret in a reason or a detailed status.
+    scrub.reset()
+    scrub.register(*secrets)
+    scrub.install()
     return Context(adapter=adapter, quiet=quiet, verbose=verbose and not quiet)
+
+
+def _url_password(raw: Raw) -> str | None:
+    """The password in ``--api-url https://user:pass@host/`` (a secret like the token)."""
+    found = raw.get("api_url")
+    if found is None or "@" not in str(found[0]):
+        return None
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(str(found[0]).strip()).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
 
 
 def _guard(ctx: Any, work: Callable[[], int]) -> int:
@@ -346,6 +372,10 @@ def main() -> None:
         sys.stderr.flush()
         if threading.active_count() > 1:
             # Worker threads may still wait on a socket after a cancel or timeout; they hold
-            # nothing worth waiting for (files are already written whole).
+            # nothing worth waiting for (files are already written whole). A temporary file
+            # one of them is still writing is removed first.
+            from vibetesting_ci.reports.atomic import remove_leftovers
+
+            remove_leftovers()
             os._exit(code)
         raise

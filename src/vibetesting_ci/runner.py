@@ -201,7 +201,9 @@ def dry_run(
     ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings | None = None
 ) -> int:
     """Everything was validated: print the request (stdout) and what would follow (stderr)."""
-    print(f"POST {api.api_url}{run.endpoint}/", file=ctx.out)
+    from vibetesting_ci.reports.redact import redact_url
+
+    print(f"POST {redact_url(api.api_url)}{run.endpoint}/", file=ctx.out)
     print("Authorization: api-key ***", file=ctx.out)
     print(json.dumps(run.redacted_body(), indent=2, ensure_ascii=False), file=ctx.out, flush=True)
     then = ""
@@ -220,14 +222,19 @@ def dry_run(
     return ExitCode.OK
 
 
-def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult:
-    """Trigger in a worker thread so a signal is acted on while the request is out."""
+def _trigger(
+    ctx: Context, client: ApiClient, run: RunSettings, deadline: float | None = None
+) -> TriggerResult:
+    """Trigger in a worker thread so a signal is acted on while the request is out.
+    ``deadline`` (monotonic) bounds the waits a 429 asks for."""
     box: dict[str, Any] = {}
     done = threading.Event()
 
     def work() -> None:
         try:
-            box["result"] = client.trigger(run.endpoint, run.body)
+            box["result"] = client.trigger(
+                run.endpoint, run.body, deadline=deadline, cancelled=ctx.cancel
+            )
         except BaseException as exc:
             box["error"] = exc
         finally:
@@ -261,7 +268,7 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
         ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
         try:
-            trigger = _trigger(ctx, client, run)
+            trigger = _trigger(ctx, client, run, deadline=time.monotonic() + wait.timeout)
         except ApiError as exc:
             return _early_error(ctx, wait, exc, run.test_names)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
@@ -544,6 +551,14 @@ def _download_reports(
         while not finished.is_set() and not ctx.cancel.is_set():
             ctx.wake.wait(0.5)
             ctx.wake.clear()
+        if not finished.is_set():
+            # Cancelled: cut the downloads' connections, so each worker fails at once and
+            # removes its temporary file, then give them a moment to do so.
+            from vibetesting_ci.reports.download import REPORT_TAG
+            from vibetesting_ci.transport import abort_all
+
+            abort_all(REPORT_TAG)
+            finished.wait(min(1.0, max(0.2, ctx.cancel_time_left() / 4)))
     with lock:
         if not finished.is_set():
             for e in candidates:

@@ -25,6 +25,10 @@ FALSE_WORDS = frozenset({"false", "0", "no"})
 REPEATS = ("once", "daily", "weekly")
 EXECUTION_TYPES = ("guided", "exploration")
 MIN_POLL_INTERVAL = 0.1
+# Upper bounds for durations: a larger value is a typo (1e12 s overflows the clock's waits).
+MAX_REQUEST_TIMEOUT = 86_400.0  # a day
+MAX_SECONDS = 30 * 86_400.0  # thirty days (--timeout, poll intervals)
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,18 @@ OPTIONS: tuple[Option, ...] = (
         "VIBETESTING_REQUEST_TIMEOUT",
         "float",
         30.0,
-        "Seconds one HTTP request may take (connect and read).",
+        "Seconds one HTTP request may take, all of it (connect, send, the whole answer).",
         _API,
         metavar="SECONDS",
+    ),
+    Option(
+        "allow_insecure_http",
+        "--allow-insecure-http",
+        "VIBETESTING_ALLOW_INSECURE_HTTP",
+        "bool",
+        False,
+        "Allow a plain http:// --api-url to a host other than loopback (token sent unencrypted).",
+        _API,
     ),
     # What the run sends.
     Option(
@@ -429,7 +442,9 @@ def _positive_int(value: Any, where: str) -> int:
     return number
 
 
-def _positive_float(value: Any, where: str, minimum: float = 0.0) -> float:
+def _positive_float(
+    value: Any, where: str, minimum: float = 0.0, maximum: float = MAX_SECONDS
+) -> float:
     try:
         number = float(str(value).strip())
     except ValueError:
@@ -438,6 +453,8 @@ def _positive_float(value: Any, where: str, minimum: float = 0.0) -> float:
         raise InputError(f"{where}: must be a positive number, got {value!r}")
     if number < minimum:
         raise InputError(f"{where}: must be at least {minimum:g}, got {value!r}")
+    if number > maximum:
+        raise InputError(f"{where}: must be at most {maximum:g} seconds, got {value!r}")
     return number
 
 
@@ -477,15 +494,42 @@ def _timezone(value: str, where: str) -> str:
 def _url(value: str, where: str) -> str:
     from urllib.parse import urlsplit
 
+    from vibetesting_ci.reports.redact import redact_url
+
     text = value.strip()
-    parts = urlsplit(text)
+    shown = redact_url(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises ValueError out of range or not a number
+        host = parts.hostname
+    except ValueError as exc:
+        raise InputError(f"{where}: not a valid URL ({exc}): {shown!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"{where}: expected an http(s) URL, got {text!r}")
+        raise InputError(f"{where}: expected an http(s) URL, got {shown!r}")
+    if not host:
+        raise InputError(f"{where}: the URL names no host: {shown!r}")
+    if port == 0:
+        raise InputError(f"{where}: port 0 is not a port to connect to: {shown!r}")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise InputError(f"{where}: must not contain spaces or control characters")
     if parts.query or parts.fragment:
         raise InputError(
             f"{where}: must not carry a query or fragment (put the token in VIBETESTING_API_TOKEN)"
         )
     return text if text.endswith("/") else text + "/"
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost names and loopback addresses (127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    name = host.strip("[]").lower().rstrip(".")
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def convert(option: Option, value: Any, where: str) -> Any:
@@ -497,7 +541,8 @@ def convert(option: Option, value: Any, where: str) -> Any:
         return _positive_int(value, where)
     if kind == "float":
         minimum = MIN_POLL_INTERVAL if option.name in ("poll_interval", "max_poll_interval") else 0
-        return _positive_float(value, where, minimum)
+        maximum = MAX_REQUEST_TIMEOUT if option.name == "request_timeout" else MAX_SECONDS
+        return _positive_float(value, where, minimum, maximum)
     if kind == "choice":
         text = str(value).strip()
         if text not in option.choices:
@@ -520,6 +565,12 @@ def convert(option: Option, value: Any, where: str) -> Any:
         text = text.strip()
         if "\n" in text or "\r" in text:
             raise InputError(f"{where}: must be one line")
+    if option.name == "api_token" and not all(" " < c < "\x7f" for c in text):
+        # It goes in an HTTP header: printable ASCII only (a '€' cannot be sent at all).
+        raise InputError(
+            f"{where}: must be printable ASCII without spaces (check the copied value; the "
+            "dashboard's tokens are plain letters, digits and punctuation)"
+        )
     return text
 
 
@@ -618,8 +669,24 @@ def api_settings(raw: Raw) -> ApiSettings:
             "no API token: set VIBETESTING_API_TOKEN (or --api-token); find it in the "
             "VibeTesting dashboard's API section"
         )
+    api_url = raw.value("api_url")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(api_url)
+    if (
+        parts.scheme == "http"
+        and not is_loopback(parts.hostname or "")
+        and not raw.value("allow_insecure_http")
+    ):
+        found = raw.get("api_url")
+        where = found[1] if found is not None else "--api-url"
+        raise InputError(
+            f"{where}: plain http:// to {parts.hostname} would send the API token unencrypted; "
+            "use https://, or set --allow-insecure-http (VIBETESTING_ALLOW_INSECURE_HTTP=true) "
+            "if you mean it"
+        )
     return ApiSettings(
-        api_url=raw.value("api_url"),
+        api_url=api_url,
         request_timeout=raw.value("request_timeout"),
         api_token=token,
     )
@@ -635,7 +702,32 @@ def wait_settings(raw: Raw) -> WaitSettings:
             raise InputError(
                 f"{found[1]}: must not be below the poll interval ({values['poll_interval']:g} s)"
             )
+    _distinct_outputs(raw, values)
     return WaitSettings(**values)
+
+
+def _distinct_outputs(raw: Raw, values: Mapping[str, Any]) -> None:
+    """Two outputs in one file would overwrite each other: an input error (exit 2)."""
+    import os
+
+    seen: dict[str, str] = {}
+    names = ("junit_file", "report_file", "results_file", "dotenv_file")
+    paths: list[tuple[str, str]] = [
+        ((raw.get(n) or (None, OPTIONS_BY_NAME[n].flag))[1], values[n])
+        for n in names
+        if values.get(n)
+    ]
+    if raw.environ.get("GITHUB_ACTIONS", "").lower() == "true":
+        for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+            if raw.environ.get(variable):
+                paths.append((variable, raw.environ[variable]))
+    for label, path in paths:
+        key = os.path.normcase(os.path.realpath(path))
+        if key in seen:
+            raise InputError(
+                f"{label} and {seen[key]} name the same file ({path!r}); give each output its own"
+            )
+        seen[key] = label
 
 
 _RUN_TESTS_ONLY = (

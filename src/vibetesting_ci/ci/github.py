@@ -341,8 +341,10 @@ class GitHubAdapter(CIAdapter):
         path = self.environ.get(variable, "")
         if not path:
             return
+        from vibetesting_ci.scrub import scrub
+
         try:
             with open(path, "a", encoding="utf-8") as file:
-                file.write(text)
+                file.write(scrub(text))
         except OSError as error:
             self.warning(f"could not write {variable} ({path}): {error.strerror or error}")

@@ -26,6 +26,21 @@ from typing import IO, Literal, overload
 
 StrPath = str | os.PathLike[str]
 
+# Temporary files being written right now, so an exit that cannot wait for their writers
+# (a cancel abandoning a download) still removes them: see remove_leftovers().
+_LIVE_TEMPS: set[str] = set()
+
+
+def remove_leftovers() -> int:
+    """Delete every temporary file still being written; returns how many there were."""
+    removed = 0
+    for tmp in list(_LIVE_TEMPS):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+            removed += 1
+        _LIVE_TEMPS.discard(tmp)
+    return removed
+
 
 def _umask() -> int:
     try:
@@ -99,6 +114,7 @@ def _atomic_open(path: str, mode: str, encoding: str, durable: bool) -> Iterator
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    _LIVE_TEMPS.add(tmp)
     try:
         with os.fdopen(
             fd,
@@ -116,6 +132,8 @@ def _atomic_open(path: str, mode: str, encoding: str, durable: bool) -> Iterator
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        _LIVE_TEMPS.discard(tmp)
     if durable:
         _fsync_dir(folder)
 
@@ -130,5 +148,9 @@ def atomic_write_text(path: StrPath, text: str, *, encoding: str = "utf-8") -> N
     """Write ``text`` to ``path`` atomically, encoded with ``encoding`` and ``\\n`` line ends.
 
     The text is encoded before anything is written, so an encoding error leaves no trace.
+    Registered secrets are scrubbed from it first (:mod:`vibetesting_ci.scrub`): every text
+    file the CLI writes goes through here.
     """
-    atomic_write_bytes(path, text.encode(encoding))
+    from vibetesting_ci.scrub import scrub
+
+    atomic_write_bytes(path, scrub(text).encode(encoding))

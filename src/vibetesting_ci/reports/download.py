@@ -31,7 +31,14 @@ from urllib.parse import urljoin, urlsplit
 from vibetesting_ci.reports.atomic import atomic_open
 from vibetesting_ci.reports.errors import ReportError
 from vibetesting_ci.reports.redact import redact_url
-from vibetesting_ci.transport import CA_HINT, ca_bundle, certificate_problem, is_certificate_error
+from vibetesting_ci.transport import (
+    CA_HINT,
+    Watchdog,
+    bounded_adapter,
+    ca_bundle,
+    certificate_problem,
+    is_certificate_error,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -103,6 +110,9 @@ def report_session(
     import requests
 
     session = session_factory() if session_factory is not None else requests.Session()
+    # Connections that obey a wall-clock Watchdog (the run's deadline, or a cancel).
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, bounded_adapter())
     if session.verify is True:  # SSL_CERT_FILE / SSL_CERT_DIR, which requests ignores itself
         session.verify = ca_bundle()
     session.auth = _NoAuth()
@@ -137,12 +147,22 @@ def download_report(
     shown = redact_url(url)
     if not url:
         raise ReportError("no report link to download")
+    bound = None if deadline is None else max(0.0, deadline - time.monotonic())
+    dog = Watchdog(bound, REPORT_TAG)
     try:
-        if session is not None:
-            session.cookies.clear()  # nothing one report's host set goes to the next
-            return _download(session, url, dest, timeout, max_bytes, deadline, user_agent)
-        with report_session(session_factory) as own:
-            return _download(own, url, dest, timeout, max_bytes, deadline, user_agent)
+        # The whole download (every hop and the body) within the deadline: past it, or on a
+        # cancel (transport.abort_all), the connection is cut, however slowly the server drips.
+        with dog:
+            try:
+                if session is not None:
+                    session.cookies.clear()  # nothing one report's host set goes to the next
+                    return _download(session, url, dest, timeout, max_bytes, deadline, user_agent)
+                with report_session(session_factory) as own:
+                    return _download(own, url, dest, timeout, max_bytes, deadline, user_agent)
+            except _Abort:
+                if dog.expired:
+                    raise _Abort(_cut_reason(dog)) from None
+                raise
     except _Abort as error:
         raise ReportError(f"report download from {shown} failed: {error}") from None
     except OSError as error:
@@ -150,6 +170,15 @@ def download_report(
         raise ReportError(
             f"cannot write the report file {dest!r}: {error.strerror or type(error).__name__}"
         ) from None
+
+
+REPORT_TAG = "report"
+
+
+def _cut_reason(dog: Watchdog) -> str:
+    if dog.aborted:
+        return "cancelled (the connection was cut)"
+    return "no time left before the deadline (the connection was cut)"
 
 
 def _download(
