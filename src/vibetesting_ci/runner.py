@@ -151,9 +151,17 @@ class Context:
 # -- simple commands --------------------------------------------------------------------------
 
 
+def one_shot_deadline(api: ApiSettings) -> float:
+    """status, stop, cancel-schedule: every try (each cut at the request timeout) and the
+    pauses between them end within the request timeout plus the stop budget."""
+    return time.monotonic() + api.request_timeout + STOP_BUDGET_SECONDS
+
+
 def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: bool) -> int:
     client = ctx.client(api, pool_size=1)
-    answer: StatusAnswer = client.execution_status(execution_id, report_link=True)
+    answer: StatusAnswer = client.execution_status(
+        execution_id, report_link=True, deadline=one_shot_deadline(api)
+    )
     from vibetesting_ci.reports.redact import redact_url
 
     if as_json:
@@ -171,7 +179,7 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         ("tests", f"{s.done}/{s.tests} done, {s.passed} passed, {s.failed} failed"),
         ("started", s.start_time or "-"),
         ("ended", s.end_time or "-"),
-        ("status", one_line(s.detailed_status) or "-"),
+        ("status", one_line(s.detailed_status, 2000) or "-"),
         ("report", redact_url(s.report_url) if s.report_url else "-"),
     ]
     for label, value in rows:
@@ -182,13 +190,17 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
 
 
 def stop_command(ctx: Context, api: ApiSettings, execution_id: int) -> int:
-    message = ctx.client(api, pool_size=1).stop_execution(execution_id)
+    message = ctx.client(api, pool_size=1).stop_execution(
+        execution_id, deadline=one_shot_deadline(api)
+    )
     print(f"execution {execution_id}: {message}", file=ctx.out)
     return ExitCode.OK
 
 
 def cancel_schedule_command(ctx: Context, api: ApiSettings, schedule_id: str) -> int:
-    count, message = ctx.client(api, pool_size=1).cancel_schedule(schedule_id)
+    count, message = ctx.client(api, pool_size=1).cancel_schedule(
+        schedule_id, deadline=one_shot_deadline(api)
+    )
     counted = f" ({count} execution(s) cancelled)" if count is not None else ""
     print(f"schedule {schedule_id}: {message}{counted}", file=ctx.out)
     return ExitCode.OK

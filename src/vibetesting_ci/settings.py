@@ -833,6 +833,7 @@ def run_settings(raw: Raw) -> RunSettings:
         "schedule_at",
         *_SCHEDULE_ONLY,
     )
+    _check_body_size(body)
     return RunSettings(
         body=body,
         endpoint="run-tests",
@@ -840,6 +841,21 @@ def run_settings(raw: Raw) -> RunSettings:
         wait=values["wait"],
         dry_run=values["dry_run"],
     )
+
+
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
+def _check_body_size(body: Mapping[str, Any]) -> None:
+    """A trigger request is sent whole: refuse one larger than MAX_REQUEST_BYTES (exit 2)."""
+    import json
+
+    size = len(json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > MAX_REQUEST_BYTES:
+        raise InputError(
+            f"the run's request would be {size} bytes, more than "
+            f"{MAX_REQUEST_BYTES // (1024 * 1024)} MiB; send fewer or shorter tests"
+        )
 
 
 def _optional(body: dict[str, Any], values: Mapping[str, Any], *names: str) -> None:

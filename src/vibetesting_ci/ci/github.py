@@ -56,6 +56,12 @@ VERDICTS = {
 PIE_COLOURS = {"Passed": "#2da44e", "Failed": "#cf222e", "Not done": "#bf8700"}
 
 
+# GitHub refuses a step summary over 1 MiB (1,048,576 bytes); stay clearly below.
+SUMMARY_LIMIT = 1_000_000
+CELL_LIMIT = 2000  # characters of service text in one summary cell or problem line
+OUTPUT_LIMIT = 512 * 1024  # characters per action output
+
+
 def escape_data(text: str) -> str:
     """Escape a workflow command's message (``%``, CR and LF), as ``@actions/core`` does."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -112,9 +118,12 @@ def parse_output_file(text: str) -> dict[str, str]:
     return outputs
 
 
-def _cell(text: str) -> str:
-    """Text safe inside one Markdown table cell (no HTML, no pipes, one line)."""
-    text = html.escape(one_line(text), quote=False)
+def _cell(text: str, limit: int = CELL_LIMIT) -> str:
+    """Text safe inside one Markdown table cell (no HTML, no pipes, one line, at most
+    ``limit`` characters); registered secrets are scrubbed before the escaping."""
+    from vibetesting_ci.scrub import scrub
+
+    text = html.escape(one_line(scrub(text), limit), quote=False)
     return text.replace("|", "\\|")
 
 
@@ -187,7 +196,21 @@ def _pie(passed: int, failed: int, not_done: int) -> list[str]:
 
 
 def render_summary(result: RunResult, *, junit_file: str | None) -> str:
-    """The Markdown job summary for ``result``."""
+    """The Markdown job summary for ``result``, below GitHub's 1 MiB limit for a step's
+    summary (:data:`SUMMARY_LIMIT`): a longer one is cut at a line, saying so."""
+    text = _render_summary(result, junit_file=junit_file)
+    data = text.encode("utf-8")
+    if len(data) <= SUMMARY_LIMIT:
+        return text
+    note = (
+        "\n\n**The summary was cut here** to stay below GitHub's 1 MiB limit; every "
+        "execution is in the results file.\n"
+    )
+    head = data[: SUMMARY_LIMIT - len(note.encode("utf-8"))].decode("utf-8", "ignore")
+    return head[: head.rfind("\n") + 1] + note
+
+
+def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
     verdict = VERDICTS.get(result.result, result.result)
     out = [f"## VibeTesting: {verdict}", ""]
     if result.message:
@@ -252,7 +275,20 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
 
 
 def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
-    """The action's outputs (names as in ``action.yml``)."""
+    """The action's outputs (names as in ``action.yml``), each at most :data:`OUTPUT_LIMIT`
+    characters (GitHub takes 1 MB per output)."""
+    outputs = _outputs(result, junit_file=junit_file)
+    return {name: _clip_list(value, OUTPUT_LIMIT) for name, value in outputs.items()}
+
+
+def _clip_list(value: str, limit: int) -> str:
+    """A comma-separated list cut after its last whole item that fits."""
+    if len(value) <= limit:
+        return value
+    return value[: value.rfind(",", 0, limit)]
+
+
+def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
     totals = result.totals
     return {
         "result": result.result,

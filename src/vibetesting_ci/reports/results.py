@@ -27,12 +27,13 @@ from vibetesting_ci import __version__
 from vibetesting_ci.models import ExecutionResult, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
+from vibetesting_ci.scrub import scrub
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean(value: str | None) -> str | None:
-    return None if value is None else _SURROGATE.sub("\ufffd", value)
+    return None if value is None else _SURROGATE.sub("\ufffd", scrub(value))
 
 
 def _execution(execution: ExecutionResult) -> dict[str, Any]:
