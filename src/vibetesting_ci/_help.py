@@ -4,39 +4,39 @@
 WIDTH = 78
 CLI_CRC = 1576848632
 TOP_HELP = (
-    'Usage: vibetesting [OPTIONS] COMMAND [ARGS]...\n'
-    '\n'
-    '  Run VibeTesting AI test runs from CI: trigger, wait, write JUnit and the PDF\n'
-    '  report, and exit with the verdict.\n'
-    '\n'
+    "Usage: vibetesting [OPTIONS] COMMAND [ARGS]...\n"
+    "\n"
+    "  Run VibeTesting AI test runs from CI: trigger, wait, write JUnit and the PDF\n"
+    "  report, and exit with the verdict.\n"
+    "\n"
     "  Quick start (token from the dashboard's API section):\n"
-    '    export VIBETESTING_API_TOKEN=...\n'
-    '    vibetesting run --tests-file tests.yml\n'
-    '\n'
-    '  Try it without the service (a local emulator):\n'
-    '    vibetesting emulator --port 8765 --token demo &\n'
-    '    VIBETESTING_API_URL=http://127.0.0.1:8765/api/external/ VIBETESTING_API_TOKEN=demo \\\n'
+    "    export VIBETESTING_API_TOKEN=...\n"
+    "    vibetesting run --tests-file tests.yml\n"
+    "\n"
+    "  Try it without the service (a local emulator):\n"
+    "    vibetesting emulator --port 8765 --token demo &\n"
+    "    VIBETESTING_API_URL=http://127.0.0.1:8765/api/external/ VIBETESTING_API_TOKEN=demo \\\n"
     '      vibetesting run --tests "[{name: smoke, steps: open the home page}]"\n'
-    '\n'
-    '  Exit codes: 0 passed / triggered / scheduled, 1 failed tests, 2 bad input\n'
-    '  (nothing sent), 3 API refused or unreachable, 4 timed out, 130/143 cancelled\n'
-    '  by SIGINT/SIGTERM. Every option has a VIBETESTING_* variable; options win\n'
+    "\n"
+    "  Exit codes: 0 passed / triggered / scheduled, 1 failed tests, 2 bad input\n"
+    "  (nothing sent), 3 API refused or unreachable, 4 timed out, 130/143 cancelled\n"
+    "  by SIGINT/SIGTERM. Every option has a VIBETESTING_* variable; options win\n"
     "  over variables. See 'vibetesting COMMAND --help' for each command's options\n"
-    '  and examples.\n'
-    '\n'
-    '  Shell completion (bash; zsh and fish: zsh_source, fish_source):\n'
+    "  and examples.\n"
+    "\n"
+    "  Shell completion (bash; zsh and fish: zsh_source, fish_source):\n"
     '    eval "$(_VIBETESTING_COMPLETE=bash_source vibetesting)"\n'
-    '\n'
-    'Options:\n'
-    '  -V, --version  Show the version and exit.\n'
-    '  -h, --help     Show this message and exit.\n'
-    '\n'
-    'Commands:\n'
-    '  cancel-schedule  Cancel a scheduled run and its pending executions.\n'
-    '  emulator         Serve a local VibeTesting API emulator on loopback.\n'
-    '  run              Start a run (or a saved suite), wait until it is done,...\n'
-    '  schema           Print the JSON Schema of the tests file, for editors...\n'
+    "\n"
+    "Options:\n"
+    "  -V, --version  Show the version and exit.\n"
+    "  -h, --help     Show this message and exit.\n"
+    "\n"
+    "Commands:\n"
+    "  cancel-schedule  Cancel a scheduled run and its pending executions.\n"
+    "  emulator         Serve a local VibeTesting API emulator on loopback.\n"
+    "  run              Start a run (or a saved suite), wait until it is done,...\n"
+    "  schema           Print the JSON Schema of the tests file, for editors...\n"
     "  status           Show an execution's state and counts (one status call).\n"
-    '  stop             Stop a running execution.\n'
-    '  wait             Wait for executions started elsewhere; same files and...\n'
+    "  stop             Stop a running execution.\n"
+    "  wait             Wait for executions started elsewhere; same files and...\n"
 )
