@@ -50,9 +50,10 @@ found", any other id: "Suite <id>" with 2 passing tests.
 Faults (--fault ENDPOINT:KIND[:key=value,...], repeatable):
   endpoints: run-tests run-suite execution-status stop-execution report *
   kinds: html500 429 drop garbage stall not-found create-then-500
-         create-then-drop odd-state null-counts odd-counts
+         create-then-drop odd-state null-counts odd-counts drip drip-body
+         redirect big gzip-bomb echo-refusal echo-status huge-failure
   keys: times (0 = forever, default 1), after, retry_after, seconds,
-        status, state
+        status, state, mib, count, target
   e.g. execution-status:html500:times=3   run-tests:429:retry_after=1
 
 \b
