@@ -17,6 +17,7 @@ These functions, and the ``write_*`` reporters built on them, raise ``OSError``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import stat
@@ -29,6 +30,13 @@ StrPath = str | os.PathLike[str]
 # Temporary files being written right now, so an exit that cannot wait for their writers
 # (a cancel abandoning a download) still removes them: see remove_leftovers().
 _LIVE_TEMPS: set[str] = set()
+
+
+def _at_exit() -> None:
+    remove_leftovers()
+
+
+atexit.register(_at_exit)  # an exit that leaves worker threads behind still cleans up
 
 
 def remove_leftovers() -> int:
