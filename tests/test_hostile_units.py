@@ -281,3 +281,18 @@ def test_hostile_fault_specs_are_checked():
         parse_fault("run-tests:redirect:target=elsewhere")
     with pytest.raises(ValueError, match="does not apply"):
         parse_fault("run-tests:huge-failure")
+
+
+def test_a_watchdog_leaves_a_connection_it_gave_back_alone():
+    """Fired after its request was answered, a watchdog must not cut the kept-alive
+    connection the pool has since handed to another request (or keeps for the next)."""
+    from vibetesting_ci.emulator import EmulatorServer
+
+    with EmulatorServer(port=0, token="tok-abcdef") as srv, bounded_session() as session:
+        health = srv.root_url.rstrip("/") + "/healthz"
+        with Watchdog(30) as dog:
+            assert session.get(health, timeout=5).status_code == 200
+            dog.fire()
+        with Watchdog(30):
+            assert session.get(health, timeout=5).status_code == 200
+        assert srv.connections_opened == 1

@@ -164,7 +164,10 @@ class Watchdog:
             self.aborted = aborted
             conns, self._conns = self._conns, []
         for conn in conns:
-            _abort_connection(conn)
+            # Only a connection still ours: one back in the pool (or taken by another
+            # thread's request since) is left alone.
+            if getattr(conn, "_vt_watchdog", None) is self:
+                _abort_connection(conn)
 
     def __enter__(self) -> Watchdog:
         self._outer = getattr(_local, "watchdog", None)
@@ -291,17 +294,28 @@ def _pool_classes() -> dict[str, type[Any]]:
             conn._vt_watchdog = None
         return conn
 
+    def put_conn(base: Any, self: Any, conn: Any) -> None:
+        if conn is not None:
+            conn._vt_watchdog = None  # back in the pool: no request's watchdog owns it
+        base._put_conn(self, conn)
+
     class BoundedPool(HTTPConnectionPool):
         ConnectionCls = BoundedConnection
 
         def _get_conn(self, timeout: float | None = None) -> Any:
             return get_conn(HTTPConnectionPool, self, timeout)
 
+        def _put_conn(self, conn: Any) -> None:
+            put_conn(HTTPConnectionPool, self, conn)
+
     class BoundedHTTPSPool(HTTPSConnectionPool):
         ConnectionCls = BoundedHTTPSConnection
 
         def _get_conn(self, timeout: float | None = None) -> Any:
             return get_conn(HTTPSConnectionPool, self, timeout)
+
+        def _put_conn(self, conn: Any) -> None:
+            put_conn(HTTPSConnectionPool, self, conn)
 
     return {"http": BoundedPool, "https": BoundedHTTPSPool}
 
