@@ -296,3 +296,12 @@ def test_a_watchdog_leaves_a_connection_it_gave_back_alone():
         with Watchdog(30):
             assert session.get(health, timeout=5).status_code == 200
         assert srv.connections_opened == 1
+
+
+def test_github_commands_are_scrubbed_before_escaping_but_masks_are_not():
+    from vibetesting_ci.ci.github import command
+
+    scrub.register("p@ss-word-1")
+    line = command("error", "the service said p%40ss-word-1", title="x p@ss-word-1")
+    assert "p%2540ss" not in line and "p@ss" not in line and "***" in line
+    assert command("add-mask", "p@ss-word-1") == "::add-mask::p@ss-word-1"

@@ -73,7 +73,16 @@ def escape_property(text: str) -> str:
 
 
 def command(name: str, message: str = "", **properties: str) -> str:
-    """One workflow command line, e.g. ``::error title=VibeTesting::message``."""
+    """One workflow command line, e.g. ``::error title=VibeTesting::message``.
+
+    Registered secrets are scrubbed from the message and properties before the escaping (which
+    turns ``%`` into ``%25``, so a URL-encoded secret would pass a later scrub, and the runner
+    decodes it back for display); never from ``add-mask``, whose message is the secret."""
+    if name != "add-mask":
+        from vibetesting_ci.scrub import scrub
+
+        message = scrub(message)
+        properties = {key: scrub(value) for key, value in properties.items()}
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
     head = f"{name} {props}" if props else name
     return f"::{head}::{escape_data(message)}"
