@@ -2,7 +2,7 @@
 
 The CLI registers the API token, the login password and a password in ``--api-url`` before
 anything is printed (:func:`register`); every place output leaves the process applies
-:func:`scrub`: stdout and stderr (:func:`install`, which wraps both streams), the files
+:func:`scrub`: stdout and stderr (``text.CommandGuard``, which wraps both streams), the files
 (``reports.atomic.atomic_write_text``: JUnit, results JSON, dotenv) and GitHub's
 ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY``. So a refusal ``reason`` or a
 ``detailed_status`` that quotes the token is cut out wherever it would land, not only where our
@@ -18,9 +18,7 @@ Standard library only; imported early.
 
 from __future__ import annotations
 
-import sys
 import threading
-from typing import Any, TextIO, cast
 
 MASK = "***"
 MIN_LENGTH = 4
@@ -90,33 +88,3 @@ def scrub(text: str) -> str:
         if form in text:
             text = text.replace(form, MASK)
     return text
-
-
-class ScrubbingStream:
-    """A text stream that scrubs what is written, then hands it to ``inner``."""
-
-    def __init__(self, inner: TextIO) -> None:
-        self._inner = inner
-
-    @property
-    def inner(self) -> TextIO:
-        return self._inner
-
-    def write(self, text: str) -> int:
-        self._inner.write(scrub(text))
-        return len(text)
-
-    def writelines(self, lines: Any) -> None:
-        for line in lines:
-            self.write(line)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def install() -> None:
-    """Wrap ``sys.stdout`` and ``sys.stderr`` (once) so everything printed is scrubbed."""
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if stream is not None and not isinstance(stream, ScrubbingStream):
-            setattr(sys, name, cast(TextIO, ScrubbingStream(stream)))

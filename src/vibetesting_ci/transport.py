@@ -24,6 +24,8 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from vibetesting_ci.errors import AnswerTooLarge
+
 if TYPE_CHECKING:  # pragma: no cover
     import requests
     import requests.adapters
@@ -338,10 +340,6 @@ def bounded_adapter(**kwargs: Any) -> requests.adapters.HTTPAdapter:
             return manager
 
     return BoundedAdapter(**kwargs)
-
-
-class AnswerTooLarge(Exception):
-    """An answer's decoded body passed its cap (raised by :func:`read_capped`)."""
 
 
 def read_capped(response: requests.Response, limit: int, chunk: int = 64 * 1024) -> bytes:
