@@ -307,3 +307,30 @@ def test_github_commands_are_scrubbed_before_escaping_but_masks_are_not():
     line = command("error", "the service said p%40ss-word-1", title="x p@ss-word-1")
     assert "p%2540ss" not in line and "p@ss" not in line and "***" in line
     assert command("add-mask", "p@ss-word-1") == "::add-mask::p@ss-word-1"
+
+
+def test_the_github_summary_stays_below_one_mib():
+    from vibetesting_ci.ci.github import SUMMARY_LIMIT, outputs_for, render_summary
+    from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+
+    executions = tuple(
+        ExecutionResult(
+            i,
+            ExecutionStatus(
+                i,
+                "done",
+                suite_name="suite " + "n" * 900,
+                tests=1,
+                done=1,
+                failed=1,
+                detailed_status="step failed " * 300,
+                report_url=f"https://reports.example/{i}.pdf?sig=abc",
+            ),
+        )
+        for i in range(1, 3001)
+    )
+    result = RunResult("failed", 1, executions=executions, message="3000 of 3000 failed")
+    text = render_summary(result, junit_file="j.xml")
+    assert len(text.encode("utf-8")) <= SUMMARY_LIMIT
+    assert "The summary was cut here" in text
+    assert all(len(v) <= 512 * 1024 for v in outputs_for(result, junit_file="j.xml").values())
