@@ -334,3 +334,25 @@ def test_the_github_summary_stays_below_one_mib():
     assert len(text.encode("utf-8")) <= SUMMARY_LIMIT
     assert "The summary was cut here" in text
     assert all(len(v) <= 512 * 1024 for v in outputs_for(result, junit_file="j.xml").values())
+
+
+def test_a_dripping_forge_cannot_hold_the_pull_request_comment(monkeypatch):
+    """The comment's calls are bounded by wall-clock time too (ci/comment.py)."""
+    from vibetesting_ci.ci import comment
+    from vibetesting_ci.errors import CommentError
+
+    monkeypatch.setattr(comment, "REQUEST_TIMEOUT", 1.0)
+    with dripping_server() as url:
+        target = comment.Target(
+            forge="github",
+            where="pull request #1",
+            list_url=url + "comments",
+            headers={},
+            edit_method="PATCH",
+            edit_url=lambda ident: url + f"comments/{ident}",
+            secrets=(),
+        )
+        started = time.monotonic()
+        with pytest.raises(CommentError):
+            comment.post(target, lambda _previous: "body", key="k", budget=20)
+        assert time.monotonic() - started < 6.0
