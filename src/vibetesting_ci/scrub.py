@@ -4,9 +4,9 @@ The CLI registers the API token, the login password and a password in ``--api-ur
 anything is printed (:func:`register`); every place output leaves the process applies
 :func:`scrub`: stdout and stderr (``text.CommandGuard``, which wraps both streams), the files
 (``reports.atomic.atomic_write_text``: JUnit, results JSON, dotenv) and GitHub's
-``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY``. So a refusal ``reason`` or a
-``detailed_status`` that quotes the token is cut out wherever it would land, not only where our
-own text is built.
+``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY``, and the pull request comment
+(``ci/comment.py``). So a refusal ``reason`` or a ``detailed_status`` that quotes the token is
+cut out wherever it would land, not only where our own text is built.
 
 Each secret is replaced in the forms a sink may hold it in: as given, URL-encoded
 (``%XX`` and ``+`` for spaces), JSON-escaped and XML-escaped. Secrets shorter than
