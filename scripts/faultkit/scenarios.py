@@ -25,7 +25,7 @@ class Scenario:
     """One row of the fault matrix."""
 
     name: str
-    group: str  # trigger / status / timeout / cancel / report / odd / transport / github
+    group: str  # trigger / status / timeout / cancel / report / odd / transport / github / output
     what: str  # the fault, in words
     faults: tuple[str, ...] = ()
     args: tuple[str, ...] = RUN
@@ -853,6 +853,56 @@ SCENARIOS: tuple[Scenario, ...] = (
         expect_text=("--allow-insecure-http",),
     ),
     # ---- end of the hostile-answers block ------------------------------------------------------
+    # -- output paths checked before the trigger (issue 10 item 2) ------------------------------
+    Scenario(
+        "output-junit-is-a-directory",
+        "output",
+        "--junit-file names a directory: refused before the trigger",
+        args=(*RUN, "--junit-file", "/usr"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("--junit-file (VIBETESTING_JUNIT_FILE) '/usr': is a directory",),
+    ),
+    Scenario(
+        "output-parent-is-a-file",
+        "output",
+        "--results-file under a file, not a folder: refused before the trigger",
+        args=(*RUN, "--results-file", "/proc/self/status/results.json"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("is a file, not a folder; nothing was sent",),
+    ),
+    Scenario(
+        "output-report-on-proc",
+        "output",
+        "--report-file on /proc (takes no files): refused before the trigger",
+        args=(*RUN, "--report-file", "/proc/report.pdf"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("virtual file system",),
+    ),
+    Scenario(
+        "output-github-summary-folder-missing",
+        "output",
+        "GitHub Actions; $GITHUB_STEP_SUMMARY in a folder that does not exist",
+        github=True,
+        env={"GITHUB_STEP_SUMMARY": "/nonexistent-vibetesting-folder/summary.md"},
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("::error title=VibeTesting::GITHUB_STEP_SUMMARY",),
+    ),
+    Scenario(
+        "output-no-wait-junit-directory",
+        "output",
+        "--no-wait with --junit-file a directory: not written, so not refused",
+        args=(*RUN, "--no-wait", "--junit-file", "/usr"),
+        expect_calls={"run-tests": 1},
+    ),
+    # -- end of the output-path block -----------------------------------------------------------
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}

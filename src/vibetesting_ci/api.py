@@ -75,6 +75,7 @@ BACKOFF_BASE = 0.5
 BACKOFF_MAX = 15.0
 MAX_ATTEMPTS = 10  # safe calls while waiting: a failure that persists this many tries ends it
 ONE_SHOT_ATTEMPTS = 5  # status / stop / cancel-schedule: about 4 s of retries (0.5 s base)
+ONE_SHOT_GRACE = 3.0  # ... and all of them within the request timeout plus this (the stop budget)
 TRIGGER_RETRIES = 3
 # The largest answer read (decoded): a status answer is a few KiB; 8 MiB leaves room for a long
 # detailed status and keeps memory bounded whatever a server sends (a 200 MB body, a gzip bomb).
@@ -184,6 +185,8 @@ class ApiClient:
         # While waiting, retries cut short by the deadline are a timeout (DeadlineReached); a
         # one-shot command's own bound is the service staying unusable (exit 3).
         self.deadline_is_timeout = True
+        # A one-shot client's calls without a deadline get one: this many seconds from the call.
+        self.own_deadline: float | None = None
         self._rng = random.Random()
         self._rng_lock = threading.Lock()
         self.calls = 0  # requests sent (for logs and benchmarks)
@@ -256,6 +259,9 @@ class ApiClient:
             max_attempts=ONE_SHOT_ATTEMPTS,
         )
         client.deadline_is_timeout = False
+        # Every try (each cut at the request timeout) and the pauses between them end within
+        # the request timeout plus ONE_SHOT_GRACE.
+        client.own_deadline = api.request_timeout + ONE_SHOT_GRACE
         return client
 
     def __repr__(self) -> str:
@@ -418,6 +424,8 @@ class ApiClient:
         """
         import requests
 
+        if deadline is None and self.own_deadline is not None:
+            deadline = time.monotonic() + self.own_deadline
         what = label or endpoint
         started = time.monotonic()
         last_error = "no attempt made"

@@ -185,13 +185,18 @@ def with_missing_reports(
 
 
 def with_write_failures(result: RunResult, failures: Sequence[str]) -> RunResult:
-    """An output file that could not be written turns a pass or fail into exit 2."""
-    if failures and result.exit_code in (ExitCode.OK, ExitCode.FAILED):
+    """An output file that could not be written turns a pass or fail into exit 2 (the first
+    failure is the message). Every other failure, and any on a verdict that stays (a timeout,
+    an API error, a cancel), is kept in the warnings, so the results file names them all."""
+    if not failures:
+        return result
+    if result.exit_code in (ExitCode.OK, ExitCode.FAILED):
         return replace(
             result,
             result=RESULT_ERROR,
             exit_code=ExitCode.USAGE,
             error_code=ERROR_OUTPUT,
             message=failures[0],
+            warnings=(*result.warnings, *failures[1:]),
         )
-    return result
+    return replace(result, warnings=(*result.warnings, *failures))

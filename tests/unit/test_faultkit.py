@@ -12,6 +12,7 @@ from faultkit.scenarios import BY_NAME, SCENARIOS
 from vibetesting_ci.emulator.faults import parse_fault
 
 GROUPS = {
+    "output",
     "trigger",
     "status",
     "odd",

@@ -23,8 +23,11 @@ Lone surrogates (which no UTF-8 file can hold) become U+FFFD; everything else is
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import stat
 from typing import Any
 
 from vibetesting_ci import __version__
@@ -99,6 +102,15 @@ def dumps_results(result: RunResult) -> str:
 def write_results(result: RunResult, path: str) -> None:
     """Write the results JSON (UTF-8) to ``path`` atomically (parents created).
 
-    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept (the
+    runner then removes it: :func:`remove_stale_results`).
     """
     atomic_write_text(path, dumps_results(result))
+
+
+def remove_stale_results(path: str) -> None:
+    """After a failed write: remove an older results file at ``path`` (best effort), so no
+    earlier run's verdict is left to contradict this run's exit code."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.unlink(path)
