@@ -788,32 +788,7 @@ def wait_settings(raw: Raw) -> WaitSettings:
             raise InputError(
                 f"{found[1]}: must not be below the poll interval ({values['poll_interval']:g} s)"
             )
-    _distinct_outputs(raw, values)
     return WaitSettings(**values)
-
-
-def _distinct_outputs(raw: Raw, values: Mapping[str, Any]) -> None:
-    """Two outputs in one file would overwrite each other: an input error (exit 2)."""
-    import os
-
-    seen: dict[str, str] = {}
-    names = ("junit_file", "report_file", "results_file", "dotenv_file")
-    paths: list[tuple[str, str]] = [
-        ((raw.get(n) or (None, OPTIONS_BY_NAME[n].flag))[1], values[n])
-        for n in names
-        if values.get(n)
-    ]
-    if raw.environ.get("GITHUB_ACTIONS", "").lower() == "true":
-        for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
-            if raw.environ.get(variable):
-                paths.append((variable, raw.environ[variable]))
-    for label, path in paths:
-        key = os.path.normcase(os.path.realpath(path))
-        if key in seen:
-            raise InputError(
-                f"{label} and {seen[key]} name the same file ({path!r}); give each output its own"
-            )
-        seen[key] = label
 
 
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
