@@ -102,7 +102,10 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     raw = Raw(values, os.environ)
     secrets: list[str] = []
     for name in (option.name for option in OPTIONS if option.secret):
-        found = raw.get(name)
+        try:
+            found = raw.get(name)
+        except VibetestingError:  # not valid text: refused (without the value) in the command
+            continue
         if found is not None and str(found[0]).strip():
             secrets.append(str(found[0]))
             adapter.mask(str(found[0]).strip())

@@ -104,6 +104,11 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         print(line, file=ctx.out)
     for warning in s.warnings:
         ctx.warn(f"execution {execution_id}: {warning}")
+    if s.unreadable and s.problem is not None:
+        ctx.warn(
+            f"execution {execution_id}: {s.problem.describe()}; this answer cannot establish "
+            "a verdict"
+        )
     return ExitCode.OK
 
 
@@ -169,6 +174,11 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         except ApiError as exc:
             return _early_error(ctx, wait, exc, run.test_names)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
+        if trigger.unasked_schedule is not None:
+            ctx.warn(
+                f"{run.endpoint}: the answer names schedule {trigger.unasked_schedule} although "
+                "no schedule was asked for (no --schedule-at); waiting for the execution(s)"
+            )
         if trigger.scheduled:
             print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
@@ -177,11 +187,6 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
                 + (f" ({trigger.message})" if trigger.message else "")
             )
             return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
-        if not trigger.execution_ids:
-            nothing = ApiError(
-                f"{run.endpoint}: the service answered success but started no execution"
-            )
-            return _early_error(ctx, wait, nothing, run.test_names)
         ctx.say(f"started execution(s) {ids}")
         if not run.wait and not ctx.cancellation.is_set():
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
@@ -261,6 +266,7 @@ def _wait_and_report(
         fail_on_timeout=wait.fail_on_timeout,
         signal_code=cancellation.signal_code,
         test_names=test_names,
+        allow_empty=wait.allow_empty,
     )
     if outcome.interrupted != INTERRUPTED_CANCELLED:
         deadline = max(started + wait.timeout, time.monotonic() + client.request_timeout)

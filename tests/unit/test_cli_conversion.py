@@ -221,6 +221,7 @@ BOOLEAN_FLAGS = [
     "--dry-run",
     "--wait",
     "--fail-on-timeout",
+    "--allow-empty",
     "--stop-on-timeout",
     "--stop-on-cancel",
     "--require-report",

@@ -24,6 +24,7 @@ GROUPS = {
     "github",
     "hostile",  # issues 17 and 10.1: drips, redirects, echoed secrets, huge answers
     "input",  # exit 2 before anything is sent
+    "verdict",
 }
 COMMANDS = {"run", "wait", "status", "stop", "cancel-schedule"}
 ENDPOINTS = {"run-tests", "run-suite", "execution-status", "stop-execution", "report"}

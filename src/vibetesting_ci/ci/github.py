@@ -151,10 +151,14 @@ def execution_problem(execution: ExecutionResult) -> str | None:
         return "cancelled before it finished" + (" and was stopped" if execution.stopped else "")
     if status is None:
         return None
+    if status.unreadable and status.problem is not None:
+        return f"its answer cannot establish the verdict: {status.problem.describe()}"
     if status.failed:
         text = f"{status.failed} of {status.tests} tests failed"
     elif status.finished and status.not_done:
         text = f"{status.not_done} of {status.tests} tests were not done"
+    elif status.ended:
+        text = f"it ended as {status.state!r}"
     else:
         return None
     if status.detailed_status.strip():
@@ -219,9 +223,8 @@ def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
                 counts = ["—"] * 4
                 suite, duration, report = "", "—", "—"
             else:
-                counts = [
-                    str(n) for n in (status.tests, status.passed, status.failed, status.not_done)
-                ]
+                counts = [status.shown(name) for name in ("tests", "passed", "failed")]
+                counts.append("?" if status.unreadable else str(status.not_done))
                 suite = status.suite_name
                 duration = _duration(status.start_time, status.end_time)
                 report = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ POST_KINDS = frozenset(
         "odd-counts",
         "echo-status",
         "huge-failure",
+        "patch",
     }
 )
 KINDS = PRE_KINDS | POST_KINDS
@@ -92,6 +95,7 @@ _APPLIES: dict[str, frozenset[str]] = {
     "echo-refusal": API_ENDPOINTS,
     "echo-status": frozenset({"execution-status"}),
     "huge-failure": frozenset({"execution-status"}),
+    "patch": API_ENDPOINTS,
 }
 
 
@@ -105,6 +109,9 @@ class Fault:
     all of them). ``after``: let the first ``after`` matching requests through untouched.
     ``retry_after`` (``429``, default 1), ``seconds`` (``stall``, default 5), ``status``
     (``html500``, default 500), ``state`` (``odd-state``, default ``"queued"``).
+    ``patch`` answers as the service would, with ``fields`` (a JSON object) set in the answer
+    and the names in ``drop`` removed from it: any odd body the vendor page does not rule out,
+    e.g. ``execution-status:patch:times=0,fields={"number_of_failed_tests": 1.5}``.
     """
 
     endpoint: str = ANY
@@ -118,6 +125,8 @@ class Fault:
     mib: int | None = None
     count: int | None = None
     target: str | None = None
+    fields: dict[str, Any] | None = None
+    drop: tuple[str, ...] = ()
     seen: int = field(default=0, compare=False, repr=False)
     applied: int = field(default=0, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
@@ -154,6 +163,17 @@ class Fault:
             raise ValueError("fault count must be 0 or more")
         if self.target is not None and self.target not in ("self", "other-host"):
             raise ValueError("fault target must be self or other-host")
+        if self.fields is not None and not isinstance(self.fields, dict):
+            raise ValueError("fault fields must be a JSON object")
+        self.drop = tuple(self.drop)
+        if self.kind == "patch" and not (self.fields or self.drop):
+            raise ValueError("a patch fault needs fields={...} or drop=NAME+NAME")
+
+    def apply_patch(self, body: dict[str, Any]) -> None:
+        """``patch``: set ``fields`` in an answer body and remove the ``drop`` names."""
+        for name in self.drop:
+            body.pop(name, None)
+        body.update(json.loads(json.dumps(self.fields or {})))  # a copy per answer
 
     @property
     def pre(self) -> bool:
@@ -208,7 +228,9 @@ _INT_PARAMS = {"times", "after", "status", "mib", "count"}
 _FLOAT_PARAMS = {"retry_after", "seconds"}
 _STR_PARAMS = {"state", "target"}
 _NUMBER_PARAMS = _INT_PARAMS | _FLOAT_PARAMS
-_PARAMS = _NUMBER_PARAMS | _STR_PARAMS
+_PARAMS = _NUMBER_PARAMS | _STR_PARAMS | {"fields", "drop"}
+# ``fields={...}`` holds JSON (with its own ':' and ','), so it comes last in a spec.
+_FIELDS_TAIL = re.compile(r"(?:^|[:,])\s*fields\s*=")
 
 
 def fault_from_mapping(data: Mapping[str, Any]) -> Fault:
@@ -229,6 +251,18 @@ def fault_from_mapping(data: Mapping[str, Any]) -> Fault:
 def _convert(name: str, value: Any) -> Any:
     if name in ("endpoint", "kind"):
         return str(value)
+    if name == "fields":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"fault fields must be a JSON object ({exc})") from None
+        if not isinstance(value, dict):
+            raise ValueError("fault fields must be a JSON object")
+        return value
+    if name == "drop":
+        items = value.split("+") if isinstance(value, str) else list(value)
+        return tuple(str(item).strip() for item in items if str(item).strip())
     if value is None:
         return None
     if name not in _NUMBER_PARAMS:
@@ -247,9 +281,14 @@ def parse_fault(spec: str) -> Fault:
     """Parse ``ENDPOINT:KIND[:key=value[,key=value]...]``.
 
     Examples: ``execution-status:html500:times=3``, ``run-tests:429:retry_after=1``,
-    ``execution-status:stall:seconds=5``, ``*:drop:after=2,times=0``.
+    ``execution-status:stall:seconds=5``, ``*:drop:after=2,times=0``,
+    ``run-tests:patch:drop=schedule_id,fields={"execution_ids": [0]}`` (``fields`` last).
     """
     text = spec.strip()
+    fields_json: str | None = None
+    tail = _FIELDS_TAIL.search(text)
+    if tail is not None and text[: tail.start()].count(":") >= 1:
+        text, fields_json = text[: tail.start()], text[tail.end() :]
     parts = [p.strip() for p in text.split(":")]
     if len(parts) < 2 or not parts[0] or not parts[1]:
         raise ValueError(
@@ -269,6 +308,8 @@ def parse_fault(spec: str) -> Fault:
             if key not in _PARAMS:
                 raise ValueError(f"fault {spec!r}: unknown setting {key!r}")
             values[key] = _convert(key, value.strip())
+    if fields_json is not None:
+        values["fields"] = _convert("fields", fields_json)
     return Fault(**values)
 
 
@@ -281,6 +322,10 @@ def spec_of(fault: Fault) -> str:
         value = getattr(fault, name)
         if value is not None:
             params.append(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}")
+    if fault.drop:
+        params.append(f"drop={'+'.join(fault.drop)}")
+    if fault.fields is not None:
+        params.append(f"fields={json.dumps(fault.fields, separators=(',', ':'))}")
     return f"{fault.endpoint}:{fault.kind}:{','.join(params)}"
 
 

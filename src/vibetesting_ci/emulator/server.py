@@ -403,6 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
                         "detailed_status": (line * (size // len(line) + 1))[:size],
                     }
                 )
+            elif fault.kind == "patch":
+                fault.apply_patch(answer.body)
             else:
                 self._send_fault(record, fault)
                 return
