@@ -127,12 +127,14 @@ def main() -> int:
         " runs the real CLI (`python -m vibetesting_ci`, a subprocess) against the emulator"
         " (`vibetesting_ci.emulator`) with the faults named, on loopback. Scenarios are defined"
         " in `scripts/faultkit/scenarios.py`; the test suite runs the same ones"
-        " (`tests/test_reliability_*.py`, `tests/test_signals.py`, `tests/test_tls.py`).",
+        " (`tests/test_reliability_*.py`, `tests/test_signals.py`, `tests/test_tls.py`,"
+        " `tests/test_hostile_answers.py`).",
         "",
         "Columns: *exit* is the CLI's exit code (✗ if not the documented one); *runs* the"
         " executions the emulator created (a trigger that may have reached the service is never"
         " repeated, so never more than one run's); *requests* what the emulator received;"
-        " *secrets* how many times the API token or the login password appears in stdout,"
+        " *secrets* how many times the API token, the login password or a password in"
+        " `--api-url` appears (as given or URL-encoded) in stdout,"
         " stderr (all runs use `--verbose`) and every file left behind (JUnit, results JSON,"
         " PDF, `$GITHUB_OUTPUT`, step summary): it must be 0; *signal→exit* the seconds from"
         " SIGINT/SIGTERM to the process's exit (promise: within 5 s); *total* seconds from start"

@@ -15,6 +15,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "vibetesting_ci"
 # its own rank inside its own package (reports.download -> reports.atomic). The emulator is a
 # separate tool: it may import only its own package and the rank-0 basics.
 RANKS: dict[str, int] = {
+    "scrub": -1,  # below everything: the one scrubber every sink (rank 0 ones too) applies
     "": 0,
     "errors": 0,
     "models": 0,

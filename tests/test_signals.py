@@ -62,7 +62,10 @@ def test_signal_while_waiting(matrix, pid1_namespaces, scenario, code, name, sto
 def test_stalled_stop_call_is_abandoned_within_the_budget(matrix):
     outcome = matrix["sigterm-stop-stalled"]
     seconds = _seconds(outcome)
-    assert "could not stop execution 1001: no answer in time" in outcome.stderr
+    # Either the budget ran out first ("no answer in time") or the call's own wall-clock bound
+    # cut its connection at the same moment ("the connection was cut"): both say so.
+    assert "could not stop execution 1001: " in outcome.stderr
+    assert "no answer in time" in outcome.stderr or "was cut" in outcome.stderr
     assert seconds < 6.0, "the stop budget (3 s) was not kept"
 
 

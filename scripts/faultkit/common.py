@@ -12,7 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 # Test secrets, distinctive so that leaks are easy to find.
 TOKEN = "tok-Secret-0123456789abcdef"  # noqa: S105
 PASSWORD = "pw-Hunter2-very-secret"  # noqa: S105
-SECRETS = (TOKEN, PASSWORD)
+# Secrets of the hostile-answer scenarios: a password in --api-url, and a login password with
+# characters that URL, JSON, XML, Markdown and dotenv encodings all change.
+URL_PASSWORD = "url-Pass-4242-secret"  # noqa: S105
+ODD_PASSWORD = "odd p@ss/w€rd&<x>|\"q'-7781"  # noqa: S105
+SECRETS = (TOKEN, PASSWORD, URL_PASSWORD, ODD_PASSWORD)
 
 
 def clean_env(
@@ -47,8 +51,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def secret_forms(secret: str) -> set[str]:
+    """A secret as given and URL-encoded (upper- and lower-case escapes, ``+`` for spaces)."""
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)}
+    forms |= {f.lower() for f in forms if "%" in f and f.lower() != secret.lower()}
+    # As a GitHub workflow command escapes them (% -> %25), which the runner decodes for display.
+    return forms | {f.replace("%", "%25") for f in forms if "%" in f}
+
+
 def count_secrets(outcome_texts: Sequence[str], secrets: Sequence[str] = SECRETS) -> int:
-    return sum(text.count(secret) for text in outcome_texts for secret in secrets)
+    """How many times a secret, as given or URL-encoded, appears in the texts."""
+    forms = {form for secret in secrets for form in secret_forms(secret)}
+    return sum(text.count(form) for text in outcome_texts for form in forms)
 
 
 # Workflow commands vibetesting-ci writes itself; any other line that starts like a command

@@ -20,6 +20,7 @@ from typing import Any
 
 from faultkit.common import (
     TOKEN,
+    URL_PASSWORD,
     clean_env,
     count_injections,
     count_secrets,
@@ -136,6 +137,13 @@ def run_scenario(sc: Scenario, workdir: Path, environ: Mapping[str, str] | None 
         url = srv.url if sc.api_url is None else sc.api_url
         if url == "refused":
             url = f"http://127.0.0.1:{free_port()}/api/external/"
+        elif url == "userinfo":  # a password in the URL: a secret like the token
+            url = srv.url.replace("://", f"://qa:{URL_PASSWORD}@", 1)
+        for name, content in sc.prepare:
+            if content == "<fifo>":
+                os.mkfifo(workdir / name)
+            else:
+                (workdir / name).write_text(content, encoding="utf-8")
         env = clean_env(
             {
                 "VIBETESTING_API_TOKEN": TOKEN,
@@ -201,7 +209,7 @@ def run_scenario(sc: Scenario, workdir: Path, environ: Mapping[str, str] | None 
         files = {
             str(p.relative_to(workdir)): p.read_bytes().decode("utf-8", "replace")
             for p in sorted(workdir.rglob("*"))
-            if p.is_file()
+            if p.is_file() and p.stat().st_size <= 64 * 1024 * 1024
         }
         secrets = count_secrets([visible_stdout(stdout), stderr, *files.values()])
         return Outcome(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
-from faultkit.common import PASSWORD, TOKEN
+from faultkit.common import ODD_PASSWORD, PASSWORD, TOKEN
 
 TWO_TESTS = "[{name: login works, steps: log in}, {name: checkout works, steps: [add, pay]}]"
 LOGIN = ("--login-identifier", "qa@example.com", "--login-password", PASSWORD)
@@ -54,9 +55,21 @@ class Scenario:
     report_link_query: str = ""  # appended to report links by the emulator
     settle: float = 0.0  # seconds to wait after the exit before counting runs (stalls)
     timeout: float = 60.0
+    # Files made in the work folder first: (name, content); content "<fifo>" makes a FIFO.
+    prepare: tuple[tuple[str, str], ...] = ()
 
 
 MAY_HAVE_STARTED = "the run may have started"
+# Hostile-answer scenarios: a login password (from the variable) that encodings change, and a
+# tests file whose aliases expand a 1 MiB file to about 300 MB of text.
+ODD_RUN = ("run", "--tests", TWO_TESTS, "--login-identifier", "qa@example.com", "-v")
+ALIAS_BOMB = (
+    "tests:\n  - name: t\n    steps: [&a '"
+    + "x" * (1024 * 1024 - 4096)
+    + "', "
+    + ", ".join(["*a"] * 300)
+    + "]\n"
+)
 SLOW = 30.0  # test_seconds for runs that must still be running when something happens
 T = ("--request-timeout", "1")
 
@@ -814,6 +827,298 @@ SCENARIOS: tuple[Scenario, ...] = (
         expect_exit=143,
         expect_calls={"stop-execution": 1},
     ),
+    # ---- hostile answers (issues 17 and 10.1) -------------------------------------------------
+    # One contiguous block (it moves as one piece when faultkit is split). Checked in detail by
+    # tests/test_hostile_answers.py.
+    # A slow answer: every request is cut at its wall-clock bound, dripping or not.
+    Scenario(
+        "trigger-drip",
+        "hostile",
+        "run-tests answers one byte a second, status line first; --request-timeout 2",
+        faults=("run-tests:drip:times=0",),
+        args=(*RUN, "--request-timeout", "2"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=(MAY_HAVE_STARTED, "no answer within 2 s"),
+        expect_calls={"run-tests": 1},
+    ),
+    Scenario(
+        "status-drip",
+        "hostile",
+        "execution-status drips one byte a second; --request-timeout 2, --timeout 5",
+        faults=("execution-status:drip:times=0",),
+        args=(*RUN, "--request-timeout", "2", "--timeout", "5"),
+        expect_exit=4,
+        expect_calls={"run-tests": 1, "stop-execution": 1},
+    ),
+    Scenario(
+        "report-drip",
+        "hostile",
+        "the report's body drips one byte a second; --timeout 5",
+        faults=("report:drip-body:times=0",),
+        args=(*RUN, "--request-timeout", "2", "--timeout", "5"),
+        expect_exit=0,
+        expect_text=("report not downloaded", "the connection was cut"),
+        expect_calls={"run-tests": 1},
+    ),
+    Scenario(
+        "sigterm-report-drip",
+        "hostile",
+        "SIGTERM while the report's body drips",
+        faults=("report:drip-body:times=0",),
+        signal=signal.SIGTERM,
+        signal_on="report",
+        signal_delay=1.0,
+        expect_exit=143,
+        expect_calls={"run-tests": 1},
+    ),
+    Scenario(
+        "status-command-drip",
+        "hostile",
+        "`status` while execution-status drips; --request-timeout 2",
+        faults=("execution-status:drip:times=0",),
+        args=("status", "1001", "--request-timeout", "2", "-v"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("no answer within 2 s", "the connection was cut"),
+    ),
+    Scenario(
+        "stop-command-drip",
+        "hostile",
+        "`stop` while stop-execution drips; --request-timeout 2",
+        faults=("stop-execution:drip:times=0",),
+        args=("stop", "1001", "--request-timeout", "2", "-v"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("no answer within 2 s", "the connection was cut"),
+    ),
+    # Redirects: never followed for triggers and stops; reads follow a few, same host only.
+    Scenario(
+        "trigger-redirect-self",
+        "hostile",
+        "run-tests answers 307 to itself, every time",
+        faults=("run-tests:redirect:times=0,target=self",),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=(MAY_HAVE_STARTED, "HTTP 307 redirect to http://127.0.0.1:", "not followed"),
+        expect_calls={"run-tests": 1},
+    ),
+    Scenario(
+        "trigger-redirect-other-host",
+        "hostile",
+        "run-tests answers 308 to the same path on another host name (localhost)",
+        faults=("run-tests:redirect:times=0,target=other-host,status=308",),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=(MAY_HAVE_STARTED, "HTTP 308 redirect to http://localhost:"),
+        expect_calls={"run-tests": 1},
+    ),
+    Scenario(
+        "status-redirect-followed",
+        "hostile",
+        "execution-status answers 307 to itself once (same host: followed)",
+        faults=("execution-status:redirect:times=1,target=self",),
+        expect_exit=0,
+    ),
+    Scenario(
+        "status-redirect-other-host",
+        "hostile",
+        "execution-status answers 307 to another host name, every time",
+        faults=("execution-status:redirect:times=0,target=other-host",),
+        expect_exit=3,
+        expect_text=("another host, not followed",),
+    ),
+    Scenario(
+        "stop-redirect",
+        "hostile",
+        "`stop` while stop-execution answers 307 to itself",
+        faults=("stop-execution:redirect:times=0,target=self",),
+        args=("stop", "1001", "-v"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("not followed",),
+        expect_calls={"stop-execution": 1},
+    ),
+    # Secrets the service echoes, and a password in --api-url.
+    Scenario(
+        "trigger-echoes-secrets",
+        "hostile",
+        "run-tests refuses with a reason quoting the token and the login password (GitHub)",
+        faults=("run-tests:echo-refusal",),
+        args=ODD_RUN,
+        env={"VIBETESTING_LOGIN_PASSWORD": ODD_PASSWORD},
+        github=True,
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("refused: key ***",),
+    ),
+    Scenario(
+        "status-echoes-secrets",
+        "hostile",
+        "every status answer quotes the token and the password (detailed status, suite name)",
+        faults=("execution-status:echo-status:times=0",),
+        args=("run", "--tests", "[{name: 'pay [fail]', steps: pay}]", *ODD_RUN[3:]),
+        env={"VIBETESTING_LOGIN_PASSWORD": ODD_PASSWORD},
+        github=True,
+        # The report link carries the password URL-encoded in a parameter no one calls secret.
+        report_link_query="trace=" + quote(ODD_PASSWORD, safe=""),
+        expect_exit=1,
+    ),
+    Scenario(
+        "api-url-password",
+        "hostile",
+        "--api-url http://qa:PASSWORD@host/ (--verbose)",
+        api_url="userinfo",
+        expect_exit=0,
+    ),
+    Scenario(
+        "api-url-password-dry-run",
+        "hostile",
+        "--api-url http://qa:PASSWORD@host/ with --dry-run",
+        args=(*RUN, "--dry-run"),
+        api_url="userinfo",
+        expect_exit=0,
+        expect_runs=0,
+        expect_text=("qa:***@127.0.0.1",),
+        expect_calls={"run-tests": 0},
+    ),
+    # Size: every answer capped by its decoded size, every text per case and per sink.
+    Scenario(
+        "trigger-200mb",
+        "hostile",
+        "run-tests answers a 200 MB body",
+        faults=("run-tests:big:mib=200",),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=(MAY_HAVE_STARTED, "larger than 8 MiB"),
+        expect_calls={"run-tests": 1},
+    ),
+    Scenario(
+        "status-200mb",
+        "hostile",
+        "execution-status answers a 200 MB body, every time",
+        faults=("execution-status:big:times=0,mib=200",),
+        expect_exit=3,
+        expect_text=("larger than 8 MiB",),
+    ),
+    Scenario(
+        "status-gzip-bomb",
+        "hostile",
+        "execution-status answers 1 MB of gzip that inflates to 1 GiB, every time",
+        faults=("execution-status:gzip-bomb:times=0,mib=1024",),
+        expect_exit=3,
+        expect_text=("larger than 8 MiB",),
+    ),
+    Scenario(
+        "huge-failure",
+        "hostile",
+        "done with 1,000 failed tests and a 2 MB detailed status; GitHub Actions",
+        faults=("execution-status:huge-failure:times=0",),
+        github=True,
+        expect_exit=1,
+    ),
+    Scenario(
+        "trigger-429-retry-after-3600",
+        "hostile",
+        "run-tests answers 429 with Retry-After: 3600; --timeout 10",
+        faults=("run-tests:429:times=0,retry_after=3600",),
+        args=(*RUN, "--timeout", "10"),
+        expect_exit=3,
+        expect_runs=0,
+        expect_text=("would pass the --timeout deadline", "nothing was started"),
+        expect_calls={"run-tests": 1},
+    ),
+    # Inputs: exit 2, nothing sent.
+    Scenario(
+        "tests-file-fifo",
+        "input",
+        "--tests-file names a FIFO nobody writes to",
+        args=("run", "--tests-file", "tests.fifo", "-v"),
+        prepare=(("tests.fifo", "<fifo>"),),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("not a regular file",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "tests-file-dev-zero",
+        "input",
+        "--tests-file /dev/zero",
+        args=("run", "--tests-file", "/dev/zero", "-v"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("not a regular file",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "tests-file-alias-bomb",
+        "input",
+        "a 1 MiB tests file whose YAML aliases expand to about 300 MB",
+        args=("run", "--tests-file", "bomb.yml", "-v"),
+        prepare=(("bomb.yml", ALIAS_BOMB),),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("once YAML aliases are expanded",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "junit-equals-results",
+        "input",
+        "--junit-file and --results-file name the same file",
+        args=(*RUN, "--junit-file", "out.json", "--results-file", "./out.json"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("name the same file",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "request-timeout-1e12",
+        "input",
+        "--request-timeout 1e12",
+        args=(*RUN, "--request-timeout", "1e12"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("must be at most 86400 seconds",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "token-not-ascii",
+        "input",
+        "a token with a euro sign",
+        env={"VIBETESTING_API_TOKEN": "tok-€-0123456789"},
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("printable ASCII",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "api-url-bad-ipv6",
+        "input",
+        "--api-url http://[::1/api/external/ (an unclosed IPv6 address)",
+        api_url="http://[::1/api/external/",
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("not a valid URL",),
+    ),
+    Scenario(
+        "api-url-port-99999",
+        "input",
+        "--api-url with port 99999",
+        api_url="http://127.0.0.1:99999/api/external/",
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("not a valid URL",),
+    ),
+    Scenario(
+        "insecure-http-refused",
+        "input",
+        "plain http:// to a host that is not loopback (no --allow-insecure-http)",
+        api_url="http://vibetesting.example/api/external/",
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("--allow-insecure-http",),
+    ),
+    # ---- end of the hostile-answers block ------------------------------------------------------
     # -- output paths checked before the trigger (issue 10 item 2) ------------------------------
     Scenario(
         "output-junit-is-a-directory",

@@ -9,10 +9,18 @@ what is safe to repeat:
   the caller's deadline. urllib3's ``Retry`` cannot express the deadline or judge a body, so this
   loop is ours (:meth:`ApiClient._safe_call`).
 * ``run-tests`` and ``run-suite`` start billed runs. They are retried only when the service
-  certainly did not act: a 429, or a connection that failed before the request was sent. That is
-  exactly urllib3's ``Retry(connect=..., read=0, status_forcelist={429})`` on an adapter mounted for
-  those two URLs. After a read timeout, a dropped connection or a 5xx the run may have started, so
+  certainly did not act: a 429 (our loop, with ``Retry-After`` bounded by the run's deadline), or
+  a connection that failed before the request was sent (urllib3's ``Retry(connect=..., read=0)``
+  on an adapter mounted for those two URLs). After a read timeout, a dropped connection, a 5xx,
+  a redirect or an answer cut off at its wall-clock bound the run may have started, so
   :class:`TriggerUncertain` ends the command (exit 3) without a second attempt.
+
+Every request has a wall-clock bound (``transport.Watchdog``): the request timeout, or what is
+left before the caller's deadline. When it passes, the connection is shut down, so a server
+that drips its status line, headers or body a byte at a time cannot hold a call. Answers are
+read with a cap on their decoded size (:data:`MAX_ANSWER_BYTES`). Redirects: triggers and stops
+follow none (a redirect is an error naming where it pointed); status reads follow at most
+:data:`READ_REDIRECTS`, to the same scheme, host and port only.
 
 TLS verification is always on; the CA bundle comes from the environment (``transport.py``),
 and so do proxies (requests' ``trust_env``).
@@ -32,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci import __version__
 from vibetesting_ci.errors import (
+    AnswerTooLarge,
     ApiError,
     AuthRefused,
     DeadlineReached,
@@ -40,13 +49,17 @@ from vibetesting_ci.errors import (
     TriggerUncertain,
 )
 from vibetesting_ci.models import ExecutionStatus, TriggerResult, held_text
+from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import http_url, one_line
 from vibetesting_ci.transport import (
     CA_HINT,
+    Watchdog,
+    bounded_adapter,
     ca_bundle,
     certificate_problem,
     exception_chain,
     is_certificate_error,
+    read_capped,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,7 +75,13 @@ BACKOFF_BASE = 0.5
 BACKOFF_MAX = 15.0
 MAX_ATTEMPTS = 10  # safe calls while waiting: a failure that persists this many tries ends it
 ONE_SHOT_ATTEMPTS = 5  # status / stop / cancel-schedule: about 4 s of retries (0.5 s base)
+ONE_SHOT_GRACE = 3.0  # ... and all of them within the request timeout plus this (the stop budget)
 TRIGGER_RETRIES = 3
+# The largest answer read (decoded): a status answer is a few KiB; 8 MiB leaves room for a long
+# detailed status and keeps memory bounded whatever a server sends (a 200 MB body, a gzip bomb).
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+READ_REDIRECTS = 3  # status reads: redirects followed, same scheme, host and port only
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Connections kept per host: enough for the waiter's concurrent status calls.
 DEFAULT_POOL_SIZE = 16
 
@@ -124,6 +143,19 @@ class _ApiKeyAuth:
         return "_ApiKeyAuth(token='***')"
 
 
+class _CutOff(Exception):
+    """The request's wall-clock bound passed (or a cancel cut it); the connection was shut."""
+
+    def __init__(self, seconds: float, aborted: bool) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
+        self.aborted = aborted
+
+
+class _Redirected(Exception):
+    """A 3xx answer that is not followed; the message says where it pointed."""
+
+
 class ApiClient:
     """Typed calls to the four endpoints. Thread-safe for concurrent status calls."""
 
@@ -138,9 +170,9 @@ class ApiClient:
         max_attempts: int = MAX_ATTEMPTS,
         backoff_base: float = BACKOFF_BASE,
         backoff_max: float = BACKOFF_MAX,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         import requests
-        from requests.adapters import HTTPAdapter
 
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._token = _Hidden(token)
@@ -149,6 +181,12 @@ class ApiClient:
         self.backoff_base = backoff_base
         self.backoff_max = max(backoff_base, backoff_max)
         self._log = log
+        self.max_answer_bytes = max_answer_bytes
+        # While waiting, retries cut short by the deadline are a timeout (DeadlineReached); a
+        # one-shot command's own bound is the service staying unusable (exit 3).
+        self.deadline_is_timeout = True
+        # A one-shot client's calls without a deadline get one: this many seconds from the call.
+        self.own_deadline: float | None = None
         self._rng = random.Random()
         self._rng_lock = threading.Lock()
         self.calls = 0  # requests sent (for logs and benchmarks)
@@ -162,23 +200,23 @@ class ApiClient:
         # no repr of the session or its headers shows it (and ~/.netrc is never consulted).
         session.auth = _ApiKeyAuth(token)
         # Safe calls: no transport retries here; _safe_call owns them with the deadline.
-        safe = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        # Both adapters obey the thread's Watchdog (a wall-clock bound per request).
+        safe = bounded_adapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         retry_cls = _retry_class()
         trigger_retry = retry_cls(
             total=TRIGGER_RETRIES,
             connect=TRIGGER_RETRIES,  # failed before the request was sent: nothing happened
             read=0,  # the request may have been acted on
-            status=TRIGGER_RETRIES,
+            status=0,  # 429s are retried by trigger() itself, within the deadline
             other=0,
             redirect=0,
-            status_forcelist=frozenset({429}),  # the service declined to act
-            allowed_methods=None,  # POST included, for 429 and connect errors only
+            allowed_methods=None,  # POST included, for connect errors only
             backoff_factor=BACKOFF_BASE,
             backoff_jitter=BACKOFF_BASE,
-            respect_retry_after_header=True,
             raise_on_status=False,
+            raise_on_redirect=False,
         )
-        trigger = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=trigger_retry)
+        trigger = bounded_adapter(pool_connections=1, pool_maxsize=1, max_retries=trigger_retry)
         session.mount("http://", safe)
         session.mount("https://", safe)
         for endpoint in ("run-tests/", "run-suite/"):
@@ -210,8 +248,9 @@ class ApiClient:
     @classmethod
     def one_shot(cls, api: ApiSettings, *, log: Logger | None = None) -> ApiClient:
         """The client of a one-shot command (status, stop, cancel-schedule): one connection,
-        and it gives up after :data:`ONE_SHOT_ATTEMPTS` tries, a few seconds."""
-        return cls(
+        and it gives up after :data:`ONE_SHOT_ATTEMPTS` tries, a few seconds, or at the
+        deadline its caller gives (then exit 3, not a timeout)."""
+        client = cls(
             api.api_url,
             api.api_token,
             request_timeout=api.request_timeout,
@@ -219,6 +258,11 @@ class ApiClient:
             log=log,
             max_attempts=ONE_SHOT_ATTEMPTS,
         )
+        client.deadline_is_timeout = False
+        # Every try (each cut at the request timeout) and the pauses between them end within
+        # the request timeout plus ONE_SHOT_GRACE.
+        client.own_deadline = api.request_timeout + ONE_SHOT_GRACE
+        return client
 
     def __repr__(self) -> str:
         return f"ApiClient(base_url={self.base_url!r}, token='***')"
@@ -237,8 +281,9 @@ class ApiClient:
         return (min(CONNECT_TIMEOUT_CAP, read), read)
 
     def _scrub(self, text: str) -> str:
-        """Remove the token from any text that might reach a person."""
-        return text.replace(self._token, "***") if self._token else text
+        """Remove the token (and every registered secret) from text that might reach a person."""
+        text = text.replace(self._token, "***") if self._token else text
+        return scrub(text)
 
     def _debug(self, message: str) -> None:
         if self._log is not None:
@@ -264,6 +309,53 @@ class ApiClient:
 
     def _url(self, endpoint: str) -> str:
         return self.base_url + endpoint + "/"
+
+    def _post(
+        self, url: str, payload: dict[str, Any], timeout: tuple[float, float]
+    ) -> requests.Response:
+        """One POST, its body read whole (capped), within ``timeout[1]`` s of wall-clock time:
+        past that the connection is shut down and :class:`_CutOff` raised. No redirect is
+        followed here. Raises requests' errors, :class:`AnswerTooLarge` or :class:`_CutOff`."""
+        import requests
+
+        with Watchdog(timeout[1], "api") as dog:
+            try:
+                response = self.session.post(
+                    url, json=payload, timeout=timeout, stream=True, allow_redirects=False
+                )
+                read_capped(response, self.max_answer_bytes)
+            except AnswerTooLarge:
+                raise
+            except (requests.exceptions.RequestException, OSError) as exc:
+                if dog.expired and not _before_send(exc):
+                    raise _CutOff(timeout[1], dog.aborted) from None
+                raise
+        return response
+
+    def _redirect(self, what: str, response: requests.Response, url: str, follow: bool) -> str:
+        """Where a 3xx answer points, if it may be followed (``follow``, same origin), else
+        :class:`_Redirected` naming the target (redacted)."""
+        from urllib.parse import urljoin
+
+        from vibetesting_ci.reports.redact import redact_url
+
+        location = response.headers.get("Location", "")
+        status = response.status_code
+        if not location:
+            raise _Redirected(f"HTTP {status} (a redirect) without a Location")
+        try:
+            target = urljoin(url, location)
+            same = _origin(target) == _origin(url) and _origin(target) != "the API"
+        except ValueError:
+            target, same = location, False
+        shown = self._scrub(one_line(redact_url(target), 300))
+        if not follow:
+            raise _Redirected(f"HTTP {status} redirect to {shown} (not followed)")
+        if not same:
+            raise _Redirected(
+                f"HTTP {status} redirect to {shown}: another host, not followed (check --api-url)"
+            )
+        return target
 
     @staticmethod
     def _decode(response: requests.Response) -> dict[str, Any] | None:
@@ -338,16 +430,20 @@ class ApiClient:
         deadline: float | None,
         cancelled: threading.Event | None = None,
         label: str | None = None,
+        redirects: int = 0,
     ) -> dict[str, Any]:
         """POST an endpoint that is safe to repeat; retry what is worth retrying.
 
         Gives up with :class:`ServiceUnreachable` naming the last error after ``max_attempts``
         tries, with :class:`DeadlineReached` when the next try could not start before
         ``deadline``, and at once on a refusal (4xx, ``status: fail``) or an unverifiable
-        certificate. ``cancelled`` ends the retries early.
+        certificate. ``cancelled`` ends the retries early. ``redirects``: how many same-origin
+        redirects to follow (0: a redirect is a final error).
         """
         import requests
 
+        if deadline is None and self.own_deadline is not None:
+            deadline = time.monotonic() + self.own_deadline
         what = label or endpoint
         started = time.monotonic()
         last_error = "no attempt made"
@@ -359,9 +455,16 @@ class ApiClient:
             attempts += 1
             try:
                 self.calls += 1
-                if self._log is not None:
-                    self._debug(f"POST {self._url(endpoint)} {json.dumps(payload)}")
-                response = self.session.post(self._url(endpoint), json=payload, timeout=timeout)
+                url = self._url(endpoint)
+                for hop in range(redirects + 1):
+                    if self._log is not None:
+                        self._debug(f"POST {_shown_url(url)} {json.dumps(payload)}")
+                    response = self._post(url, payload, timeout)
+                    if response.status_code not in _REDIRECT_CODES:
+                        break
+                    url = self._redirect(what, response, url, follow=hop < redirects)
+                else:
+                    raise _Redirected(f"more than {redirects} redirects")
                 if self._log is not None:
                     self._debug(
                         f"  -> HTTP {response.status_code} in "
@@ -370,6 +473,19 @@ class ApiClient:
                 return self._classify(what, response)
             except _RetryableAnswer as exc:
                 last_error, hint = str(exc), exc.retry_after
+            except _Redirected as exc:
+                raise ServiceRefused(
+                    self._scrub(f"{what}: the service answered with a {exc}")
+                ) from None
+            except _CutOff as exc:
+                last_error = f"{exc} (the connection was cut)"
+                if exc.aborted:
+                    break
+            except AnswerTooLarge:
+                raise ServiceUnreachable(
+                    f"{what}: the answer is larger than {self.max_answer_bytes // 1024**2} MiB "
+                    "(decoded); not read"
+                ) from None
             except requests.exceptions.SSLError as exc:
                 if is_certificate_error(exc):
                     raise self._tls_refused(what, exc) from None
@@ -403,7 +519,7 @@ class ApiClient:
             else:
                 time.sleep(pause)
         elapsed = time.monotonic() - started
-        error = DeadlineReached if by_deadline else ServiceUnreachable
+        error = DeadlineReached if by_deadline and self.deadline_is_timeout else ServiceUnreachable
         why = " (the deadline comes first)" if by_deadline else ""
         raise error(
             self._scrub(
@@ -414,8 +530,20 @@ class ApiClient:
 
     # -- endpoints ---------------------------------------------------------------------------
 
-    def trigger(self, endpoint: str, body: dict[str, Any]) -> TriggerResult:
-        """POST run-tests/ or run-suite/. Never repeated once it may have reached the service."""
+    def trigger(
+        self,
+        endpoint: str,
+        body: dict[str, Any],
+        *,
+        deadline: float | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> TriggerResult:
+        """POST run-tests/ or run-suite/. Never repeated once it may have reached the service.
+
+        A 429 (the service declined to act) is tried again up to :data:`TRIGGER_RETRIES`
+        times, but never past ``deadline`` (a ``Retry-After`` that would pass it ends the
+        command at once, nothing started); ``cancelled`` ends those waits too.
+        """
         import requests
 
         uncertain = (
@@ -427,50 +555,95 @@ class ApiClient:
             "nothing was started"
         )
         timeout = self._timeout(None)
-        self._debug(f"POST {self._url(endpoint)}")
-        try:
-            self.calls += 1
-            response = self.session.post(self._url(endpoint), json=body, timeout=timeout)
-        except requests.exceptions.SSLError as exc:
-            if is_certificate_error(exc):  # the handshake failed: nothing was sent
-                raise self._tls_refused(endpoint, exc, "; nothing was started") from None
-            raise TriggerUncertain(
-                self._scrub(uncertain.format(problem=f"TLS error ({_short(exc)})"))
-            ) from None
-        except requests.exceptions.ConnectTimeout:
-            raise ServiceUnreachable(
-                unsent.format(problem=f"no connection within {timeout[0]:g} s")
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise TriggerUncertain(
-                uncertain.format(problem=f"no answer within {timeout[1]:g} s")
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            if _read_timeout(exc):
+        url = self._url(endpoint)
+        for attempt in range(TRIGGER_RETRIES + 1):
+            self._debug(f"POST {_shown_url(url)}")
+            try:
+                self.calls += 1
+                response = self._post(url, body, timeout)
+            except _CutOff as exc:
+                problem = (
+                    "cancelled while the service was answering"
+                    if exc.aborted
+                    else f"no answer within {exc.seconds:g} s (the connection was cut)"
+                )
+                raise TriggerUncertain(uncertain.format(problem=problem)) from None
+            except AnswerTooLarge:
+                raise TriggerUncertain(
+                    uncertain.format(
+                        problem=f"the answer is larger than "
+                        f"{self.max_answer_bytes // 1024**2} MiB (decoded) and was not read"
+                    )
+                ) from None
+            except requests.exceptions.SSLError as exc:
+                if is_certificate_error(exc):  # the handshake failed: nothing was sent
+                    raise self._tls_refused(endpoint, exc, "; nothing was started") from None
+                raise TriggerUncertain(
+                    self._scrub(uncertain.format(problem=f"TLS error ({_short(exc)})"))
+                ) from None
+            except requests.exceptions.ConnectTimeout:
+                raise ServiceUnreachable(
+                    unsent.format(problem=f"no connection within {timeout[0]:g} s")
+                ) from None
+            except requests.exceptions.ReadTimeout:
                 raise TriggerUncertain(
                     uncertain.format(problem=f"no answer within {timeout[1]:g} s")
                 ) from None
-            if _before_send(exc):
-                raise ServiceUnreachable(self._scrub(unsent.format(problem=_short(exc)))) from None
-            raise TriggerUncertain(
-                self._scrub(uncertain.format(problem=f"the connection broke ({_short(exc)})"))
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise TriggerUncertain(
-                self._scrub(uncertain.format(problem=f"request failed ({_short(exc)})"))
-            ) from None
-        except OSError as exc:  # e.g. REQUESTS_CA_BUNDLE names a missing file: nothing was sent
-            raise ServiceUnreachable(
-                self._scrub(f"{endpoint}: {_short(exc)}; nothing was started")
-            ) from None
-        try:
-            answer = self._classify(endpoint, response)
-        except _RetryableAnswer as exc:
-            if response.status_code == 429:
+            except requests.exceptions.ConnectionError as exc:
+                if _read_timeout(exc):
+                    raise TriggerUncertain(
+                        uncertain.format(problem=f"no answer within {timeout[1]:g} s")
+                    ) from None
+                if _before_send(exc):
+                    raise ServiceUnreachable(
+                        self._scrub(unsent.format(problem=_short(exc)))
+                    ) from None
+                raise TriggerUncertain(
+                    self._scrub(uncertain.format(problem=f"the connection broke ({_short(exc)})"))
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                raise TriggerUncertain(
+                    self._scrub(uncertain.format(problem=f"request failed ({_short(exc)})"))
+                ) from None
+            except OSError as exc:  # e.g. REQUESTS_CA_BUNDLE names a missing file: nothing sent
+                raise ServiceUnreachable(
+                    self._scrub(f"{endpoint}: {_short(exc)}; nothing was started")
+                ) from None
+            if response.status_code in _REDIRECT_CODES:
+                # A redirect is an answer from the server we posted to, and a 302/303 after a
+                # POST classically means "done, see over there": the run may have started.
+                # Never replayed (the body holds the login password) to wherever it points.
+                try:
+                    self._redirect(endpoint, response, url, follow=False)
+                except _Redirected as exc:
+                    problem = f"the service answered with a {exc}"
+                    raise TriggerUncertain(self._scrub(uncertain.format(problem=problem))) from None
+            if response.status_code != 429:
+                break
+            hint = _retry_after(response)
+            if attempt >= TRIGGER_RETRIES:
                 raise ServiceUnreachable(
                     f"{endpoint}: still rate limited (HTTP 429) after {TRIGGER_RETRIES + 1} "
                     "tries; nothing was started"
-                ) from None
+                )
+            pause = self._sleep_for(attempt, hint)  # Retry-After honoured, capped
+            if deadline is not None and time.monotonic() + pause > deadline:
+                asked = f"Retry-After {hint:g} s" if hint is not None else f"{pause:.1f} s"
+                raise ServiceUnreachable(
+                    f"{endpoint}: rate limited (HTTP 429); waiting ({asked}) would pass the "
+                    "--timeout deadline; nothing was started"
+                )
+            self._debug(f"{endpoint}: HTTP 429 (rate limited); retrying in {pause:.1f} s")
+            if cancelled is not None:
+                if cancelled.wait(pause):
+                    raise ServiceUnreachable(
+                        f"{endpoint}: cancelled while rate limited (HTTP 429); nothing was started"
+                    )
+            else:
+                time.sleep(pause)
+        try:
+            answer = self._classify(endpoint, response)
+        except _RetryableAnswer as exc:
             raise TriggerUncertain(self._scrub(uncertain.format(problem=str(exc)))) from None
         try:
             return _trigger_result(endpoint, answer, scheduled="schedule_at" in body)
@@ -495,6 +668,7 @@ class ApiClient:
             deadline=deadline,
             cancelled=cancelled,
             label=f"execution-status (execution {execution_id})",
+            redirects=READ_REDIRECTS,
         )
         status = ExecutionStatus.from_api(execution_id, body)
         if status.warnings or status.unreadable:
@@ -632,6 +806,13 @@ def _short(exc: BaseException) -> str:
     reason = getattr(inner, "reason", None)
     text = str(reason if isinstance(reason, BaseException) else inner) or type(inner).__name__
     return text.splitlines()[0][:200]
+
+
+def _shown_url(url: str) -> str:
+    """A URL for a log line: any password in it (user:pass@) shown as ***."""
+    from vibetesting_ci.reports.redact import redact_url
+
+    return redact_url(url)
 
 
 def _origin(url: str) -> str:

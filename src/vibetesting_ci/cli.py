@@ -92,6 +92,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     """Detect the CI system and mask the secrets before anything else is printed."""
+    from vibetesting_ci import scrub
     from vibetesting_ci.ci import detect
     from vibetesting_ci.runner import Context
     from vibetesting_ci.text import guard_std_streams
@@ -99,14 +100,39 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     guard_std_streams()  # no line of service text can pose as a workflow command
     adapter = detect(os.environ)
     raw = Raw(values, os.environ)
+    secrets: list[str] = []
     for name in (option.name for option in OPTIONS if option.secret):
         try:
             found = raw.get(name)
         except VibetestingError:  # not valid text: refused (without the value) in the command
             continue
         if found is not None and str(found[0]).strip():
+            secrets.append(str(found[0]))
             adapter.mask(str(found[0]).strip())
+    url_password = _url_password(raw)
+    if url_password:
+        secrets.append(url_password)
+        adapter.mask(url_password)
+    # From here on, whatever is printed (the CommandGuard on stdout and stderr) or written to a
+    # file is scrubbed of these values, whoever wrote them: the service may echo a secret in a
+    # reason or a detailed status.
+    scrub.reset()
+    scrub.register(*secrets)
     return Context(adapter=adapter, quiet=quiet, verbose=verbose and not quiet)
+
+
+def _url_password(raw: Raw) -> str | None:
+    """The password in ``--api-url https://user:pass@host/`` (a secret like the token)."""
+    found = raw.get("api_url")
+    if found is None or "@" not in str(found[0]):
+        return None
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(str(found[0]).strip()).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
 
 
 def _guard(ctx: Any, work: Callable[[], int]) -> int:

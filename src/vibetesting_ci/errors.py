@@ -77,7 +77,8 @@ class DeadlineReached(ServiceUnreachable):
     """A safe call stopped retrying because the caller's deadline came first (not persistence).
 
     The waiter turns it into a timeout (exit 4, or 0 with ``--no-fail-on-timeout``); a stop
-    call reports it as a warning; a one-shot command has no deadline."""
+    call reports it as a warning; a one-shot command's client (``ApiClient.one_shot``) raises
+    :class:`ServiceUnreachable` at its bound instead (exit 3)."""
 
     exit_code = ExitCode.TIMEOUT
     error_code = "timeout"
@@ -115,6 +116,13 @@ ERROR_TESTS_FAILED = "tests_failed"  # exit 1: the service reported failed or un
 ERROR_TIMEOUT = "timeout"  # exit 4
 ERROR_CANCELLED = "cancelled"  # exit 130 / 143
 ERROR_OUTPUT = "output"  # exit 2: an output file could not be written
+
+
+class AnswerTooLarge(Exception):
+    """An answer's decoded body passed its cap (``transport.read_capped``); the API client
+    turns it into an :class:`ApiError` (or :class:`TriggerUncertain`) that says so."""
+
+
 ERROR_UNREADABLE = "unreadable_answer"  # exit 3: a final status cannot establish the verdict
 ERROR_NO_TESTS = "no_tests"  # exit 1: done with no test (without --allow-empty)
 ERROR_ENDED = "execution_ended"  # exit 1: an ended state (failed, stopped...), tests all passed

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vibetesting_ci.scrub import scrub
+from vibetesting_ci.text import clip
+
 DONE = "done"
+# Service text kept per execution (characters): enough for any real detailed status, bounded
+# whatever a server sends (2 MB on each of 1,000 executions would be 2 GB).
+DETAIL_LIMIT = 64 * 1024
+SUITE_NAME_LIMIT = 1000
 RUNNING = "running"
 PROCESSING = "processing"
 # States the vendor page does not list but that can only mean "over, and not passed": the
@@ -224,8 +231,9 @@ class ExecutionStatus:
         return cls(
             execution_id=execution_id,
             state=state,
-            suite_name=_text(body, "suite_name"),
-            detailed_status=_text(body, "detailed_status"),
+            # Service text is scrubbed of our secrets (it may echo them) and capped on arrival.
+            suite_name=clip(scrub(_text(body, "suite_name")), SUITE_NAME_LIMIT),
+            detailed_status=clip(scrub(_text(body, "detailed_status")), DETAIL_LIMIT),
             start_time=_text(body, "start_time"),
             end_time=_text(body, "end_time"),
             report_url=_text(body, "full_report_link"),

@@ -138,12 +138,17 @@ def dry_run(
     return ExitCode.OK
 
 
-def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult:
+def _trigger(
+    ctx: Context, client: ApiClient, run: RunSettings, deadline: float | None = None
+) -> TriggerResult:
     """Trigger on a worker thread so a signal is acted on while the request is out; after a
-    signal the answer gets a moment (with ids in hand we can stop what was started)."""
+    signal the answer gets a moment (with ids in hand we can stop what was started).
+    ``deadline`` (monotonic) bounds the waits a 429 asks for."""
     cancellation = ctx.cancellation
     future = concurrency.call(
-        lambda: client.trigger(run.endpoint, run.body),
+        lambda: client.trigger(
+            run.endpoint, run.body, deadline=deadline, cancelled=cancellation.event
+        ),
         name="vibetesting-trigger",
         cancel=cancellation.event,
         cancel_grace=min(TRIGGER_GRACE_ON_CANCEL, cancellation.time_left() / 2),
@@ -165,7 +170,7 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
         ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
         try:
-            trigger = _trigger(ctx, client, run)
+            trigger = _trigger(ctx, client, run, deadline=time.monotonic() + wait.timeout)
         except ApiError as exc:
             return _early_error(ctx, wait, exc, run.test_names)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"

@@ -47,6 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_API_URL = "https://app.vibetesting.me/api/external/"
 ENV_PREFIX = "VIBETESTING_"
 MIN_POLL_INTERVAL = 0.1
+# Upper bounds for durations: a larger value is a typo (1e12 s overflows the clock's waits).
+MAX_REQUEST_TIMEOUT = 86_400.0  # a day
+MAX_SECONDS = 30 * 86_400.0  # thirty days (--timeout, poll intervals)
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 API_COMMANDS = ("run", "wait", "status", "stop", "cancel-schedule")
 WAIT_COMMANDS = ("run", "wait")
@@ -103,6 +107,7 @@ class Option:
     secret: bool = False
     required: bool = False  # the commands that take it fail without it (an input is required)
     minimum: float = 0.0  # Kind.FLOAT: the smallest value accepted
+    maximum: float = 0.0  # Kind.FLOAT: the largest (0: MAX_SECONDS, thirty days)
     metavar: str | None = None
     flag: str = ""
     env: str = ""
@@ -161,7 +166,18 @@ OPTIONS: tuple[Option, ...] = (
         name="request_timeout",
         kind=Kind.FLOAT,
         default=30.0,
-        help="Seconds one HTTP request may take (connect and read).",
+        help="Seconds one HTTP request may take, all of it (connect, send, the whole answer).",
+        commands=API_COMMANDS,
+        maximum=MAX_REQUEST_TIMEOUT,
+    ),
+    Option(
+        name="allow_insecure_http",
+        kind=Kind.BOOL,
+        default=False,
+        help=(
+            "Allow a plain http:// --api-url to a host other than loopback "
+            "(token sent unencrypted)."
+        ),
         commands=API_COMMANDS,
     ),
     # What the run sends (in the order of the request body).
@@ -456,7 +472,9 @@ def parse_positive_int(value: Any, where: str) -> int:
     return number
 
 
-def _positive_float(value: Any, where: str, minimum: float = 0.0) -> float:
+def _positive_float(
+    value: Any, where: str, minimum: float = 0.0, maximum: float = MAX_SECONDS
+) -> float:
     try:
         number = float(str(value).strip())
     except ValueError:
@@ -465,6 +483,8 @@ def _positive_float(value: Any, where: str, minimum: float = 0.0) -> float:
         raise InputError(f"{where}: must be a positive number, got {value!r}")
     if number < minimum:
         raise InputError(f"{where}: must be at least {minimum:g}, got {value!r}")
+    if number > maximum:
+        raise InputError(f"{where}: must be at most {maximum:g} seconds, got {value!r}")
     return number
 
 
@@ -504,15 +524,42 @@ def _timezone(value: str, where: str) -> str:
 def _url(value: str, where: str) -> str:
     from urllib.parse import urlsplit
 
+    from vibetesting_ci.reports.redact import redact_url
+
     text = value.strip()
-    parts = urlsplit(text)
+    shown = redact_url(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises ValueError out of range or not a number
+        host = parts.hostname
+    except ValueError as exc:
+        raise InputError(f"{where}: not a valid URL ({exc}): {shown!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"{where}: expected an http(s) URL, got {text!r}")
+        raise InputError(f"{where}: expected an http(s) URL, got {shown!r}")
+    if not host:
+        raise InputError(f"{where}: the URL names no host: {shown!r}")
+    if port == 0:
+        raise InputError(f"{where}: port 0 is not a port to connect to: {shown!r}")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise InputError(f"{where}: must not contain spaces or control characters")
     if parts.query or parts.fragment:
         raise InputError(
             f"{where}: must not carry a query or fragment (put the token in VIBETESTING_API_TOKEN)"
         )
     return text if text.endswith("/") else text + "/"
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost names and loopback addresses (127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    name = host.strip("[]").lower().rstrip(".")
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _text(option: Option, value: Any, where: str) -> str:
@@ -521,6 +568,12 @@ def _text(option: Option, value: Any, where: str) -> str:
         text = text.strip()
         if "\n" in text or "\r" in text:
             raise InputError(f"{where}: must be one line")
+    if option.name == "api_token" and not all(" " < c < "\x7f" for c in text):
+        # It goes in an HTTP header: printable ASCII only (a '€' cannot be sent at all).
+        raise InputError(
+            f"{where}: must be printable ASCII without spaces (check the copied value; the "
+            "dashboard's tokens are plain letters, digits and punctuation)"
+        )
     return text
 
 
@@ -541,7 +594,9 @@ _PARSERS: Mapping[Kind, Callable[[Option, Any, str], Any]] = {
     Kind.TEXT: _text,
     Kind.URL: lambda _o, value, where: _url(str(value), where),
     Kind.INT: lambda _o, value, where: parse_positive_int(value, where),
-    Kind.FLOAT: lambda o, value, where: _positive_float(value, where, o.minimum),
+    Kind.FLOAT: lambda o, value, where: _positive_float(
+        value, where, o.minimum, o.maximum or MAX_SECONDS
+    ),
     Kind.BOOL: lambda _o, value, where: (
         value if isinstance(value, bool) else parse_bool(str(value), where)
     ),
@@ -729,8 +784,21 @@ def api_settings(raw: Raw) -> ApiSettings:
             "no API token: set VIBETESTING_API_TOKEN (or --api-token); find it in the "
             "VibeTesting dashboard's API section"
         )
+    api_url = raw.value("api_url")
+    allow_insecure = raw.value("allow_insecure_http")  # read (and checked) even when moot
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(api_url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname or "") and not allow_insecure:
+        found = raw.get("api_url")
+        where = found[1] if found is not None else "--api-url"
+        raise InputError(
+            f"{where}: plain http:// to {parts.hostname} would send the API token unencrypted; "
+            "use https://, or set --allow-insecure-http (VIBETESTING_ALLOW_INSECURE_HTTP=true) "
+            "if you mean it"
+        )
     return ApiSettings(
-        api_url=raw.value("api_url"),
+        api_url=api_url,
         request_timeout=raw.value("request_timeout"),
         api_token=token,
     )
@@ -747,6 +815,22 @@ def wait_settings(raw: Raw) -> WaitSettings:
                 f"{found[1]}: must not be below the poll interval ({values['poll_interval']:g} s)"
             )
     return WaitSettings(**values)
+
+
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
+def _check_body_size(run: RunSettings) -> RunSettings:
+    """A trigger request is sent whole: refuse one larger than MAX_REQUEST_BYTES (exit 2)."""
+    import json
+
+    size = len(json.dumps(run.body, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > MAX_REQUEST_BYTES:
+        raise InputError(
+            f"the run's request would be {size} bytes, more than "
+            f"{MAX_REQUEST_BYTES // (1024 * 1024)} MiB; send fewer or shorter tests"
+        )
+    return run
 
 
 # Options that describe a new run (a suite re-run takes none), and those of a schedule.
@@ -819,7 +903,7 @@ def run_settings(raw: Raw) -> RunSettings:
         )
     values["execution_type"] = execution_type
     _check_login_pair(raw, values)
-    return RunSettings(tests=document.tests, **values)
+    return _check_body_size(RunSettings(tests=document.tests, **values))
 
 
 def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:

@@ -117,7 +117,7 @@ def status_lines(status: ExecutionStatus, report_url: str | None) -> list[str]:
         ),
         ("started", one_line(s.start_time) or "-"),
         ("ended", one_line(s.end_time) or "-"),
-        ("status", one_line(s.detailed_status) or "-"),
+        ("status", one_line(s.detailed_status, 2000) or "-"),
         ("report", report_url or "-"),
     ]
     return [f"{label:<10} {value}" for label, value in rows]
@@ -136,8 +136,10 @@ def dry_run_lines(
     api_url: str, run: RunSettings, wait: WaitSettings | None
 ) -> tuple[list[str], str]:
     """A dry run: the request it would send (token hidden), and one line on what would follow."""
+    from vibetesting_ci.reports.redact import redact_url
+
     request = [
-        f"POST {api_url}{run.endpoint}/",
+        f"POST {redact_url(api_url)}{run.endpoint}/",  # a password in the URL shown as ***
         "Authorization: api-key ***",
         json.dumps(run.redacted_body(), indent=2, ensure_ascii=False),
     ]

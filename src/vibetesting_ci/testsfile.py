@@ -32,6 +32,10 @@ FILE_SETTINGS = (
 )
 TOP_KEYS = ("tests", *FILE_SETTINGS)
 LOGIN_KEYS = ("identifier",)
+# Size caps: the file as read, and the text it holds once YAML aliases are expanded (a
+# "billion laughs" of aliased scalars would otherwise become a request of hundreds of MB).
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_TEXT_CHARS = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,17 @@ class TestsDocument:
 class _Where:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.spent = 0  # characters of scalar text walked, aliases counted each time
+
+    def spend(self, node: yaml.Node, chars: int) -> None:
+        self.spent += chars + 1
+        if self.spent > MAX_TEXT_CHARS:
+            raise self.fail(
+                node,
+                "",
+                f"holds more than {MAX_TEXT_CHARS // (1024 * 1024)} MiB of text once YAML "
+                "aliases are expanded; a tests file is sent in one request, so keep it small",
+            )
 
     def fail(self, node: yaml.Node | None, path: str, problem: str) -> InputError:
         line = f":{node.start_mark.line + 1}" if node is not None else ""
@@ -90,6 +105,7 @@ def _scalar_str(where: _Where, node: yaml.Node, path: str, *, allow_empty: bool 
         value = normalise(str(node.value))
     except ValueError as exc:  # half a surrogate pair
         raise where.fail(node, path, str(exc)) from None
+    where.spend(node, len(value))
     if not allow_empty and not value.strip():
         raise where.fail(node, path, "must not be empty")
     return value
@@ -359,10 +375,37 @@ def parse_tests(text: str, source: str) -> TestsDocument:
 
 
 def load_tests_file(path: str) -> TestsDocument:
-    """Read and parse a tests file; a missing or unreadable file is an input error."""
+    """Read and parse a tests file; a missing or unreadable file is an input error.
+
+    Only a regular file is read (a FIFO would block until a writer came, ``/dev/zero`` never
+    ends), and at most :data:`MAX_FILE_BYTES` of it.
+    """
+    import os
+    import stat
+
     file = Path(path)
     try:
-        data = file.read_bytes()
+        info = file.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(
+                f"tests file {path}: not a regular file (a pipe, device or socket); "
+                "give the path of a YAML or JSON file"
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise InputError(
+                f"tests file {path}: {info.st_size} bytes, more than the "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB a tests file may have"
+            )
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:  # it grew since the stat
+            raise InputError(
+                f"tests file {path}: more than the {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+                "a tests file may have"
+            )
     except FileNotFoundError:
         raise InputError(f"tests file {path}: not found") from None
     except IsADirectoryError:

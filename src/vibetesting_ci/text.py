@@ -137,8 +137,12 @@ class CommandGuard(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
+        # Registered secrets (vibetesting_ci.scrub) are cut out here too: this is where every
+        # line for stdout and stderr is written, whoever built it.
+        from vibetesting_ci.scrub import scrub
+
         with self._lock:
-            self._stream.write(self._guard(text))
+            self._stream.write(self._guard(scrub(text)))
         return len(text)
 
     def command(self, line: str) -> None:
@@ -253,3 +257,34 @@ def printable(text: str) -> str:
     """``text`` with any lone surrogate written as a ``\\udXXX`` escape, so it can be printed
     and encoded as UTF-8 anywhere (error messages)."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most about ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"… [{len(text) - limit} more characters cut]"
+
+
+class Budget:
+    """A cap on the service text one sink (a JUnit file, a results file) takes in all.
+
+    :meth:`take` hands out text while the budget lasts, then only a short note, so a huge
+    detailed status repeated over many failed tests cannot grow a file without bound.
+    """
+
+    def __init__(self, chars: int, note: str) -> None:
+        self.left = chars
+        self.note = note
+
+    def take(self, text: str, limit: int | None = None) -> str:
+        if limit is not None:
+            text = clip(text, limit)
+        if len(text) <= self.left:
+            self.left -= len(text)
+            return text
+        if self.left > 200:
+            cut = clip(text, self.left)
+            self.left = 0
+            return cut
+        return self.note if text else text

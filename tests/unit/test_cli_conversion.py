@@ -148,6 +148,12 @@ BAD = [
     ("--request-timeout", "-1", SUITE, "positive"),
     ("--request-timeout", "inf", SUITE, "positive"),
     ("--request-timeout", "nan", SUITE, "positive"),
+    ("--request-timeout", "1e12", SUITE, "at most 86400 seconds"),
+    ("--timeout", "1e12", SUITE, "at most"),
+    ("--api-url", "https://[::1/api/", SUITE, "not a valid URL"),
+    ("--api-url", "https://example.com:99999/api/", SUITE, "not a valid URL"),
+    ("--api-url", "http://example.com/api/", SUITE, "--allow-insecure-http"),
+    ("--api-token", "tok-€-0123456789", SUITE, "printable ASCII"),
     ("--suite-id", "abc", ("run",), "positive whole number"),
     ("--suite-id", "1.5", ("run",), "positive whole number"),
     ("--suite-id", "0", ("run",), "positive"),
@@ -220,6 +226,7 @@ BOOLEAN_FLAGS = [
     "--stop-on-cancel",
     "--require-report",
     "--comment",
+    "--allow-insecure-http",
 ]
 
 

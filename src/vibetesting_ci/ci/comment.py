@@ -36,6 +36,7 @@ from urllib.parse import quote, urlsplit
 
 from vibetesting_ci.errors import CommentError
 from vibetesting_ci.models import RunResult
+from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import one_line
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,8 +172,9 @@ def comment_key(environ: Mapping[str, str], label: str = "") -> str:
 
 
 def _md(text: str) -> str:
-    """Service text safe in Markdown and in a table cell: one line, no HTML, no links."""
-    text = one_line(text, 300)
+    """Service text safe in Markdown and in a table cell: one line, no HTML, no links; our
+    secrets scrubbed before the escaping (which would hide them from a later scrub)."""
+    text = one_line(scrub(text), 300)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", text)
 
@@ -339,51 +341,70 @@ class _Forge:
         return text
 
     def call(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> Any:
-        import requests
+        from vibetesting_ci.transport import Watchdog
 
         for attempt in (1, 2):
             left = self.deadline - time.monotonic()
             if left <= 0.5:
                 raise CommentError(f"no comment: {self.target.forge} took too long to answer")
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    json=body,
-                    headers=dict(self.target.headers),
-                    timeout=(min(5.0, left), min(REQUEST_TIMEOUT, left)),
-                    allow_redirects=False,
-                    stream=True,
-                )
-            except requests.RequestException as exc:
-                raise CommentError(
-                    f"no comment: {self.target.forge} could not be reached ({type(exc).__name__})"
-                ) from None
-            with response:
-                self.calls.append(f"{method} {response.status_code}")
-                data = self._read(response)
-                code = response.status_code
-                limited = code == 429 or (
-                    code == 403 and response.headers.get("X-RateLimit-Remaining") == "0"
-                )
-                if limited:
-                    wait = _retry_after(response.headers.get("Retry-After"))
-                    if attempt == 1 and wait is not None and wait <= RETRY_AFTER_MAX:
-                        time.sleep(min(wait, max(0.0, self.deadline - time.monotonic() - 1)))
-                        continue
-                    raise CommentError(
-                        f"no comment: {self.target.forge} rate limit reached ({code}); "
-                        "the comment is updated on the next run"
-                    )
-                if 300 <= code < 400:
-                    raise CommentError(
-                        f"no comment: {self.target.forge} answered a redirect ({code}) "
-                        f"to {method} {_path(url)}; not followed"
-                    )
-                if code >= 400:
-                    raise CommentError(self._refusal(method, url, code, data))
-                return data, response.headers
+            # Wall-clock bound on the whole request and its answer: the connection is cut
+            # when it passes (a dripping answer cannot hold the step; transport.Watchdog).
+            with Watchdog(min(REQUEST_TIMEOUT, left), "comment"):
+                answer = self._once(method, url, body, left, attempt)
+            if answer is not None:
+                return answer
         raise CommentError(f"no comment: {self.target.forge} rate limit reached")
+
+    def _once(
+        self, method: str, url: str, body: Mapping[str, Any] | None, left: float, attempt: int
+    ) -> Any:
+        """One try of :meth:`call`: its answer, or None to try again (a short rate limit)."""
+        import requests
+
+        try:
+            response = self.session.request(
+                method,
+                url,
+                json=body,
+                headers=dict(self.target.headers),
+                timeout=(min(5.0, left), min(REQUEST_TIMEOUT, left)),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            raise CommentError(
+                f"no comment: {self.target.forge} could not be reached ({type(exc).__name__})"
+            ) from None
+        with response:
+            self.calls.append(f"{method} {response.status_code}")
+            try:
+                data = self._read(response)
+            except requests.RequestException as exc:  # the answer broke off (or was cut)
+                raise CommentError(
+                    f"no comment: {self.target.forge} did not finish answering "
+                    f"({type(exc).__name__})"
+                ) from None
+            code = response.status_code
+            limited = code == 429 or (
+                code == 403 and response.headers.get("X-RateLimit-Remaining") == "0"
+            )
+            if limited:
+                wait = _retry_after(response.headers.get("Retry-After"))
+                if attempt == 1 and wait is not None and wait <= RETRY_AFTER_MAX:
+                    time.sleep(min(wait, max(0.0, self.deadline - time.monotonic() - 1)))
+                    return None
+                raise CommentError(
+                    f"no comment: {self.target.forge} rate limit reached ({code}); "
+                    "the comment is updated on the next run"
+                )
+            if 300 <= code < 400:
+                raise CommentError(
+                    f"no comment: {self.target.forge} answered a redirect ({code}) "
+                    f"to {method} {_path(url)}; not followed"
+                )
+            if code >= 400:
+                raise CommentError(self._refusal(method, url, code, data))
+            return data, response.headers
 
     def _read(self, response: requests.Response) -> Any:
         chunks: list[bytes] = []
@@ -510,9 +531,11 @@ def post(
 
     own = session is None
     if session is None:
-        from vibetesting_ci.transport import ca_bundle
+        from vibetesting_ci.transport import bounded_adapter, ca_bundle
 
         session = requests.Session()
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, bounded_adapter())  # obeys the per-request Watchdog
         session.verify = ca_bundle()  # the same trust as the API: a corporate CA applies too
         session.headers["User-Agent"] = "vibetesting-ci (pull request comment)"
     try:
@@ -521,6 +544,7 @@ def post(
         body = make_body(previous_counts(existing[1]) if existing else None)
         for secret in target.secrets:
             body = body.replace(secret, "***")
+        body = scrub(body)  # and every registered secret, in any encoding (vibetesting_ci.scrub)
         if existing is None:
             data, _ = forge.call("POST", target.list_url, {"body": body})
             ident = data.get("id") if isinstance(data, dict) else None

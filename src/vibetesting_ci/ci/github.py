@@ -63,6 +63,12 @@ VERDICTS = {
 PIE_COLOURS = {"Passed": "#2da44e", "Failed": "#cf222e", "Not done": "#bf8700"}
 
 
+# GitHub refuses a step summary over 1 MiB (1,048,576 bytes); stay clearly below.
+SUMMARY_LIMIT = 1_000_000
+CELL_LIMIT = 2000  # characters of service text in one summary cell or problem line
+OUTPUT_LIMIT = 512 * 1024  # characters per action output
+
+
 def escape_data(text: str) -> str:
     """Escape a workflow command's message (``%``, CR and LF), as ``@actions/core`` does."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -74,7 +80,16 @@ def escape_property(text: str) -> str:
 
 
 def command(name: str, message: str = "", **properties: str) -> str:
-    """One workflow command line, e.g. ``::error title=VibeTesting::message``."""
+    """One workflow command line, e.g. ``::error title=VibeTesting::message``.
+
+    Registered secrets are scrubbed from the message and properties before the escaping (which
+    turns ``%`` into ``%25``, so a URL-encoded secret would pass a later scrub, and the runner
+    decodes it back for display); never from ``add-mask``, whose message is the secret."""
+    if name != "add-mask":
+        from vibetesting_ci.scrub import scrub
+
+        message = scrub(message)
+        properties = {key: scrub(value) for key, value in properties.items()}
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
     head = f"{name} {props}" if props else name
     return f"::{head}::{escape_data(message)}"
@@ -91,9 +106,13 @@ def output_block(name: str, value: str, delimiter: str | None = None) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
-def _cell(text: str) -> str:
-    """Text safe inside one Markdown table cell (no HTML, no Markdown, no pipes, one line)."""
-    return markdown_text(text)
+def _cell(text: str, limit: int = CELL_LIMIT) -> str:
+    """Text safe inside one Markdown table cell (no HTML, no Markdown, no pipes, one line, at
+    most ``limit`` characters); registered secrets are scrubbed before the escaping (which
+    would otherwise hide them from the scrub of the summary file)."""
+    from vibetesting_ci.scrub import scrub
+
+    return markdown_text(scrub(text), limit)
 
 
 def _duration(start: str, end: str) -> str:
@@ -169,7 +188,21 @@ def _pie(passed: int, failed: int, not_done: int) -> list[str]:
 
 
 def render_summary(result: RunResult, *, junit_file: str | None) -> str:
-    """The Markdown job summary for ``result``."""
+    """The Markdown job summary for ``result``, below GitHub's 1 MiB limit for a step's
+    summary (:data:`SUMMARY_LIMIT`): a longer one is cut at a line, saying so."""
+    text = _render_summary(result, junit_file=junit_file)
+    data = text.encode("utf-8")
+    if len(data) <= SUMMARY_LIMIT:
+        return text
+    note = (
+        "\n\n**The summary was cut here** to stay below GitHub's 1 MiB limit; every "
+        "execution is in the results file.\n"
+    )
+    head = data[: SUMMARY_LIMIT - len(note.encode("utf-8"))].decode("utf-8", "ignore")
+    return head[: head.rfind("\n") + 1] + note
+
+
+def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
     verdict = VERDICTS.get(result.result, result.result)
     out = [f"## VibeTesting: {verdict}", ""]
     if result.message:
@@ -238,7 +271,20 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
 
 
 def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
-    """The action's outputs (names as in ``action.yml``)."""
+    """The action's outputs (names as in ``action.yml``), each at most :data:`OUTPUT_LIMIT`
+    characters (GitHub takes 1 MB per output)."""
+    outputs = _outputs(result, junit_file=junit_file)
+    return {name: _clip_list(value, OUTPUT_LIMIT) for name, value in outputs.items()}
+
+
+def _clip_list(value: str, limit: int) -> str:
+    """A comma-separated list cut after its last whole item that fits."""
+    if len(value) <= limit:
+        return value
+    return value[: value.rfind(",", 0, limit)]
+
+
+def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
     totals = result.totals
     outputs = {
         "result": result.result,
@@ -346,9 +392,11 @@ class GitHubAdapter(CIAdapter):
         path = self.environ.get(variable, "")
         if not path:
             return None
+        from vibetesting_ci.scrub import scrub
+
         try:
             with open(path, "a", encoding="utf-8") as file:
-                file.write(text)
+                file.write(scrub(text))
         except OSError as error:
             return f"could not write {variable} ({path}): {error.strerror or error}"
         return None

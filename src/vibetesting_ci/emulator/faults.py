@@ -14,10 +14,44 @@ API_ENDPOINTS = frozenset(ENDPOINTS[:4])
 ANY = "*"
 
 # Faults applied before the request is handled (nothing happens on the service side).
-PRE_KINDS = frozenset({"html500", "429", "drop", "garbage", "stall", "not-found"})
+# Hostile answers (issue 17): ``drip`` sends the whole answer, status line first, one byte per
+# ``seconds`` (default 1; ``drip-body``: the headers at once, then the body dripped);
+# ``redirect`` answers ``status`` (default 307) pointing at ``target``
+# (``self``: the same URL; ``other-host``: the same path on ``localhost``, another host name);
+# ``big`` is a JSON answer of ``mib`` MiB (default 200); ``gzip-bomb`` is ``mib`` MiB of zeros
+# (default 1024) gzipped to about a thousandth; ``echo-refusal`` refuses with a reason that
+# quotes the token and the login password (raw and URL-encoded).
+PRE_KINDS = frozenset(
+    {
+        "html500",
+        "429",
+        "drop",
+        "garbage",
+        "stall",
+        "not-found",
+        "drip",
+        "drip-body",
+        "redirect",
+        "big",
+        "gzip-bomb",
+        "echo-refusal",
+    }
+)
 # Faults applied after the request was handled successfully (the side effects happened).
+# ``echo-status``: the status answer's detailed status and suite name quote the secrets;
+# ``huge-failure``: the execution is done with ``count`` (default 1000) failed tests and a
+# detailed status of ``mib`` MiB (default 2).
 POST_KINDS = frozenset(
-    {"create-then-500", "create-then-drop", "odd-state", "null-counts", "odd-counts", "patch"}
+    {
+        "create-then-500",
+        "create-then-drop",
+        "odd-state",
+        "null-counts",
+        "odd-counts",
+        "echo-status",
+        "huge-failure",
+        "patch",
+    }
 )
 KINDS = PRE_KINDS | POST_KINDS
 
@@ -53,6 +87,14 @@ _APPLIES: dict[str, frozenset[str]] = {
     "odd-state": frozenset({"execution-status"}),
     "null-counts": frozenset({"execution-status"}),
     "odd-counts": frozenset({"execution-status"}),
+    "drip": frozenset(ENDPOINTS),
+    "drip-body": frozenset(ENDPOINTS),
+    "redirect": frozenset(ENDPOINTS),
+    "big": API_ENDPOINTS,
+    "gzip-bomb": API_ENDPOINTS,
+    "echo-refusal": API_ENDPOINTS,
+    "echo-status": frozenset({"execution-status"}),
+    "huge-failure": frozenset({"execution-status"}),
     "patch": API_ENDPOINTS,
 }
 
@@ -80,6 +122,9 @@ class Fault:
     seconds: float | None = None
     status: int | None = None
     state: str | None = None
+    mib: int | None = None
+    count: int | None = None
+    target: str | None = None
     fields: dict[str, Any] | None = None
     drop: tuple[str, ...] = ()
     seen: int = field(default=0, compare=False, repr=False)
@@ -112,6 +157,12 @@ class Fault:
             raise ValueError("fault seconds must be 0 or more")
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError("fault status must be an HTTP status code")
+        if self.mib is not None and not 0 < self.mib <= 4096:
+            raise ValueError("fault mib must be 1 to 4096")
+        if self.count is not None and self.count < 0:
+            raise ValueError("fault count must be 0 or more")
+        if self.target is not None and self.target not in ("self", "other-host"):
+            raise ValueError("fault target must be self or other-host")
         if self.fields is not None and not isinstance(self.fields, dict):
             raise ValueError("fault fields must be a JSON object")
         self.drop = tuple(self.drop)
@@ -159,6 +210,10 @@ class Fault:
             return 404
         if self.kind in ("html500", "create-then-500"):
             return self.status or 500
+        if self.kind == "redirect":
+            return self.status or 307
+        if self.kind == "echo-refusal":
+            return self.status or 400
         return self.status or 200
 
     def retry_after_header(self) -> str:
@@ -169,9 +224,9 @@ class Fault:
         return spec_of(self)
 
 
-_INT_PARAMS = {"times", "after", "status"}
+_INT_PARAMS = {"times", "after", "status", "mib", "count"}
 _FLOAT_PARAMS = {"retry_after", "seconds"}
-_STR_PARAMS = {"state"}
+_STR_PARAMS = {"state", "target"}
 _NUMBER_PARAMS = _INT_PARAMS | _FLOAT_PARAMS
 _PARAMS = _NUMBER_PARAMS | _STR_PARAMS | {"fields", "drop"}
 # ``fields={...}`` holds JSON (with its own ':' and ','), so it comes last in a spec.
@@ -263,7 +318,7 @@ def spec_of(fault: Fault) -> str:
     params = [f"times={fault.times or 0}"]
     if fault.after:
         params.append(f"after={fault.after}")
-    for name in ("retry_after", "seconds", "status", "state"):
+    for name in ("retry_after", "seconds", "status", "state", "mib", "count", "target"):
         value = getattr(fault, name)
         if value is not None:
             params.append(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}")

@@ -148,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             record.fault = "drop"
             self._drop()
         body = self._read_body(record)
+        emu._note_password(record)
         if record.endpoint == "execution-status" and isinstance(record.json, dict):
             execution_id = record.json.get("execution_id")
             if isinstance(execution_id, int) and not isinstance(execution_id, bool):
@@ -234,8 +235,77 @@ class _Handler(BaseHTTPRequestHandler):
         payload = json.dumps(body).encode("utf-8")
         self._send(record, status, payload, "application/json", extra)
 
+    def _hostile(self, record: Recorded, fault: Fault) -> bool:
+        """The hostile-answer faults (issue 17); True if ``fault`` was one of them."""
+        emu = self.server.emulator
+        kind = fault.kind
+        if kind in ("drip", "drip-body"):
+            self._drip(record, fault)
+        elif kind == "redirect":
+            host = self.headers.get("Host") or f"127.0.0.1:{emu.port}"
+            if fault.target == "other-host":
+                host = "localhost" + (host[host.rindex(":") :] if ":" in host else "")
+            location = f"{emu.scheme}://{host}{self.path}"
+            self._send(record, fault.http_status, b"", "text/plain", {"Location": location})
+        elif kind == "big":
+            self._send_big_json(record, (fault.mib or 200) * 1024 * 1024)
+        elif kind == "gzip-bomb":
+            payload = _gzip_bomb(fault.mib or 1024)
+            self._send(record, 200, payload, "application/json", {"Content-Encoding": "gzip"})
+        elif kind == "echo-refusal":
+            reason = f"refused: {emu._secrets_text(self.headers.get('Authorization', ''))}"
+            self._send_json(record, fault.http_status, {"status": "fail", "reason": reason})
+        else:
+            return False
+        return True
+
+    def _drip(self, record: Recorded, fault: Fault) -> None:
+        """An answer (status line and all, or with ``drip-body`` only the body) sent one byte
+        per ``seconds``, for up to ten minutes, or until the client hangs up."""
+        emu = self.server.emulator
+        pdf = record.endpoint == "report"
+        body = (b"%PDF-1.4\n" if pdf else b'{"status": "success", ') + b" " * 600
+        head = (
+            "HTTP/1.1 200 OK\r\n"
+            f"Content-Type: {'application/pdf' if pdf else 'application/json'}\r\n"
+            f"Content-Length: {len(body) + 1}\r\n\r\n"
+        ).encode("ascii")
+        record.status = 200
+        self.close_connection = True
+        pause = 1.0 if fault.seconds is None else fault.seconds
+        if fault.kind == "drip-body":
+            self.wfile.write(head)
+            payload = body
+        else:
+            payload = head + body
+        for index in range(len(payload)):
+            if emu._stopping.is_set():
+                break
+            self.wfile.write(payload[index : index + 1])
+            emu._sleep(pause)
+        raise _Dropped
+
+    def _send_big_json(self, record: Recorded, size: int) -> None:
+        head = b'{"status": "success", "execution_state": "running", "detailed_status": "'
+        tail = b'"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        record.status = 200
+        self.wfile.write(head)
+        left = size - len(head) - len(tail)
+        block = b"x" * (1024 * 1024)
+        while left > 0:
+            piece = block[: min(left, len(block))]
+            self.wfile.write(piece)
+            left -= len(piece)
+        self.wfile.write(tail)
+
     def _send_fault(self, record: Recorded, fault: Fault) -> None:
         status = fault.http_status
+        if self._hostile(record, fault):
+            return
         if fault.kind in ("html500", "create-then-500"):
             self._send(record, status, _html_error(status), "text/html; charset=utf-8")
         elif fault.kind == "429":
@@ -315,6 +385,24 @@ class _Handler(BaseHTTPRequestHandler):
                 answer.body["number_of_failed_tests"] = 2
                 answer.body["schema_version"] = 99
                 answer.body["extra"] = {"nested": [1, {"deeper": None}], "flag": True}
+            elif fault.kind == "echo-status":
+                echoed = emu._secrets_text(self.headers.get("Authorization", ""))
+                answer.body["detailed_status"] = f"{answer.body.get('detailed_status')}; {echoed}"
+                answer.body["suite_name"] = f"suite for {echoed}"
+            elif fault.kind == "huge-failure":
+                count = 1000 if fault.count is None else fault.count
+                size = (fault.mib or 2) * 1024 * 1024
+                line = "step 3 failed: the button did not answer; "
+                answer.body.update(
+                    {
+                        "execution_state": DONE,
+                        "number_of_tests": count,
+                        "number_of_done_tests": count,
+                        "number_of_passed_tests": 0,
+                        "number_of_failed_tests": count,
+                        "detailed_status": (line * (size // len(line) + 1))[:size],
+                    }
+                )
             elif fault.kind == "patch":
                 fault.apply_patch(answer.body)
             else:
@@ -383,6 +471,22 @@ class _Handler(BaseHTTPRequestHandler):
             return
         for chunk in big.chunks():
             self.wfile.write(chunk)
+
+
+_BOMBS: dict[int, bytes] = {}
+
+
+def _gzip_bomb(mib: int) -> bytes:
+    """``mib`` MiB of the digit 0 inside a JSON string, gzipped to about 1 KiB per MiB: one
+    gzip member per MiB (a gzip stream may hold many), so it is made in milliseconds."""
+    if mib not in _BOMBS:
+        import gzip
+
+        zeros = gzip.compress(b"0" * (1024 * 1024), 9)
+        head = gzip.compress(b'{"status": "success", "detailed_status": "', 9)
+        tail = gzip.compress(b'"}', 9)
+        _BOMBS[mib] = head + zeros * mib + tail
+    return _BOMBS[mib]
 
 
 def _endpoint_of(path: str) -> str:
@@ -680,6 +784,23 @@ class EmulatorServer:
                 fault.consume()
                 chosen = fault
         return chosen
+
+    def _note_password(self, record: Recorded) -> None:
+        """Keep the last login password a trigger carried (echo faults quote it)."""
+        data = record.json
+        if isinstance(data, dict) and isinstance(data.get("login"), dict):
+            password = data["login"].get("password")
+            if isinstance(password, str) and password:
+                self._last_password = password
+
+    def _secrets_text(self, authorization: str) -> str:
+        """Text quoting the caller's token and the last login password, raw and URL-encoded."""
+        token = authorization.strip().partition(" ")[2].strip()
+        password = getattr(self, "_last_password", "")
+        return (
+            f"key {token} (or {quote(token, safe='')}); login password {password} "
+            f"(or {quote(password, safe='')}, {quote(password, safe='').lower()})"
+        )
 
     def _authenticate(self, headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
         header = headers.get("authorization", "")

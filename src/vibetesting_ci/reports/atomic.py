@@ -17,6 +17,7 @@ These functions, and the ``write_*`` reporters built on them, raise ``OSError``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import stat
@@ -25,6 +26,28 @@ from collections.abc import Iterator
 from typing import IO, Literal
 
 StrPath = str | os.PathLike[str]
+
+# Temporary files being written right now, so an exit that cannot wait for their writers
+# (a cancel abandoning a download) still removes them: see remove_leftovers().
+_LIVE_TEMPS: set[str] = set()
+
+
+def _at_exit() -> None:
+    remove_leftovers()
+
+
+atexit.register(_at_exit)  # an exit that leaves worker threads behind still cleans up
+
+
+def remove_leftovers() -> int:
+    """Delete every temporary file still being written; returns how many there were."""
+    removed = 0
+    for tmp in list(_LIVE_TEMPS):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+            removed += 1
+        _LIVE_TEMPS.discard(tmp)
+    return removed
 
 
 def _umask() -> int:
@@ -81,6 +104,7 @@ def _atomic_open(path: str, durable: bool) -> Iterator[IO[bytes]]:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    _LIVE_TEMPS.add(tmp)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -93,6 +117,8 @@ def _atomic_open(path: str, durable: bool) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        _LIVE_TEMPS.discard(tmp)
     if durable:
         _fsync_dir(folder)
 
@@ -107,5 +133,9 @@ def atomic_write_text(path: StrPath, text: str, *, encoding: str = "utf-8") -> N
     """Write ``text`` to ``path`` atomically, encoded with ``encoding`` and ``\\n`` line ends.
 
     The text is encoded before anything is written, so an encoding error leaves no trace.
+    Registered secrets are scrubbed from it first (:mod:`vibetesting_ci.scrub`): every text
+    file the CLI writes goes through here.
     """
-    atomic_write_bytes(path, text.encode(encoding))
+    from vibetesting_ci.scrub import scrub
+
+    atomic_write_bytes(path, scrub(text).encode(encoding))

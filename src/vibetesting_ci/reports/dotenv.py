@@ -44,8 +44,11 @@ def _encode_char(match: re.Match[str]) -> str:
 
 
 def dotenv_value(value: str) -> str:
-    """``value`` made safe for one GitLab dotenv line (see the module docstring)."""
-    return _UNSAFE.sub(_encode_char, value)
+    """``value`` made safe for one GitLab dotenv line (see the module docstring); registered
+    secrets are scrubbed before the encoding, which would hide them from a later scrub."""
+    from vibetesting_ci.scrub import scrub
+
+    return _UNSAFE.sub(_encode_char, scrub(value))
 
 
 def _line(key: str, value: str) -> str:

@@ -37,7 +37,15 @@ from vibetesting_ci.errors import ReportError
 from vibetesting_ci.models import ExecutionResult
 from vibetesting_ci.reports.atomic import atomic_open
 from vibetesting_ci.reports.redact import redact_url
-from vibetesting_ci.transport import CA_HINT, ca_bundle, certificate_problem, is_certificate_error
+from vibetesting_ci.transport import (
+    CA_HINT,
+    Watchdog,
+    abort_all,
+    bounded_adapter,
+    ca_bundle,
+    certificate_problem,
+    is_certificate_error,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -120,6 +128,9 @@ def report_session() -> requests.Session:
     import requests
 
     session = requests.Session()
+    # Connections that obey a wall-clock Watchdog (the run's deadline, or a cancel).
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, bounded_adapter())
     session.verify = ca_bundle()  # SSL_CERT_FILE / SSL_CERT_DIR, which requests ignores itself
     return _strip(session)
 
@@ -147,12 +158,24 @@ def download_report(
     shown = redact_url(url)
     if not url:
         raise ReportError("no report link to download")
+    bound = None if deadline is None else max(0.0, deadline - time.monotonic())
+    dog = Watchdog(bound, REPORT_TAG)
     try:
-        if session is not None:
-            # Nothing one report's host set (or a careless caller left) goes to the next.
-            return _download(_strip(session), url, dest, timeout, max_bytes, deadline, user_agent)
-        with report_session() as own:
-            return _download(own, url, dest, timeout, max_bytes, deadline, user_agent)
+        # The whole download (every hop and the body) within the deadline: past it, or on a
+        # cancel (transport.abort_all), the connection is cut, however slowly the server drips.
+        with dog:
+            try:
+                if session is not None:
+                    # Nothing one report's host set (or a careless caller left) goes to the next.
+                    return _download(
+                        _strip(session), url, dest, timeout, max_bytes, deadline, user_agent
+                    )
+                with report_session() as own:
+                    return _download(own, url, dest, timeout, max_bytes, deadline, user_agent)
+            except _Abort:
+                if dog.expired:
+                    raise _Abort(_cut_reason(dog)) from None
+                raise
     except _Abort as error:
         raise ReportError(f"report download from {shown} failed: {error}") from None
     except OSError as error:
@@ -160,6 +183,16 @@ def download_report(
         raise ReportError(
             f"cannot write the report file {dest!r}: {error.strerror or type(error).__name__}"
         ) from None
+
+
+REPORT_TAG = "report"
+ABORT_GRACE = 1.0  # seconds a cut download gets to remove its temporary file
+
+
+def _cut_reason(dog: Watchdog) -> str:
+    if dog.aborted:
+        return "cancelled (the connection was cut)"
+    return "no time left before the deadline (the connection was cut)"
 
 
 @dataclass(frozen=True)
@@ -234,6 +267,12 @@ def download_all(
     futures = {pool.submit(fetch, item): item.key for item in downloads}
     try:
         abandoned = wait_for(futures, cancel=cancel)
+        if abandoned:
+            # Cancelled: cut the connections of the downloads still out, so each fails at
+            # once and removes its temporary file, and give them a moment to do so (they are
+            # still abandoned: their results are not read).
+            abort_all(REPORT_TAG)
+            wait_for(abandoned, deadline=time.monotonic() + ABORT_GRACE)
     finally:
         pool.shutdown()
     for future, key in futures.items():

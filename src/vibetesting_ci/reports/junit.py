@@ -62,7 +62,8 @@ from vibetesting_ci.models import (
 )
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
-from vibetesting_ci.text import one_line
+from vibetesting_ci.scrub import scrub
+from vibetesting_ci.text import Budget, one_line
 
 ROOT_NAME = "VibeTesting"
 CLASSNAME = "vibetesting.execution_{id}"
@@ -70,6 +71,13 @@ CLASSNAME = "vibetesting.execution_{id}"
 # single case carrying its count instead of one case per test.
 MAX_CASES_PER_EXECUTION = 10_000
 MESSAGE_LIMIT = 1000
+# Service text per case and per file: a 2 MB detailed status on 1,000 failed tests must not
+# write a 2 GB file. Each case carries at most CASE_DETAIL_LIMIT characters of it, the whole
+# file at most DETAIL_BUDGET (then the cases point at the results file and the report).
+CASE_DETAIL_LIMIT = 4000
+DETAIL_BUDGET = 4 * 1024 * 1024
+DETAIL_SYSTEM_OUT_LIMIT = 64 * 1024
+BUDGET_NOTE = "(detailed status left out: the JUnit file's size cap; see the results file)"
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 
@@ -79,8 +87,9 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U001
 
 
 def xml_text(text: str) -> str:
-    """``text`` with every character XML 1.0 cannot carry replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
+    """``text`` with every character XML 1.0 cannot carry replaced by U+FFFD (and any
+    registered secret by ``***``)."""
+    return _NOT_XML.sub("\ufffd", scrub(text))
 
 
 def _one_line(text: str) -> str:
@@ -218,13 +227,17 @@ def _cases(
     status: ExecutionStatus,
     test_names: tuple[str, ...],
     allow_empty: bool = False,
+    budget: Budget | None = None,
 ) -> tuple[list[_Case], bool]:
-    """The cases of one execution, and whether they carry the run's test names."""
+    """The cases of one execution, and whether they carry the run's test names. ``budget``
+    caps the detailed status all cases of the file carry together."""
     eid = execution.execution_id
     url = redact_url(status.report_url)
     detail = status.detailed_status.strip()
     if status.unreadable:
         return [_verdict_case(execution, status, url, "unreadable")], False
+    if budget is None:
+        budget = Budget(DETAIL_BUDGET, BUDGET_NOTE)
     total = max(status.tests, status.passed + status.failed)
     not_done = total - status.passed - status.failed
     counts = {PASSED: status.passed, FAILED: status.failed, ERROR: 0, SKIPPED: 0}
@@ -268,17 +281,17 @@ def _cases(
     kinds = {
         FAILED: (
             _message(detail, url, "Failed (no detailed status)."),
-            _join(failure_head, detail, _report_line(url)),
+            failure_head,
             "failed",
         ),
         ERROR: (
             _message(detail, url, unfinished),
-            _join(unfinished, detail, _report_line(url)),
+            unfinished,
             _error_type(execution),
         ),
         SKIPPED: (
             _message(detail, url, skipped_head),
-            _join(skipped_head, detail, _report_line(url)),
+            skipped_head,
             "",
         ),
     }
@@ -286,7 +299,8 @@ def _cases(
     def case(name: str, outcome: str) -> _Case:
         if outcome == PASSED:
             return _Case(name, PASSED)
-        message, text, kind = kinds[outcome]
+        message, head, kind = kinds[outcome]
+        text = _join(head, budget.take(detail, CASE_DETAIL_LIMIT), _report_line(url))
         return _Case(name, outcome, message, text, kind)
 
     # An ended execution never passes: when its counts show nothing wrong, one case says so.
@@ -347,6 +361,7 @@ def _count_text(status: ExecutionStatus | None, name: str) -> str:
 def build_junit(result: RunResult) -> ET.Element:
     """The ``<testsuites>`` element for ``result`` (see the module docstring)."""
     root = ET.Element("testsuites", {"name": ROOT_NAME})
+    budget = Budget(DETAIL_BUDGET, BUDGET_NOTE)
     totals = Counter[str]()
     total_ms = 0
     for execution, suite_name in zip(result.executions, _suite_names(result), strict=True):
@@ -356,7 +371,7 @@ def build_junit(result: RunResult) -> ET.Element:
             cases = [_no_status_case(execution)]
             ms, stamp, url = 0, None, ""
         else:
-            cases, named = _cases(execution, status, result.test_names, result.allow_empty)
+            cases, named = _cases(execution, status, result.test_names, result.allow_empty, budget)
             ms = duration_ms(status.start_time, status.end_time)
             stamp = junit_timestamp(status.start_time)
             url = redact_url(status.report_url)
@@ -412,7 +427,7 @@ def build_junit(result: RunResult) -> ET.Element:
 
         out = []
         if status is not None:
-            out.append(status.detailed_status.strip())
+            out.append(budget.take(status.detailed_status.strip(), DETAIL_SYSTEM_OUT_LIMIT))
             if url:
                 out.append(f"Report: {url}")
             if execution.report_file:

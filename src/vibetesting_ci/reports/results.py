@@ -39,15 +39,22 @@ from vibetesting_ci import __version__
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
+from vibetesting_ci.scrub import scrub
+from vibetesting_ci.text import Budget
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean(value: str | None) -> str | None:
-    return None if value is None else _SURROGATE.sub("\ufffd", value)
+    return None if value is None else _SURROGATE.sub("\ufffd", scrub(value))
 
 
-def _execution(execution: ExecutionResult) -> dict[str, Any]:
+# Service text the whole file carries (each execution's is already capped at 64 KiB when it
+# arrives): past this, detailed statuses are cut to a line (1,000 executions x 64 KiB = 64 MB).
+DETAIL_BUDGET = 8 * 1024 * 1024
+
+
+def _execution(execution: ExecutionResult, budget: Budget) -> dict[str, Any]:
     status = execution.status
     return {
         "id": execution.execution_id,
@@ -58,7 +65,7 @@ def _execution(execution: ExecutionResult) -> dict[str, Any]:
         "passed": status.count("passed") if status else None,
         "failed": status.count("failed") if status else None,
         "not_done": status.not_done if status else None,
-        "detailed_status": _clean(status.detailed_status) if status else None,
+        "detailed_status": _clean(budget.take(status.detailed_status)) if status else None,
         "start_time": _clean(status.start_time) if status else None,
         "end_time": _clean(status.end_time) if status else None,
         "report_url": _clean(redact_url(status.report_url)) if status else None,
@@ -82,6 +89,7 @@ def _unreadable(status: ExecutionStatus | None) -> dict[str, str] | None:
 def render_results(result: RunResult) -> dict[str, Any]:
     """The results document for ``result`` as a JSON-ready dict (see the module docstring)."""
     totals = result.totals
+    budget = Budget(DETAIL_BUDGET, "(left out: the results file's size cap)")
     return {
         "version": __version__,
         "result": result.result,
@@ -89,7 +97,7 @@ def render_results(result: RunResult) -> dict[str, Any]:
         "error_code": result.error_code,
         "message": _clean(result.message),
         "schedule_id": _clean(result.schedule_id),
-        "executions": [_execution(e) for e in result.executions],
+        "executions": [_execution(e, budget) for e in result.executions],
         "totals": {
             "tests": totals.tests,
             "done": totals.done,

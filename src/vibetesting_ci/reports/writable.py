@@ -207,6 +207,22 @@ def first_unwritable(outputs: Iterable[OutputPath]) -> str | None:
     return None
 
 
+def _distinct(outputs: Sequence[OutputPath]) -> None:
+    """Two outputs in one file would overwrite each other (``--junit-file`` equal to
+    ``--results-file``, say): an input error."""
+    seen: dict[str, OutputPath] = {}
+    for output in outputs:
+        if not output.path:
+            continue
+        key = os.path.normcase(os.path.realpath(output.path))
+        first = seen.setdefault(key, output)
+        if first is not output:
+            raise InputError(
+                f"{output.label} and {first.label} name the same file ({output.path!r}); "
+                "give each output its own; nothing was sent"
+            )
+
+
 def check_outputs(
     wait: WaitSettings,
     ci_files: Sequence[tuple[str, str]],
@@ -231,6 +247,7 @@ def check_outputs(
         for path in reports if several else [wait.report_file]:
             outputs.append(labelled("report_file", path))
     outputs += [OutputPath(variable, path, append=True) for variable, path in ci_files]
+    _distinct(outputs)
     problem = first_unwritable(outputs)
     if problem is not None:
         raise InputError(f"{problem}; nothing was sent")
