@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "vibetesting" / "template.yml"
@@ -233,30 +236,160 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+_REF = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
+
+
+def load(text: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The component's two documents: the ``spec:`` header and the jobs (not interpolated)."""
+    header, jobs = yaml.safe_load_all(
+        COMPONENT.read_text(encoding="utf-8") if text is None else text
+    )
+    return header, jobs
+
+
+def interpolate(given: dict[str, Any] | None = None, text: str | None = None) -> dict[str, Any]:
+    """The jobs document as GitLab builds it for these inputs (the rest at their defaults).
+
+    GitLab's rules: a value that is one ``$[[ inputs.NAME ]]`` takes the input's type; inside a
+    longer string the input is inserted as text (booleans as true/false). Unknown inputs, and
+    values outside an input's options or regex, are refused, as GitLab refuses them.
+    """
+    header, jobs = load(text)
+    spec = header["spec"]["inputs"]
+    given = dict(given or {})
+    unknown = set(given) - set(spec)
+    if unknown:
+        raise ValueError(f"unknown inputs: {sorted(unknown)}")
+    values = {name: given.get(name, (s or {}).get("default")) for name, s in spec.items()}
+    for name, value in values.items():
+        s = spec[name] or {}
+        if "options" in s and value not in s["options"]:
+            raise ValueError(f"{name}: {value!r} not in {s['options']}")
+        if "regex" in s and not re.search(s["regex"], str(value)):
+            raise ValueError(f"{name}: {value!r} does not match {s['regex']}")
+
+    def text_of(value: Any) -> str:
+        return ("true" if value else "false") if isinstance(value, bool) else f"{value}"
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {walk(k): walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str):
+            whole = _REF.fullmatch(node.strip())
+            if whole:
+                return values[whole.group(1)]
+            return _REF.sub(lambda m: text_of(values[m.group(1)]), node)
+        return node
+
+    result: dict[str, Any] = walk(jobs)
+    return result
+
+
+# -- the Jenkins step's option block -----------------------------------------------------------
+
+JENKINS_STEP = ROOT / "vars" / "vibetesting.groovy"
+_JENKINS_BLOCK = re.compile(r"(// generated:options[^\n]*\n)(.*?)(// /generated:options)", re.S)
+
+
+def jenkins_name(option: settings.Option) -> str:
+    """The step's argument: the option's name in camel case (tests_file -> testsFile)."""
+    first, *rest = option.name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+def jenkins_block() -> str:
+    rows = option_rows()
+    lines = ["@Field static final Map<String, String> OPTION_VARIABLES = ["]
+    lines += [f"    {jenkins_name(o)}: '{o.env}'," for o in rows]
+    lines += ["]", "@Field static final Map<String, Object> OPTION_DEFAULTS = ["]
+    lines += [
+        f"    {jenkins_name(o)}: '{o.default}'," for o in rows if o.kind == "path" and o.default
+    ]
+    lines += ["]"]
+    return "\n".join(lines) + "\n"
+
+
+def refresh_jenkins(text: str) -> str:
+    """The step's text with its generated option block current."""
+    if not _JENKINS_BLOCK.search(text):
+        raise SystemExit(f"{JENKINS_STEP}: no generated:options block")
+    return _JENKINS_BLOCK.sub(lambda m: m.group(1) + jenkins_block() + m.group(3), text, count=1)
+
+
+JENKINS_REFERENCE = ROOT / "vars" / "vibetesting.txt"
+_REFERENCE_BLOCK = re.compile(
+    r"(<!-- generated:options -->\n)(.*?)(<!-- /generated:options -->)", re.S
+)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def reference_block() -> str:
+    lines = []
+    for option in option_rows():
+        default = option.default
+        if isinstance(default, bool):
+            shown = f" Default: <code>{'true' if default else 'false'}</code>."
+        elif default in (None, ""):
+            shown = ""
+        else:
+            shown = f" Default: <code>{_html(scalar(default).strip(chr(34)))}</code>."
+        lines.append(
+            f"  <dt><code>{jenkins_name(option)}</code> (<code>{option.env}</code>)</dt>"
+            f"<dd>{_html(option.help)}{shown}</dd>"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def refresh_reference(text: str) -> str:
+    if not _REFERENCE_BLOCK.search(text):
+        raise SystemExit(f"{JENKINS_REFERENCE}: no generated:options block")
+    return _REFERENCE_BLOCK.sub(
+        lambda m: m.group(1) + reference_block() + m.group(3), text, count=1
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only check; exit 1 when stale")
+    parser.add_argument(
+        "--render",
+        metavar="FILE",
+        help="write the jobs as GitLab builds them with the defaults (and the spec header "
+        "beside it, as component-spec.yml)",
+    )
     args = parser.parse_args()
-    text = render()
-    current = COMPONENT.read_text(encoding="utf-8") if COMPONENT.exists() else ""
+    if args.render:  # the jobs, then the spec header alone, for check-jsonschema
+        Path(args.render).write_text(yaml.safe_dump(interpolate(), sort_keys=False), "utf-8")
+        header = Path(args.render).with_name("component-spec.yml")
+        header.write_text(yaml.safe_dump(load()[0], sort_keys=False), "utf-8")
+        return 0
+    step_text = JENKINS_STEP.read_text(encoding="utf-8")
+    reference_text = JENKINS_REFERENCE.read_text(encoding="utf-8")
+    targets = [
+        (COMPONENT, render(), COMPONENT.read_text(encoding="utf-8") if COMPONENT.exists() else ""),
+        (JENKINS_STEP, refresh_jenkins(step_text), step_text),
+        (JENKINS_REFERENCE, refresh_reference(reference_text), reference_text),
+    ]
+    stale = [path for path, new, old in targets if new != old]
     if args.check:
-        if text != current:
+        for path in stale:
             print(
-                f"{COMPONENT.relative_to(ROOT)} is out of date: run python "
-                "scripts/gen_component.py",
+                f"{path.relative_to(ROOT)} is out of date: run python scripts/gen_component.py",
                 file=sys.stderr,
             )
-            return 1
-        print(f"{COMPONENT.relative_to(ROOT)} is current")
-        return 0
-    if text != current:
-        COMPONENT.parent.mkdir(parents=True, exist_ok=True)
-        tmp = COMPONENT.with_suffix(".yml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(COMPONENT)
-        print(f"{COMPONENT.relative_to(ROOT)}: updated")
-    else:
-        print(f"{COMPONENT.relative_to(ROOT)}: already current")
+        return 1 if stale else 0
+    for path, new, old in targets:
+        if new != old:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(new, encoding="utf-8")
+            tmp.replace(path)
+            print(f"{path.relative_to(ROOT)}: updated")
     return 0
 
 

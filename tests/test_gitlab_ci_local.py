@@ -24,12 +24,13 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.emulator_process import emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tok-GitLabLocal-5ecret-0123456789"
@@ -80,38 +81,8 @@ if GCL is None:
 
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The emulator on loopback (a random free port), as its own process."""
-    folder = tmp_path_factory.mktemp("emulator")
-    out = (folder / "out").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vibetesting_ci",
-            "emulator",
-            "--port",
-            "0",
-            "--token",
-            TOKEN,
-            "--test-seconds",
-            "0.3",
-        ],
-        stdout=out,
-        stderr=(folder / "log").open("w"),
-    )
-    try:
-        url = ""
-        for _ in range(200):
-            found = re.search(r"listening on (\S+)", (folder / "out").read_text())
-            if found:
-                url = found.group(1)
-                break
-            time.sleep(0.05)
-        assert url, "the emulator did not start"
+    with emulator_process(tmp_path_factory.mktemp("emulator"), TOKEN) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @dataclass
