@@ -330,9 +330,9 @@ include:
 @pytest.mark.parametrize(
     ("inputs", "complaint"),
     [
-        ("suite-id: abc", "suite-id"),
-        ("execution-type: guide", "execution-type"),
-        ("timeout: soon", "timeout"),
+        ("suite-id: abc", "`suite-id` input: `abc` does not match required regex"),
+        ("execution-type: guide", "`execution-type` input: `guide` cannot be used"),
+        ("timeout: soon", "`timeout` input: provided value is not a number"),
     ],
 )
 def test_component_rejects_malformed_inputs(

@@ -111,3 +111,29 @@ def test_examples_read_outputs_under_free_names() -> None:
         text = path.read_text(encoding="utf-8")
         for name in re.findall(r"\bVIBETESTING_RESULT(?:_[A-Z_]+)?\b", text):
             assert name in keys, f"{path.name} names {name}, which the dotenv report never writes"
+
+
+def test_ci_files_name_only_real_variables() -> None:
+    """Every VIBETESTING_* name in the examples, templates and the Jenkins step is an input
+    variable or a result the dotenv report writes (the 0.1.0 result names are gone)."""
+    known = input_variables() | set(dotenv.KEYS) | {"VIBETESTING_IMAGE"}  # the template's own
+    files = [
+        *sorted((ROOT / "examples").iterdir()),
+        *sorted((ROOT / "templates").rglob("*.yml")),
+        ROOT / "vars" / "vibetesting.groovy",
+        ROOT / "vars" / "vibetesting.txt",
+    ]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for name in set(re.findall(r"\bVIBETESTING_[A-Z0-9_]*[A-Z0-9]\b", text)):
+            assert name in known, f"{path.relative_to(ROOT)} names {name}"
+
+
+def test_examples_set_no_login() -> None:
+    """A login most users do not have is commented out, naming the variable to add."""
+    for name in ("gitlab-ci.yml", "github-workflow.yml", "Jenkinsfile"):
+        text = (ROOT / "examples" / name).read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if re.search(r"login[-_]?identifier|loginIdentifier", line, re.I):
+                assert line.lstrip().startswith(("#", "//")), f"{name}: {line.strip()}"
+        assert "VIBETESTING_LOGIN_PASSWORD" in text or "loginPasswordCredentialsId" in text
