@@ -401,3 +401,20 @@ def test_example_pipeline_runs(tmp_path: Path, api_url: str) -> None:
     assert run.status("vibetesting-summary") == "PASS", run.log("vibetesting-summary")
     assert "VibeTesting failed - 1 passed, 1 failed" in run.log("vibetesting-summary")
     assert TOKEN not in run.everything()
+
+
+def test_catalog_release_job_only_for_version_tags(tmp_path: Path, api_url: str) -> None:
+    """The repository's .gitlab-ci.yml: the release job exists for a 1.2.3 tag only, and runs
+    (gitlab-ci-local runs its script; the `release:` keyword itself needs GitLab)."""
+    folder = project(tmp_path, {".gitlab-ci.yml": (ROOT / ".gitlab-ci.yml").read_text()})
+
+    def jobs(*variables: str) -> list[str]:
+        run = run_pipeline(folder, api_url, "--list", *variables)
+        return re.findall(r"^(\S+)\s+\S*\s*(?:test|release)\s", run.output, re.M)
+
+    assert "release" in jobs("--variable", "CI_COMMIT_TAG=1.2.3")
+    assert "release" not in jobs("--variable", "CI_COMMIT_TAG=v1")
+    assert jobs() == ["test"]
+    run = run_pipeline(folder, api_url, "release", "--variable", "CI_COMMIT_TAG=1.2.3")
+    assert run.status("release") == "PASS"
+    assert "Publishing the vibetesting component 1.2.3" in run.log("release")
