@@ -60,10 +60,10 @@ def code(text: str) -> str:
 
 
 def flag_of(option: settings.Option) -> str:
-    if option.kind == "bool":
+    if option.kind is settings.Kind.BOOL:
         name = option.flag[2:]
         return f"`--{name}` / `--no-{name}`"
-    if option.kind == "choice":
+    if option.kind is settings.Kind.CHOICE:
         return f"`{option.flag} {'|'.join(option.choices)}`"
     metavar = f" {option.metavar}" if option.metavar else ""
     return f"`{option.flag}{metavar}`"
@@ -71,13 +71,13 @@ def flag_of(option: settings.Option) -> str:
 
 def default_of(option: settings.Option) -> str:
     value = option.default
-    if option.name == "api_token":
+    if option.required:
         return "required"
-    if option.kind == "bool" and value is None:
+    if option.kind is settings.Kind.BOOL and value is None:
         return "the service's"
     if value is None:
         return "—"
-    if option.kind == "bool":
+    if option.kind is settings.Kind.BOOL:
         return "`true`" if value else "`false`"
     if value == "":
         return "none"
@@ -94,7 +94,7 @@ def options_connection() -> str:
     rows = [
         [flag_of(o), code(o.env), default_of(o), o.help]
         for o in settings.OPTIONS
-        if set(o.commands) == set(settings._API)
+        if set(o.commands) == set(settings.API_COMMANDS)
     ]
     return table(["option", "variable", "default", "description"], rows)
 
@@ -112,7 +112,7 @@ def options_wait() -> str:
     rows = [
         [flag_of(o), code(o.env), default_of(o), commands_of(o), o.help]
         for o in settings.OPTIONS
-        if o.api_field is None and set(o.commands) != set(settings._API)
+        if o.api_field is None and set(o.commands) != set(settings.API_COMMANDS)
     ]
     return table(["option", "variable", "default", "commands", "description"], rows)
 

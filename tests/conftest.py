@@ -1,27 +1,32 @@
-"""Shared fixtures: a real emulator on loopback and the real CLI run as a subprocess."""
+"""Shared fixtures: a real emulator on loopback, the real CLI run as a subprocess, and the
+session's fault matrix (``scripts/faultkit``, importable through pytest's ``pythonpath``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from faultkit.common import PASSWORD as PASSWORD
+from faultkit.common import TOKEN as TOKEN
+from faultkit.common import clean_env as clean_env
+from faultkit.common import wait_until as wait_until
+from faultkit.matrix import Matrix, wanted_scenarios
+from faultkit.run import pid1_available
 from vibetesting_ci.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD = ROOT.parent / "shared" / "spec" / "junit-10.xsd"
 if not XSD.exists():  # the package keeps a copy, byte for byte
     XSD = ROOT / "src" / "vibetesting_ci" / "reports" / "junit-10.xsd"
-TOKEN = "tok-Secret-0123456789abcdef"  # distinctive, so leaks are easy to find
-PASSWORD = "pw-Hunter2-very-secret"
+# TOKEN and PASSWORD (distinctive, so leaks are easy to find), clean_env and wait_until come
+# from faultkit.common: the fault matrix and these tests must use the same ones.
 
 
 @dataclass
@@ -41,19 +46,6 @@ class CliResult:
     def results(self, name: str = "vibetesting-results.json") -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.file(name).read_text(encoding="utf-8"))
         return data
-
-
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The test process's environment without any VIBETESTING_* or CI variables."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("VIBETESTING_", "GITHUB_", "GITLAB_", "INPUT_"))
-        and k not in ("CI", "NO_COLOR", "FORCE_COLOR")
-    }
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra or {})
-    return env
 
 
 def run_cli(
@@ -100,16 +92,6 @@ def api_env(emulator: EmulatorServer) -> dict[str, str]:
     return emulator_env(emulator, VIBETESTING_TIMEOUT="60")
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Check ``predicate`` every 10 ms until it holds (True) or ``timeout`` seconds pass."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
 @pytest.fixture
 def cli(tmp_path: Path, api_env: dict[str, str]) -> Any:
     """``cli(*args, env={...})`` runs the CLI in a fresh workspace against the emulator."""
@@ -141,3 +123,27 @@ def all_files_text(folder: Path) -> str:
         if path.is_file():
             parts.append(path.read_bytes().decode("utf-8", "replace"))
     return "\n".join(parts)
+
+
+# -- session-scoped: each runs once per session, however many tests use it ----------------------
+
+
+@pytest.fixture(scope="session")
+def pid1_namespaces() -> bool:
+    """True if this machine can run the CLI as PID 1 of a new PID namespace (root, unshare)."""
+    return pid1_available()
+
+
+@pytest.fixture(scope="session")
+def matrix(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Matrix]:
+    """The fault matrix (``faultkit.matrix.Matrix``): ``matrix[name]`` is that scenario's
+    outcome. On first use it runs every scenario the session's collected tests ask for (their
+    ``scenario`` parameter), four at a time, and waits for them (nothing else runs meanwhile,
+    so their timings are not skewed by the rest of the suite); any other scenario runs when
+    first looked up. Each scenario runs once per session."""
+    runner = Matrix(tmp_path_factory.mktemp("fault-matrix"))
+    runner.prefetch(wanted_scenarios(request.session.items))
+    yield runner
+    runner.close()

@@ -26,13 +26,14 @@ import pytest
 import yaml
 
 from tests.conftest import all_files_text, api_bodies, clean_env
-from vibetesting_ci.ci.github import parse_output_file
+from tests.github_output import parse_output_file
 from vibetesting_ci.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
 TOKEN = "tok-ActionRunner-5f0c1e2d3b4a"  # distinctive, so a leak is easy to find
 PASSWORD = "pw-ActionRunner-Hunter2"
+GITHUB_TOKEN = "ghs-ActionRunner-workflow-token"  # what the runner puts in ${{ github.token }}
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 INPUT_REF = re.compile(r"^inputs\.([A-Za-z0-9_-]+)$")
 
@@ -108,8 +109,10 @@ class ActionRunner:
         assert not unknown, f"inputs not declared in action.yml: {sorted(unknown)}"
         inputs: dict[str, str] = {}
         for name, spec in declared.items():
-            default = (spec or {}).get("default", "")
-            inputs[name] = str(with_[name]) if name in with_ else str(default)
+            default = str((spec or {}).get("default", ""))
+            # The runner evaluates expressions in defaults; the github context has the token.
+            default = default.replace("${{ github.token }}", GITHUB_TOKEN)
+            inputs[name] = str(with_[name]) if name in with_ else default
         env = clean_env()
         for name, value in inputs.items():
             env[f"INPUT_{name.upper()}"] = value  # hyphens kept, as the runner does
@@ -174,6 +177,7 @@ def base_inputs(server: EmulatorServer) -> dict[str, str]:
 
 def assert_masked_first(step: StepResult, secrets: list[str]) -> None:
     lines = step.stdout_lines
+    secrets = [*secrets, GITHUB_TOKEN]  # the github-token input's default, masked as well
     masks = [line for line in lines if line.startswith("::add-mask::")]
     assert sorted(masks) == sorted(f"::add-mask::{s}" for s in secrets)
     assert lines[: len(masks)] == masks, "::add-mask:: must come before any other output"
@@ -284,7 +288,7 @@ def test_entrypoint_with_arguments_runs_that_command(
     step = runner.run(base_inputs(action_emulator), ("status", execution_id, "--json"))
     assert step.returncode == 0, step.stdout + step.stderr
     body = json.loads(
-        step.stdout.split("\n", 1)[1] if step.stdout.startswith("::add-mask::") else step.stdout
+        "\n".join(line for line in step.stdout_lines if not line.startswith("::add-mask::"))
     )
     assert body["execution_state"] == "done"
 

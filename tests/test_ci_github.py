@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.github_output import parse_output_file
 from vibetesting_ci.ci import detect
 from vibetesting_ci.ci.github import (
     GitHubAdapter,
@@ -17,7 +18,6 @@ from vibetesting_ci.ci.github import (
     escape_property,
     output_block,
     outputs_for,
-    parse_output_file,
     render_summary,
 )
 from vibetesting_ci.models import (

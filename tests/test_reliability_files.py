@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faultkit import BY_NAME, run_scenario
+from faultkit.run import run_scenario
+from faultkit.scenarios import BY_NAME
 
 OLD = {
     "vibetesting-junit.xml": b"OLD JUNIT\n",

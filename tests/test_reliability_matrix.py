@@ -1,7 +1,8 @@
 """The whole fault matrix through the real CLI: exit codes, runs created, and no secret anywhere.
 
-Every scenario in ``tests/faultkit.py`` (trigger, status, timeout, cancel, report, odd answers,
-TLS, proxies, GitHub Actions) runs once per session; this module checks what they all promise:
+Every scenario in ``scripts/faultkit/scenarios.py`` (trigger, status, timeout, cancel, report,
+odd answers, TLS, proxies, GitHub Actions) runs once per session (the session-scoped ``matrix``
+fixture, ``tests/conftest.py``); this module checks what they all promise:
 
 - the documented exit code, the number of executions the emulator created (a trigger is never
   doubled), the expected requests per endpoint and the key words of the message;
@@ -18,26 +19,24 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faultkit import SCENARIOS, pid1_available, shared_matrix
+from faultkit.scenarios import BY_NAME, SCENARIOS
+
+NAMES = [s.name for s in SCENARIOS]
 
 
 @pytest.fixture
-def matrix(request, tmp_path_factory):
-    return shared_matrix(request, tmp_path_factory)
+def skip_unavailable(pid1_namespaces):
+    """``skip_unavailable(name)`` skips a scenario this machine cannot run (PID 1 rows)."""
 
+    def skip(name: str) -> None:
+        if BY_NAME[name].pid1 and not pid1_namespaces:
+            pytest.skip("no PID namespaces here (needs root and unshare)")
 
-NAMES = [s.name for s in SCENARIOS]
-_PID1 = pid1_available()
-
-
-def skip_unavailable(name: str) -> None:
-    scenario = next(s for s in SCENARIOS if s.name == name)
-    if scenario.pid1 and not _PID1:
-        pytest.skip("no PID namespaces here (needs root and unshare)")
+    return skip
 
 
 @pytest.mark.parametrize("scenario", NAMES)
-def test_scenario_outcome(matrix, scenario):
+def test_scenario_outcome(matrix, skip_unavailable, scenario):
     skip_unavailable(scenario)
     outcome = matrix[scenario]
     sc = outcome.scenario
@@ -53,7 +52,7 @@ def test_scenario_outcome(matrix, scenario):
 
 
 @pytest.mark.parametrize("scenario", NAMES)
-def test_no_secret_anywhere(matrix, scenario):
+def test_no_secret_anywhere(matrix, skip_unavailable, scenario):
     """Token and login password: never in stdout, stderr (--verbose) or any file written."""
     skip_unavailable(scenario)
     outcome = matrix[scenario]
@@ -70,7 +69,7 @@ def test_no_secret_anywhere(matrix, scenario):
 
 
 @pytest.mark.parametrize("scenario", NAMES)
-def test_a_trigger_is_never_sent_twice_unless_refused_with_429(matrix, scenario):
+def test_a_trigger_is_never_sent_twice_unless_refused_with_429(matrix, skip_unavailable, scenario):
     skip_unavailable(scenario)
     outcome = matrix[scenario]
     triggers = [r for r in outcome.journal if r.endpoint in ("run-tests", "run-suite")]

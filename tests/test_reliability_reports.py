@@ -7,12 +7,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import TOKEN
-from tests.faultkit import shared_matrix
-
-
-@pytest.fixture
-def matrix(request, tmp_path_factory):
-    return shared_matrix(request, tmp_path_factory)
 
 
 def test_redirect_followed_without_credentials(matrix):

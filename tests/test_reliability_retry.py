@@ -5,7 +5,7 @@ errors, read timeouts, 429 with Retry-After, 5xx HTML pages, garbage bodies) wit
 jitter, never past ``--timeout``. Triggers start billed runs: only a 429 or a connection that
 never opened is retried; anything else ends with exit 3 and what to do. Scenarios and their
 common checks (exit code, runs created, requests per endpoint, no secrets) are in
-``tests/faultkit.py`` and ``test_reliability_matrix.py``.
+``scripts/faultkit/scenarios.py`` and ``test_reliability_matrix.py``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,7 @@ import pytest
 import xmlschema
 
 from tests.conftest import XSD
-from tests.faultkit import shared_matrix
 from vibetesting_ci.api import RETRY_AFTER_CAP, ApiClient, _retry_class
-
-
-@pytest.fixture
-def matrix(request, tmp_path_factory):
-    return shared_matrix(request, tmp_path_factory)
-
 
 UNCERTAIN = [
     "trigger-html500",

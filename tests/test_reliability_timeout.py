@@ -6,13 +6,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.faultkit import shared_matrix
-
-
-@pytest.fixture
-def matrix(request, tmp_path_factory):
-    return shared_matrix(request, tmp_path_factory)
-
 
 def junit_cases(outcome):
     root = ET.fromstring(outcome.files["vibetesting-junit.xml"])

@@ -130,7 +130,7 @@ def test_success_through_redirect_without_credentials(
 ) -> None:
     base, seen = server
     dest = tmp_path / "out" / "report.pdf"
-    n = get(f"{base}/redirect?api-key={SECRET}", dest, session_factory=leaky_session)
+    n = get(f"{base}/redirect?api-key={SECRET}", dest, session=leaky_session())
     assert n == len(PDF)
     assert dest.read_bytes() == PDF
     assert [p for p, _ in seen.requests] == [f"/redirect?api-key={SECRET}", "/report.pdf"]
@@ -166,7 +166,7 @@ def expect_failure(url: str, dest: Path, match: str, **kw: object) -> ReportErro
     with pytest.raises(ReportError, match=match) as caught:
         get(url, dest, **kw)
     error = caught.value
-    assert isinstance(error, VibetestingError) and error.exit_code == 1
+    assert isinstance(error, VibetestingError) and error.exit_code == 3  # --require-report: exit 3
     assert SECRET not in str(error)
     return error
 

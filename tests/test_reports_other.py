@@ -75,8 +75,8 @@ def test_atomic_failure_midway_keeps_old_file(tmp_path: Path) -> None:
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), atomic_open(target, "w") as handle:
-        handle.write("new " * 10_000)
+    with pytest.raises(Boom), atomic_open(target, "wb") as handle:
+        handle.write(b"new " * 10_000)
         handle.flush()
         raise Boom
     assert target.read_text() == "old"
@@ -117,7 +117,7 @@ def test_atomic_keeps_existing_mode(tmp_path: Path) -> None:
 
 def test_atomic_open_rejects_other_modes(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        atomic_open(tmp_path / "x", "a")  # type: ignore[call-overload]
+        atomic_open(tmp_path / "x", "a")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- results

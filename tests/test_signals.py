@@ -14,14 +14,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.faultkit import pid1_available, shared_matrix
-
-
-@pytest.fixture
-def matrix(request, tmp_path_factory):
-    return shared_matrix(request, tmp_path_factory)
-
-
 WAITING = [
     ("sigint-waiting", 130, "SIGINT", True),
     ("sigterm-waiting", 143, "SIGTERM", True),
@@ -43,8 +35,8 @@ def _seconds(outcome) -> float:
 
 
 @pytest.mark.parametrize(("scenario", "code", "name", "stopped"), WAITING)
-def test_signal_while_waiting(matrix, scenario, code, name, stopped):
-    if scenario == "sigterm-pid1" and not pid1_available():
+def test_signal_while_waiting(matrix, pid1_namespaces, scenario, code, name, stopped):
+    if scenario == "sigterm-pid1" and not pid1_namespaces:
         pytest.skip("no PID namespaces here (needs root and unshare)")
     outcome = matrix[scenario]
     _seconds(outcome)

@@ -2,20 +2,14 @@
 or SSL_CERT_FILE (for the API and the report download alike), and HTTP(S)_PROXY / NO_PROXY.
 
 The emulator serves HTTPS with a certificate from a throw-away ``trustme`` CA; the machine's
-own CA variables are removed from the CLI's environment first (``tests/faultkit.py``).
+own CA variables are removed from the CLI's environment first (``scripts/faultkit/run.py``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.faultkit import shared_matrix
 from vibetesting_ci.transport import ca_bundle
-
-
-@pytest.fixture
-def matrix(request, tmp_path_factory):
-    return shared_matrix(request, tmp_path_factory)
 
 
 def test_unknown_ca_is_refused_with_a_clear_message(matrix):
@@ -90,8 +84,8 @@ def test_report_download_over_tls_needs_the_ca_too(tmp_path, monkeypatch):
     """The report session has its own trust settings from the same variables."""
     import requests
 
+    from faultkit.tls import CA_VARIABLES, make_ca
     from tests.conftest import TOKEN, wait_until
-    from tests.faultkit import CA_VARIABLES, make_ca
     from vibetesting_ci.emulator import EmulatorServer
     from vibetesting_ci.reports.download import ReportError, download_report
 

@@ -46,6 +46,7 @@ import groovy.transform.Field
     dotenvFile: 'VIBETESTING_DOTENV_FILE',
     requireReport: 'VIBETESTING_REQUIRE_REPORT',
     maxReportSize: 'VIBETESTING_MAX_REPORT_SIZE',
+    comment: 'VIBETESTING_COMMENT',
 ]
 @Field static final Map<String, Object> OPTION_DEFAULTS = [
     junitFile: 'vibetesting-junit.xml',

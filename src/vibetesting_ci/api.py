@@ -34,12 +34,13 @@ from vibetesting_ci import __version__
 from vibetesting_ci.errors import (
     ApiError,
     AuthRefused,
+    DeadlineReached,
     ServiceRefused,
     ServiceUnreachable,
     TriggerUncertain,
 )
 from vibetesting_ci.models import ExecutionStatus, TriggerResult
-from vibetesting_ci.text import one_line
+from vibetesting_ci.text import http_url, one_line
 from vibetesting_ci.transport import (
     CA_HINT,
     ca_bundle,
@@ -52,12 +53,15 @@ if TYPE_CHECKING:  # pragma: no cover
     import requests
     from urllib3.util.retry import Retry
 
+    from vibetesting_ci.settings import ApiSettings
+
 USER_AGENT = f"vibetesting-ci/{__version__} (+https://github.com/vibetesting/vibetesting-ci)"
 CONNECT_TIMEOUT_CAP = 10.0
 RETRY_AFTER_CAP = 30.0
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 15.0
-MAX_ATTEMPTS = 10  # safe calls: a failure that persists this many tries ends the command
+MAX_ATTEMPTS = 10  # safe calls while waiting: a failure that persists this many tries ends it
+ONE_SHOT_ATTEMPTS = 5  # status / stop / cancel-schedule: about 4 s of retries (0.5 s base)
 TRIGGER_RETRIES = 3
 # Connections kept per host: enough for the waiter's concurrent status calls.
 DEFAULT_POOL_SIZE = 16
@@ -120,10 +124,6 @@ class _ApiKeyAuth:
         return "_ApiKeyAuth(token='***')"
 
 
-class DeadlineReached(ServiceUnreachable):
-    """A safe call stopped retrying because the caller's deadline came first (not persistence)."""
-
-
 class ApiClient:
     """Typed calls to the four endpoints. Thread-safe for concurrent status calls."""
 
@@ -184,6 +184,41 @@ class ApiClient:
         for endpoint in ("run-tests/", "run-suite/"):
             session.mount(self.base_url + endpoint, trigger)
         self.session: requests.Session = session
+
+    @classmethod
+    def for_waiting(
+        cls,
+        api: ApiSettings,
+        poll_interval: float,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        log: Logger | None = None,
+    ) -> ApiClient:
+        """The client of ``run`` and ``wait``: retries back off on the scale of the poll
+        interval, and a wait can afford :data:`MAX_ATTEMPTS` tries of a status call."""
+        return cls(
+            api.api_url,
+            api.api_token,
+            request_timeout=api.request_timeout,
+            pool_size=pool_size,
+            log=log,
+            backoff_base=min(BACKOFF_BASE, poll_interval / 2),
+            backoff_max=min(BACKOFF_MAX, max(1.0, poll_interval * 1.5)),
+            max_attempts=MAX_ATTEMPTS,
+        )
+
+    @classmethod
+    def one_shot(cls, api: ApiSettings, *, log: Logger | None = None) -> ApiClient:
+        """The client of a one-shot command (status, stop, cancel-schedule): one connection,
+        and it gives up after :data:`ONE_SHOT_ATTEMPTS` tries, a few seconds."""
+        return cls(
+            api.api_url,
+            api.api_token,
+            request_timeout=api.request_timeout,
+            pool_size=1,
+            log=log,
+            max_attempts=ONE_SHOT_ATTEMPTS,
+        )
 
     def __repr__(self) -> str:
         return f"ApiClient(base_url={self.base_url!r}, token='***')"
@@ -446,6 +481,15 @@ class ApiClient:
             from urllib.parse import urljoin
 
             status = replace(status, report_url=urljoin(self.base_url, status.report_url))
+        if status.report_url and http_url(status.report_url) is None:
+            # Outputs, dotenv, the summary and the download only ever see a plain http(s) link.
+            from dataclasses import replace
+
+            status = replace(
+                status,
+                report_url="",
+                warnings=(*status.warnings, "full_report_link is not a plain http(s) URL; ignored"),
+            )
         return StatusAnswer(status, body)
 
     def stop_execution(self, execution_id: int, *, deadline: float | None = None) -> str:

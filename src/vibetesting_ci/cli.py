@@ -9,8 +9,6 @@ defaults), so the CLI, the README and ``action.yml`` cannot drift apart unnotice
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
@@ -18,18 +16,18 @@ import click
 
 from vibetesting_ci import __version__
 from vibetesting_ci.errors import ExitCode, VibetestingError
-from vibetesting_ci.settings import OPTIONS, Option, Raw
+from vibetesting_ci.settings import OPTIONS, Kind, Option, Raw
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _help_for(option: Option) -> str:
     default = option.default
-    if option.kind == "bool" and default is None:
+    if option.kind is Kind.BOOL and default is None:
         shown = "the service's default"
     elif default is None:
         shown = ""
-    elif option.kind == "bool":
+    elif option.kind is Kind.BOOL:
         shown = "yes" if default else "no"
     elif default == "":
         shown = "none"
@@ -41,18 +39,18 @@ def _help_for(option: Option) -> str:
 
 def _click_option(option: Option) -> Callable[[Any], Any]:
     flag = option.flag
-    if option.kind == "bool":
+    if option.kind is Kind.BOOL:
         name = flag[2:]
         return click.option(
             f"--{name}/--no-{name}", option.name, default=None, help=_help_for(option)
         )
     kwargs: dict[str, Any] = {"default": None, "help": _help_for(option), "metavar": option.metavar}
-    if option.kind == "choice":
+    if option.kind is Kind.CHOICE:
         kwargs["metavar"] = "[" + "|".join(option.choices) + "]"
         kwargs["shell_complete"] = _complete_choices(option.choices)
     elif option.metavar == "PATH":
         kwargs["shell_complete"] = _complete_files
-    if option.kind == "lines":
+    if option.kind is Kind.LINES:
         kwargs["multiple"] = True
     return click.option(flag, option.name, type=str, **kwargs)
 
@@ -96,10 +94,12 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     """Detect the CI system and mask the secrets before anything else is printed."""
     from vibetesting_ci.ci import detect
     from vibetesting_ci.runner import Context
+    from vibetesting_ci.text import guard_std_streams
 
+    guard_std_streams()  # no line of service text can pose as a workflow command
     adapter = detect(os.environ)
     raw = Raw(values, os.environ)
-    for name in ("api_token", "login_password"):
+    for name in (option.name for option in OPTIONS if option.secret):
         found = raw.get(name)
         if found is not None and str(found[0]).strip():
             adapter.mask(str(found[0]).strip())
@@ -337,15 +337,6 @@ def schema(show_path: bool) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    try:
-        cli.main(prog_name="vibetesting")
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        if threading.active_count() > 1:
-            # Worker threads may still wait on a socket after a cancel or timeout; they hold
-            # nothing worth waiting for (files are already written whole).
-            os._exit(code)
-        raise
+    """Console-script entry point. A call abandoned after a cancel or timeout cannot delay the
+    exit: it runs on a daemon thread, which the interpreter does not wait for (concurrency.py)."""
+    cli.main(prog_name="vibetesting")

@@ -1,7 +1,9 @@
-"""Exception hierarchy. Every expected failure is a ``VibetestingError`` carrying its exit code.
+"""The one exception family. Every expected failure is a ``VibetestingError`` carrying the exit
+code it ends the command with and a machine-readable ``error_code`` (the results JSON's
+``error_code``; README, "Results file").
 
 The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``; anything else is a
-bug and gets a traceback.
+bug and gets a traceback. Every exception class of the package is defined here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class VibetestingError(Exception):
     """Base class: an expected failure with a one-line message and an exit code."""
 
     exit_code: int = ExitCode.FAILED
+    error_code: str = "failed"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -38,26 +41,74 @@ class InputError(VibetestingError):
     """Bad options, variables or tests file. Raised before any request is sent."""
 
     exit_code = ExitCode.USAGE
+    error_code = "input"
 
 
 class ApiError(VibetestingError):
     """The service refused, or could not be reached after retries."""
 
     exit_code = ExitCode.API
+    error_code = "api_error"
 
 
 class ServiceRefused(ApiError):
     """The service answered ``{"status": "fail", "reason": ...}`` or a 4xx (the message says
     which, with the service's reason)."""
 
+    error_code = "api_refused"
+
 
 class AuthRefused(ServiceRefused):
     """401/403: the token was refused. The message never contains the token."""
+
+    error_code = "auth_refused"
 
 
 class ServiceUnreachable(ApiError):
     """Transport errors, timeouts, 5xx or garbage answers that persisted after retries."""
 
+    error_code = "unreachable"
+
+
+class DeadlineReached(ServiceUnreachable):
+    """A safe call stopped retrying because the caller's deadline came first (not persistence).
+
+    The waiter turns it into a timeout (exit 4, or 0 with ``--no-fail-on-timeout``); a stop
+    call reports it as a warning; a one-shot command has no deadline."""
+
+    exit_code = ExitCode.TIMEOUT
+    error_code = "timeout"
+
 
 class TriggerUncertain(ApiError):
     """A trigger request may have reached the service, so it was not repeated."""
+
+    error_code = "trigger_uncertain"
+
+
+class ReportError(VibetestingError):
+    """A PDF report could not be downloaded (HTTP error, not a PDF, too big, timeout...).
+
+    A warning, unless ``--require-report`` makes it the verdict: exit 3 (``report_missing``).
+    The message names the file or the (redacted) URL and never carries a token.
+    """
+
+    exit_code = ExitCode.API
+    error_code = "report_missing"
+
+
+class CommentError(VibetestingError):
+    """The pull/merge request comment was not posted or edited (no token, no pull request, a
+    refused, odd or slow answer). Always a warning, never the step's verdict; one line, no
+    token (``ci/comment.py``)."""
+
+    exit_code = ExitCode.OK
+    error_code = "none"
+
+
+# The results JSON's ``error_code`` for the outcomes that are not exceptions.
+ERROR_NONE = "none"  # passed, triggered, scheduled, timed out with --no-fail-on-timeout
+ERROR_TESTS_FAILED = "tests_failed"  # exit 1: the service reported failed or unfinished tests
+ERROR_TIMEOUT = "timeout"  # exit 4
+ERROR_CANCELLED = "cancelled"  # exit 130 / 143
+ERROR_OUTPUT = "output"  # exit 2: an output file could not be written

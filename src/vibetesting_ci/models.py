@@ -195,7 +195,8 @@ class RunResult:
     schedule_id: str | None = None
     test_names: tuple[str, ...] = ()  # names the run gave its tests (guided), in order
     message: str | None = None  # one line for people: why this result
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order
+    error_code: str = "none"  # for machines: errors.ERROR_* or an exception's error_code
 
     @property
     def execution_ids(self) -> tuple[int, ...]:

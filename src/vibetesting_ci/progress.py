@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from vibetesting_ci.models import DONE, PROCESSING, RUNNING, ExecutionStatus
-from vibetesting_ci.settings import FALSE_WORDS, TRUE_WORDS
-from vibetesting_ci.text import one_line
+from vibetesting_ci.text import log_text, one_line
+from vibetesting_ci.vocabulary import FALSE_WORDS, TRUE_WORDS
 from vibetesting_ci.waiting import Listener
 
 HEARTBEAT_SECONDS = 60.0
@@ -117,7 +117,7 @@ class Style:
 
 def describe(status: ExecutionStatus) -> str:
     text = (
-        f"execution {status.execution_id}: {status.state or 'unknown'}, "
+        f"execution {status.execution_id}: {one_line(status.state, 40) or 'unknown'}, "
         f"{status.done}/{status.tests} done, {status.passed} passed, {status.failed} failed"
     )
     if status.finished and status.detailed_status:
@@ -232,7 +232,7 @@ class LogProgress(Listener):
         if self._warn is not None:
             self._warn(message)
         else:
-            print(f"warning: {message}", file=self.stream, flush=True)
+            print(f"warning: {log_text(message)}", file=self.stream, flush=True)
 
     def stopping(self, execution_ids: list[int], why: str) -> None:
         self.line(f"{why}: stopping execution(s) {_ids(execution_ids)}")
@@ -348,7 +348,7 @@ class LiveProgress(Listener):
         if self._warn is not None:
             self._warn(message)
         else:
-            print(f"warning: {message}", file=self.stream, flush=True)
+            print(f"warning: {log_text(message)}", file=self.stream, flush=True)
 
     def _above(self, emit: Callable[[], None]) -> None:
         """Print a permanent line above the live block, then redraw the block below it."""
@@ -392,7 +392,7 @@ class LiveProgress(Listener):
 
     def _row(self, status: ExecutionStatus, now: float, id_width: int, n: int) -> list[Segment]:
         """One execution: id, state, done/total, passed, failed, elapsed (``n``: count width)."""
-        state = status.state or "unknown"
+        state = one_line(status.state, 40) or "unknown"
         style = self.style.for_status(status)
         segments: list[Segment] = [
             ("  " + str(status.execution_id).rjust(id_width) + "  ", "bold"),

@@ -1,408 +1,428 @@
 """Frozen, typed settings built from options and environment, validated once.
 
 Precedence: command-line option > environment variable > tests file (run settings only) > default.
-Every option has a variable (``OPTIONS`` below is the single table the CLI, the README and the
-action are checked against). A variable that is set but empty counts as unset, except for the
-output paths, where empty means "write no such file" (as ``--junit-file ''`` does).
+A variable that is set but empty counts as unset, except for the output paths, where empty means
+"write no such file" (as ``--junit-file ''`` does).
 
-Nothing here sends a request: every input error is raised here, as an :class:`InputError`.
+**The option table** (``OPTIONS``) is the one place an option is declared; the click options
+(``cli.py``), the README tables (``scripts/gen_docs.py``) and the checks of ``action.yml``
+(``tests/test_action_metadata.py``, ``tests/test_readme_sync.py``) are generated from it or
+checked against it. Other code reads it through this small public surface:
+
+* ``OPTIONS``: a tuple of :class:`Option` rows, in the order of the README tables (and of the
+  request body). Each row has ``.name`` (the Python name, also the tests file's key), ``.kind``
+  (a :class:`Kind`), ``.flag`` (``--name-with-dashes``), ``.env`` (``VIBETESTING_NAME``),
+  ``.input`` (the action/CI-template input, ``name-with-dashes``), ``.default``,
+  ``.default_text`` (the default as an action input writes it: ``""``, ``"true"``, ``"3600"``),
+  ``.help``, ``.commands`` (which commands take it), ``.api_field``, ``.choices``, ``.secret``,
+  ``.required``, ``.metavar``, and ``.parse(value, where)``.
+* ``OPTIONS_BY_NAME`` / :func:`option`: a row by its name.
+* ``API_COMMANDS`` / ``WAIT_COMMANDS``: the command groups rows name in ``.commands``.
+
+Flag, variable and input names follow from the option's name; a row spells one out only where
+it differs (``focus_areas`` is ``--focus-area``, repeatable). Each kind has one parser, which
+both converts and validates (``Option.parse``), so an input error is raised where the value is
+read, as an :class:`InputError` naming the flag or variable it came from.
+
+:class:`RunSettings` is what ``run`` sends, typed; its ``body`` is the one place the request
+body is built. Nothing here sends a request. Reading the tests file is ``testsfile``'s job.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.errors import InputError
+from vibetesting_ci.vocabulary import BOOL_WORDS, EXECUTION_TYPES, FALSE_WORDS, REPEATS, TRUE_WORDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vibetesting_ci.testsfile import TestCase
 
 DEFAULT_API_URL = "https://app.vibetesting.me/api/external/"
-TRUE_WORDS = frozenset({"true", "1", "yes"})
-FALSE_WORDS = frozenset({"false", "0", "no"})
-REPEATS = ("once", "daily", "weekly")
-EXECUTION_TYPES = ("guided", "exploration")
+ENV_PREFIX = "VIBETESTING_"
 MIN_POLL_INTERVAL = 0.1
 
+API_COMMANDS = ("run", "wait", "status", "stop", "cancel-schedule")
+WAIT_COMMANDS = ("run", "wait")
 
-@dataclass(frozen=True)
+
+class Kind(StrEnum):
+    """What an option's value is: picks its parser, its click option and its README cell.
+
+    A ``StrEnum``, so ``Kind.BOOL == "bool"`` (the values are the old kind names)."""
+
+    TEXT = "str"  # free text (a secret one is stripped and must be one line)
+    URL = "url"  # http(s) base URL, normalised to end in "/"
+    INT = "int"  # a positive whole number
+    FLOAT = "float"  # a positive number (seconds), at least the row's ``minimum``
+    BOOL = "bool"  # --x/--no-x; true/false/1/0/yes/no in a variable
+    CHOICE = "choice"  # one of the row's ``choices``
+    LINES = "lines"  # repeatable option; one per line in a variable
+    DATETIME = "datetime"  # ISO 8601 date and time, passed on as written
+    TIMEZONE = "timezone"  # IANA time zone name
+    PATH = "path"  # an output file; empty means "write none"
+
+    @property
+    def metavar(self) -> str | None:
+        """The placeholder in ``--help`` and the README unless the row names its own."""
+        return _METAVARS.get(self)
+
+
+_METAVARS = {
+    Kind.TEXT: "TEXT",
+    Kind.URL: "URL",
+    Kind.INT: "INT",
+    Kind.FLOAT: "SECONDS",
+    Kind.LINES: "TEXT",
+    Kind.DATETIME: "ISO8601",
+    Kind.TIMEZONE: "IANA",
+    Kind.PATH: "PATH",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Option:
-    """One row of the option table: how a setting is named on each surface."""
+    """One row of the option table: how a setting is named on each surface, and its parser.
 
-    name: str  # python name
-    flag: str  # primary command-line flag
-    env: str
-    kind: str  # str, int, float, bool, path, lines, choice, tests
-    default: Any
+    ``flag``, ``env`` and ``input`` are derived from ``name`` unless given; ``metavar`` from the
+    kind unless given."""
+
+    name: str  # Python name; also the key a tests file uses for its run settings
+    kind: Kind
     help: str
     commands: tuple[str, ...]
-    api_field: str | None = None
+    default: Any = None
+    api_field: str | None = None  # the request body field it fills (run options)
     choices: tuple[str, ...] = ()
     secret: bool = False
+    required: bool = False  # the commands that take it fail without it (an input is required)
+    minimum: float = 0.0  # Kind.FLOAT: the smallest value accepted
     metavar: str | None = None
+    flag: str = ""
+    env: str = ""
+    input: str = ""
+    input_default: str | None = None  # the action input's default, where it differs
 
+    def __post_init__(self) -> None:
+        dashed = self.name.replace("_", "-")
+        derived = {
+            "flag": f"--{dashed}",
+            "env": ENV_PREFIX + self.name.upper(),
+            "input": dashed,
+            "metavar": self.kind.metavar,
+        }
+        for attr, value in derived.items():
+            if not getattr(self, attr):
+                object.__setattr__(self, attr, value)
 
-_API = ("run", "wait", "status", "stop", "cancel-schedule")
-_WAIT = ("run", "wait")
+    @property
+    def default_text(self) -> str:
+        """The default as an action or CI-template input writes it (``""`` when none)."""
+        if self.input_default is not None:
+            return self.input_default
+        value = self.default
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    def parse(self, value: Any, where: str) -> Any:
+        """Convert and validate a raw option or variable value, or raise InputError."""
+        return _PARSERS[self.kind](self, value, where)
+
 
 OPTIONS: tuple[Option, ...] = (
     Option(
-        "api_token",
-        "--api-token",
-        "VIBETESTING_API_TOKEN",
-        "str",
-        None,
-        "API token from the dashboard's API section (required; prefer the variable).",
-        _API,
+        name="api_token",
+        kind=Kind.TEXT,
+        help="API token from the dashboard's API section (required; prefer the variable).",
+        commands=API_COMMANDS,
         secret=True,
+        required=True,
         metavar="TOKEN",
     ),
     Option(
-        "api_url",
-        "--api-url",
-        "VIBETESTING_API_URL",
-        "url",
-        DEFAULT_API_URL,
-        "Base URL of the External API.",
-        _API,
-        metavar="URL",
+        name="api_url",
+        kind=Kind.URL,
+        default=DEFAULT_API_URL,
+        help="Base URL of the External API.",
+        commands=API_COMMANDS,
     ),
     Option(
-        "request_timeout",
-        "--request-timeout",
-        "VIBETESTING_REQUEST_TIMEOUT",
-        "float",
-        30.0,
-        "Seconds one HTTP request may take (connect and read).",
-        _API,
-        metavar="SECONDS",
+        name="request_timeout",
+        kind=Kind.FLOAT,
+        default=30.0,
+        help="Seconds one HTTP request may take (connect and read).",
+        commands=API_COMMANDS,
     ),
-    # What the run sends.
+    # What the run sends (in the order of the request body).
     Option(
-        "suite_id",
-        "--suite-id",
-        "VIBETESTING_SUITE_ID",
-        "int",
-        None,
-        "Re-run this suite (POST run-suite/) instead of run-tests/.",
-        ("run",),
-        "suite_id",
-        metavar="INT",
+        name="suite_id",
+        kind=Kind.INT,
+        help="Re-run this suite (POST run-suite/) instead of run-tests/.",
+        commands=("run",),
+        api_field="suite_id",
     ),
     Option(
-        "execution_type",
-        "--execution-type",
-        "VIBETESTING_EXECUTION_TYPE",
-        "choice",
-        None,
-        "guided (your tests) or exploration; guided when tests are given.",
-        ("run",),
-        "execution_type",
+        name="execution_type",
+        kind=Kind.CHOICE,
+        help="guided (your tests) or exploration; guided when tests are given.",
+        commands=("run",),
+        api_field="execution_type",
         choices=EXECUTION_TYPES,
     ),
     Option(
-        "tests_file",
-        "--tests-file",
-        "VIBETESTING_TESTS_FILE",
-        "str",
-        None,
-        "YAML or JSON file: a list of {name, steps}, or a mapping with tests and run settings.",
-        ("run",),
-        "tests",
+        name="tests_file",
+        kind=Kind.TEXT,
+        help=(
+            "YAML or JSON file: a list of {name, steps}, or a mapping with tests and run settings."
+        ),
+        commands=("run",),
+        api_field="tests",
         metavar="PATH",
     ),
     Option(
-        "tests",
-        "--tests",
-        "VIBETESTING_TESTS",
-        "str",
-        None,
-        "The same as --tests-file, inline (YAML or JSON text).",
-        ("run",),
-        "tests",
-        metavar="TEXT",
+        name="tests",
+        kind=Kind.TEXT,
+        help="The same as --tests-file, inline (YAML or JSON text).",
+        commands=("run",),
+        api_field="tests",
     ),
     Option(
-        "login_identifier",
-        "--login-identifier",
-        "VIBETESTING_LOGIN_IDENTIFIER",
-        "str",
-        None,
-        "User name or e-mail the agents log in with (sent as login.identifier).",
-        ("run",),
-        "login",
-        metavar="TEXT",
+        name="login_identifier",
+        kind=Kind.TEXT,
+        help="User name or e-mail the agents log in with (sent as login.identifier).",
+        commands=("run",),
+        api_field="login",
     ),
     Option(
-        "login_password",
-        "--login-password",
-        "VIBETESTING_LOGIN_PASSWORD",
-        "str",
-        None,
-        "Password the agents log in with (prefer the variable; never printed).",
-        ("run",),
-        "login",
+        name="login_password",
+        kind=Kind.TEXT,
+        help="Password the agents log in with (prefer the variable; never printed).",
+        commands=("run",),
+        api_field="login",
         secret=True,
-        metavar="TEXT",
     ),
     Option(
-        "general_instructions",
-        "--general-instructions",
-        "VIBETESTING_GENERAL_INSTRUCTIONS",
-        "str",
-        None,
-        "Global instructions, constraints or known issues for the run.",
-        ("run",),
-        "general_instructions",
-        metavar="TEXT",
+        name="general_instructions",
+        kind=Kind.TEXT,
+        help="Global instructions, constraints or known issues for the run.",
+        commands=("run",),
+        api_field="general_instructions",
     ),
     Option(
-        "focus_areas",
-        "--focus-area",
-        "VIBETESTING_FOCUS_AREAS",
-        "lines",
-        None,
-        "An area to focus on (repeatable; the variable takes one per line).",
-        ("run",),
-        "focus_areas",
-        metavar="TEXT",
+        name="focus_areas",
+        kind=Kind.LINES,
+        help="An area to focus on (repeatable; the variable takes one per line).",
+        commands=("run",),
+        api_field="focus_areas",
+        flag="--focus-area",  # one area per flag
     ),
     Option(
-        "flows_count",
-        "--flows-count",
-        "VIBETESTING_FLOWS_COUNT",
-        "int",
-        None,
-        "Number of exploration flows.",
-        ("run",),
-        "flows_count",
-        metavar="INT",
+        name="flows_count",
+        kind=Kind.INT,
+        help="Number of exploration flows.",
+        commands=("run",),
+        api_field="flows_count",
     ),
     Option(
-        "max_steps_per_flow",
-        "--max-steps-per-flow",
-        "VIBETESTING_MAX_STEPS_PER_FLOW",
-        "int",
-        None,
-        "Maximum steps per flow.",
-        ("run",),
-        "max_steps_per_flow",
-        metavar="INT",
+        name="max_steps_per_flow",
+        kind=Kind.INT,
+        help="Maximum steps per flow.",
+        commands=("run",),
+        api_field="max_steps_per_flow",
     ),
     Option(
-        "send_report",
-        "--send-report",
-        "VIBETESTING_SEND_REPORT",
-        "bool",
-        None,
-        "Ask the service to e-mail a report when done.",
-        ("run",),
-        "should_send_report",
+        name="send_report",
+        kind=Kind.BOOL,
+        help="Ask the service to e-mail a report when done.",
+        commands=("run",),
+        api_field="should_send_report",
     ),
     Option(
-        "stop_existing",
-        "--stop-existing",
-        "VIBETESTING_STOP_EXISTING",
-        "bool",
-        None,
-        "Stop executions already running before starting.",
-        ("run",),
-        "should_stop_existing",
+        name="stop_existing",
+        kind=Kind.BOOL,
+        help="Stop executions already running before starting.",
+        commands=("run",),
+        api_field="should_stop_existing",
     ),
     Option(
-        "allow_parallel",
-        "--allow-parallel",
-        "VIBETESTING_ALLOW_PARALLEL",
-        "bool",
-        None,
-        "Let the service batch the run into parallel executions.",
-        ("run",),
-        "allow_parallel",
+        name="allow_parallel",
+        kind=Kind.BOOL,
+        help="Let the service batch the run into parallel executions.",
+        commands=("run",),
+        api_field="allow_parallel",
     ),
     Option(
-        "schedule_at",
-        "--schedule-at",
-        "VIBETESTING_SCHEDULE_AT",
-        "datetime",
-        None,
-        "Schedule instead of starting now (ISO 8601, e.g. 2026-04-04T02:00:00+03:00).",
-        ("run",),
-        "schedule_at",
-        metavar="ISO8601",
+        name="schedule_at",
+        kind=Kind.DATETIME,
+        help="Schedule instead of starting now (ISO 8601, e.g. 2026-04-04T02:00:00+03:00).",
+        commands=("run",),
+        api_field="schedule_at",
     ),
     Option(
-        "repeat",
-        "--repeat",
-        "VIBETESTING_REPEAT",
-        "choice",
-        None,
-        "Recurrence of a scheduled run.",
-        ("run",),
-        "repeat",
+        name="repeat",
+        kind=Kind.CHOICE,
+        help="Recurrence of a scheduled run.",
+        commands=("run",),
+        api_field="repeat",
         choices=REPEATS,
     ),
     Option(
-        "repeat_count",
-        "--repeat-count",
-        "VIBETESTING_REPEAT_COUNT",
-        "int",
-        None,
-        "Occurrences of a recurring schedule.",
-        ("run",),
-        "repeat_count",
-        metavar="INT",
+        name="repeat_count",
+        kind=Kind.INT,
+        help="Occurrences of a recurring schedule.",
+        commands=("run",),
+        api_field="repeat_count",
     ),
     Option(
-        "timezone",
-        "--timezone",
-        "VIBETESTING_TIMEZONE",
-        "timezone",
-        None,
-        "IANA time zone for the schedule (the service's own default otherwise).",
-        ("run",),
-        "timezone",
-        metavar="IANA",
+        name="timezone",
+        kind=Kind.TIMEZONE,
+        help="IANA time zone for the schedule (the service's own default otherwise).",
+        commands=("run",),
+        api_field="timezone",
     ),
     Option(
-        "dry_run",
-        "--dry-run",
-        "VIBETESTING_DRY_RUN",
-        "bool",
-        False,
-        "Validate, print the request that would be sent (secrets as ***), send nothing.",
-        ("run",),
+        name="dry_run",
+        kind=Kind.BOOL,
+        default=False,
+        help="Validate, print the request that would be sent (secrets as ***), send nothing.",
+        commands=("run",),
     ),
     # Waiting and outputs.
     Option(
-        "wait",
-        "--wait",
-        "VIBETESTING_WAIT",
-        "bool",
-        True,
-        "Wait for the executions to finish (a scheduled run never waits).",
-        ("run",),
+        name="wait",
+        kind=Kind.BOOL,
+        default=True,
+        help="Wait for the executions to finish (a scheduled run never waits).",
+        commands=("run",),
     ),
     Option(
-        "timeout",
-        "--timeout",
-        "VIBETESTING_TIMEOUT",
-        "float",
-        3600.0,
-        "Seconds to wait for all executions before giving up.",
-        _WAIT,
-        metavar="SECONDS",
+        name="timeout",
+        kind=Kind.FLOAT,
+        default=3600.0,
+        help="Seconds to wait for all executions before giving up.",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "poll_interval",
-        "--poll-interval",
-        "VIBETESTING_POLL_INTERVAL",
-        "float",
-        10.0,
-        "Seconds between status checks as an execution nears its end (>= 0.1).",
-        _WAIT,
-        metavar="SECONDS",
+        name="poll_interval",
+        kind=Kind.FLOAT,
+        default=10.0,
+        help="Seconds between status checks as an execution nears its end (>= 0.1).",
+        commands=WAIT_COMMANDS,
+        minimum=MIN_POLL_INTERVAL,
     ),
     Option(
-        "max_poll_interval",
-        "--max-poll-interval",
-        "VIBETESTING_MAX_POLL_INTERVAL",
-        "float",
-        60.0,
-        "Longest pause between status checks while the end is far.",
-        _WAIT,
-        metavar="SECONDS",
+        name="max_poll_interval",
+        kind=Kind.FLOAT,
+        default=60.0,
+        help="Longest pause between status checks while the end is far.",
+        commands=WAIT_COMMANDS,
+        minimum=MIN_POLL_INTERVAL,
     ),
     Option(
-        "fail_on_timeout",
-        "--fail-on-timeout",
-        "VIBETESTING_FAIL_ON_TIMEOUT",
-        "bool",
-        True,
-        "Exit 4 on timeout (--no-fail-on-timeout: exit 0).",
-        _WAIT,
+        name="fail_on_timeout",
+        kind=Kind.BOOL,
+        default=True,
+        help="Exit 4 on timeout (--no-fail-on-timeout: exit 0).",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "stop_on_timeout",
-        "--stop-on-timeout",
-        "VIBETESTING_STOP_ON_TIMEOUT",
-        "bool",
-        True,
-        "Stop unfinished executions on timeout.",
-        _WAIT,
+        name="stop_on_timeout",
+        kind=Kind.BOOL,
+        default=True,
+        help="Stop unfinished executions on timeout.",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "stop_on_cancel",
-        "--stop-on-cancel",
-        "VIBETESTING_STOP_ON_CANCEL",
-        "bool",
-        True,
-        "Stop unfinished executions on SIGINT/SIGTERM (job cancelled).",
-        _WAIT,
+        name="stop_on_cancel",
+        kind=Kind.BOOL,
+        default=True,
+        help="Stop unfinished executions on SIGINT/SIGTERM (job cancelled).",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "junit_file",
-        "--junit-file",
-        "VIBETESTING_JUNIT_FILE",
-        "path",
-        "vibetesting-junit.xml",
-        "JUnit XML to write; empty: none.",
-        _WAIT,
-        metavar="PATH",
+        name="junit_file",
+        kind=Kind.PATH,
+        default="vibetesting-junit.xml",
+        help="JUnit XML to write; empty: none.",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "report_file",
-        "--report-file",
-        "VIBETESTING_REPORT_FILE",
-        "path",
-        "vibetesting-report.pdf",
-        "PDF report to download; empty: none; several executions: NAME-<id>.pdf.",
-        _WAIT,
-        metavar="PATH",
+        name="report_file",
+        kind=Kind.PATH,
+        default="vibetesting-report.pdf",
+        help="PDF report to download; empty: none; several executions: NAME-<id>.pdf.",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "results_file",
-        "--results-file",
-        "VIBETESTING_RESULTS_FILE",
-        "path",
-        "vibetesting-results.json",
-        "Results JSON to write; empty: none.",
-        _WAIT,
-        metavar="PATH",
+        name="results_file",
+        kind=Kind.PATH,
+        default="vibetesting-results.json",
+        help="Results JSON to write; empty: none.",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "dotenv_file",
-        "--dotenv-file",
-        "VIBETESTING_DOTENV_FILE",
-        "path",
-        "",
-        "GitLab dotenv report to write (artifacts:reports:dotenv); default: none.",
-        _WAIT,
-        metavar="PATH",
+        name="dotenv_file",
+        kind=Kind.PATH,
+        default="",
+        help="GitLab dotenv report to write (artifacts:reports:dotenv); default: none.",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "require_report",
-        "--require-report",
-        "VIBETESTING_REQUIRE_REPORT",
-        "bool",
-        False,
-        "Fail (exit 3) when a PDF report cannot be downloaded (default: a warning).",
-        _WAIT,
+        name="require_report",
+        kind=Kind.BOOL,
+        default=False,
+        help="Fail (exit 3) when a PDF report cannot be downloaded (default: a warning).",
+        commands=WAIT_COMMANDS,
     ),
     Option(
-        "max_report_size",
-        "--max-report-size",
-        "VIBETESTING_MAX_REPORT_SIZE",
-        "int",
-        512,
-        "Largest PDF report to accept, in MiB.",
-        _WAIT,
+        name="max_report_size",
+        kind=Kind.INT,
+        default=512,
+        help="Largest PDF report to accept, in MiB.",
+        commands=WAIT_COMMANDS,
         metavar="MIB",
+    ),
+    Option(
+        name="comment",
+        kind=Kind.BOOL,
+        default=False,
+        help=(
+            "Post the result as one comment on the pull/merge request, edited in place on "
+            "later runs (GitHub: github-token; GitLab: GITLAB_TOKEN). Never fails the step."
+        ),
+        commands=WAIT_COMMANDS,
+    ),
+    Option(
+        name="github_token",
+        kind=Kind.TEXT,
+        help="GitHub token for --comment (default: GITHUB_TOKEN); needs pull-requests: write.",
+        commands=WAIT_COMMANDS,
+        secret=True,
+        metavar="TOKEN",
+        input_default="${{ github.token }}",
     ),
 )
 
-OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
+OPTIONS_BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
+
+
+def option(name: str) -> Option:
+    """The row of the option table called ``name`` (KeyError for an unknown name)."""
+    return OPTIONS_BY_NAME[name]
+
+
+# -- one parser per kind -------------------------------------------------------------------------
 
 
 def parse_bool(text: str, where: str) -> bool:
@@ -411,10 +431,10 @@ def parse_bool(text: str, where: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise InputError(f"{where}: expected true/false/1/0/yes/no, got {text!r}")
+    raise InputError(f"{where}: expected {BOOL_WORDS}, got {text!r}")
 
 
-def _positive_int(value: Any, where: str) -> int:
+def parse_positive_int(value: Any, where: str) -> int:
     if isinstance(value, bool):
         raise InputError(f"{where}: expected a positive whole number, got {value!r}")
     if isinstance(value, int):
@@ -488,39 +508,45 @@ def _url(value: str, where: str) -> str:
     return text if text.endswith("/") else text + "/"
 
 
-def convert(option: Option, value: Any, where: str) -> Any:
-    """Turn a raw option or variable value into the option's type, or raise InputError."""
-    kind = option.kind
-    if kind == "bool":
-        return value if isinstance(value, bool) else parse_bool(str(value), where)
-    if kind == "int":
-        return _positive_int(value, where)
-    if kind == "float":
-        minimum = MIN_POLL_INTERVAL if option.name in ("poll_interval", "max_poll_interval") else 0
-        return _positive_float(value, where, minimum)
-    if kind == "choice":
-        text = str(value).strip()
-        if text not in option.choices:
-            raise InputError(f"{where}: must be one of {', '.join(option.choices)}, got {text!r}")
-        return text
-    if kind == "lines":
-        items = list(value) if isinstance(value, tuple | list) else str(value).splitlines()
-        cleaned = tuple(item.strip() for item in items if item.strip())
-        return cleaned or None
-    if kind == "datetime":
-        return _datetime(str(value), where)
-    if kind == "timezone":
-        return _timezone(str(value), where)
-    if kind == "url":
-        return _url(str(value), where)
-    if kind == "path":
-        return str(value).strip()
+def _text(option: Option, value: Any, where: str) -> str:
     text = str(value)
     if option.secret:
         text = text.strip()
         if "\n" in text or "\r" in text:
             raise InputError(f"{where}: must be one line")
     return text
+
+
+def _choice(option: Option, value: Any, where: str) -> str:
+    text = str(value).strip()
+    if text not in option.choices:
+        raise InputError(f"{where}: must be one of {', '.join(option.choices)}, got {text!r}")
+    return text
+
+
+def _lines(_option: Option, value: Any, _where: str) -> tuple[str, ...] | None:
+    items = list(value) if isinstance(value, tuple | list) else str(value).splitlines()
+    cleaned = tuple(item.strip() for item in items if item.strip())
+    return cleaned or None
+
+
+_PARSERS: Mapping[Kind, Callable[[Option, Any, str], Any]] = {
+    Kind.TEXT: _text,
+    Kind.URL: lambda _o, value, where: _url(str(value), where),
+    Kind.INT: lambda _o, value, where: parse_positive_int(value, where),
+    Kind.FLOAT: lambda o, value, where: _positive_float(value, where, o.minimum),
+    Kind.BOOL: lambda _o, value, where: (
+        value if isinstance(value, bool) else parse_bool(str(value), where)
+    ),
+    Kind.CHOICE: _choice,
+    Kind.LINES: _lines,
+    Kind.DATETIME: lambda _o, value, where: _datetime(str(value), where),
+    Kind.TIMEZONE: lambda _o, value, where: _timezone(str(value), where),
+    Kind.PATH: lambda _o, value, _where: str(value).strip(),
+}
+
+
+# -- options and variables -----------------------------------------------------------------------
 
 
 class Raw:
@@ -532,23 +558,31 @@ class Raw:
 
     def get(self, name: str) -> tuple[Any, str] | None:
         """The raw value and where it came from (for error messages), or None when unset."""
-        option = OPTIONS_BY_NAME[name]
+        row = OPTIONS_BY_NAME[name]
         value = self.cli.get(name)
         if value is not None and value != ():
-            return value, option.flag
-        if option.env in self.environ:
-            text = self.environ[option.env]
-            if text.strip() or option.kind == "path":
-                return text, option.env
+            return value, row.flag
+        if row.env in self.environ:
+            text = self.environ[row.env]
+            if text.strip() or row.kind is Kind.PATH:
+                return text, row.env
         return None
 
+    def where(self, name: str) -> str:
+        """The flag or variable a set option came from (for error messages)."""
+        found = self.get(name)
+        return found[1] if found is not None else OPTIONS_BY_NAME[name].flag
+
     def value(self, name: str) -> Any:
-        option = OPTIONS_BY_NAME[name]
+        row = OPTIONS_BY_NAME[name]
         found = self.get(name)
         if found is None:
-            return option.default
+            return row.default
         raw, where = found
-        return convert(option, raw, where)
+        return row.parse(raw, where)
+
+
+# -- typed settings ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -578,30 +612,81 @@ class WaitSettings:
     dotenv_file: str
     require_report: bool
     max_report_size: int  # MiB
+    comment: bool = False
+    github_token: str | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunSettings:
-    """What ``run`` sends and whether it waits."""
+    """What ``run`` sends, typed, and whether it waits. ``body`` builds the request body.
 
-    body: dict[str, Any] = field(repr=False)  # the exact JSON body (contains secrets)
-    endpoint: str  # "run-tests" or "run-suite"
-    test_names: tuple[str, ...]
-    wait: bool
-    dry_run: bool
+    A suite re-run has ``suite_id`` and none of the fields that describe a new run; a new run
+    has an ``execution_type`` (and, guided, its ``tests``)."""
+
+    suite_id: int | None = None
+    execution_type: str | None = None
+    tests: tuple[TestCase, ...] = ()
+    login_identifier: str | None = None
+    login_password: str | None = field(default=None, repr=False)
+    general_instructions: str | None = None
+    focus_areas: tuple[str, ...] | None = None
+    flows_count: int | None = None
+    max_steps_per_flow: int | None = None
+    send_report: bool | None = None
+    stop_existing: bool | None = None
+    allow_parallel: bool | None = None
+    schedule_at: str | None = None
+    repeat: str | None = None
+    repeat_count: int | None = None
+    timezone: str | None = None
+    wait: bool = True
+    dry_run: bool = False
+
+    @property
+    def endpoint(self) -> str:
+        """``run-suite`` or ``run-tests``."""
+        return "run-suite" if self.suite_id is not None else "run-tests"
+
+    @property
+    def test_names(self) -> tuple[str, ...]:
+        return tuple(test.name for test in self.tests)
 
     @property
     def scheduled(self) -> bool:
-        return "schedule_at" in self.body
+        return self.schedule_at is not None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The exact JSON body (contains secrets): fields in the option table's order, the
+        unset ones left out (the service's defaults apply)."""
+        body: dict[str, Any] = {}
+        for row in OPTIONS:
+            if row.api_field is None or row.api_field in body:
+                continue
+            value = self._wire_value(row)
+            if value is not None:
+                body[row.api_field] = list(value) if isinstance(value, tuple) else value
+        return body
+
+    def _wire_value(self, row: Option) -> Any:
+        if row.api_field == "tests":
+            return [test.to_api() for test in self.tests] or None
+        if row.api_field == "login":
+            if self.login_identifier is None and self.login_password is None:
+                return None
+            login: dict[str, Any] = {"login_needed": True}
+            if self.login_identifier is not None:
+                login["identifier"] = self.login_identifier
+            if self.login_password is not None:
+                login["password"] = self.login_password
+            return login
+        return getattr(self, row.name)
 
     def redacted_body(self) -> dict[str, Any]:
         """The body with every secret shown as ``***`` (for --dry-run and logs)."""
-        body = dict(self.body)
-        if "login" in body and isinstance(body["login"], dict):
-            login = dict(body["login"])
-            if "password" in login:
-                login["password"] = "***"  # noqa: S105 - a mask, not a password
-            body["login"] = login
+        body = self.body
+        if "login" in body and "password" in body["login"]:
+            body["login"]["password"] = "***"  # noqa: S105 - a mask, not a password
         return body
 
     def __repr__(self) -> str:
@@ -638,6 +723,7 @@ def wait_settings(raw: Raw) -> WaitSettings:
     return WaitSettings(**values)
 
 
+# Options that describe a new run (a suite re-run takes none), and those of a schedule.
 _RUN_TESTS_ONLY = (
     "execution_type",
     "tests_file",
@@ -652,51 +738,39 @@ _RUN_TESTS_ONLY = (
     "allow_parallel",
 )
 _SCHEDULE_ONLY = ("repeat", "repeat_count", "timezone")
+# Every RunSettings field read from an option, in the order they are validated.
+_RUN_FIELDS = (
+    *(name for name in _RUN_TESTS_ONLY if name not in ("tests_file", "tests")),
+    *_SCHEDULE_ONLY,
+    "suite_id",
+    "send_report",
+    "schedule_at",
+    "wait",
+    "dry_run",
+)
 
 
 def run_settings(raw: Raw) -> RunSettings:
-    """Validate every run option and build the exact request body. Sends nothing."""
-    from vibetesting_ci.testsfile import TestsDocument, load_tests_file, parse_tests
+    """Validate every run option, read the tests, and return the typed run. Sends nothing."""
+    from vibetesting_ci.testsfile import TestsDocument, read_tests
 
-    values = {name: raw.value(name) for name in (*_RUN_TESTS_ONLY, *_SCHEDULE_ONLY)}
-    for name in ("suite_id", "send_report", "schedule_at", "wait", "dry_run"):
-        values[name] = raw.value(name)
+    values = {name: raw.value(name) for name in _RUN_FIELDS}
 
     for name in _SCHEDULE_ONLY:
         if values[name] is not None and values["schedule_at"] is None:
-            where = raw.get(name)
-            assert where is not None
-            raise InputError(f"{where[1]}: only applies to a scheduled run; add --schedule-at")
+            where = raw.where(name)
+            raise InputError(f"{where}: only applies to a scheduled run; add --schedule-at")
 
     if values["suite_id"] is not None:
-        mixed = [raw.get(name) for name in _RUN_TESTS_ONLY]
-        given = [found[1] for found in mixed if found is not None]
+        given = [found[1] for found in map(raw.get, _RUN_TESTS_ONLY) if found is not None]
         if given:
             raise InputError(
                 f"--suite-id re-runs a saved suite and cannot be combined with "
                 f"{', '.join(given)} (those describe a new run)"
             )
-        body: dict[str, Any] = {"suite_id": values["suite_id"]}
-        _optional(body, values, "send_report", "schedule_at", *_SCHEDULE_ONLY)
-        return RunSettings(
-            body=body,
-            endpoint="run-suite",
-            test_names=(),
-            wait=values["wait"],
-            dry_run=values["dry_run"],
-        )
+        return RunSettings(**values)
 
-    if values["tests_file"] is not None and values["tests"] is not None:
-        raise InputError("--tests-file and --tests both given: use one")
-    document = TestsDocument()
-    if values["tests_file"] is not None:
-        if not values["tests_file"].strip():
-            raise InputError(f"{raw.get('tests_file')[1]}: is empty")  # type: ignore[index]
-        document = load_tests_file(values["tests_file"])
-    elif values["tests"] is not None:
-        found = raw.get("tests")
-        assert found is not None
-        document = parse_tests(values["tests"], found[1])
+    document: TestsDocument = read_tests(raw.get("tests_file"), raw.get("tests"))
 
     # The tests file's run settings sit below options and variables.
     for key, value in document.settings.items():
@@ -717,54 +791,15 @@ def run_settings(raw: Raw) -> RunSettings:
         raise InputError(
             "tests only apply to a guided run; drop them or use --execution-type guided"
         )
-
-    body = {"execution_type": execution_type}
-    if document.tests:
-        body["tests"] = [test.to_api() for test in document.tests]
-    if values["login_identifier"] is not None or values["login_password"] is not None:
-        login: dict[str, Any] = {"login_needed": True}
-        if values["login_identifier"] is not None:
-            login["identifier"] = values["login_identifier"]
-        if values["login_password"] is not None:
-            login["password"] = values["login_password"]
-        body["login"] = login
-    _optional(
-        body,
-        values,
-        "general_instructions",
-        "focus_areas",
-        "flows_count",
-        "max_steps_per_flow",
-        "send_report",
-        "stop_existing",
-        "allow_parallel",
-        "schedule_at",
-        *_SCHEDULE_ONLY,
-    )
-    return RunSettings(
-        body=body,
-        endpoint="run-tests",
-        test_names=tuple(test.name for test in document.tests),
-        wait=values["wait"],
-        dry_run=values["dry_run"],
-    )
-
-
-def _optional(body: dict[str, Any], values: Mapping[str, Any], *names: str) -> None:
-    for name in names:
-        value = values.get(name)
-        if value is None:
-            continue
-        api_field = OPTIONS_BY_NAME[name].api_field
-        assert api_field is not None
-        body[api_field] = list(value) if isinstance(value, tuple) else value
+    values["execution_type"] = execution_type
+    return RunSettings(tests=document.tests, **values)
 
 
 def execution_ids(values: tuple[str, ...]) -> tuple[int, ...]:
     """Validate EXECUTION_ID arguments (positive integers, duplicates dropped, order kept)."""
     ids: list[int] = []
     for text in values:
-        number = _positive_int(text, f"execution id {text!r}")
+        number = parse_positive_int(text, f"execution id {text!r}")
         if number not in ids:
             ids.append(number)
     return tuple(ids)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.errors import InputError
 from vibetesting_ci.text import one_line
+from vibetesting_ci.vocabulary import EXECUTION_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     import yaml
@@ -30,7 +31,6 @@ FILE_SETTINGS = (
 )
 TOP_KEYS = ("tests", *FILE_SETTINGS)
 LOGIN_KEYS = ("identifier",)
-EXECUTION_TYPES = ("guided", "exploration")
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,9 @@ def _settings(where: _Where, items: dict[str, tuple[yaml.Node, yaml.Node]]) -> d
                 close = _nearest(value, EXECUTION_TYPES)
                 hint = f"; did you mean {close!r}?" if close else ""
                 raise where.fail(
-                    node, key, f"must be 'guided' or 'exploration', not {value!r}{hint}"
+                    node,
+                    key,
+                    f"must be {' or '.join(map(repr, EXECUTION_TYPES))}, not {value!r}{hint}",
                 )
             settings[key] = value
         elif key == "general_instructions":
@@ -327,3 +329,18 @@ def load_tests_file(path: str) -> TestsDocument:
     except UnicodeDecodeError as exc:
         raise InputError(f"tests file {path}: not UTF-8 text (byte {exc.start})") from None
     return parse_tests(text, path)
+
+
+def read_tests(file: tuple[str, str] | None, text: tuple[str, str] | None) -> TestsDocument:
+    """The tests the run options give: ``--tests-file`` or ``--tests`` (each ``(value, where)``
+    with the flag or variable it came from, or None when not given); at most one of them."""
+    if file is not None and text is not None:
+        raise InputError("--tests-file and --tests both given: use one")
+    if file is not None:
+        path, where = file
+        if not str(path).strip():
+            raise InputError(f"{where}: is empty")
+        return load_tests_file(str(path))
+    if text is not None:
+        return parse_tests(str(text[0]), text[1])
+    return TestsDocument()

@@ -1,13 +1,202 @@
-"""Small text helpers shared by logs, reports and CI adapters (standard library only)."""
+"""Text from the service (and from the tests file) on its way to an output: one function per sink.
+
+The service's fields are untrusted: a newline in ``execution_state`` could start a log line
+that GitHub's runner executes as a workflow command (``::add-mask::``, ``::stop-commands::``),
+an ESC sequence could rewrite a terminal line, and Markdown or HTML in the job summary could
+carry a link or a tracking image. So every sink gets its own, single, tested treatment:
+
+=====================  ==========================================================================
+sink                   treatment
+=====================  ==========================================================================
+log lines              :func:`one_line` / :func:`log_text`: one line, controls shown escaped
+                       (``\\x1b``), and a line can never start with ``::`` or ``##[``
+                       (:func:`log_text`; the :class:`CommandGuard` on stdout/stderr makes sure)
+GitHub outputs,        :func:`output_text`: one line, no controls; links only through
+dotenv                 :func:`http_url`, which drops anything but a plain http(s) URL
+job summary, comment   :func:`markdown_text`: HTML and Markdown specials escaped, ``|`` and line
+                       breaks cannot break a table row; links only to :func:`http_url` URLs
+JUnit, results JSON    the full text, escaped by their own formats (``reports/``)
+=====================  ==========================================================================
+"""
 
 from __future__ import annotations
 
+import io
+import re
+import threading
+from typing import TextIO
+from urllib.parse import urlsplit
+
+# Characters that are never shown raw: C0 controls (tab, LF and CR are folded as whitespace
+# before this runs), DEL, C1 controls, zero-width and bidirectional formatting characters (they
+# hide or reorder text: "Trojan Source"), the BOM, and lone surrogates.
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+    "\ud800-\udfff]"
+)
+# Lines starting like these are workflow commands for GitHub's runner (``::name::``) or
+# Azure-style log commands that some runners also honour (``##[group]``, ``##vso[``).
+_COMMAND_START = re.compile(r"^\s*(::|##\[|##vso\[)")
+_COMMAND_PREFIX = re.compile(r"\s*(:|#|##|##v|##vs|##vso)?")
+_DROPPED = re.compile("[\x00\x80-\x9f]")
+# Every ASCII punctuation that Markdown (GitHub-flavoured) gives a meaning to, ``:`` and ``@``
+# included (bare URLs, e-mail addresses and ``:emoji:`` codes become links or images otherwise).
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]#!|~<>&:@])")
+_WWW = re.compile(r"(?i)www\.")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
 
 def one_line(text: str, limit: int | None = None) -> str:
-    """``text`` with every run of whitespace (line breaks included) folded to one space, cut to
-    ``limit`` characters with an ellipsis. Service text shown to people goes through this, so
-    no line of it can pose as a log line or a CI workflow command of its own."""
-    flat = " ".join(text.split())
+    """``text`` with every run of whitespace (line breaks of every kind included) folded to one
+    space, every other control character shown escaped (``\\x1b``), cut to ``limit`` characters
+    with an ellipsis. Service text shown to people goes through this."""
+    flat = _CONTROLS.sub(_escape_control, " ".join(text.split()))
     if limit is not None and len(flat) > limit:
         return flat[: limit - 1] + "…"
     return flat
+
+
+def log_text(text: str, limit: int | None = None) -> str:
+    """:func:`one_line`, and never the start of a workflow command even at a line's start."""
+    flat = one_line(text, limit)
+    return "\\" + flat if _COMMAND_START.match(flat) else flat
+
+
+def output_text(text: str, limit: int | None = None) -> str:
+    """A single-line value for ``$GITHUB_OUTPUT`` (or any ``KEY=VALUE`` file)."""
+    return one_line(text, limit)
+
+
+def markdown_text(text: str, limit: int | None = None) -> str:
+    """Text for Markdown (job summary, pull request comment), table cells included: one line,
+    HTML and every Markdown special escaped, so no link, image, HTML or extra cell can appear."""
+    flat = one_line(text, limit)
+    flat = _MARKDOWN_SPECIALS.sub(lambda m: _MD_ESCAPES.get(m.group(), "\\" + m.group()), flat)
+    return _WWW.sub(lambda m: m.group()[:3] + "\\.", flat)
+
+
+_MD_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def markdown_code(text: str, limit: int | None = None) -> str:
+    """Text as an inline code span (file names): one line, fenced by more backticks than it
+    holds, so nothing inside is Markdown or HTML. Not for table cells (``|`` splits them)."""
+    flat = one_line(text, limit)
+    fence = "`" * (max((len(r) for r in re.findall("`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def http_url(url: str, limit: int = 2048) -> str | None:
+    """``url`` if it is a plain ``http(s)`` URL with a host, no whitespace or controls and at
+    most ``limit`` characters; otherwise None (the caller drops it, with a warning)."""
+    if not url or len(url) > limit or url != url.strip():
+        return None
+    if any(c.isspace() or _CONTROLS.match(c) for c in url) or any(c in url for c in "<>\"'`"):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def markdown_link(label: str, url: str) -> str:
+    """``[label](url)`` for a URL that :func:`http_url` accepts, else the label alone.
+    Parentheses in the URL are encoded so the link cannot end early."""
+    safe = http_url(url)
+    if safe is None:
+        return markdown_text(label)
+    return f"[{markdown_text(label)}]({safe.replace('(', '%28').replace(')', '%29')})"
+
+
+class CommandGuard(io.TextIOBase):
+    """A text stream wrapper for stdout and stderr: no line written through it can start as a
+    workflow command unless it came through :meth:`command`, and NUL and C1 control bytes
+    (which vibetesting-ci never writes itself) are dropped. Everything else passes unchanged,
+    our own colours and GitLab's section markers included."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._at_line_start = True
+        self._held = ""  # the start of a line that could still become a command
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._stream.write(self._guard(text))
+        return len(text)
+
+    def command(self, line: str) -> None:
+        """Write one workflow command line of our own (GitHubAdapter only)."""
+        with self._lock:
+            pending = self._guard("", final=True)
+            if pending or not self._at_line_start:
+                self._stream.write(pending + "\n")
+            self._stream.write(line + "\n")
+            self._at_line_start = True
+            self._stream.flush()
+
+    def _guard(self, text: str, *, final: bool = False) -> str:
+        text = self._held + _DROPPED.sub("", text)
+        self._held = ""
+        out: list[str] = []
+        for piece in text.splitlines(keepends=True):
+            ends = piece.endswith(("\n", "\r"))
+            if self._at_line_start:
+                if _COMMAND_START.match(piece):
+                    piece = "\\" + piece.lstrip()
+                elif not ends and not final and _COMMAND_PREFIX.fullmatch(piece):
+                    self._held = piece  # wait for the rest of the line
+                    continue
+            out.append(piece)
+            self._at_line_start = ends
+        return "".join(out)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._stream.write(self._guard("", final=True))
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def wrapped(self) -> TextIO:
+        return self._stream
+
+
+def guard_std_streams() -> None:
+    """Put a :class:`CommandGuard` on ``sys.stdout`` and ``sys.stderr`` (once)."""
+    import sys
+
+    if not isinstance(sys.stdout, CommandGuard):
+        sys.stdout = CommandGuard(sys.stdout)
+    if not isinstance(sys.stderr, CommandGuard):
+        sys.stderr = CommandGuard(sys.stderr)
+
+
+def write_command(stream: TextIO, line: str) -> None:
+    """Write our own workflow command ``line`` to ``stream``, through its guard if it has one."""
+    if isinstance(stream, CommandGuard):
+        stream.command(line)
+    else:
+        print(line, file=stream, flush=True)

@@ -1,9 +1,9 @@
 """Polls many executions until each is done; owns the deadline, cancellation and poll pacing.
 
-The main thread never blocks in a request: status calls run on a small thread pool that shares
-the API client's connection pool, and the main thread only waits on an event that completions,
-due times and signals all set. So a SIGINT/SIGTERM is acted on at once, even when the CLI is
-PID 1 in a container.
+The main thread never blocks in a request: status calls run on a small pool of daemon threads
+(:mod:`vibetesting_ci.concurrency`) that shares the API client's connection pool, and the main
+thread only waits on an event that completions, due times and signals all set. So a
+SIGINT/SIGTERM is acted on at once, even when the CLI is PID 1 in a container.
 
 Pacing: an execution is polled at ``poll_interval`` while its end is near or unknown, and more
 slowly (up to ``max_poll_interval``) while its progress (``number_of_done_tests`` of
@@ -20,12 +20,12 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
-from vibetesting_ci.api import DEFAULT_POOL_SIZE, ApiClient, DeadlineReached, StatusAnswer
-from vibetesting_ci.errors import ApiError
+from vibetesting_ci.api import DEFAULT_POOL_SIZE, ApiClient, StatusAnswer
+from vibetesting_ci.concurrency import DaemonPool, wait_for
+from vibetesting_ci.errors import ApiError, DeadlineReached
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
@@ -164,9 +164,7 @@ class Waiter:
         in_flight: dict[Future[StatusAnswer], int] = {}
         interrupted: str | None = None
         error: ApiError | None = None
-        executor = ThreadPoolExecutor(
-            max_workers=self.max_concurrent, thread_name_prefix="vibetesting-poll"
-        )
+        executor = DaemonPool(self.max_concurrent, "vibetesting-poll")
         try:
             while True:
                 # Collect answers.
@@ -224,7 +222,7 @@ class Waiter:
                 self.wake.wait(min(pause, 1.0))
                 self.wake.clear()
         finally:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown()  # a call still out is abandoned
         results = {i: ExecutionResult(execution_id=i, status=t.status) for i, t in tracked.items()}
         if interrupted is not None:
             for i, result in results.items():
@@ -266,8 +264,9 @@ def stop_unfinished(
 ) -> tuple[tuple[ExecutionResult, ...], tuple[str, ...]]:
     """Ask the service to stop every unfinished execution, concurrently, within ``budget`` s.
 
-    The calls run on their own threads and this returns by the budget whatever they do (a
-    call still out then is reported as not answered; its thread is abandoned). If ``cancel``
+    The calls run on daemon threads (:mod:`vibetesting_ci.concurrency`) and this returns by
+    the budget whatever they do (a call still out then is reported as not answered and
+    abandoned). If ``cancel``
     is set meanwhile (a signal during a stop on timeout), what is left of the budget shrinks to
     ``cancel_budget`` so the process still exits within the CI system's grace period.
     """
@@ -276,40 +275,29 @@ def stop_unfinished(
         return results, ()
     if listener is not None:
         listener.stopping([r.execution_id for r in todo], why)
-    deadline = time.monotonic() + budget
-    cancelled_already = cancel is not None and cancel.is_set()
     errors: list[str] = []
     stopped: set[int] = set()
-    executor = ThreadPoolExecutor(
-        max_workers=min(MAX_CONCURRENT_CALLS, len(todo)), thread_name_prefix="vibetesting-stop"
-    )
+    deadline = time.monotonic() + budget
+    pool = DaemonPool(min(MAX_CONCURRENT_CALLS, len(todo)), "vibetesting-stop")
     futures = {
-        executor.submit(client.stop_execution, r.execution_id, deadline=deadline): r.execution_id
+        pool.submit(client.stop_execution, r.execution_id, deadline=deadline): r.execution_id
         for r in todo
     }
     try:
-        pending = set(futures)
-        while pending:
-            now = time.monotonic()
-            if cancel is not None and not cancelled_already and cancel.is_set():
-                cancelled_already = True
-                deadline = min(deadline, now + cancel_budget)
-            if now >= deadline:
-                break
-            _done, pending = wait_futures(
-                pending, timeout=min(0.1, deadline - now), return_when=FIRST_COMPLETED
-            )
-        for future, execution_id in futures.items():
-            if not future.done():
-                errors.append(f"could not stop execution {execution_id}: no answer in time")
-                continue
-            try:
-                future.result()
-                stopped.add(execution_id)
-            except ApiError as exc:
-                errors.append(f"could not stop execution {execution_id}: {exc}")
+        # A cancel that comes during a stop on timeout shrinks what is left to cancel_budget.
+        watch = None if cancel is None or cancel.is_set() else cancel
+        wait_for(futures, deadline=deadline, cancel=watch, cancel_grace=cancel_budget)
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()
+    for future, execution_id in futures.items():
+        if not future.done() or future.cancelled():
+            errors.append(f"could not stop execution {execution_id}: no answer in time")
+            continue
+        try:
+            future.result()
+            stopped.add(execution_id)
+        except ApiError as exc:
+            errors.append(f"could not stop execution {execution_id}: {exc}")
     return (
         tuple(replace(r, stopped=r.execution_id in stopped) for r in results),
         tuple(errors),

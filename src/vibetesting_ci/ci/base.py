@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from vibetesting_ci.models import RunResult
+from vibetesting_ci.text import log_text
 
 
 class CIAdapter:
@@ -40,10 +41,10 @@ class CIAdapter:
         yield
 
     def error(self, message: str) -> None:
-        print(f"error: {message}", file=self.stream, flush=True)
+        print(f"error: {log_text(message)}", file=self.stream, flush=True)
 
     def warning(self, message: str) -> None:
-        print(f"warning: {message}", file=self.stream, flush=True)
+        print(f"warning: {log_text(message)}", file=self.stream, flush=True)
 
     def finish(self, result: RunResult, *, junit_file: str | None) -> None:
         """Publish outputs and summaries for the final result (nothing by default)."""

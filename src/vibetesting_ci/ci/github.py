@@ -14,7 +14,6 @@ links are passed through :func:`vibetesting_ci.reports.redact.redact_url`.
 
 from __future__ import annotations
 
-import html
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
@@ -37,7 +36,14 @@ from vibetesting_ci.models import (
     elapsed_ms,
 )
 from vibetesting_ci.reports.redact import redact_url
-from vibetesting_ci.text import one_line
+from vibetesting_ci.text import (
+    markdown_code,
+    markdown_link,
+    markdown_text,
+    one_line,
+    output_text,
+    write_command,
+)
 
 ANNOTATION_TITLE = "VibeTesting"
 
@@ -84,38 +90,9 @@ def output_block(name: str, value: str, delimiter: str | None = None) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
-def parse_output_file(text: str) -> dict[str, str]:
-    """Read a ``$GITHUB_OUTPUT`` file the way the runner does (``k=v`` and ``k<<DELIM`` forms)."""
-    outputs: dict[str, str] = {}
-    lines = text.split("\n")
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
-        if not line:
-            continue
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, _, delimiter = line.partition("<<")
-            value_lines: list[str] = []
-            while index < len(lines) and lines[index] != delimiter:
-                value_lines.append(lines[index])
-                index += 1
-            if index >= len(lines):
-                raise ValueError(f"output {name!r}: delimiter {delimiter!r} never closes")
-            index += 1  # the closing delimiter
-            outputs[name] = "\n".join(value_lines)
-        else:
-            name, sep, value = line.partition("=")
-            if not sep:
-                raise ValueError(f"bad output line {line!r}")
-            outputs[name] = value
-    return outputs
-
-
 def _cell(text: str) -> str:
-    """Text safe inside one Markdown table cell (no HTML, no pipes, one line)."""
-    text = html.escape(one_line(text), quote=False)
-    return text.replace("|", "\\|")
+    """Text safe inside one Markdown table cell (no HTML, no Markdown, no pipes, one line)."""
+    return markdown_text(text)
 
 
 def _duration(start: str, end: str) -> str:
@@ -193,7 +170,7 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
     if result.message:
         out += [_cell(result.message), ""]
     if result.schedule_id:
-        out += [f"Schedule id: `{_cell(result.schedule_id)}`", ""]
+        out += [f"Schedule id: {markdown_code(result.schedule_id)}", ""]
     if result.executions:
         totals = result.totals
         not_done = sum(e.status.not_done for e in result.executions if e.status is not None)
@@ -213,7 +190,12 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
                 ]
                 suite = status.suite_name
                 duration = _duration(status.start_time, status.end_time)
-                report = f"[PDF]({redact_url(status.report_url)})" if status.report_url else "—"
+                report = (
+                    markdown_link("PDF", redact_url(status.report_url))
+                    if status.report_url
+                    else "—"
+                )
+                report = report if report.startswith("[") else "—"
             out.append(
                 f"| {execution.execution_id} | {_cell(suite)} | {_cell(_state(execution))} | "
                 + " | ".join(counts)
@@ -235,8 +217,8 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
         out += ["No execution was started.", ""]
     files = []
     if junit_file:
-        files.append(f"JUnit XML: `{_cell(junit_file)}`")
-    files += [f"PDF report: `{_cell(name)}`" for name in result.report_files]
+        files.append(f"JUnit XML: {markdown_code(junit_file)}")
+    files += [f"PDF report: {markdown_code(name)}" for name in result.report_files]
     if files:
         out += [
             "",
@@ -254,7 +236,7 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
 def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
     """The action's outputs (names as in ``action.yml``)."""
     totals = result.totals
-    return {
+    outputs = {
         "result": result.result,
         "exit-code": str(result.exit_code),
         "execution-ids": ",".join(str(i) for i in result.execution_ids),
@@ -266,6 +248,7 @@ def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
         "report-file": ",".join(result.report_files),
         "report-url": ",".join(redact_url(url) for url in result.report_urls),
     }
+    return {name: output_text(value) for name, value in outputs.items()}
 
 
 class GitHubAdapter(CIAdapter):
@@ -285,7 +268,7 @@ class GitHubAdapter(CIAdapter):
         return self._stream if self._stream is not None else sys.stdout
 
     def _emit(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        write_command(self.stream, line)
 
     def mask(self, secret: str) -> None:
         if not secret or not secret.strip():
@@ -309,11 +292,12 @@ class GitHubAdapter(CIAdapter):
             self._emit(command("endgroup"))
             self._in_group = False
 
+    # Annotations carry service text: one line, controls shown escaped (text.one_line).
     def error(self, message: str) -> None:
-        self._emit(command("error", message, title=ANNOTATION_TITLE))
+        self._emit(command("error", one_line(message), title=ANNOTATION_TITLE))
 
     def warning(self, message: str) -> None:
-        self._emit(command("warning", message, title=ANNOTATION_TITLE))
+        self._emit(command("warning", one_line(message), title=ANNOTATION_TITLE))
 
     def finish(self, result: RunResult, *, junit_file: str | None) -> None:
         for execution in result.executions:

@@ -25,9 +25,9 @@ from vibetesting_ci.emulator.model import (
     outcome_from_name,
     suite_for,
 )
+from vibetesting_ci.vocabulary import EXECUTION_TYPES, REPEATS
 
-EXECUTION_TYPES = ("guided", "exploration")
-REPEATS = {"once": timedelta(0), "daily": timedelta(days=1), "weekly": timedelta(days=7)}
+REPEAT_STEPS = dict(zip(REPEATS, (timedelta(0), timedelta(days=1), timedelta(days=7)), strict=True))
 
 
 class ApiFail(Exception):
@@ -126,7 +126,7 @@ class Schedule:
     timezone: str | None
 
     def occurrences(self) -> list[datetime]:
-        step = REPEATS[self.repeat]
+        step = REPEAT_STEPS[self.repeat]
         return [self.first + step * i for i in range(self.count)]
 
     def describe(self) -> str:
@@ -142,7 +142,7 @@ def _schedule(body: Mapping[str, Any]) -> Schedule | None:
     """Validate the schedule fields; a Schedule if ``schedule_at`` is given."""
     repeat = _str(body, "repeat")
     if repeat is not None and repeat not in REPEATS:
-        raise _bad("repeat must be one of once, daily, weekly")
+        raise _bad(f"repeat must be one of {', '.join(REPEATS)}")
     count = _int(body, "repeat_count", 1)
     tz_name = _str(body, "timezone")
     zone = None
@@ -246,9 +246,10 @@ class Service:
     def run_tests(self, body: Mapping[str, Any], token: str) -> Answer:
         kind = body.get("execution_type")
         if kind is None:
-            raise _bad("execution_type is required (guided or exploration)")
+            raise _bad(f"execution_type is required ({' or '.join(EXECUTION_TYPES)})")
         if kind not in EXECUTION_TYPES:
-            raise _bad(f"execution_type must be 'guided' or 'exploration', not {kind!r:.40}")
+            allowed = " or ".join(repr(word) for word in EXECUTION_TYPES)
+            raise _bad(f"execution_type must be {allowed}, not {kind!r:.40}")
         for key in ("should_send_report", "should_stop_existing", "allow_parallel"):
             _bool(body, key)
         _int(body, "max_steps_per_flow")

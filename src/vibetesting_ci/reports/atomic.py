@@ -22,7 +22,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Literal, overload
+from typing import IO, Literal
 
 StrPath = str | os.PathLike[str]
 
@@ -61,51 +61,28 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
-@overload
 def atomic_open(
-    path: StrPath, mode: Literal["w"] = "w", *, encoding: str = "utf-8", durable: bool = True
-) -> contextlib.AbstractContextManager[IO[str]]: ...
-
-
-@overload
-def atomic_open(
-    path: StrPath, mode: Literal["wb"], *, encoding: str = "utf-8", durable: bool = True
-) -> contextlib.AbstractContextManager[IO[bytes]]: ...
-
-
-def atomic_open(
-    path: StrPath,
-    mode: Literal["w", "wb"] = "w",
-    *,
-    encoding: str = "utf-8",
-    durable: bool = True,
-) -> contextlib.AbstractContextManager[IO[str]] | contextlib.AbstractContextManager[IO[bytes]]:
-    """Context manager giving a file to write; ``path`` is replaced only if the block succeeds.
-
-    ``mode`` is ``"w"`` (text, ``encoding``, ``\\n`` line ends) or ``"wb"``. If the block
-    raises, the temporary file is removed, ``path`` is left as it was and the exception
-    propagates.
+    path: StrPath, mode: Literal["wb"] = "wb", *, durable: bool = True
+) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """Context manager giving a binary file to write; ``path`` is replaced only if the block
+    succeeds. If the block raises, the temporary file is removed, ``path`` is left as it was
+    and the exception propagates. (Text goes through :func:`atomic_write_text`, which encodes
+    first.)
     """
-    if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_open mode must be 'w' or 'wb', not {mode!r}")
-    return _atomic_open(os.fspath(path), mode, encoding, durable)
+    if mode != "wb":
+        raise ValueError(f"atomic_open mode must be 'wb', not {mode!r}")
+    return _atomic_open(os.fspath(path), durable)
 
 
 @contextlib.contextmanager
-def _atomic_open(path: str, mode: str, encoding: str, durable: bool) -> Iterator[IO[str]]:
-    # Typed as IO[str] for the generator; the public overloads give callers the right type.
+def _atomic_open(path: str, durable: bool) -> Iterator[IO[bytes]]:
     if not path:
         raise ValueError("empty path")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
-        with os.fdopen(
-            fd,
-            mode,
-            encoding=None if mode == "wb" else encoding,
-            newline=None if mode == "wb" else "\n",
-        ) as handle:
+        with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             if durable:

@@ -8,7 +8,9 @@ one for a matching host). ``trust_env`` stays on, so proxy variables and CA bund
 :data:`MAX_REDIRECTS`, http and https only) are followed by hand, so the same rules hold on
 every hop. One session may serve many downloads (:func:`report_session`, then ``session=``), so
 reports on the same storage host reuse a kept-alive connection instead of a new TLS handshake
-each; its cookies are cleared before every download.
+each; its credentials and cookies are cleared before every download. :func:`download_all`
+fetches many reports a few at a time (one session per worker), on the daemon workers of
+:mod:`vibetesting_ci.concurrency`, and abandons what is still out on cancel.
 
 The body is streamed in 256 KiB chunks to a temporary file in the destination folder and must
 start with ``%PDF-`` (an HTML error page or a JSON answer is refused), must not exceed
@@ -23,13 +25,17 @@ contain the full URL); the old file, if any, is left untouched and no temporary 
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from vibetesting_ci.concurrency import DaemonPool, wait_for
+from vibetesting_ci.errors import ReportError
+from vibetesting_ci.models import ExecutionResult
 from vibetesting_ci.reports.atomic import atomic_open
-from vibetesting_ci.reports.errors import ReportError
 from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.transport import CA_HINT, ca_bundle, certificate_problem, is_certificate_error
 
@@ -39,8 +45,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CHUNK_SIZE",
     "MAX_REDIRECTS",
+    "REPORTS_AT_ONCE",
+    "Download",
+    "Fetched",
     "ReportError",
+    "download_all",
     "download_report",
+    "fetch_reports",
     "report_path_for",
     "report_session",
 ]
@@ -48,6 +59,7 @@ __all__ = [
 CHUNK_SIZE = 256 * 1024  # measured: less CPU per MiB than 64 KiB or 1 MiB (docs/performance.md)
 MAX_REDIRECTS = 10
 PDF_MAGIC = b"%PDF-"
+REPORTS_AT_ONCE = 4  # reports are fetched a few at a time (1,000 executions: 1,000 PDFs)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -94,22 +106,22 @@ class _NoAuth:
         return r
 
 
-def report_session(
-    session_factory: Callable[[], requests.Session] | None = None,
-) -> requests.Session:
-    """A session for :func:`download_report` that sends no credentials: made by
-    ``session_factory`` (default ``requests.Session``), then stripped of any auth,
-    ``Authorization`` header and cookies. The caller closes it."""
-    import requests
-
-    session = session_factory() if session_factory is not None else requests.Session()
-    if session.verify is True:  # SSL_CERT_FILE / SSL_CERT_DIR, which requests ignores itself
-        session.verify = ca_bundle()
+def _strip(session: requests.Session) -> requests.Session:
+    """No auth, ``Authorization`` header or cookies on ``session``, whoever made it."""
     session.auth = _NoAuth()
     for name in ("Authorization", "Cookie"):
         session.headers.pop(name, None)
     session.cookies.clear()
     return session
+
+
+def report_session() -> requests.Session:
+    """A session for :func:`download_report` that sends no credentials. The caller closes it."""
+    import requests
+
+    session = requests.Session()
+    session.verify = ca_bundle()  # SSL_CERT_FILE / SSL_CERT_DIR, which requests ignores itself
+    return _strip(session)
 
 
 def download_report(
@@ -118,7 +130,6 @@ def download_report(
     *,
     timeout: float,
     max_bytes: int,
-    session_factory: Callable[[], requests.Session] | None = None,
     session: requests.Session | None = None,
     deadline: float | None = None,
     user_agent: str,
@@ -127,10 +138,9 @@ def download_report(
 
     ``timeout`` bounds each connect and each read (seconds); ``deadline`` is an optional
     ``time.monotonic()`` value by which the whole download must be over. ``max_bytes`` caps the
-    (decoded) body. ``session_factory`` makes the session (default ``requests.Session``); any
-    auth, ``Authorization`` header or cookies on it are removed. ``session``, from
-    :func:`report_session`, is used instead of a new one and left open (for the next download).
-    Raises :class:`ReportError`.
+    (decoded) body. ``session`` (best from :func:`report_session`) is used instead of a new
+    one and left open for the next download; any auth, ``Authorization`` header or cookies on
+    it are removed first. Raises :class:`ReportError`.
     """
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
@@ -139,9 +149,9 @@ def download_report(
         raise ReportError("no report link to download")
     try:
         if session is not None:
-            session.cookies.clear()  # nothing one report's host set goes to the next
-            return _download(session, url, dest, timeout, max_bytes, deadline, user_agent)
-        with report_session(session_factory) as own:
+            # Nothing one report's host set (or a careless caller left) goes to the next.
+            return _download(_strip(session), url, dest, timeout, max_bytes, deadline, user_agent)
+        with report_session() as own:
             return _download(own, url, dest, timeout, max_bytes, deadline, user_agent)
     except _Abort as error:
         raise ReportError(f"report download from {shown} failed: {error}") from None
@@ -150,6 +160,140 @@ def download_report(
         raise ReportError(
             f"cannot write the report file {dest!r}: {error.strerror or type(error).__name__}"
         ) from None
+
+
+@dataclass(frozen=True)
+class Download:
+    """One report to fetch: ``key`` (an execution id) names it in :func:`download_all`'s
+    answer."""
+
+    key: int
+    url: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What became of one :class:`Download`: ``size`` bytes written, or ``error`` (one line,
+    no secret); ``abandoned`` when a cancel came first (``error`` is then ``"cancelled"``)."""
+
+    size: int | None = None
+    error: str | None = None
+    abandoned: bool = False
+
+
+def download_all(
+    downloads: Sequence[Download],
+    *,
+    timeout: float,
+    deadline: float | None,
+    max_bytes: int,
+    user_agent: str,
+    cancel: threading.Event | None = None,
+    at_once: int = REPORTS_AT_ONCE,
+    log: Callable[[str], None] | None = None,
+) -> dict[int, Fetched]:
+    """Fetch every report, ``at_once`` at a time, each as :func:`download_report` does.
+
+    Returns a :class:`Fetched` for every key. When ``cancel`` is set the downloads still out
+    are abandoned at once (their temporary files never replace anything) and the ones not
+    started are not started. Each worker thread keeps its own session, so reports on one
+    storage host reuse its kept-alive connection."""
+    results: dict[int, Fetched] = {}
+    if not downloads:
+        return results
+    local = threading.local()
+    sessions: list[requests.Session] = []
+    lock = threading.Lock()
+
+    def fetch(item: Download) -> Fetched:
+        if cancel is not None and cancel.is_set():
+            return Fetched(error="cancelled", abandoned=True)
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = report_session()
+            with lock:
+                sessions.append(session)
+        try:
+            size = download_report(
+                item.url,
+                item.path,
+                timeout=timeout,
+                deadline=deadline,
+                max_bytes=max_bytes,
+                session=session,
+                user_agent=user_agent,
+            )
+        except ReportError as exc:
+            return Fetched(error=str(exc))
+        if log is not None:
+            log(f"report {redact_url(item.url)} -> {item.path} ({size} bytes)")
+        return Fetched(size=size)
+
+    pool = DaemonPool(min(at_once, len(downloads)), "vibetesting-report")
+    futures = {pool.submit(fetch, item): item.key for item in downloads}
+    try:
+        abandoned = wait_for(futures, cancel=cancel)
+    finally:
+        pool.shutdown()
+    for future, key in futures.items():
+        if future in abandoned or future.cancelled():
+            results[key] = Fetched(error="cancelled", abandoned=True)
+        else:
+            results[key] = future.result()
+    if not abandoned:
+        for session in sessions:
+            session.close()
+    return results
+
+
+def fetch_reports(
+    executions: Sequence[ExecutionResult],
+    report_file: str,
+    *,
+    timeout: float,
+    deadline: float | None,
+    max_bytes: int,
+    user_agent: str,
+    cancel: threading.Event | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[tuple[ExecutionResult, ...], list[str]]:
+    """Every finished execution's report to ``report_file`` (``-<id>`` added with several,
+    :func:`report_path_for`) with :func:`download_all`. Returns the executions with
+    ``report_file`` or ``report_error`` set, and a line for each report that could not be had
+    (one abandoned on cancel is not one of them)."""
+    several = len(executions) > 1
+    missing: list[str] = []
+    downloads: list[Download] = []
+    for e in executions:
+        if not e.finished or e.status is None:
+            continue
+        if not e.status.report_url:
+            missing.append(f"execution {e.execution_id}: the service gave no report link")
+            continue
+        path = report_path_for(report_file, e.execution_id, several)
+        downloads.append(Download(e.execution_id, e.status.report_url, path))
+    fetched = download_all(
+        downloads,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=max_bytes,
+        user_agent=user_agent,
+        cancel=cancel,
+        log=log,
+    )
+    paths = {d.key: d.path for d in downloads}
+    updated: list[ExecutionResult] = []
+    for e in executions:
+        got = fetched.get(e.execution_id)
+        if got is not None and got.error is None:
+            e = replace(e, report_file=paths[e.execution_id])
+        elif got is not None:
+            e = replace(e, report_error=got.error)
+            if not got.abandoned:
+                missing.append(f"execution {e.execution_id}: {got.error}")
+        updated.append(e)
+    return tuple(updated), missing
 
 
 def _download(

@@ -2,7 +2,8 @@
 
 Shape (``version`` is the vibetesting-ci version that wrote it)::
 
-    {"version": "0.1.0", "result": "failed", "exit_code": 1, "message": "...",
+    {"version": "0.1.0", "result": "failed", "exit_code": 1, "error_code": "tests_failed",
+     "message": "...",
      "schedule_id": null,
      "executions": [{"id": 123, "state": "done", "suite_name": "...", "tests": 3, "done": 3,
                      "passed": 2, "failed": 1, "not_done": 0, "detailed_status": "...",
@@ -12,6 +13,9 @@ Shape (``version`` is the vibetesting-ci version that wrote it)::
      "totals": {"tests": 3, "done": 3, "passed": 2, "failed": 1},
      "warnings": []}
 
+``error_code`` says for machines why the exit code is not 0 (``none`` when it is): the
+``error_code`` of the exception that ended the run (``errors.py``) or one of its ``ERROR_*``
+values; the README's "Results file" section lists them all.
 An execution whose status was never read has ``state`` and the counts ``null``. Report URLs
 have secret query parameters redacted (:func:`vibetesting_ci.reports.redact.redact_url`).
 Lone surrogates (which no UTF-8 file can hold) become U+FFFD; everything else is kept.
@@ -65,6 +69,7 @@ def render_results(result: RunResult) -> dict[str, Any]:
         "version": __version__,
         "result": result.result,
         "exit_code": int(result.exit_code),
+        "error_code": result.error_code,
         "message": _clean(result.message),
         "schedule_id": _clean(result.schedule_id),
         "executions": [_execution(e) for e in result.executions],

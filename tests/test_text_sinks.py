@@ -1,0 +1,177 @@
+"""Property tests: service text cannot become a command, a control sequence, Markdown or HTML."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.github_output import parse_output_file
+from vibetesting_ci.ci.github import output_block, outputs_for
+from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.reports.dotenv import render_dotenv
+from vibetesting_ci.text import (
+    CommandGuard,
+    http_url,
+    log_text,
+    markdown_link,
+    markdown_text,
+    one_line,
+    output_text,
+)
+
+# Text a hostile service could send: anything, weighted towards what does harm.
+HOSTILE = st.one_of(
+    st.text(),
+    st.lists(
+        st.sampled_from(
+            [
+                "\n",
+                "\r",
+                "\r\n",
+                "\x1b[2K",
+                "\x1b]8;;http://x\x07",
+                "\x00",
+                "\x85",
+                "\u2028",
+                "\u202e",
+                "\x9b31m",
+                "::error::",
+                "::add-mask::",
+                "::stop-commands::t",
+                "##[group]",
+                "##vso[task]",
+                "  ",
+                "|",
+                "<img src=x onerror=alert(1)>",
+                "![t](https://tracker/pixel.png)",
+                "[click](javascript:alert(1))",
+                "https://evil.example/",
+                "www.evil.example",
+                ":x:",
+                "`",
+                "a",
+                "é",
+                "\ud83d",
+            ]
+        ),
+        max_size=12,
+    ).map("".join),
+)
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+COMMAND_LINE = re.compile(r"^\s*(::|##\[|##vso\[)", re.MULTILINE)
+
+
+@settings(max_examples=400)
+@given(HOSTILE, st.one_of(st.none(), st.integers(min_value=1, max_value=80)))
+def test_log_text_is_one_harmless_line(text: str, limit: int | None) -> None:
+    out = log_text(text, limit)
+    assert not CONTROL.search(out)
+    assert not COMMAND_LINE.search(out)
+    assert limit is None or len(out) <= limit + 1
+    for flat in (one_line(text), output_text(text)):
+        assert not CONTROL.search(flat)
+
+
+@settings(max_examples=400)
+@given(st.lists(HOSTILE, min_size=1, max_size=5))
+def test_markdown_cells_keep_the_table_intact(cells: list[str]) -> None:
+    row = "| " + " | ".join(markdown_text(c) for c in cells) + " |"
+    assert "\n" not in row and not CONTROL.search(row)
+    # Unescaped pipes are exactly the row's own separators.
+    assert len(re.findall(r"(?<!\\)\|", row)) == len(cells) + 1
+    for forbidden in ("<", "https://", "www."):
+        assert forbidden not in row
+    assert not re.search(r"(?<!\\)[\[\]]", row)  # no bracket left to open a link or image
+
+
+@given(HOSTILE, HOSTILE)
+def test_links_only_to_plain_http_urls(label: str, url: str) -> None:
+    link = markdown_link(label, url)
+    if http_url(url) is None:
+        assert not re.search(r"(?<!\\)\]\(", link)
+    else:
+        assert link.endswith(")") and "\n" not in link
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.booleans(), HOSTILE), max_size=8))
+def test_guarded_stream_starts_no_line_with_a_command(writes: list[tuple[bool, str]]) -> None:
+    raw = io.StringIO()
+    guard = CommandGuard(raw)
+    ours = []
+    for is_command, text in writes:
+        if is_command:
+            line = f"::warning title=VibeTesting::{len(ours)}"
+            ours.append(line)
+            guard.command(line)
+        else:
+            guard.write(text)
+    guard.flush()
+    out = raw.getvalue()
+    lines = re.split(r"\r\n|\r|\n", out)
+    commands = [line for line in lines if COMMAND_LINE.match(line)]
+    assert commands == ours
+    assert "\x00" not in out and not re.search("[\x80-\x9f]", out)
+
+
+def test_guard_passes_our_own_escapes_and_holds_split_commands() -> None:
+    raw = io.StringIO()
+    guard = CommandGuard(raw)
+    guard.write("\x1b[32mgreen\x1b[0m\n")
+    guard.write(":")
+    guard.write(":error::x\n")
+    guard.write("  ")
+    guard.write("##[group]y\n")
+    guard.flush()
+    assert raw.getvalue() == "\x1b[32mgreen\x1b[0m\n\\::error::x\n\\##[group]y\n"
+
+
+def test_http_url_examples() -> None:
+    assert http_url("https://r.example/a.pdf?x=1") == "https://r.example/a.pdf?x=1"
+    for bad in (
+        "javascript:alert(1)",
+        "https://r.example/a b",
+        "https://r.example/\nx",
+        "ftp://r.example/a",
+        "https:///nohost",
+        "https://r.example:99999/",
+        " https://r.example/",
+        'https://r.example/"onmouseover',
+        "",
+    ):
+        assert http_url(bad) is None, bad
+    assert (
+        markdown_link("PDF", "https://r.example/(1).pdf") == "[PDF](https://r.example/%281%29.pdf)"
+    )
+
+
+def _hostile_result(text: str, url: str) -> RunResult:
+    status = ExecutionStatus(
+        5,
+        text,
+        suite_name=text,
+        tests=2,
+        done=2,
+        passed=1,
+        failed=1,
+        detailed_status=text,
+        report_url=url,
+    )
+    return RunResult("failed", 1, executions=(ExecutionResult(5, status),), message=text)
+
+
+@settings(max_examples=200)
+@given(HOSTILE, st.one_of(HOSTILE, st.just("https://r.example/a.pdf?token=t")))
+def test_outputs_and_dotenv_parse_with_exactly_the_documented_keys(text: str, url: str) -> None:
+    result = _hostile_result(text, url)
+    outputs = outputs_for(result, junit_file="vibetesting-junit.xml")
+    block = "".join(output_block(k, v) for k, v in outputs.items())
+    assert parse_output_file(block) == outputs
+    assert all("\n" not in v and "\r" not in v and not CONTROL.search(v) for v in outputs.values())
+    lines = render_dotenv(result).splitlines()
+    keys = [line.partition("=")[0] for line in lines]
+    assert len(keys) == len(set(keys)) == 7
+    assert all(re.fullmatch(r"[A-Z_]+=[\x21-\x7e]*", line) for line in lines)

@@ -1,0 +1,194 @@
+"""Status classification, in-process: how one ``execution-status`` answer becomes an
+``ExecutionStatus`` (state, counts, warnings) and what the result models derive from it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from vibetesting_ci.models import (
+    ExecutionResult,
+    ExecutionStatus,
+    RunResult,
+    TriggerResult,
+    elapsed_ms,
+    parse_time,
+)
+
+
+def answer(**fields: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "execution_state": "done",
+        "number_of_tests": 2,
+        "number_of_done_tests": 2,
+        "number_of_passed_tests": 2,
+        "number_of_failed_tests": 0,
+    }
+    body.update(fields)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+# -- state ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "finished"),
+    [("done", True), ("DONE", True), (" Done ", True), ("running", False), ("processing", False)],
+)
+def test_known_states_are_normalised_without_a_warning(state, finished):
+    status = ExecutionStatus.from_api(7, answer(execution_state=state))
+    assert status.state == state.strip().lower()
+    assert status.finished is finished
+    assert status.warnings == ()
+
+
+@pytest.mark.parametrize("state", ["queued", "finished", "completed", "failed", "error"])
+def test_an_unknown_state_is_not_finished_and_says_so(state):
+    status = ExecutionStatus.from_api(7, answer(execution_state=state))
+    assert status.finished is False  # only "done" ends the wait
+    assert status.warnings == (f"unknown execution_state {state!r}; still waiting",)
+
+
+@pytest.mark.parametrize("state", [..., None, "", "   "])
+def test_a_missing_state_is_not_finished(state):
+    status = ExecutionStatus.from_api(7, answer(execution_state=state))
+    assert status.finished is False
+    assert "execution_state missing" in status.warnings
+
+
+def test_a_state_that_is_not_text_is_read_as_text():
+    status = ExecutionStatus.from_api(7, answer(execution_state=123))
+    assert status.state == "123" and status.finished is False
+
+
+# -- counts (service answers the vendor page does not rule out) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "count"), [(3, 3), ("3", 3), (" 4 ", 4), (5.0, 5), (0, 0), ("0", 0)]
+)
+def test_counts_as_numbers_or_numeric_text(value, count):
+    status = ExecutionStatus.from_api(7, answer(number_of_tests=value, number_of_passed_tests=0))
+    assert status.tests == count
+    assert status.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (..., "missing or null; counted as 0"),
+        (None, "missing or null; counted as 0"),
+        (True, "missing or null; counted as 0"),
+        (-1, "is negative (-1); counted as 0"),
+        ("many", "is not a count"),
+        (1.5, "is not a count"),
+        ("-2", "is not a count"),
+        ([2], "is not a count"),
+    ],
+)
+def test_an_unreadable_count_is_zero_with_a_warning(value, said):
+    status = ExecutionStatus.from_api(7, answer(number_of_failed_tests=value))
+    assert status.failed == 0
+    assert any(w.startswith("number_of_failed_tests") and said in w for w in status.warnings)
+
+
+def test_passed_and_failed_above_the_total_raise_the_total():
+    status = ExecutionStatus.from_api(
+        7, answer(number_of_tests=1, number_of_passed_tests=2, number_of_failed_tests=1)
+    )
+    assert status.tests == 3
+    assert status.not_done == 0
+    assert any("exceed number_of_tests" in w for w in status.warnings)
+
+
+@pytest.mark.parametrize(
+    ("tests", "passed", "failed", "not_done"), [(5, 3, 1, 1), (5, 5, 0, 0), (4, 0, 0, 4)]
+)
+def test_not_done_is_what_neither_passed_nor_failed(tests, passed, failed, not_done):
+    status = ExecutionStatus.from_api(
+        7,
+        answer(number_of_tests=tests, number_of_passed_tests=passed, number_of_failed_tests=failed),
+    )
+    assert status.not_done == not_done
+
+
+def test_not_done_is_never_negative():
+    assert ExecutionStatus(7, "done", tests=1, passed=3, failed=2).not_done == 0
+
+
+def test_text_fields_are_kept_and_missing_ones_are_empty():
+    status = ExecutionStatus.from_api(
+        7,
+        answer(
+            suite_name="Checkout",
+            detailed_status=None,
+            start_time="2026-01-01T10:00:00Z",
+            full_report_link="https://r.example/1.pdf",
+        ),
+    )
+    assert status.execution_id == 7
+    assert status.suite_name == "Checkout"
+    assert status.detailed_status == ""
+    assert status.start_time == "2026-01-01T10:00:00Z" and status.end_time == ""
+    assert status.report_url == "https://r.example/1.pdf"
+
+
+# -- what the result models derive --------------------------------------------------------------
+
+
+def test_an_execution_is_finished_only_with_a_done_status():
+    assert ExecutionResult(1).finished is False
+    assert ExecutionResult(1, ExecutionStatus(1, "running")).finished is False
+    assert ExecutionResult(1, ExecutionStatus(1, "done")).finished is True
+
+
+def test_a_trigger_is_scheduled_only_with_a_schedule_id():
+    assert TriggerResult((1001,)).scheduled is False
+    assert TriggerResult((), schedule_id="").scheduled is False
+    assert TriggerResult((), schedule_id="s-1").scheduled is True
+
+
+def test_run_result_totals_ids_and_reports():
+    done = ExecutionStatus(1, "done", tests=3, done=3, passed=2, failed=1, report_url="https://r/1")
+    running = ExecutionStatus(2, "running", tests=2, done=1, passed=1)
+    result = RunResult(
+        "failed",
+        1,
+        executions=(
+            ExecutionResult(1, done, report_file="r-1.pdf"),
+            ExecutionResult(2, running),
+            ExecutionResult(3),
+        ),
+    )
+    assert result.execution_ids == (1, 2, 3)
+    assert (result.totals.tests, result.totals.done) == (5, 4)
+    assert (result.totals.passed, result.totals.failed) == (3, 1)
+    assert result.report_urls == ("https://r/1",)
+    assert result.report_files == ("r-1.pdf",)
+
+
+# -- times -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-01T10:00:00Z", datetime(2026, 1, 1, 10, tzinfo=UTC)),
+        ("2026-01-01T10:00:00z", datetime(2026, 1, 1, 10, tzinfo=UTC)),
+        ("1767261600", datetime(2026, 1, 1, 10, tzinfo=UTC)),
+        ("1767261600000", datetime(2026, 1, 1, 10, tzinfo=UTC)),  # milliseconds
+        ("", None),
+        ("yesterday", None),
+        ("9" * 30, None),
+    ],
+)
+def test_parse_time(text, expected):
+    assert parse_time(text) == expected
+
+
+def test_elapsed_ms():
+    assert elapsed_ms("2026-01-01T10:00:00Z", "2026-01-01T10:00:01.5Z") == 1500
+    assert elapsed_ms("2026-01-01T10:00:01Z", "2026-01-01T10:00:00Z") is None  # backwards
+    assert elapsed_ms("2026-01-01T10:00:00", "2026-01-01T10:00:01Z") is None  # naive vs zoned
+    assert elapsed_ms("", "2026-01-01T10:00:01Z") is None
