@@ -60,7 +60,7 @@ def check = { String name, Object ok, String detail = '' ->
     }
 }
 
-// Jenkins adds this import to every library script; the annotation is a stand-in here.
+// Jenkins imports these annotations into every library script and Jenkinsfile; stand-ins here.
 GroovyClassLoader loader = new GroovyClassLoader(this.class.classLoader)
 loader.parseClass('''
 package com.cloudbees.groovy.cps
@@ -68,11 +68,19 @@ import java.lang.annotation.*
 @Retention(RetentionPolicy.RUNTIME)
 @interface NonCPS {}
 ''')
+loader.parseClass('''
+package org.jenkinsci.plugins.workflow.libs
+import java.lang.annotation.*
+@Retention(RetentionPolicy.SOURCE)
+@interface Library { String[] value() }
+''')
 CompilerConfiguration compiler = new CompilerConfiguration()
-compiler.addCompilationCustomizers(new ImportCustomizer().addImports('com.cloudbees.groovy.cps.NonCPS'))
+compiler.addCompilationCustomizers(new ImportCustomizer().addImports(
+    'com.cloudbees.groovy.cps.NonCPS', 'org.jenkinsci.plugins.workflow.libs.Library'))
 
 // runStep(NAME, ARGS, stubCode): a fresh workspace, the step called once; returns [build, result, thrown]
-def runStep = { String name, Map stepArgs, Integer stubCode = null, Closure prepare = null ->
+// With JENKINSFILE, that pipeline runs instead (declarative DSL stubbed), its vibetesting(...) the step.
+def runStep = { String name, Map stepArgs, Integer stubCode = null, Closure prepare = null, String jenkinsfile = null ->
     Build build = new Build()
     build.dir = new File(workRoot, name)
     build.dir.mkdirs()
@@ -154,8 +162,27 @@ def runStep = { String name, Map stepArgs, Integer stubCode = null, Closure prep
     Script step = shell.parse(new File(stepFile))
     Object result = null
     Throwable thrown = null
+    if (jenkinsfile != null) {
+        // The declarative DSL, as far as the example uses it: each block just runs its body.
+        Closure body = { Object... parts -> parts.find { it instanceof Closure }?.call() }
+        ['pipeline', 'options', 'stages', 'steps', 'script', 'post', 'always'].each { binding.setVariable(it, body) }
+        binding.setVariable('stage', { String title, Closure c -> build.calls << ['stage', title]; c() })
+        binding.setVariable('agent', { Object a -> build.calls << ['agent', a] })
+        binding.setVariable('any', 'any')
+        binding.setVariable('timeout', { Map m -> build.calls << ['timeout', m] })
+        binding.setVariable('echo', { String message -> build.calls << ['echo', message] })
+        binding.setVariable('vibetesting', { Map a ->
+            build.calls << ['vibetesting', a]
+            result = step.invokeMethod('call', [a] as Object[])
+            return result
+        })
+    }
     try {
-        result = step.invokeMethod('call', [stepArgs] as Object[])
+        if (jenkinsfile != null) {
+            shell.parse(new File(jenkinsfile)).run()
+        } else {
+            result = step.invokeMethod('call', [stepArgs] as Object[])
+        }
     } catch (StepError e) {
         thrown = e
         build.result = 'FAILURE'
@@ -265,6 +292,23 @@ check('propagate false: no status change, the results returned', b.result == 'SU
 ].each { Map bad, String message ->
     def (Build bb, Object br, Throwable bt) = runStep('bad', bad, 0)
     check("refused: ${bad}", bt?.message == message && bb.shCalls.isEmpty() && bb.result == 'FAILURE', "${bt?.message}")
+}
+
+// ---- the example Jenkinsfile: @Library and one step call (sh stubbed: no Docker here)
+String example = new File(new File(stepFile).absoluteFile.parentFile.parentFile, 'examples/Jenkinsfile').path
+[0: 'SUCCESS', 1: 'UNSTABLE', 4: 'FAILURE'].each { Integer code, String status ->
+    def (Build eb, Object er, Throwable et) = runStep("example-${code}", [:], code, null, example)
+    List<Map> stepCalls = eb.calls.findAll { it[0] == 'vibetesting' }*.getAt(1)
+    check("example Jenkinsfile, exit ${code}: one vibetesting(...) call, build ${status}",
+        stepCalls.size() == 1 && eb.result == status, "${stepCalls} ${eb.result} ${et?.message}")
+    check("example Jenkinsfile, exit ${code}: the tests file and timeout reach the CLI's variables",
+        eb.shCalls[0]?.env?.VIBETESTING_TESTS_FILE == '.vibetesting/tests.yml' && eb.shCalls[0]?.env?.VIBETESTING_TIMEOUT == '3600')
+    check("example Jenkinsfile, exit ${code}: the image by docker run, junit and archive",
+        (eb.shCalls[0]?.script as String)?.startsWith('docker run --rm --init ') && eb.names().containsAll(['junit', 'archiveArtifacts']))
+    check("example Jenkinsfile, exit ${code}: no login set, no secret in any call", !eb.shCalls[0]?.env?.containsKey('VIBETESTING_LOGIN_IDENTIFIER') && !leaks(eb))
+    if (code != 4) {
+        check("example Jenkinsfile, exit ${code}: echoes the result", eb.calls.find { it[0] == 'echo' }?.getAt(1)?.startsWith('VibeTesting '))
+    }
 }
 
 println()
