@@ -111,8 +111,8 @@ PATH_OVERRIDES: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def input_name(option: settings.Option) -> str:
-    """The variable's name in kebab case: the action's input name (``focus-areas``)."""
-    return option.env.removeprefix("VIBETESTING_").lower().replace("_", "-")
+    """The option table's input name, as the action has it (``focus-areas``)."""
+    return option.input
 
 
 def option_input(option: settings.Option) -> tuple[str, dict[str, Any]]:
