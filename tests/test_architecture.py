@@ -36,6 +36,7 @@ RANKS: dict[str, int] = {
     "reports.junit": 6,
     "reports.results": 6,
     "reports.dotenv": 6,
+    "reports.writable": 6,
     "summary": 7,
     "ci": 8,
     "ci.base": 8,

@@ -243,8 +243,12 @@ def test_finish_without_runner_files_writes_nothing(tmp_path: Path) -> None:
     assert out.getvalue() == ""
 
 
-def test_unwritable_output_file_is_a_warning(tmp_path: Path) -> None:
+def test_unwritable_output_file_is_returned_to_the_runner(tmp_path: Path) -> None:
     out = io.StringIO()
     env = {"GITHUB_OUTPUT": str(tmp_path / "missing" / "output")}
-    GitHubAdapter(env, stream=out).finish(RunResult(result="passed", exit_code=0), junit_file=None)
-    assert out.getvalue().startswith("::warning title=VibeTesting::could not write GITHUB_OUTPUT")
+    adapter = GitHubAdapter(env, stream=out)
+    failures = adapter.finish(RunResult(result="passed", exit_code=0), junit_file=None)
+    assert len(failures) == 1
+    assert failures[0].startswith("could not write GITHUB_OUTPUT (")
+    assert out.getvalue() == ""  # the runner reports it (and makes it the verdict)
+    assert adapter.output_files() == (("GITHUB_OUTPUT", env["GITHUB_OUTPUT"]),)

@@ -58,7 +58,9 @@ def test_no_secret_anywhere(matrix, skip_unavailable, scenario):
     outcome = matrix[scenario]
     assert outcome.secrets_found == 0, outcome.output
     # run and wait write the results file whatever happened.
-    if outcome.scenario.args[0] in ("run", "wait"):
+    # (An input error and a dry run write nothing.)
+    sc = outcome.scenario
+    if sc.args[0] in ("run", "wait") and sc.expect_exit != 2 and "--dry-run" not in sc.args:
         assert "vibetesting-results.json" in outcome.files
         assert "vibetesting.env" in outcome.files
     # The report host never sees the API's Authorization header (nor cookies).

@@ -156,10 +156,10 @@ def test_unknown_state_keeps_waiting_with_one_warning(matrix):
     assert len(warnings) == 1, warnings
 
 
-def test_null_counts_count_as_zero_with_a_warning(matrix):
+def test_null_counts_while_running_are_a_warning_and_the_final_answer_decides(matrix):
     outcome = matrix["null-counts"]
     assert outcome.returncode == 0
-    assert "counted as 0" in outcome.stderr
+    assert "number_of_tests held null, not a count; waiting for the final answer" in outcome.stderr
     totals = outcome.results()["totals"]
     assert totals == {"tests": 2, "done": 2, "passed": 2, "failed": 0}
 
@@ -180,14 +180,16 @@ def test_retry_after_is_capped():
     assert all(0 <= client._sleep_for(n, None) <= client.backoff_max for n in range(20))
 
 
-def test_inconsistent_counts_and_extra_fields_never_crash(matrix):
+def test_inconsistent_counts_are_no_verdict_and_extra_fields_never_crash(matrix):
     outcome = matrix["odd-counts"]
-    assert outcome.returncode == 1, outcome.output
+    # passed + failed exceed number_of_tests: no verdict can be read from that (exit 3).
+    assert outcome.returncode == 3, outcome.output
     assert "Traceback" not in outcome.output
-    (execution,) = outcome.results()["executions"]
-    # passed + failed exceed number_of_tests: the larger total is used, nothing is negative.
-    assert execution["tests"] == execution["passed"] + execution["failed"] == 7
+    results = outcome.results()
+    assert results["result"] == "error"
+    (execution,) = results["executions"]
+    assert execution["unreadable"]["field"] == "number_of_tests"
     assert execution["not_done"] == 0
-    warnings = [line for line in outcome.stderr.splitlines() if "exceed number_of_tests" in line]
-    assert len(warnings) == 1, warnings
+    lines = [line for line in outcome.stderr.splitlines() if "fewer than" in line]
+    assert lines and all("number_of_tests held 2" in line for line in lines), lines
     xmlschema.XMLSchema(str(XSD)).validate(str(outcome.workdir / "vibetesting-junit.xml"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -225,8 +226,13 @@ def test_unfinished_without_tests_still_reports_an_error() -> None:
     assert (suite.tests, suite.errors) == (1, 1)
 
 
-def test_done_without_tests_is_an_empty_suite() -> None:
+def test_done_without_tests_is_one_error_unless_allowed() -> None:
     _, xml = check(run(ExecutionResult(5, status(5, "done"))))
+    [suite] = suites(xml)
+    [case] = list(suite)
+    assert case.name == "execution status" and "ran no test" in case.result[0].message
+    allowed = RunResult("passed", 0, executions=(ExecutionResult(5, status(5, "done")),))
+    _, xml = check(replace(allowed, allow_empty=True))
     [suite] = suites(xml)
     assert suite.tests == 0 and list(suite) == []
 

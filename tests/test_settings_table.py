@@ -100,7 +100,12 @@ def test_each_kind_validates(name: str, raw: str, message: str | None) -> None:
 
 def test_the_body_follows_the_table_order_and_leaves_unset_fields_out() -> None:
     raw = settings.Raw(
-        {"timezone": "UTC", "focus_areas": ("checkout",), "login_password": "pw"},
+        {
+            "timezone": "UTC",
+            "focus_areas": ("checkout",),
+            "login_identifier": "qa",
+            "login_password": "pw",
+        },
         {
             "VIBETESTING_TESTS": "[{name: a, steps: [one, two]}]",
             "VIBETESTING_SCHEDULE_AT": "2026-04-04T02:00:00+03:00",
@@ -119,7 +124,7 @@ def test_the_body_follows_the_table_order_and_leaves_unset_fields_out() -> None:
         "timezone",
     ]
     assert run.body["tests"] == [{"name": "a", "steps": ["one", "two"]}]
-    assert run.body["login"] == {"login_needed": True, "password": "pw"}
+    assert run.body["login"] == {"login_needed": True, "identifier": "qa", "password": "pw"}
     assert run.redacted_body()["login"]["password"] == "***"
     assert run.body["login"]["password"] == "pw"  # the redacted copy is a copy
 

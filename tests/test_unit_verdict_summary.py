@@ -231,4 +231,13 @@ def test_after_the_wait_signals_reports_and_writes_change_the_verdict() -> None:
     assert with_missing_reports(timed_out, ["x"], require_report=True) is timed_out
     unwritable = with_write_failures(passed, ["could not write j.xml: Is a directory"])
     assert (unwritable.exit_code, unwritable.error_code) == (2, "output")
-    assert with_write_failures(timed_out, ["could not write"]) is timed_out
+    assert unwritable.message == "could not write j.xml: Is a directory"
+    assert with_write_failures(passed, []) is passed
+    both = with_write_failures(passed, ["could not write a", "could not write b"])
+    assert (both.message, both.warnings[-1:]) == ("could not write a", ("could not write b",))
+    again = with_write_failures(both, ["could not write c"])  # the verdict stays; noted
+    assert (again.exit_code, again.message) == (2, "could not write a")
+    assert again.warnings[-2:] == ("could not write b", "could not write c")
+    kept = with_write_failures(timed_out, ["could not write"])
+    assert (kept.exit_code, kept.result, kept.message) == (4, "timeout", timed_out.message)
+    assert kept.warnings == (*timed_out.warnings, "could not write")

@@ -178,10 +178,14 @@ def test_file_settings_yield_to_options_and_variables(tmp_path):
     result = run_cli(
         ["run", "--tests-file", "tests.yml", "--dry-run", "--general-instructions", "from the CLI"],
         cwd=tmp_path,
-        env={"VIBETESTING_API_TOKEN": TOKEN, "VIBETESTING_LOGIN_IDENTIFIER": "env@x"},
+        env={
+            "VIBETESTING_API_TOKEN": TOKEN,
+            "VIBETESTING_LOGIN_IDENTIFIER": "env@x",
+            "VIBETESTING_LOGIN_PASSWORD": "pw",
+        },
     )
     assert result.returncode == 0, result.output
     body = json.loads(result.stdout.split("\n", 2)[2])
     assert body["general_instructions"] == "from the CLI"
-    assert body["login"] == {"login_needed": True, "identifier": "env@x"}
+    assert body["login"] == {"login_needed": True, "identifier": "env@x", "password": "***"}
     assert body["flows_count"] == 2

@@ -38,6 +38,7 @@ import groovy.transform.Field
     pollInterval: 'VIBETESTING_POLL_INTERVAL',
     maxPollInterval: 'VIBETESTING_MAX_POLL_INTERVAL',
     failOnTimeout: 'VIBETESTING_FAIL_ON_TIMEOUT',
+    allowEmpty: 'VIBETESTING_ALLOW_EMPTY',
     stopOnTimeout: 'VIBETESTING_STOP_ON_TIMEOUT',
     stopOnCancel: 'VIBETESTING_STOP_ON_CANCEL',
     junitFile: 'VIBETESTING_JUNIT_FILE',

@@ -24,7 +24,8 @@ class Scenario:
     """One row of the fault matrix."""
 
     name: str
-    group: str  # trigger / status / timeout / cancel / report / odd / transport / github
+    group: str  # trigger / status / timeout / cancel / report / odd / transport / github /
+    # output / verdict
     what: str  # the fault, in words
     faults: tuple[str, ...] = ()
     args: tuple[str, ...] = RUN
@@ -56,6 +57,217 @@ class Scenario:
 MAY_HAVE_STARTED = "the run may have started"
 SLOW = 30.0  # test_seconds for runs that must still be running when something happens
 T = ("--request-timeout", "1")
+
+# >>> gate-verdict scenarios (issue 16, issue 10 items 4 and 5): answers that cannot prove a
+# verdict, ended states, trigger answers, text normalisation, input checks. One contiguous block.
+DONE_ZERO = (
+    '{"execution_state": "done", "number_of_tests": 0, "number_of_done_tests": 0, '
+    '"number_of_passed_tests": 0, "number_of_failed_tests": 0}'
+)
+ALL_COUNTS = "number_of_tests+number_of_done_tests+number_of_passed_tests+number_of_failed_tests"
+FAILING_TEST = "[{name: 'pay [fail]', steps: pay}]"
+SCHEDULE_AT = ("--schedule-at", "2030-01-01T02:00:00+00:00")
+UNUSABLE = "the service's answer is unusable"
+NO_VERDICT = "cannot establish the verdict"
+
+
+def _status_patch(fields: str, *, drop: str = "", times: int = 0) -> str:
+    dropped = f"drop={drop}," if drop else ""
+    return f"execution-status:patch:times={times},{dropped}fields={fields}"
+
+
+def _unreadable_count(name: str, value: str, text: str) -> Scenario:
+    return Scenario(
+        f"verdict-failed-count-{name}",
+        "verdict",
+        f"every answer has number_of_failed_tests {value}",
+        faults=(_status_patch(f'{{"number_of_failed_tests": {value}}}'),),
+        expect_exit=3,
+        expect_text=(f"number_of_failed_tests held {text}", NO_VERDICT),
+    )
+
+
+def _ended(state: str) -> Scenario:
+    return Scenario(
+        f"verdict-ended-{state}",
+        "verdict",
+        f"the first answer says execution_state {state!r} (a 30 s run)",
+        faults=(_status_patch(f'{{"execution_state": "{state}"}}', times=1),),
+        test_seconds=SLOW,
+        expect_exit=1,
+        expect_text=(f"ended as '{state}'",),
+        expect_calls={"execution-status": 1, "stop-execution": 0},
+    )
+
+
+GATE_VERDICT_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "verdict-done-zero-tests",
+        "verdict",
+        "done with number_of_tests 0 (and every count 0)",
+        faults=(_status_patch(DONE_ZERO),),
+        test_seconds=SLOW,
+        expect_exit=1,
+        expect_text=("the service ran no test",),
+        expect_calls={"execution-status": 1},
+    ),
+    Scenario(
+        "verdict-done-zero-tests-allowed",
+        "verdict",
+        "done with number_of_tests 0, --allow-empty",
+        faults=(_status_patch(DONE_ZERO),),
+        args=(*RUN, "--allow-empty"),
+        test_seconds=SLOW,
+        expect_exit=0,
+        expect_calls={"execution-status": 1},
+    ),
+    Scenario(
+        "verdict-done-counts-missing",
+        "verdict",
+        "done with every count missing",
+        faults=(_status_patch('{"execution_state": "done"}', drop=ALL_COUNTS),),
+        test_seconds=SLOW,
+        expect_exit=3,
+        expect_text=("number_of_tests is missing", NO_VERDICT),
+        expect_calls={"execution-status": 1},
+    ),
+    _unreadable_count("fraction", "1.5", "1.5, not a whole number"),
+    _unreadable_count("word", '"one"', '"one", not a whole number'),
+    _unreadable_count("bool", "true", "true, not a count"),
+    _unreadable_count("null", "null", "null, not a count"),
+    _unreadable_count("negative", "-1", "-1, a negative count"),
+    Scenario(
+        "verdict-counts-disagree",
+        "verdict",
+        "every answer: number_of_passed_tests 5 of 2 tests",
+        faults=(_status_patch('{"number_of_passed_tests": 5}'),),
+        expect_exit=3,
+        expect_text=("number_of_tests held 2, fewer than number_of_passed_tests (5)", NO_VERDICT),
+    ),
+    Scenario(
+        "verdict-counts-done-above-total",
+        "verdict",
+        "every answer: number_of_done_tests 5 of 2 tests",
+        faults=(_status_patch('{"number_of_done_tests": 5}'),),
+        expect_exit=3,
+        expect_text=("number_of_tests held 2, fewer than number_of_done_tests (5)", NO_VERDICT),
+    ),
+    Scenario(
+        "verdict-counts-done-below-outcomes",
+        "verdict",
+        "every answer: number_of_done_tests 0 while the final one says 2 passed",
+        faults=(_status_patch('{"number_of_done_tests": 0}'),),
+        expect_exit=3,
+        expect_text=("number_of_done_tests held 0, fewer than number_of_passed_tests (2)",),
+    ),
+    _ended("failed"),
+    _ended("error"),
+    _ended("stopped"),
+    _ended("cancelled"),
+    _ended("canceled"),
+    _ended("aborted"),
+    Scenario(
+        "trigger-ids-not-integers",
+        "verdict",
+        'run-tests starts the run and answers execution_ids [101, "x", 1.5]',
+        faults=('run-tests:patch:fields={"execution_ids": [101, "x", 1.5]}',),
+        expect_exit=3,
+        expect_text=(UNUSABLE, MAY_HAVE_STARTED, '"x", 1.5'),
+        expect_calls={"run-tests": 1, "execution-status": 0},
+    ),
+    Scenario(
+        "trigger-ids-not-positive",
+        "verdict",
+        "run-tests starts the run and answers execution_ids [-1, 0]",
+        faults=('run-tests:patch:fields={"execution_ids": [-1, 0]}',),
+        expect_exit=3,
+        expect_text=(UNUSABLE, MAY_HAVE_STARTED, "-1, 0"),
+        expect_calls={"run-tests": 1, "execution-status": 0},
+    ),
+    Scenario(
+        "trigger-unasked-schedule",
+        "verdict",
+        "an immediate run (one failing test) whose answer carries a schedule_id",
+        faults=('run-tests:patch:fields={"schedule_id": "sched-not-asked"}',),
+        args=("run", "--tests", FAILING_TEST, *LOGIN, "-v"),
+        expect_exit=1,  # the executions were awaited: their failed test decides
+        expect_text=("no schedule was asked for", "waiting for the execution(s)"),
+        expect_calls={"run-tests": 1},
+    ),
+    Scenario(
+        "trigger-schedule-id-missing",
+        "verdict",
+        "a scheduled run (--schedule-at) whose answer has no schedule_id",
+        faults=("run-tests:patch:drop=schedule_id",),
+        args=(*RUN, *SCHEDULE_AT),
+        expect_exit=3,
+        expect_runs=None,
+        expect_text=(UNUSABLE, "no schedule_id", MAY_HAVE_STARTED),
+        expect_calls={"run-tests": 1, "execution-status": 0},
+    ),
+    Scenario(
+        "text-surrogate-pair-dry-run",
+        "verdict",
+        "--dry-run with --tests JSON escaping U+1F600 as a surrogate pair (json.dumps, jq -a)",
+        args=("run", "--tests", '[{"name": "smile \\ud83d\\ude00", "steps": "x"}]', "--dry-run"),
+        expect_exit=0,
+        expect_runs=0,
+        expect_text=("smile \U0001f600",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "text-lone-surrogate",
+        "verdict",
+        "--tests JSON with a lone surrogate escape (\\ud83d)",
+        args=("run", "--tests", '[{"name": "half \\ud83d", "steps": "x"}]', *LOGIN),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("--tests:1: tests[1].name:", "U+D83D"),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "tests-yaml-octal-count",
+        "verdict",
+        "inline tests with max_steps_per_flow: 017 (a YAML 1.1 octal)",
+        args=("run", "--tests", "{tests: [{name: a, steps: b}], max_steps_per_flow: 017}", *LOGIN),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("--tests:1: max_steps_per_flow:",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "tests-yaml-sexagesimal-count",
+        "verdict",
+        "inline tests with flows_count: 1:30 (a YAML 1.1 base-60 number)",
+        args=("run", "--tests", "{tests: [{name: a, steps: b}], flows_count: 1:30}", *LOGIN),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("--tests:1: flows_count:",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "login-identifier-without-password",
+        "verdict",
+        "--login-identifier without a password",
+        args=("run", "--tests", TWO_TESTS, "--login-identifier", "qa@example.com"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("VIBETESTING_LOGIN_PASSWORD",),
+        expect_calls={"run-tests": 0},
+    ),
+    Scenario(
+        "login-password-without-identifier",
+        "verdict",
+        "VIBETESTING_LOGIN_PASSWORD without an identifier",
+        args=("run", "--tests", TWO_TESTS),
+        env={"VIBETESTING_LOGIN_PASSWORD": PASSWORD},
+        expect_exit=2,
+        expect_runs=0,
+        expect_text=("VIBETESTING_LOGIN_IDENTIFIER",),
+        expect_calls={"run-tests": 0},
+    ),
+)
+# <<< gate-verdict scenarios
 
 SCENARIOS: tuple[Scenario, ...] = (
     # Triggers: retried only when the service certainly did not act.
@@ -235,15 +447,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "number_of_tests/done null, passed/failed missing, in 2 answers",
         faults=("execution-status:null-counts:times=2",),
         test_seconds=0.5,  # the faulty answers come while it runs, not as the final one
-        expect_text=("missing or null; counted as 0",),
+        expect_text=("number_of_tests held null, not a count; waiting for the final answer",),
     ),
     Scenario(
         "odd-counts",
         "odd",
         "every answer: done and passed above the total (sent as a string), 2 failed, extra fields",
         faults=("execution-status:odd-counts:times=0",),
-        expect_exit=1,  # the service says 2 failed; the verdict follows it
-        expect_text=("exceed number_of_tests",),
+        expect_exit=3,  # counts that contradict each other establish no verdict
+        expect_text=("number_of_tests held 2, fewer than number_of_passed_tests (5)",),
     ),
     # Timeout.
     Scenario(
@@ -548,6 +760,57 @@ SCENARIOS: tuple[Scenario, ...] = (
         expect_exit=143,
         expect_calls={"stop-execution": 1},
     ),
+    # -- output paths checked before the trigger (issue 10 item 2) ------------------------------
+    Scenario(
+        "output-junit-is-a-directory",
+        "output",
+        "--junit-file names a directory: refused before the trigger",
+        args=(*RUN, "--junit-file", "/usr"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("--junit-file (VIBETESTING_JUNIT_FILE) '/usr': is a directory",),
+    ),
+    Scenario(
+        "output-parent-is-a-file",
+        "output",
+        "--results-file under a file, not a folder: refused before the trigger",
+        args=(*RUN, "--results-file", "/proc/self/status/results.json"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("is a file, not a folder; nothing was sent",),
+    ),
+    Scenario(
+        "output-report-on-proc",
+        "output",
+        "--report-file on /proc (takes no files): refused before the trigger",
+        args=(*RUN, "--report-file", "/proc/report.pdf"),
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("virtual file system",),
+    ),
+    Scenario(
+        "output-github-summary-folder-missing",
+        "output",
+        "GitHub Actions; $GITHUB_STEP_SUMMARY in a folder that does not exist",
+        github=True,
+        env={"GITHUB_STEP_SUMMARY": "/nonexistent-vibetesting-folder/summary.md"},
+        expect_exit=2,
+        expect_runs=0,
+        expect_calls={"run-tests": 0},
+        expect_text=("::error title=VibeTesting::GITHUB_STEP_SUMMARY",),
+    ),
+    Scenario(
+        "output-no-wait-junit-directory",
+        "output",
+        "--no-wait with --junit-file a directory: not written, so not refused",
+        args=(*RUN, "--no-wait", "--junit-file", "/usr"),
+        expect_calls={"run-tests": 1},
+    ),
+    # -- end of the output-path block -----------------------------------------------------------
+    *GATE_VERDICT_SCENARIOS,  # the gate-verdict block, above
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -39,7 +39,7 @@ from vibetesting_ci.errors import (
     ServiceUnreachable,
     TriggerUncertain,
 )
-from vibetesting_ci.models import ExecutionStatus, TriggerResult
+from vibetesting_ci.models import ExecutionStatus, TriggerResult, held_text
 from vibetesting_ci.text import http_url, one_line
 from vibetesting_ci.transport import (
     CA_HINT,
@@ -243,6 +243,24 @@ class ApiClient:
     def _debug(self, message: str) -> None:
         if self._log is not None:
             self._log(self._scrub(message))
+
+    def _debug_answer(self, answer: dict[str, Any], sent: dict[str, Any] | None = None) -> None:
+        """The service's answer as it came, for --verbose (token, password and report-link
+        keys hidden)."""
+        if self._log is None:
+            return
+        from vibetesting_ci.reports.redact import redact_url
+
+        shown = dict(answer)
+        if isinstance(shown.get("full_report_link"), str):
+            shown["full_report_link"] = redact_url(shown["full_report_link"])
+        text = json.dumps(shown, ensure_ascii=True)
+        login = (sent or {}).get("login")
+        password = login.get("password") if isinstance(login, dict) else None
+        if isinstance(password, str) and password:
+            for form in (password, json.dumps(password, ensure_ascii=True)[1:-1]):
+                text = text.replace(form, "***")
+        self._debug(f"  answer: {text}")
 
     def _url(self, endpoint: str) -> str:
         return self.base_url + endpoint + "/"
@@ -454,7 +472,11 @@ class ApiClient:
                     "tries; nothing was started"
                 ) from None
             raise TriggerUncertain(self._scrub(uncertain.format(problem=str(exc)))) from None
-        return _trigger_result(endpoint, answer)
+        try:
+            return _trigger_result(endpoint, answer, scheduled="schedule_at" in body)
+        except TriggerUncertain:
+            self._debug_answer(answer, body)
+            raise
 
     def execution_status(
         self,
@@ -475,6 +497,8 @@ class ApiClient:
             label=f"execution-status (execution {execution_id})",
         )
         status = ExecutionStatus.from_api(execution_id, body)
+        if status.warnings or status.unreadable:
+            self._debug_answer(body)
         if status.report_url and "://" not in status.report_url:
             # A link relative to the API (not what the vendor shows, but harmless to accept).
             from dataclasses import replace
@@ -517,26 +541,52 @@ class ApiClient:
         )
 
 
-def _trigger_result(endpoint: str, answer: dict[str, Any]) -> TriggerResult:
+def _positive_id(item: Any) -> bool:
+    return isinstance(item, int) and not isinstance(item, bool) and item > 0
+
+
+def _trigger_result(endpoint: str, answer: dict[str, Any], *, scheduled: bool) -> TriggerResult:
+    """The trigger's answer, checked: every execution id a positive integer, and a schedule id
+    exactly when the user asked for a schedule (``scheduled``). An answer that fails a check
+    is unusable: :class:`TriggerUncertain` (the run may have started; never retried). A
+    ``schedule_id`` nobody asked for is kept as a warning (``TriggerResult.unasked_schedule``)
+    and the executions are awaited."""
     raw_ids = answer.get("execution_ids")
-    if not isinstance(raw_ids, list):
-        raise ServiceRefused(
-            f"{endpoint}: the service answered success without execution_ids; check the dashboard"
+
+    def unusable(problem: str) -> TriggerUncertain:
+        return TriggerUncertain(
+            one_line(
+                f"{endpoint}: the service's answer is unusable ({problem}); the run may have "
+                "started. Check the VibeTesting dashboard before trying again, or re-run with "
+                "--stop-existing",
+                600,
+            )
         )
-    ids: list[int] = []
-    for item in raw_ids:
-        if isinstance(item, bool):
-            continue
-        if isinstance(item, int):
-            ids.append(item)
-        elif isinstance(item, str) and item.strip().isdigit():
-            ids.append(int(item.strip()))
+
+    if "execution_ids" not in answer:
+        raise unusable("no execution_ids")
+    if not isinstance(raw_ids, list):
+        raise unusable(f"execution_ids held {held_text(raw_ids)}, not a list")
+    bad = [item for item in raw_ids if not _positive_id(item)]
+    if bad:
+        listed = ", ".join(held_text(item) for item in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise unusable(f"execution_ids held {listed}, not positive whole numbers")
     schedule = answer.get("schedule_id")
+    has_schedule = schedule not in (None, "")
+    if not raw_ids and not scheduled:
+        raise unusable("execution_ids is empty")
+    if has_schedule and not isinstance(schedule, str | int):
+        raise unusable(f"schedule_id held {held_text(schedule)}, not an id")
+    if scheduled and not has_schedule:
+        raise unusable(
+            "a scheduled run was asked for (schedule_at) but the answer has no schedule_id"
+        )
     message = answer.get("message")
     return TriggerResult(
-        execution_ids=tuple(ids),
-        schedule_id=str(schedule) if schedule not in (None, "") else None,
-        message=str(message) if message else None,
+        execution_ids=tuple(raw_ids),
+        schedule_id=str(schedule) if has_schedule and scheduled else None,
+        message=one_line(str(message)) if message else None,
+        unasked_schedule=str(schedule) if has_schedule and not scheduled else None,
     )
 
 

@@ -100,7 +100,10 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     adapter = detect(os.environ)
     raw = Raw(values, os.environ)
     for name in (option.name for option in OPTIONS if option.secret):
-        found = raw.get(name)
+        try:
+            found = raw.get(name)
+        except VibetestingError:  # not valid text: refused (without the value) in the command
+            continue
         if found is not None and str(found[0]).strip():
             adapter.mask(str(found[0]).strip())
     return Context(adapter=adapter, quiet=quiet, verbose=verbose and not quiet)

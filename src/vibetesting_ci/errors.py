@@ -30,6 +30,9 @@ class VibetestingError(Exception):
     error_code: str = "failed"
 
     def __init__(self, message: str) -> None:
+        # A message may quote the user's text: any lone surrogate in it is escaped, so the
+        # message prints and encodes anywhere (stdout under GitHub, UTF-8 files).
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(message)
         self.message = message
 
@@ -112,3 +115,6 @@ ERROR_TESTS_FAILED = "tests_failed"  # exit 1: the service reported failed or un
 ERROR_TIMEOUT = "timeout"  # exit 4
 ERROR_CANCELLED = "cancelled"  # exit 130 / 143
 ERROR_OUTPUT = "output"  # exit 2: an output file could not be written
+ERROR_UNREADABLE = "unreadable_answer"  # exit 3: a final status cannot establish the verdict
+ERROR_NO_TESTS = "no_tests"  # exit 1: done with no test (without --allow-empty)
+ERROR_ENDED = "execution_ended"  # exit 1: an ended state (failed, stopped...), tests all passed

@@ -11,7 +11,10 @@ from typing import Any
 DONE = "done"
 RUNNING = "running"
 PROCESSING = "processing"
-KNOWN_STATES = frozenset({DONE, RUNNING, PROCESSING})
+# States the vendor page does not list but that can only mean "over, and not passed": the
+# execution ends at once as not passed (README, "Exit codes"). Any other state keeps waiting.
+ENDED_STATES = frozenset({"failed", "error", "stopped", "cancelled", "canceled", "aborted"})
+KNOWN_STATES = frozenset({DONE, RUNNING, PROCESSING}) | ENDED_STATES
 
 COUNT_FIELDS = (
     ("tests", "number_of_tests"),
@@ -19,24 +22,88 @@ COUNT_FIELDS = (
     ("passed", "number_of_passed_tests"),
     ("failed", "number_of_failed_tests"),
 )
+_HELD_LIMIT = 60
 
 
-def _count(body: Mapping[str, Any], key: str, warnings: list[str]) -> int:
-    value = body.get(key)
+@dataclass(frozen=True, slots=True)
+class CountProblem:
+    """Why an answer's counts cannot establish a verdict: the field at fault, what it held
+    (as JSON text; empty when missing) and why it cannot be right, e.g. ``number_of_failed_tests``,
+    ``1.5``, ``"held 1.5, not a whole number"``."""
+
+    field: str
+    held: str
+    why: str
+    contradiction: bool = False  # the value is a count, but the others contradict it
+
+    @property
+    def name(self) -> str:
+        """The field's short name (``failed`` for ``number_of_failed_tests``)."""
+        return next((name for name, key in COUNT_FIELDS if key == self.field), self.field)
+
+    def describe(self) -> str:
+        return f"{self.field} {self.why}"
+
+
+def held_text(value: Any) -> str:
+    """A value from an answer as one short line of JSON text (for messages)."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=True, allow_nan=True)
+    except (TypeError, ValueError):  # pragma: no cover - json.loads gives JSON types only
+        text = repr(value)
+    return text if len(text) <= _HELD_LIMIT else text[: _HELD_LIMIT - 3] + "..."
+
+
+def read_count(body: Mapping[str, Any], key: str) -> tuple[int, CountProblem | None]:
+    """A count from an answer: a whole number >= 0 (``12``, ``12.0`` or ``"12"``). Anything
+    else (missing, null, a fraction, a word, a boolean, a negative number) is a problem; its
+    value is then 0, which nothing may take for a verdict."""
+    if key not in body:
+        return 0, CountProblem(key, "", "is missing")
+    value = body[key]
+    held = held_text(value)
     if isinstance(value, bool) or value is None:
-        warnings.append(f"{key} missing or null; counted as 0")
-        return 0
-    if isinstance(value, int):
-        if value < 0:
-            warnings.append(f"{key} is negative ({value}); counted as 0")
-            return 0
-        return value
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    warnings.append(f"{key} is not a count ({value!r:.40}); counted as 0")
-    return 0
+        return 0, CountProblem(key, held, f"held {held}, not a count")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        return 0, CountProblem(key, held, f"held {held}, not a whole number")
+    if value < 0:
+        return 0, CountProblem(key, held, f"held {held}, a negative count")
+    return value, None
+
+
+def _disagreement(counts: Mapping[str, int]) -> CountProblem | None:
+    """The first way the four counts contradict each other, if any."""
+    tests, done, passed, failed = (counts[name] for name, _ in COUNT_FIELDS)
+    if passed + failed > tests:
+        return CountProblem(
+            "number_of_tests",
+            str(tests),
+            f"held {tests}, fewer than number_of_passed_tests ({passed}) + "
+            f"number_of_failed_tests ({failed})",
+            contradiction=True,
+        )
+    if done > tests:
+        return CountProblem(
+            "number_of_tests",
+            str(tests),
+            f"held {tests}, fewer than number_of_done_tests ({done})",
+            contradiction=True,
+        )
+    if passed + failed > done:
+        return CountProblem(
+            "number_of_done_tests",
+            str(done),
+            f"held {done}, fewer than number_of_passed_tests ({passed}) + "
+            f"number_of_failed_tests ({failed})",
+            contradiction=True,
+        )
+    return None
 
 
 def _text(body: Mapping[str, Any], key: str) -> str:
@@ -81,7 +148,8 @@ def elapsed_ms(start: str, end: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class ExecutionStatus:
-    """One ``execution-status`` answer, normalised. ``warnings`` lists what was odd about it."""
+    """One ``execution-status`` answer, normalised. ``warnings`` lists what was odd about it;
+    ``problem`` says why its counts cannot be read (on a final answer: no verdict from it)."""
 
     execution_id: int
     state: str
@@ -95,15 +163,46 @@ class ExecutionStatus:
     end_time: str = ""
     report_url: str = ""
     warnings: tuple[str, ...] = ()
+    problem: CountProblem | None = None
+
+    @property
+    def is_done(self) -> bool:
+        """The service says ``done``."""
+        return self.state == DONE
+
+    @property
+    def ended(self) -> bool:
+        """A state that means "over, not passed" (:data:`ENDED_STATES`)."""
+        return self.state in ENDED_STATES
 
     @property
     def finished(self) -> bool:
-        return self.state == DONE
+        """Over: ``done`` or an ended state. A finished execution is never polled again."""
+        return self.is_done or self.ended
+
+    @property
+    def unreadable(self) -> bool:
+        """A final answer whose counts cannot establish the verdict."""
+        return self.finished and self.problem is not None
 
     @property
     def not_done(self) -> int:
         """Tests that neither passed nor failed (never negative, whatever the service says)."""
         return max(0, self.tests - self.passed - self.failed)
+
+    def count(self, name: str) -> int | None:
+        """``tests``/``done``/``passed``/``failed``, or None when the answer held no count
+        there (its value here is a stand-in 0 that must not be shown as a count)."""
+        problem = self.problem
+        if problem is not None and not problem.contradiction and problem.name == name:
+            return None
+        value: int = getattr(self, name)
+        return value
+
+    def shown(self, name: str) -> str:
+        """A count as text for people: ``?`` where the answer held no count."""
+        value = self.count(name)
+        return "?" if value is None else str(value)
 
     @classmethod
     def from_api(cls, execution_id: int, body: Mapping[str, Any]) -> ExecutionStatus:
@@ -113,13 +212,15 @@ class ExecutionStatus:
             warnings.append("execution_state missing")
         elif state not in KNOWN_STATES:
             warnings.append(f"unknown execution_state {state!r}; still waiting")
-        counts = {name: _count(body, key, warnings) for name, key in COUNT_FIELDS}
-        if counts["passed"] + counts["failed"] > counts["tests"]:
-            warnings.append(
-                f"passed ({counts['passed']}) + failed ({counts['failed']}) exceed "
-                f"number_of_tests ({counts['tests']}); using the larger total"
-            )
-            counts["tests"] = counts["passed"] + counts["failed"]
+        counts: dict[str, int] = {}
+        problem: CountProblem | None = None
+        for name, key in COUNT_FIELDS:
+            counts[name], found = read_count(body, key)
+            problem = problem or found
+        problem = problem or _disagreement(counts)
+        if problem is not None and state not in (DONE, *ENDED_STATES):
+            # While it runs the counts are only progress: a warning, and wait for the end.
+            warnings.append(f"{problem.describe()}; waiting for the final answer")
         return cls(
             execution_id=execution_id,
             state=state,
@@ -129,6 +230,7 @@ class ExecutionStatus:
             end_time=_text(body, "end_time"),
             report_url=_text(body, "full_report_link"),
             warnings=tuple(warnings),
+            problem=problem,
             **counts,
         )
 
@@ -138,8 +240,9 @@ class TriggerResult:
     """What ``run-tests`` / ``run-suite`` answered."""
 
     execution_ids: tuple[int, ...]
-    schedule_id: str | None = None
+    schedule_id: str | None = None  # set only when the user asked for a schedule
     message: str | None = None
+    unasked_schedule: str | None = None  # a schedule_id the answer gave an immediate run
 
     @property
     def scheduled(self) -> bool:
@@ -164,6 +267,7 @@ class ExecutionResult:
 
     @property
     def finished(self) -> bool:
+        """The service says it is over (``done`` or an ended state)."""
         return self.status is not None and self.status.finished
 
 
@@ -194,6 +298,7 @@ class RunResult:
     executions: tuple[ExecutionResult, ...] = ()
     schedule_id: str | None = None
     test_names: tuple[str, ...] = ()  # names the run gave its tests (guided), in order
+    allow_empty: bool = False  # --allow-empty: an execution done with no test does not fail
     message: str | None = None  # one line for people: why this result
     warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order
     error_code: str = "none"  # for machines: errors.ERROR_* or an exception's error_code

@@ -92,7 +92,9 @@ class Style:
     def for_status(self, status: ExecutionStatus | None) -> str | None:
         if status is None:
             return "dim"
-        if status.failed or (status.finished and status.not_done):
+        if status.failed or status.ended or status.unreadable:
+            return "red"
+        if status.finished and status.not_done:
             return "red"
         if status.finished:
             return "green"
@@ -116,9 +118,11 @@ class Style:
 
 
 def describe(status: ExecutionStatus) -> str:
+    shown = status.shown
     text = (
         f"execution {status.execution_id}: {one_line(status.state, 40) or 'unknown'}, "
-        f"{status.done}/{status.tests} done, {status.passed} passed, {status.failed} failed"
+        f"{shown('done')}/{shown('tests')} done, {shown('passed')} passed, "
+        f"{shown('failed')} failed"
     )
     if status.finished and status.detailed_status:
         text += f" ({one_line(status.detailed_status, 160)})"

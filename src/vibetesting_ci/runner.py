@@ -33,6 +33,7 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.progress import Style, choose_listener, colour_enabled, format_duration
+from vibetesting_ci.reports.writable import check_outputs
 from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.summary import (
     dry_run_lines,
@@ -103,6 +104,11 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         print(line, file=ctx.out)
     for warning in s.warnings:
         ctx.warn(f"execution {execution_id}: {warning}")
+    if s.unreadable and s.problem is not None:
+        ctx.warn(
+            f"execution {execution_id}: {s.problem.describe()}; this answer cannot establish "
+            "a verdict"
+        )
     return ExitCode.OK
 
 
@@ -151,6 +157,7 @@ def _trigger(ctx: Context, client: ApiClient, run: RunSettings) -> TriggerResult
 
 
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
+    check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
     if run.dry_run:
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
@@ -162,6 +169,11 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         except ApiError as exc:
             return _early_error(ctx, wait, exc, run.test_names)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
+        if trigger.unasked_schedule is not None:
+            ctx.warn(
+                f"{run.endpoint}: the answer names schedule {trigger.unasked_schedule} although "
+                "no schedule was asked for (no --schedule-at); waiting for the execution(s)"
+            )
         if trigger.scheduled:
             print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
@@ -170,11 +182,6 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
                 + (f" ({trigger.message})" if trigger.message else "")
             )
             return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
-        if not trigger.execution_ids:
-            nothing = ApiError(
-                f"{run.endpoint}: the service answered success but started no execution"
-            )
-            return _early_error(ctx, wait, nothing, run.test_names)
         ctx.say(f"started execution(s) {ids}")
         if not run.wait and not ctx.cancellation.is_set():
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
@@ -185,6 +192,7 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
 def wait_command(
     ctx: Context, api: ApiSettings, execution_ids: tuple[int, ...], wait: WaitSettings
 ) -> int:
+    check_outputs(wait, ctx.adapter.output_files(), waits=True, execution_ids=execution_ids)
     with ctx.cancellation.handlers():
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
         return _wait_and_report(ctx, client, execution_ids, wait, ())
@@ -253,6 +261,7 @@ def _wait_and_report(
         fail_on_timeout=wait.fail_on_timeout,
         signal_code=cancellation.signal_code,
         test_names=test_names,
+        allow_empty=wait.allow_empty,
     )
     if outcome.interrupted != INTERRUPTED_CANCELLED:
         deadline = max(started + wait.timeout, time.monotonic() + client.request_timeout)
@@ -300,31 +309,48 @@ def _download_reports(
 
 
 def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit: bool) -> int:
-    """Write files, tell the CI system, print the summary; return the exit code."""
+    """Write the files, tell the CI system, print the summary; return the exit code. A file
+    that cannot be written makes the verdict exit 2 (``with_write_failures``) for every file
+    written after it; the results file comes last of ours and is written again if the CI
+    system's files fail, so it always says what the exit code says."""
     from vibetesting_ci.reports.dotenv import write_dotenv
     from vibetesting_ci.reports.junit import write_junit as junit_writer
-    from vibetesting_ci.reports.results import write_results
+    from vibetesting_ci.reports.results import remove_stale_results, write_results
 
     result = replace(result, warnings=(*result.warnings, *ctx.warnings))
     written: list[str] = []
     failures: list[str] = []
     junit_file = wait.junit_file if write_junit else None
-    jobs: list[tuple[str | None, Callable[[str], None]]] = [
-        (junit_file, lambda path: junit_writer(result, path)),
-        (wait.results_file, lambda path: write_results(result, path)),
-        (wait.dotenv_file, lambda path: write_dotenv(result, path)),
+    jobs: list[tuple[str | None, Callable[[RunResult, str], None]]] = [
+        (junit_file, junit_writer),
+        (wait.dotenv_file, write_dotenv),
+        (wait.results_file, write_results),
     ]
     for path, job in jobs:
         if not path:
             continue
         try:
-            job(path)
+            job(result, path)
             written.append(path)
         except OSError as exc:
             failures.append(f"could not write {path}: {exc.strerror or exc}")
-    result = with_write_failures(result, failures)
+            result = with_write_failures(result, failures[-1:])
+    if wait.results_file and wait.results_file not in written:
+        remove_stale_results(wait.results_file)  # an old verdict must not stay behind
     for failure in failures:
         ctx.adapter.error(failure)
+    late = ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
+    if late:
+        result = with_write_failures(result, late)
+        for failure in late:
+            ctx.adapter.error(failure)
+        if wait.results_file in written:
+            try:
+                write_results(result, wait.results_file)
+            except OSError as exc:
+                written.remove(wait.results_file)
+                remove_stale_results(wait.results_file)
+                ctx.adapter.error(f"could not write {wait.results_file}: {exc.strerror or exc}")
 
     if not ctx.quiet:
         labels = {
@@ -335,11 +361,16 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
         style = Style(colour_enabled(ctx.adapter.stream))
         for line in summary_lines(result, written, style, labels):
             ctx.say(line)
-    if result.exit_code != ExitCode.OK and result.message and (ctx.adapter.annotates or ctx.quiet):
+    said = result.message in (*failures, *late)  # already one error line of its own
+    if (
+        result.exit_code != ExitCode.OK
+        and result.message
+        and not said
+        and (ctx.adapter.annotates or ctx.quiet)
+    ):
         # The summary's last line already says it in plain logs; annotate (or, with --quiet,
         # say it once) where it would otherwise be lost.
         ctx.adapter.error(result.message)
-    ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
     if wait.comment:
         _comment(ctx, wait, result)
     return int(result.exit_code)

@@ -337,6 +337,13 @@ OPTIONS: tuple[Option, ...] = (
         commands=WAIT_COMMANDS,
     ),
     Option(
+        name="allow_empty",
+        kind=Kind.BOOL,
+        default=False,
+        help="Pass an execution the service reports done with no test (default: exit 1).",
+        commands=WAIT_COMMANDS,
+    ),
+    Option(
         name="stop_on_timeout",
         kind=Kind.BOOL,
         default=True,
@@ -549,6 +556,22 @@ _PARSERS: Mapping[Kind, Callable[[Option, Any, str], Any]] = {
 # -- options and variables -----------------------------------------------------------------------
 
 
+def _normalised(value: Any, where: str) -> Any:
+    """Option or variable text through the one text normalisation (surrogates)."""
+    from vibetesting_ci.text import normalise
+
+    try:
+        if isinstance(value, str):
+            return normalise(value, from_os=True)
+        if isinstance(value, tuple | list):
+            return type(value)(
+                normalise(v, from_os=True) if isinstance(v, str) else v for v in value
+            )
+    except ValueError as exc:  # half a surrogate pair, or a byte that is not UTF-8
+        raise InputError(f"{where}: {exc}") from None
+    return value
+
+
 class Raw:
     """Resolves each option from the command line, then the environment, with its origin."""
 
@@ -557,15 +580,17 @@ class Raw:
         self.environ = environ
 
     def get(self, name: str) -> tuple[Any, str] | None:
-        """The raw value and where it came from (for error messages), or None when unset."""
+        """The raw value and where it came from (for error messages), or None when unset.
+        Text goes through :func:`vibetesting_ci.text.normalise` first (InputError if it
+        holds a lone surrogate or a byte that is not UTF-8)."""
         row = OPTIONS_BY_NAME[name]
         value = self.cli.get(name)
         if value is not None and value != ():
-            return value, row.flag
+            return _normalised(value, row.flag), row.flag
         if row.env in self.environ:
             text = self.environ[row.env]
             if text.strip() or row.kind is Kind.PATH:
-                return text, row.env
+                return _normalised(text, row.env), row.env
         return None
 
     def where(self, name: str) -> str:
@@ -604,6 +629,7 @@ class WaitSettings:
     poll_interval: float
     max_poll_interval: float
     fail_on_timeout: bool
+    allow_empty: bool
     stop_on_timeout: bool
     stop_on_cancel: bool
     junit_file: str
@@ -792,7 +818,29 @@ def run_settings(raw: Raw) -> RunSettings:
             "tests only apply to a guided run; drop them or use --execution-type guided"
         )
     values["execution_type"] = execution_type
+    _check_login_pair(raw, values)
     return RunSettings(tests=document.tests, **values)
+
+
+def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:
+    """A login needs both halves: an identifier without a password (or the reverse) would be
+    refused by the service after the run was billed, so it is an input error here."""
+    identifier, password = values["login_identifier"], values["login_password"]
+    if (identifier is None) == (password is None):
+        return
+    if password is None:
+        found = raw.get("login_identifier")
+        where = found[1] if found is not None else "the tests file's login.identifier"
+        raise InputError(
+            f"{where} is set but no login password: set VIBETESTING_LOGIN_PASSWORD (a CI "
+            "secret) or --login-password, or drop the identifier if the app needs no login"
+        )
+    found = raw.get("login_password")
+    where = found[1] if found is not None else "the login password"
+    raise InputError(
+        f"{where} is set but no login identifier: set VIBETESTING_LOGIN_IDENTIFIER (or "
+        "--login-identifier, or login.identifier in the tests file), or drop the password"
+    )
 
 
 def execution_ids(values: tuple[str, ...]) -> tuple[int, ...]:

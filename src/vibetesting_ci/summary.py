@@ -55,7 +55,7 @@ def summary_lines(
 
 def _troubled(e: ExecutionResult) -> bool:
     s = e.status
-    return s is None or not e.finished or bool(s.failed or s.not_done)
+    return s is None or not e.finished or s.ended or s.unreadable or bool(s.failed or s.not_done)
 
 
 def table_lines(executions: Sequence[ExecutionResult], style: Style) -> list[str]:
@@ -77,8 +77,10 @@ def table_lines(executions: Sequence[ExecutionResult], style: Style) -> list[str
         state = one_line(s.state, 40) or "unknown"
         state += f" ({e.interrupted})" if e.interrupted else ""
         state += ", stopped" if e.stopped else ""
-        not_done = str(s.not_done) if s.finished or e.interrupted else "-"
-        cells = (str(e.execution_id), state, str(s.tests), str(s.passed), str(s.failed), not_done)
+        state += ", unreadable" if s.unreadable else ""
+        not_done = str(s.not_done) if (s.finished or e.interrupted) and not s.unreadable else "-"
+        counts = (s.shown("tests"), s.shown("passed"), s.shown("failed"))
+        cells = (str(e.execution_id), state, *counts, not_done)
         rows.append((cells, style.for_status(s) if not e.interrupted else "yellow"))
     widths = [max(len(r[i]) for r in (header, *(c for c, _ in rows))) for i in range(len(header))]
 
@@ -108,7 +110,11 @@ def status_lines(status: ExecutionStatus, report_url: str | None) -> list[str]:
         ("execution", str(s.execution_id)),
         ("state", one_line(s.state) or "unknown"),
         ("suite", one_line(s.suite_name) or "-"),
-        ("tests", f"{s.done}/{s.tests} done, {s.passed} passed, {s.failed} failed"),
+        (
+            "tests",
+            f"{s.shown('done')}/{s.shown('tests')} done, {s.shown('passed')} passed, "
+            f"{s.shown('failed')} failed",
+        ),
         ("started", one_line(s.start_time) or "-"),
         ("ended", one_line(s.end_time) or "-"),
         ("status", one_line(s.detailed_status) or "-"),
@@ -122,7 +128,7 @@ def unfinished_warnings(executions: Sequence[ExecutionResult]) -> list[str]:
     return [
         f"execution {e.execution_id} ended with {e.status.not_done} test(s) not done"
         for e in executions
-        if e.status is not None and e.finished and e.status.not_done
+        if e.status is not None and e.finished and not e.status.unreadable and e.status.not_done
     ]
 
 

@@ -8,12 +8,13 @@ every value keeps its line; JSON is a subset of YAML 1.2 for our purposes and go
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.text import one_line
+from vibetesting_ci.text import normalise, one_line, printable
 from vibetesting_ci.vocabulary import EXECUTION_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,9 +84,12 @@ def _scalar_str(where: _Where, node: yaml.Node, path: str, *, allow_empty: bool 
         kind = _kind(node)
         hint = ""
         if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
-            hint = f" (put it in quotes: '{node.value}')"
+            hint = f" (put it in quotes: '{one_line(str(node.value), 60)}')"
         raise where.fail(node, path, f"must be a string, not {kind}{hint}")
-    value = str(node.value)
+    try:
+        value = normalise(str(node.value))
+    except ValueError as exc:  # half a surrogate pair
+        raise where.fail(node, path, str(exc)) from None
     if not allow_empty and not value.strip():
         raise where.fail(node, path, "must not be empty")
     return value
@@ -98,7 +102,8 @@ def _kind(node: yaml.Node) -> str:
         return "a list"
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
-    tag = node.tag.rsplit(":", 1)[-1]
+    prefix = "tag:yaml.org,2002:"
+    tag = node.tag[len(prefix) :] if node.tag.startswith(prefix) else node.tag
     kinds = {
         "str": "a string",
         "int": "a number",
@@ -106,19 +111,59 @@ def _kind(node: yaml.Node) -> str:
         "bool": "a boolean",
         "null": "empty (null)",
         "timestamp": "a date",
+        "binary": "binary data",
+        "merge": "a merge key (<<)",
+        "value": "a value key (=)",
     }
-    return kinds.get(tag, f"a {tag}")
+    return kinds.get(tag, f"a value tagged {one_line(tag, 40)!r}")
+
+
+_PLAIN_WHOLE = re.compile(r"\+?[0-9]+")
+
+
+def _whole_number_problem(text: str) -> str:
+    """Why a YAML 1.1 ``int`` scalar is not a plain decimal number, in words."""
+    if re.fullmatch(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+", text):
+        return f"{text} is a base-60 number in YAML 1.1; write the number itself, or quote it"
+    if re.fullmatch(r"[-+]?0[0-7_]+", text):
+        return f"{text} is an octal number in YAML 1.1 (a leading 0); write it without the 0"
+    return f"{text} is not a plain decimal number; write it as digits only"
 
 
 def _positive_int(where: _Where, node: yaml.Node, path: str) -> int:
+    """A positive whole number written as plain decimal digits. YAML 1.1 reads ``017`` as
+    octal and ``1:30`` as base 60 (JSON and YAML 1.2 do not), so only the digits every reader
+    agrees on are taken; anything else is an input error naming the line, never a guess."""
     import yaml
 
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
-        hint = ""
-        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().isdigit():
-            hint = f" (write {str(node.value).strip()} without quotes)"
-        raise where.fail(node, path, f"must be a positive whole number, not {_kind(node)}{hint}")
-    value = int(str(node.value).replace("_", ""), 0)
+        what = _kind(node)
+        if isinstance(node, yaml.ScalarNode):
+            text = str(node.value).strip()
+            shown = printable(one_line(text, 40))
+            if text.isascii() and text.isdigit():
+                what += f" (write {text} without quotes)"
+            elif node.tag == "tag:yaml.org,2002:float":
+                what = shown
+            elif node.tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:str") and text:
+                what += f" ({shown!r})"
+        raise where.fail(node, path, f"must be a positive whole number, not {what}")
+    text = str(node.value).strip()
+    if not _PLAIN_WHOLE.fullmatch(text) or (
+        len(text.lstrip("+")) > 1 and text.lstrip("+")[0] == "0"
+    ):
+        if re.fullmatch(r"-[0-9]+", text):
+            raise where.fail(node, path, f"must be a positive whole number, not {text}")
+        raise where.fail(
+            node,
+            path,
+            f"must be a positive whole number: {_whole_number_problem(one_line(text, 40))}",
+        )
+    if len(text) > 18:
+        raise where.fail(
+            node, path, f"must be a positive whole number of sensible size, not {text}"
+        )
+    value = int(text)
     if value < 1:
         raise where.fail(node, path, f"must be a positive whole number, not {value}")
     return value

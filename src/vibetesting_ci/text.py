@@ -17,6 +17,9 @@ job summary, comment   :func:`markdown_text`: HTML and Markdown specials escaped
                        breaks cannot break a table row; links only to :func:`http_url` URLs
 JUnit, results JSON    the full text, escaped by their own formats (``reports/``)
 =====================  ==========================================================================
+
+Text coming in (tests files, options, variables) goes through :func:`normalise` once, before
+anything uses it: surrogate pairs joined into their character, a lone half refused.
 """
 
 from __future__ import annotations
@@ -200,3 +203,53 @@ def write_command(stream: TextIO, line: str) -> None:
         stream.command(line)
     else:
         print(line, file=stream, flush=True)
+
+
+_HIGH = range(0xD800, 0xDC00)
+_LOW = range(0xDC00, 0xE000)
+
+
+def lone_surrogate(index: int, code: int, *, from_os: bool = False) -> str:
+    """What is wrong with text holding a lone surrogate half ``code`` at ``index`` (0-based), in
+    words. ``from_os``: the text came from the command line or the environment, where Python
+    shows a byte that is not UTF-8 as U+DC80..U+DCFF."""
+    if from_os and 0xDC80 <= code <= 0xDCFF:
+        return (
+            f"character {index + 1} is a byte that is not UTF-8 (0x{code - 0xDC00:02X}); "
+            "give the text as UTF-8"
+        )
+    return (
+        f"character {index + 1} is U+{code:04X}, half of a UTF-16 surrogate pair without its "
+        "other half (not a character); write the character itself, or both halves of its "
+        "escape (e.g. \\ud83d\\ude00)"
+    )
+
+
+def normalise(text: str, *, from_os: bool = False) -> str:
+    """The one normalisation for text from files and options: a UTF-16 surrogate pair (what
+    ``json.dumps`` and ``jq -a`` write for a character beyond U+FFFF, e.g. ``\\ud83d\\ude00``,
+    which YAML and Python leave as two halves) becomes the character it encodes; a lone half
+    raises ``ValueError`` saying where it is (:func:`lone_surrogate`), which the caller turns
+    into an input error naming the file, line or option. Anything else is returned unchanged."""
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return text  # the usual case: nothing to do
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        code = ord(text[index])
+        if code in _HIGH and index + 1 < len(text) and ord(text[index + 1]) in _LOW:
+            low = ord(text[index + 1])
+            out.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+            index += 2
+            continue
+        if code in _HIGH or code in _LOW:
+            raise ValueError(lone_surrogate(index, code, from_os=from_os))
+        out.append(text[index])
+        index += 1
+    return "".join(out)
+
+
+def printable(text: str) -> str:
+    """``text`` with any lone surrogate written as a ``\\udXXX`` escape, so it can be printed
+    and encoded as UTF-8 anywhere (error messages)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

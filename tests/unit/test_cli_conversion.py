@@ -215,6 +215,7 @@ BOOLEAN_FLAGS = [
     "--dry-run",
     "--wait",
     "--fail-on-timeout",
+    "--allow-empty",
     "--stop-on-timeout",
     "--stop-on-cancel",
     "--require-report",

@@ -12,6 +12,7 @@ from faultkit.scenarios import BY_NAME, SCENARIOS
 from vibetesting_ci.emulator.faults import parse_fault
 
 GROUPS = {
+    "output",
     "trigger",
     "status",
     "odd",
@@ -21,6 +22,7 @@ GROUPS = {
     "transport",
     "command",
     "github",
+    "verdict",
 }
 COMMANDS = {"run", "wait", "status", "stop", "cancel-schedule"}
 ENDPOINTS = {"run-tests", "run-suite", "execution-status", "stop-execution", "report"}

@@ -43,11 +43,20 @@ def test_known_states_are_normalised_without_a_warning(state, finished):
     assert status.warnings == ()
 
 
-@pytest.mark.parametrize("state", ["queued", "finished", "completed", "failed", "error"])
+@pytest.mark.parametrize("state", ["queued", "finished", "completed", "succeeded", "paused"])
 def test_an_unknown_state_is_not_finished_and_says_so(state):
     status = ExecutionStatus.from_api(7, answer(execution_state=state))
-    assert status.finished is False  # only "done" ends the wait
+    assert status.finished is False  # "done" or an ended state ends the wait
     assert status.warnings == (f"unknown execution_state {state!r}; still waiting",)
+
+
+@pytest.mark.parametrize(
+    "state", ["failed", "error", "stopped", "cancelled", "canceled", "aborted", " Failed "]
+)
+def test_an_ended_state_is_finished_and_never_done(state):
+    status = ExecutionStatus.from_api(7, answer(execution_state=state))
+    assert status.finished is True and status.ended is True and status.is_done is False
+    assert status.warnings == ()
 
 
 @pytest.mark.parametrize("state", [..., None, "", "   "])
@@ -77,29 +86,44 @@ def test_counts_as_numbers_or_numeric_text(value, count):
 @pytest.mark.parametrize(
     ("value", "said"),
     [
-        (..., "missing or null; counted as 0"),
-        (None, "missing or null; counted as 0"),
-        (True, "missing or null; counted as 0"),
-        (-1, "is negative (-1); counted as 0"),
-        ("many", "is not a count"),
-        (1.5, "is not a count"),
-        ("-2", "is not a count"),
-        ([2], "is not a count"),
+        (..., "is missing"),
+        (None, "held null, not a count"),
+        (True, "held true, not a count"),
+        (-1, "held -1, a negative count"),
+        ("many", 'held "many", not a whole number'),
+        (1.5, "held 1.5, not a whole number"),
+        ("-2", 'held "-2", not a whole number'),
+        ([2], "held [2], not a whole number"),
     ],
 )
-def test_an_unreadable_count_is_zero_with_a_warning(value, said):
+def test_an_unreadable_count_in_a_final_answer_is_the_problem(value, said):
     status = ExecutionStatus.from_api(7, answer(number_of_failed_tests=value))
-    assert status.failed == 0
-    assert any(w.startswith("number_of_failed_tests") and said in w for w in status.warnings)
+    assert status.unreadable and status.problem is not None
+    assert status.problem.describe() == f"number_of_failed_tests {said}"
+    assert status.count("failed") is None and status.shown("failed") == "?"
+    assert status.warnings == ()  # a final answer: the problem is the verdict, not a warning
 
 
-def test_passed_and_failed_above_the_total_raise_the_total():
+def test_an_unreadable_count_while_running_is_a_warning():
+    status = ExecutionStatus.from_api(
+        7, answer(execution_state="running", number_of_failed_tests=1.5)
+    )
+    assert not status.finished and not status.unreadable
+    assert status.warnings == (
+        "number_of_failed_tests held 1.5, not a whole number; waiting for the final answer",
+    )
+
+
+def test_passed_and_failed_above_the_total_contradict_it():
     status = ExecutionStatus.from_api(
         7, answer(number_of_tests=1, number_of_passed_tests=2, number_of_failed_tests=1)
     )
-    assert status.tests == 3
-    assert status.not_done == 0
-    assert any("exceed number_of_tests" in w for w in status.warnings)
+    assert status.unreadable and status.problem is not None
+    assert status.problem.field == "number_of_tests" and status.problem.contradiction
+    assert "fewer than number_of_passed_tests (2) + number_of_failed_tests (1)" in (
+        status.problem.describe()
+    )
+    assert status.count("tests") == 1  # a contradiction keeps the values as given
 
 
 @pytest.mark.parametrize(

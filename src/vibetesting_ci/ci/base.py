@@ -46,8 +46,14 @@ class CIAdapter:
     def warning(self, message: str) -> None:
         print(f"warning: {log_text(message)}", file=self.stream, flush=True)
 
-    def finish(self, result: RunResult, *, junit_file: str | None) -> None:
-        """Publish outputs and summaries for the final result (nothing by default)."""
+    def output_files(self) -> tuple[tuple[str, str], ...]:
+        """The files ``finish()`` appends to, as (variable, path): checked before the trigger."""
+        return ()
+
+    def finish(self, result: RunResult, *, junit_file: str | None) -> list[str]:
+        """Publish outputs and summaries for the final result (nothing by default). Returns a
+        line for each file that could not be written (the runner makes them the verdict)."""
+        return []
 
 
 class GenericAdapter(CIAdapter):

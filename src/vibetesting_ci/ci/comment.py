@@ -272,10 +272,10 @@ def render(
             else:
                 cells = [
                     status.state or "unknown",
-                    str(status.tests),
-                    str(status.passed),
-                    str(status.failed),
-                    str(status.not_done),
+                    status.shown("tests"),
+                    status.shown("passed"),
+                    status.shown("failed"),
+                    "?" if status.unreadable else str(status.not_done),
                 ]
                 link = _safe_link(status.report_url)
             if execution.interrupted:

@@ -44,6 +44,7 @@ from vibetesting_ci.text import (
     output_text,
     write_command,
 )
+from vibetesting_ci.verdict import with_write_failures
 
 ANNOTATION_TITLE = "VibeTesting"
 
@@ -131,10 +132,14 @@ def execution_problem(execution: ExecutionResult) -> str | None:
         return "cancelled before it finished" + (" and was stopped" if execution.stopped else "")
     if status is None:
         return None
+    if status.unreadable and status.problem is not None:
+        return f"its answer cannot establish the verdict: {status.problem.describe()}"
     if status.failed:
         text = f"{status.failed} of {status.tests} tests failed"
     elif status.finished and status.not_done:
         text = f"{status.not_done} of {status.tests} tests were not done"
+    elif status.ended:
+        text = f"it ended as {status.state!r}"
     else:
         return None
     if status.detailed_status.strip():
@@ -185,9 +190,8 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
                 counts = ["—"] * 4
                 suite, duration, report = "", "—", "—"
             else:
-                counts = [
-                    str(n) for n in (status.tests, status.passed, status.failed, status.not_done)
-                ]
+                counts = [status.shown(name) for name in ("tests", "passed", "failed")]
+                counts.append("?" if status.unreadable else str(status.not_done))
                 suite = status.suite_name
                 duration = _duration(status.start_time, status.end_time)
                 report = (
@@ -299,7 +303,14 @@ class GitHubAdapter(CIAdapter):
     def warning(self, message: str) -> None:
         self._emit(command("warning", one_line(message), title=ANNOTATION_TITLE))
 
-    def finish(self, result: RunResult, *, junit_file: str | None) -> None:
+    def output_files(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (variable, self.environ[variable])
+            for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+            if self.environ.get(variable)
+        )
+
+    def finish(self, result: RunResult, *, junit_file: str | None) -> list[str]:
         for execution in result.executions:
             problem = execution_problem(execution)
             if problem is None:
@@ -312,21 +323,32 @@ class GitHubAdapter(CIAdapter):
                 self._emit(command("warning", problem, title=title))
             else:
                 self._emit(command("error", problem, title=title))
-        self._append(
-            "GITHUB_OUTPUT", self._outputs_text(outputs_for(result, junit_file=junit_file))
-        )
-        self._append("GITHUB_STEP_SUMMARY", render_summary(result, junit_file=junit_file))
+        # The summary first: if it cannot be written, the outputs (which later steps read)
+        # already carry the exit code that failure gives the step.
+        failures: list[str] = []
+        for variable in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+            if variable == "GITHUB_STEP_SUMMARY":
+                text = render_summary(result, junit_file=junit_file)
+            else:
+                text = self._outputs_text(outputs_for(result, junit_file=junit_file))
+            failure = self._append(variable, text)
+            if failure is not None:
+                failures.append(failure)
+                result = with_write_failures(result, [failure])
+        return failures
 
     @staticmethod
     def _outputs_text(outputs: Mapping[str, str]) -> str:
         return "".join(output_block(name, value) for name, value in outputs.items())
 
-    def _append(self, variable: str, text: str) -> None:
+    def _append(self, variable: str, text: str) -> str | None:
+        """Append ``text`` to the file ``$variable`` names; a line saying why not, or None."""
         path = self.environ.get(variable, "")
         if not path:
-            return
+            return None
         try:
             with open(path, "a", encoding="utf-8") as file:
                 file.write(text)
         except OSError as error:
-            self.warning(f"could not write {variable} ({path}): {error.strerror or error}")
+            return f"could not write {variable} ({path}): {error.strerror or error}"
+        return None

@@ -50,10 +50,12 @@ found", any other id: "Suite <id>" with 2 passing tests.
 Faults (--fault ENDPOINT:KIND[:key=value,...], repeatable):
   endpoints: run-tests run-suite execution-status stop-execution report *
   kinds: html500 429 drop garbage stall not-found create-then-500
-         create-then-drop odd-state null-counts odd-counts
+         create-then-drop odd-state null-counts odd-counts patch
   keys: times (0 = forever, default 1), after, retry_after, seconds,
-        status, state
+        status, state, drop (patch: NAME+NAME), fields (patch: a JSON
+        object set in the answer; last)
   e.g. execution-status:html500:times=3   run-tests:429:retry_after=1
+       execution-status:patch:times=0,fields={"number_of_tests": null}
 
 \b
 Scenario file (YAML or JSON): host, port, token, test_seconds, seed, pace,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ ANY = "*"
 PRE_KINDS = frozenset({"html500", "429", "drop", "garbage", "stall", "not-found"})
 # Faults applied after the request was handled successfully (the side effects happened).
 POST_KINDS = frozenset(
-    {"create-then-500", "create-then-drop", "odd-state", "null-counts", "odd-counts"}
+    {"create-then-500", "create-then-drop", "odd-state", "null-counts", "odd-counts", "patch"}
 )
 KINDS = PRE_KINDS | POST_KINDS
 
@@ -51,6 +53,7 @@ _APPLIES: dict[str, frozenset[str]] = {
     "odd-state": frozenset({"execution-status"}),
     "null-counts": frozenset({"execution-status"}),
     "odd-counts": frozenset({"execution-status"}),
+    "patch": API_ENDPOINTS,
 }
 
 
@@ -64,6 +67,9 @@ class Fault:
     all of them). ``after``: let the first ``after`` matching requests through untouched.
     ``retry_after`` (``429``, default 1), ``seconds`` (``stall``, default 5), ``status``
     (``html500``, default 500), ``state`` (``odd-state``, default ``"queued"``).
+    ``patch`` answers as the service would, with ``fields`` (a JSON object) set in the answer
+    and the names in ``drop`` removed from it: any odd body the vendor page does not rule out,
+    e.g. ``execution-status:patch:times=0,fields={"number_of_failed_tests": 1.5}``.
     """
 
     endpoint: str = ANY
@@ -74,6 +80,8 @@ class Fault:
     seconds: float | None = None
     status: int | None = None
     state: str | None = None
+    fields: dict[str, Any] | None = None
+    drop: tuple[str, ...] = ()
     seen: int = field(default=0, compare=False, repr=False)
     applied: int = field(default=0, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
@@ -104,6 +112,17 @@ class Fault:
             raise ValueError("fault seconds must be 0 or more")
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError("fault status must be an HTTP status code")
+        if self.fields is not None and not isinstance(self.fields, dict):
+            raise ValueError("fault fields must be a JSON object")
+        self.drop = tuple(self.drop)
+        if self.kind == "patch" and not (self.fields or self.drop):
+            raise ValueError("a patch fault needs fields={...} or drop=NAME+NAME")
+
+    def apply_patch(self, body: dict[str, Any]) -> None:
+        """``patch``: set ``fields`` in an answer body and remove the ``drop`` names."""
+        for name in self.drop:
+            body.pop(name, None)
+        body.update(json.loads(json.dumps(self.fields or {})))  # a copy per answer
 
     @property
     def pre(self) -> bool:
@@ -154,7 +173,9 @@ _INT_PARAMS = {"times", "after", "status"}
 _FLOAT_PARAMS = {"retry_after", "seconds"}
 _STR_PARAMS = {"state"}
 _NUMBER_PARAMS = _INT_PARAMS | _FLOAT_PARAMS
-_PARAMS = _NUMBER_PARAMS | _STR_PARAMS
+_PARAMS = _NUMBER_PARAMS | _STR_PARAMS | {"fields", "drop"}
+# ``fields={...}`` holds JSON (with its own ':' and ','), so it comes last in a spec.
+_FIELDS_TAIL = re.compile(r"(?:^|[:,])\s*fields\s*=")
 
 
 def fault_from_mapping(data: Mapping[str, Any]) -> Fault:
@@ -175,6 +196,18 @@ def fault_from_mapping(data: Mapping[str, Any]) -> Fault:
 def _convert(name: str, value: Any) -> Any:
     if name in ("endpoint", "kind"):
         return str(value)
+    if name == "fields":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"fault fields must be a JSON object ({exc})") from None
+        if not isinstance(value, dict):
+            raise ValueError("fault fields must be a JSON object")
+        return value
+    if name == "drop":
+        items = value.split("+") if isinstance(value, str) else list(value)
+        return tuple(str(item).strip() for item in items if str(item).strip())
     if value is None:
         return None
     if name not in _NUMBER_PARAMS:
@@ -193,9 +226,14 @@ def parse_fault(spec: str) -> Fault:
     """Parse ``ENDPOINT:KIND[:key=value[,key=value]...]``.
 
     Examples: ``execution-status:html500:times=3``, ``run-tests:429:retry_after=1``,
-    ``execution-status:stall:seconds=5``, ``*:drop:after=2,times=0``.
+    ``execution-status:stall:seconds=5``, ``*:drop:after=2,times=0``,
+    ``run-tests:patch:drop=schedule_id,fields={"execution_ids": [0]}`` (``fields`` last).
     """
     text = spec.strip()
+    fields_json: str | None = None
+    tail = _FIELDS_TAIL.search(text)
+    if tail is not None and text[: tail.start()].count(":") >= 1:
+        text, fields_json = text[: tail.start()], text[tail.end() :]
     parts = [p.strip() for p in text.split(":")]
     if len(parts) < 2 or not parts[0] or not parts[1]:
         raise ValueError(
@@ -215,6 +253,8 @@ def parse_fault(spec: str) -> Fault:
             if key not in _PARAMS:
                 raise ValueError(f"fault {spec!r}: unknown setting {key!r}")
             values[key] = _convert(key, value.strip())
+    if fields_json is not None:
+        values["fields"] = _convert("fields", fields_json)
     return Fault(**values)
 
 
@@ -227,6 +267,10 @@ def spec_of(fault: Fault) -> str:
         value = getattr(fault, name)
         if value is not None:
             params.append(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}")
+    if fault.drop:
+        params.append(f"drop={'+'.join(fault.drop)}")
+    if fault.fields is not None:
+        params.append(f"fields={json.dumps(fault.fields, separators=(',', ':'))}")
     return f"{fault.endpoint}:{fault.kind}:{','.join(params)}"
 
 

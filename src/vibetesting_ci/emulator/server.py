@@ -315,6 +315,8 @@ class _Handler(BaseHTTPRequestHandler):
                 answer.body["number_of_failed_tests"] = 2
                 answer.body["schema_version"] = 99
                 answer.body["extra"] = {"nested": [1, {"deeper": None}], "flag": True}
+            elif fault.kind == "patch":
+                fault.apply_patch(answer.body)
             else:
                 self._send_fault(record, fault)
                 return

@@ -269,7 +269,8 @@ def fetch_reports(
         if not e.finished or e.status is None:
             continue
         if not e.status.report_url:
-            missing.append(f"execution {e.execution_id}: the service gave no report link")
+            if e.status.is_done:  # an ended (failed, stopped...) execution may have none
+                missing.append(f"execution {e.execution_id}: the service gave no report link")
             continue
         path = report_path_for(report_file, e.execution_id, several)
         downloads.append(Download(e.execution_id, e.status.report_url, path))

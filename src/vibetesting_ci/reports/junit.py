@@ -24,8 +24,12 @@ Shape (valid against ``junit-10.xsd`` unmodified)::
 - ``tests`` is the execution's ``number_of_tests``; passed tests are plain cases, failed ones
   carry ``<failure>`` (``message`` attribute and text both hold ``detailed_status`` and the
   report link, since GitLab shows only the text), tests not done carry ``<error>`` when the
-  execution did not finish (timeout, cancel) and ``<skipped>`` when the service reported it
-  done without them.
+  execution did not finish (timeout, cancel) or ended in a state such as ``failed``
+  (``models.ENDED_STATES``), and ``<skipped>`` when the service reported it done without them.
+- An execution whose final answer cannot establish the verdict (``ExecutionStatus.unreadable``),
+  one done with no test (unless ``RunResult.allow_empty``) and one in an ended state with no
+  failed or unfinished test each get one ``<error>`` case saying why, so the test view is never
+  green where the exit code is not.
 - The service gives counts, not per-test results. When every test of an execution has the
   same outcome and the run named its tests (``RunResult.test_names``, as many as
   ``number_of_tests``), the cases carry those names (a repeated name gets `` (2)``, `` (3)``...).
@@ -152,6 +156,8 @@ def _report_line(url: str) -> str:
 
 def _unfinished_reason(execution: ExecutionResult, status: ExecutionStatus | None) -> str:
     state = (status.state if status else "") or "unknown"
+    if status is not None and status.ended:
+        return f"Execution {execution.execution_id} ended as {state!r} before this test was done."
     if execution.interrupted == INTERRUPTED_TIMEOUT:
         why = "timed out waiting for it"
     elif execution.interrupted == INTERRUPTED_CANCELLED:
@@ -163,6 +169,8 @@ def _unfinished_reason(execution: ExecutionResult, status: ExecutionStatus | Non
 
 
 def _error_type(execution: ExecutionResult) -> str:
+    if execution.status is not None and execution.status.ended:
+        return "ended"
     return execution.interrupted or "unfinished"
 
 
@@ -186,22 +194,50 @@ def _message(detail: str, url: str, fallback: str) -> str:
     return f"{line} | {_report_line(url)}" if url else line
 
 
+def _verdict_case(execution: ExecutionResult, status: ExecutionStatus, url: str, why: str) -> _Case:
+    """One ``<error>`` case for an execution whose answer gives no per-test outcome to show:
+    counts that cannot be read, ``done`` with no test, or an ended state with no test."""
+    eid = execution.execution_id
+    if why == "unreadable":
+        assert status.problem is not None
+        head = (
+            f"The service's answer for execution {eid} cannot establish the verdict: "
+            f"{status.problem.describe()}."
+        )
+    elif why == "empty":
+        head = f"The service ran no test in execution {eid} (done, number_of_tests 0)."
+    else:
+        head = f"Execution {eid} ended as {status.state!r} without reporting any test."
+    detail = status.detailed_status.strip()
+    text = _join(head, detail, _report_line(url))
+    return _Case("execution status", ERROR, _message(head, url, head), text, why)
+
+
 def _cases(
-    execution: ExecutionResult, status: ExecutionStatus, test_names: tuple[str, ...]
+    execution: ExecutionResult,
+    status: ExecutionStatus,
+    test_names: tuple[str, ...],
+    allow_empty: bool = False,
 ) -> tuple[list[_Case], bool]:
     """The cases of one execution, and whether they carry the run's test names."""
     eid = execution.execution_id
     url = redact_url(status.report_url)
     detail = status.detailed_status.strip()
+    if status.unreadable:
+        return [_verdict_case(execution, status, url, "unreadable")], False
     total = max(status.tests, status.passed + status.failed)
     not_done = total - status.passed - status.failed
     counts = {PASSED: status.passed, FAILED: status.failed, ERROR: 0, SKIPPED: 0}
-    counts[SKIPPED if status.finished else ERROR] = not_done
+    # Tests a done execution left out were skipped; those of an ended one (failed, stopped...)
+    # or an unfinished one are errors.
+    counts[SKIPPED if status.is_done else ERROR] = not_done
     unfinished = _unfinished_reason(execution, status)
 
     if total == 0:
-        if status.finished:
-            return [], False
+        if status.is_done:
+            return ([] if allow_empty else [_verdict_case(execution, status, url, "empty")]), False
+        if status.ended:
+            return [_verdict_case(execution, status, url, "ended")], False
         text = _join(unfinished + " No tests were reported yet.", detail, _report_line(url))
         return [
             _Case(
@@ -253,8 +289,14 @@ def _cases(
         message, text, kind = kinds[outcome]
         return _Case(name, outcome, message, text, kind)
 
+    # An ended execution never passes: when its counts show nothing wrong, one case says so.
+    ended_case = (
+        [_verdict_case(execution, status, url, "ended")]
+        if status.ended and not (counts[FAILED] or counts[ERROR])
+        else []
+    )
     if names is not None and certain is not None:
-        return [case(name, certain) for name in names], True
+        return [case(name, certain) for name in names] + ended_case, True
     labels = {
         PASSED: "passed test",
         FAILED: "failed test",
@@ -270,7 +312,7 @@ def _cases(
             cases.append(case(f"{labels[outcome]}s ({n} of {total})", outcome))
         else:
             cases.extend(case(f"{labels[outcome]} {i} of {n}", outcome) for i in range(1, n + 1))
-    return cases, False
+    return cases + ended_case, False
 
 
 # ---------------------------------------------------------------- XML
@@ -296,6 +338,12 @@ def _suite_names(result: RunResult) -> list[str]:
     ]
 
 
+def _count_text(status: ExecutionStatus | None, name: str) -> str:
+    """A count for a property: empty (no property) when unknown or not held by the answer."""
+    value = status.count(name) if status is not None else None
+    return "" if value is None else str(value)
+
+
 def build_junit(result: RunResult) -> ET.Element:
     """The ``<testsuites>`` element for ``result`` (see the module docstring)."""
     root = ET.Element("testsuites", {"name": ROOT_NAME})
@@ -308,7 +356,7 @@ def build_junit(result: RunResult) -> ET.Element:
             cases = [_no_status_case(execution)]
             ms, stamp, url = 0, None, ""
         else:
-            cases, named = _cases(execution, status, result.test_names)
+            cases, named = _cases(execution, status, result.test_names, result.allow_empty)
             ms = duration_ms(status.start_time, status.end_time)
             stamp = junit_timestamp(status.start_time)
             url = redact_url(status.report_url)
@@ -331,9 +379,9 @@ def build_junit(result: RunResult) -> ET.Element:
         props = {
             "execution_id": str(execution.execution_id),
             "state": (status.state if status else "") or "unknown",
-            "number_of_tests": str(status.tests) if status else "",
-            "passed": str(status.passed) if status else "",
-            "failed": str(status.failed) if status else "",
+            "number_of_tests": _count_text(status, "tests"),
+            "passed": _count_text(status, "passed"),
+            "failed": _count_text(status, "failed"),
             "start_time": status.start_time if status else "",
             "end_time": status.end_time if status else "",
             "report_url": url,

@@ -9,26 +9,34 @@ Shape (``version`` is the vibetesting-ci version that wrote it)::
                      "passed": 2, "failed": 1, "not_done": 0, "detailed_status": "...",
                      "start_time": "...", "end_time": "...", "report_url": "https://...",
                      "report_file": "vibetesting-report.pdf", "interrupted": null,
-                     "stopped": false, "report_error": null, "warnings": []}],
+                     "stopped": false, "report_error": null, "warnings": [],
+                     "unreadable": null}],
      "totals": {"tests": 3, "done": 3, "passed": 2, "failed": 1},
      "warnings": []}
 
 ``error_code`` says for machines why the exit code is not 0 (``none`` when it is): the
 ``error_code`` of the exception that ended the run (``errors.py``) or one of its ``ERROR_*``
 values; the README's "Results file" section lists them all.
-An execution whose status was never read has ``state`` and the counts ``null``. Report URLs
+An execution whose status was never read has ``state`` and the counts ``null``. ``unreadable``
+names the field of a final answer that could not establish the verdict, e.g. ``{"field":
+"number_of_failed_tests", "held": "1.5", "why": "number_of_failed_tests held 1.5, not a whole
+number"}``; a count the answer did not hold is ``null`` (the others are then not to be trusted
+either). Report URLs
 have secret query parameters redacted (:func:`vibetesting_ci.reports.redact.redact_url`).
 Lone surrogates (which no UTF-8 file can hold) become U+FFFD; everything else is kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import stat
 from typing import Any
 
 from vibetesting_ci import __version__
-from vibetesting_ci.models import ExecutionResult, RunResult
+from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
 
@@ -45,10 +53,10 @@ def _execution(execution: ExecutionResult) -> dict[str, Any]:
         "id": execution.execution_id,
         "state": _clean(status.state) if status else None,
         "suite_name": _clean(status.suite_name) if status else None,
-        "tests": status.tests if status else None,
-        "done": status.done if status else None,
-        "passed": status.passed if status else None,
-        "failed": status.failed if status else None,
+        "tests": status.count("tests") if status else None,
+        "done": status.count("done") if status else None,
+        "passed": status.count("passed") if status else None,
+        "failed": status.count("failed") if status else None,
         "not_done": status.not_done if status else None,
         "detailed_status": _clean(status.detailed_status) if status else None,
         "start_time": _clean(status.start_time) if status else None,
@@ -59,7 +67,16 @@ def _execution(execution: ExecutionResult) -> dict[str, Any]:
         "stopped": execution.stopped,
         "report_error": _clean(execution.report_error),
         "warnings": [_clean(w) for w in status.warnings] if status else [],
+        "unreadable": _unreadable(status),
     }
+
+
+def _unreadable(status: ExecutionStatus | None) -> dict[str, str] | None:
+    """Which field of a final answer could not be read, what it held and why (else null)."""
+    if status is None or not status.unreadable or status.problem is None:
+        return None
+    problem = status.problem
+    return {"field": problem.field, "held": problem.held, "why": problem.describe()}
 
 
 def render_results(result: RunResult) -> dict[str, Any]:
@@ -91,6 +108,15 @@ def dumps_results(result: RunResult) -> str:
 def write_results(result: RunResult, path: str) -> None:
     """Write the results JSON (UTF-8) to ``path`` atomically (parents created).
 
-    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept (the
+    runner then removes it: :func:`remove_stale_results`).
     """
     atomic_write_text(path, dumps_results(result))
+
+
+def remove_stale_results(path: str) -> None:
+    """After a failed write: remove an older results file at ``path`` (best effort), so no
+    earlier run's verdict is left to contradict this run's exit code."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.unlink(path)
