@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lint of the CI integration (called by `make lint`):
-#   - action.yml, the example workflow and the GitLab files against the schemas that
-#     check-jsonschema ships (vendored in the package: no network needed);
+#   - action.yml, the example workflow and the GitLab files (the CI/CD component as GitLab
+#     builds it) against the schemas that check-jsonschema ships (no network needed);
+#   - the component, the Jenkins step's option block and its reference page current with the
+#     option table (scripts/gen_component.py --check); the Groovy files compile;
 #   - shellcheck on entrypoint.sh and .ci/*.sh, hadolint on the Dockerfile;
 #   - requirements/runtime.txt and requirements/build.txt current with pyproject.toml and fully
 #     hash-pinned (the image build's `pip check` proves the transitive closure).
@@ -42,27 +44,67 @@ check "action.yml (vendor.github-actions)" \
 check "examples/github-workflow.yml (vendor.github-workflows)" \
   check-jsonschema --builtin-schema vendor.github-workflows examples/github-workflow.yml
 check "GitLab CI files (vendor.gitlab-ci)" \
-  check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml templates/vibetesting.gitlab-ci.yml
+  check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml \
+  templates/vibetesting.gitlab-ci.yml .gitlab-ci.yml
+# A component file is two YAML documents (the spec header, then the jobs), which the schema
+# cannot take at once: the jobs are validated as GitLab builds them with the default inputs, the
+# header on its own; tests/test_gitlab_component.py checks the spec against the option table.
+component_valid() {
+  local out
+  out=$(mktemp -d)
+  "$python" scripts/gen_component.py --render "$out/component-jobs.yml" &&
+    check-jsonschema --builtin-schema vendor.gitlab-ci "$out/component-jobs.yml" "$out/component-spec.yml"
+  local rc=$?
+  rm -rf "$out"
+  return $rc
+}
+check "templates/vibetesting/template.yml (vendor.gitlab-ci, jobs and spec)" component_valid
+check "component, Jenkins step and reference current with the option table" \
+  "$python" scripts/gen_component.py --check
 check "examples/tests.yml (tests-file.schema.json)" \
   check-jsonschema --schemafile src/vibetesting_ci/tests-file.schema.json examples/tests.yml
 check "shellcheck" shellcheck entrypoint.sh .ci/*.sh
 check "hadolint Dockerfile" hadolint Dockerfile
 check "entrypoint.sh executable" test -x entrypoint.sh
 
-jenkinsfile_compiles() { # Groovy syntax of the example Jenkinsfile (where groovyc is installed)
-  local out
+groovy_compiles() { # examples/Jenkinsfile and vars/vibetesting.groovy compile (groovyc)
+  local out rc=0
   out=$(mktemp -d)
-  cp examples/Jenkinsfile "$out/Jenkinsfile.groovy"
   if [ -z "${JAVA_HOME:-}" ] && command -v java >/dev/null; then
     JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
     export JAVA_HOME
   fi
-  if groovyc -d "$out/classes" "$out/Jenkinsfile.groovy"; then rm -rf "$out"; else rm -rf "$out"; return 1; fi
+  # Stand-ins for what Jenkins provides: the @Library and @NonCPS annotations, auto-imported.
+  mkdir -p "$out/classes"
+  cat >"$out/Library.groovy" <<'GROOVY'
+package org.jenkinsci.plugins.workflow.libs
+import java.lang.annotation.*
+@Retention(RetentionPolicy.SOURCE)
+@interface Library { String[] value() }
+GROOVY
+  cat >"$out/NonCPS.groovy" <<'GROOVY'
+package com.cloudbees.groovy.cps
+import java.lang.annotation.*
+@Retention(RetentionPolicy.RUNTIME)
+@interface NonCPS {}
+GROOVY
+  cat >"$out/imports.groovy" <<'GROOVY'
+withConfig(configuration) {
+  imports { normal 'org.jenkinsci.plugins.workflow.libs.Library'; normal 'com.cloudbees.groovy.cps.NonCPS' }
+}
+GROOVY
+  cp examples/Jenkinsfile "$out/Jenkinsfile.groovy"
+  cp vars/vibetesting.groovy "$out/vibetesting.groovy"
+  groovyc -d "$out/classes" "$out/Library.groovy" "$out/NonCPS.groovy" &&
+    groovyc --configscript "$out/imports.groovy" -cp "$out/classes" -d "$out/classes" \
+      "$out/Jenkinsfile.groovy" "$out/vibetesting.groovy" || rc=1
+  rm -rf "$out"
+  return $rc
 }
 if command -v groovyc >/dev/null; then
-  check "examples/Jenkinsfile is valid Groovy" jenkinsfile_compiles
+  check "examples/Jenkinsfile and vars/vibetesting.groovy compile (groovyc)" groovy_compiles
 else
-  echo "SKIP  examples/Jenkinsfile syntax (no groovyc; apt-get install groovy)"
+  echo "SKIP  examples/Jenkinsfile and vars/vibetesting.groovy (no groovyc; apt-get install groovy)"
 fi
 
 lock_is_current() {

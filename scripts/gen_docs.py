@@ -225,6 +225,62 @@ def action_outputs() -> str:
     return table(["output", "description"], rows)
 
 
+# -- the GitLab component and the Jenkins step (scripts/gen_component.py) --------------------
+
+
+def _ci_generator() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "gen_component", ROOT / "scripts" / "gen_component.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def component_inputs() -> str:
+    generator = _ci_generator()
+    header, _ = generator.load()
+    variables = {generator.option_input(o)[0]: o.env for o in generator.option_rows()}
+    rows = []
+    for name, spec in header["spec"]["inputs"].items():
+        kind = spec.get("type", "string")
+        default = spec.get("default")
+        if isinstance(default, bool):
+            shown = f"`{'true' if default else 'false'}`"
+        elif default in (None, ""):
+            shown = "—"
+        else:
+            shown = f"`{default}`"
+        allowed = ""
+        if "options" in spec:
+            allowed = " / ".join(f"`{o}`" if o else "empty" for o in spec["options"])
+        elif "regex" in spec:
+            allowed = f"`{spec['regex']}`"
+        rows.append(
+            [
+                f"`{name}`",
+                kind,
+                code(variables.get(name, "")),
+                shown,
+                allowed,
+                spec.get("description", ""),
+            ]
+        )
+    return table(["input", "type", "variable", "default", "allowed", "description"], rows)
+
+
+def jenkins_arguments() -> str:
+    generator = _ci_generator()
+    rows = [
+        [f"`{generator.jenkins_name(o)}`", code(o.env), default_of(o), o.help]
+        for o in generator.option_rows()
+    ]
+    return table(["argument", "variable", "default", "description"], rows)
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "commands": commands_table,
     "options-connection": options_connection,
@@ -233,6 +289,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "options-other": other_options,
     "action-inputs": action_inputs,
     "action-outputs": action_outputs,
+    "component-inputs": component_inputs,
+    "jenkins-arguments": jenkins_arguments,
 }
 
 

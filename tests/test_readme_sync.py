@@ -139,3 +139,23 @@ def test_changelog_has_the_current_version():
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.search(rf"^## \[?{re.escape(version)}\]?", changelog, re.M)
+
+
+def test_every_component_input_and_jenkins_argument_is_in_a_table():
+    """The GitLab component's inputs and the Jenkins step's option arguments (both generated
+    from the option table by scripts/gen_component.py) each have a README row."""
+    header = next(
+        yaml.safe_load_all(
+            (ROOT / "templates" / "vibetesting" / "template.yml").read_text(encoding="utf-8")
+        )
+    )
+    section = README.split("#### Component inputs", 1)[1].split("\n### ", 1)[0]
+    for name in header["spec"]["inputs"]:
+        assert f"| `{name}` |" in section, f"component input {name} missing"
+    step = (ROOT / "vars" / "vibetesting.groovy").read_text(encoding="utf-8")
+    block = step.split("OPTION_VARIABLES = [", 1)[1].split("]", 1)[0]
+    arguments = re.findall(r"^\s+(\w+): '(VIBETESTING_\w+)',", block, re.M)
+    assert arguments
+    section = README.split("#### Jenkins step arguments", 1)[1].split("\n### ", 1)[0]
+    for name, variable in arguments:
+        assert f"| `{name}` | `{variable}` |" in section, f"Jenkins argument {name} missing"

@@ -193,12 +193,12 @@ def test_dotenv_content() -> None:
     env = parse_gitlab_dotenv(text)
     assert env == {
         "VIBETESTING_RESULT": "failed",
-        "VIBETESTING_EXECUTION_IDS": "11,12",
-        "VIBETESTING_SCHEDULE_ID": "",
-        "VIBETESTING_TESTS": "3",
-        "VIBETESTING_PASSED": "2",
-        "VIBETESTING_FAILED": "1",
-        "VIBETESTING_REPORT_URL": "https://r.example/a.pdf?api-key=***&sig=x%2By",
+        "VIBETESTING_RESULT_EXECUTION_IDS": "11,12",
+        "VIBETESTING_RESULT_SCHEDULE_ID": "",
+        "VIBETESTING_RESULT_TESTS": "3",
+        "VIBETESTING_RESULT_PASSED": "2",
+        "VIBETESTING_RESULT_FAILED": "1",
+        "VIBETESTING_RESULT_REPORT_URL": "https://r.example/a.pdf?api-key=***&sig=x%2By",
     }
 
 
@@ -209,7 +209,7 @@ def test_dotenv_several_urls_and_size_budget() -> None:
     )
     text = render_dotenv(RunResult(result="passed", exit_code=0, executions=executions))
     assert len(text.encode()) <= MAX_BYTES
-    urls = parse_gitlab_dotenv(text)["VIBETESTING_REPORT_URL"].split(",")
+    urls = parse_gitlab_dotenv(text)["VIBETESTING_RESULT_REPORT_URL"].split(",")
     assert len(urls) == 3  # whole links only; the rest did not fit
     assert urls == [f"{long}{i}%2Cx" for i in (1, 2, 3)]
 

@@ -3,12 +3,17 @@
 ::
 
     VIBETESTING_RESULT=failed
-    VIBETESTING_EXECUTION_IDS=123,124
-    VIBETESTING_SCHEDULE_ID=
-    VIBETESTING_TESTS=5
-    VIBETESTING_PASSED=4
-    VIBETESTING_FAILED=1
-    VIBETESTING_REPORT_URL=https://...pdf,https://...pdf
+    VIBETESTING_RESULT_EXECUTION_IDS=123,124
+    VIBETESTING_RESULT_SCHEDULE_ID=
+    VIBETESTING_RESULT_TESTS=5
+    VIBETESTING_RESULT_PASSED=4
+    VIBETESTING_RESULT_FAILED=1
+    VIBETESTING_RESULT_REPORT_URL=https://...pdf,https://...pdf
+
+Names: GitLab exports these keys into the environment of every later job that needs this one,
+so no key may equal an input variable (``VIBETESTING_TESTS`` as a count would become the next
+``vibetesting`` job's inline tests): ``VIBETESTING_RESULT`` and the ``VIBETESTING_RESULT_``
+prefix are never option variables (a test derives both sets from the option table).
 
 GitLab's rules, respected here: one ``KEY=VALUE`` per line, no empty lines or comments, no
 quoting or escapes (quotes would be kept literally), values are stripped, ``$`` in a value is
@@ -18,7 +23,7 @@ by default), and at most 20 variables on the smallest plans (this file has 7).
 Values: characters that could break a line or change meaning (whitespace, controls, quotes,
 backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-encoded**
 (UTF-8, like a URL); ``%`` itself is left as is, so a report URL stays the same working URL.
-``VIBETESTING_REPORT_URL`` lists every execution's report link (secret query parameters
+``VIBETESTING_RESULT_REPORT_URL`` lists every execution's report link (secret query parameters
 redacted), comma-separated, with commas inside a link encoded as ``%2C``; links that would push
 the file past the size limit are left out whole (never cut), the others are kept.
 No secrets: the token and login never reach any of these values.
@@ -31,6 +36,14 @@ import re
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
+
+PREFIX = "VIBETESTING_RESULT_"
+#: Every key written, in order (``VIBETESTING_RESULT`` then the prefixed result variables).
+KEYS = (
+    "VIBETESTING_RESULT",
+    *(PREFIX + name for name in ("EXECUTION_IDS", "SCHEDULE_ID", "TESTS", "PASSED", "FAILED")),
+    PREFIX + "REPORT_URL",
+)
 
 # GitLab refuses a dotenv artifact of 5120 bytes or more; stay clearly below.
 MAX_BYTES = 5000
@@ -60,15 +73,15 @@ def render_dotenv(result: RunResult) -> str:
     totals = result.totals
     lines = [
         _line("VIBETESTING_RESULT", result.result),
-        _line("VIBETESTING_EXECUTION_IDS", ",".join(str(i) for i in result.execution_ids)),
-        _line("VIBETESTING_SCHEDULE_ID", result.schedule_id or ""),
-        _line("VIBETESTING_TESTS", str(totals.tests)),
-        _line("VIBETESTING_PASSED", str(totals.passed)),
-        _line("VIBETESTING_FAILED", str(totals.failed)),
+        _line(PREFIX + "EXECUTION_IDS", ",".join(str(i) for i in result.execution_ids)),
+        _line(PREFIX + "SCHEDULE_ID", result.schedule_id or ""),
+        _line(PREFIX + "TESTS", str(totals.tests)),
+        _line(PREFIX + "PASSED", str(totals.passed)),
+        _line(PREFIX + "FAILED", str(totals.failed)),
     ]
     # Fixed lines first; the report links get what is left of the size budget.
     used = sum(len(line.encode()) for line in lines)
-    key = "VIBETESTING_REPORT_URL="
+    key = PREFIX + "REPORT_URL="
     budget = MAX_BYTES - used - len(key) - 1
     urls: list[str] = []
     for url in result.report_urls:
