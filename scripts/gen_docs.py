@@ -229,15 +229,9 @@ def action_outputs() -> str:
 
 
 def _ci_generator() -> Any:
-    import importlib.util
+    import gen_component  # beside this script (its folder is on sys.path)
 
-    spec = importlib.util.spec_from_file_location(
-        "gen_component", ROOT / "scripts" / "gen_component.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return gen_component
 
 
 def component_inputs() -> str:

@@ -9,7 +9,6 @@ paths following the path inputs, and the job's ``timeout:`` above the wait.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "gen_component", ROOT / "scripts" / "gen_component.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import gen_component  # scripts/ is on pytest's pythonpath
+
+    return gen_component
 
 
 GEN = load_generator()

@@ -9,7 +9,6 @@ groovy``, as .ci/run does); without it the harness is skipped, unless REQUIRE_GR
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -28,13 +27,9 @@ TOKEN = "tok-Jenkins-5ecret-0123456789"
 
 
 def load_generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "gen_component", ROOT / "scripts" / "gen_component.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import gen_component  # scripts/ is on pytest's pythonpath
+
+    return gen_component
 
 
 def groovy_env() -> dict[str, str]:
