@@ -1,0 +1,296 @@
+"""--retry-failed, --retry-failed-whole and the pass thresholds, end to end: the real CLI as a
+subprocess against the real emulator on loopback. Triggers are counted at the emulator (its
+journal), never inferred from the CLI's own output."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import (
+    TOKEN,
+    CliResult,
+    api_bodies,
+    clean_env,
+    emulator_env,
+    run_cli,
+    wait_until,
+)
+from vibetesting_ci.emulator import EmulatorServer
+
+RETRY_WHOLE = ("--retry-failed", "1", "--retry-failed-whole")
+FLAKY_SUITE, CHECKOUT_SUITE = "5", "2"  # emulator suites: one [flaky] test; one test always fails
+
+
+def triggers(server: EmulatorServer) -> int:
+    return len(api_bodies(server, "run-suite")) + len(api_bodies(server, "run-tests"))
+
+
+def guided_tests(*names: str) -> str:
+    return json.dumps([{"name": n, "steps": "do it"} for n in names])
+
+
+def _one_line_error(result: CliResult, needle: str) -> None:
+    assert result.returncode == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and needle in errors[0], result.stderr
+
+
+# -- input errors: one line, exit 2, nothing sent ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--retry-failed", "-1"], "--retry-failed: expected a whole number"),
+        (["--retry-failed", "11"], "--retry-failed: must be at most 10"),
+        (["--retry-failed", "two"], "--retry-failed: expected a whole number"),
+        (["--max-failures", "1.5"], "--max-failures: expected a whole number"),
+        (["--min-pass-rate", "101"], "--min-pass-rate: must be a percentage from 0 to 100"),
+        (["--min-pass-rate", "nan"], "--min-pass-rate: must be a percentage"),
+        (["--retry-failed", "1", "--no-wait"], "retries need a run that is waited for"),
+        (
+            ["--retry-failed", "1", "--schedule-at", "2030-01-01T00:00:00Z"],
+            "drop it or --schedule-at",
+        ),
+    ],
+)
+def test_bad_retry_and_threshold_options(
+    cli: Any, emulator: EmulatorServer, args: list[str], needle: str
+) -> None:
+    result = cli("run", "--suite-id", "1", *args)
+    _one_line_error(result, needle)
+    assert triggers(emulator) == 0
+
+
+def test_variables_are_checked_too(cli: Any, emulator: EmulatorServer) -> None:
+    result = cli("run", "--suite-id", "1", env={"VIBETESTING_RETRY_FAILED": "x"})
+    _one_line_error(result, "VIBETESTING_RETRY_FAILED: expected a whole number")
+    result = cli("wait", "1001", env={"VIBETESTING_MIN_PASS_RATE": "-5"})
+    _one_line_error(result, "VIBETESTING_MIN_PASS_RATE: must be a percentage")
+    assert triggers(emulator) == 0 and emulator.journal == []
+
+
+# -- whole-run retries ----------------------------------------------------------------------------
+
+
+def test_flaky_suite_retried_whole_passes_with_a_flaky_count(
+    cli: Any, emulator: EmulatorServer
+) -> None:
+    result = cli("run", "--suite-id", FLAKY_SUITE, "--retry-failed", "1", "--retry-failed-whole")
+    assert result.returncode == 0, result.output
+    assert triggers(emulator) == 2
+    assert "retry 1 of 1: rerunning the whole run (each retry is a billed run)" in result.stderr
+    data = result.results()
+    assert data["result"] == "passed"
+    assert "1 flaky" in data["message"] and "after 1 retry" in data["message"]
+    assert len(data["executions"]) == 1  # the last attempt's
+
+
+def test_suite_without_whole_is_not_retried_and_says_why(
+    cli: Any, emulator: EmulatorServer
+) -> None:
+    result = cli("run", "--suite-id", FLAKY_SUITE, "--retry-failed", "2")
+    assert result.returncode == 1, result.output
+    assert triggers(emulator) == 1
+    warning = next(line for line in result.stderr.splitlines() if "--retry-failed 2" in line)
+    assert "a suite run (--suite-id) has no named tests to retry on their own" in warning
+    assert "--retry-failed-whole" in warning and "billed" in warning
+
+
+def test_consistent_failure_is_retried_n_times_then_fails(
+    cli: Any, emulator: EmulatorServer
+) -> None:
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "2", "--retry-failed-whole")
+    assert result.returncode == 1, result.output
+    assert triggers(emulator) == 3
+    data = result.results()
+    assert data["result"] == "failed" and "after 2 retries" in data["message"]
+
+
+def test_a_passing_run_is_never_retried(cli: Any, emulator: EmulatorServer) -> None:
+    result = cli("run", "--suite-id", "1", "--retry-failed", "3", "--retry-failed-whole")
+    assert result.returncode == 0, result.output
+    assert triggers(emulator) == 1
+    assert "retry" not in result.results()["message"]
+
+
+def test_guided_run_of_several_tests_in_one_execution(cli: Any, emulator: EmulatorServer) -> None:
+    """The counts cannot say which of the three failed: no retry without --retry-failed-whole
+    (a warning says why); with it, the whole run again, which stops existing runs no more."""
+    tests = guided_tests("home", "search [flaky:1]", "cart")
+    plain = cli("run", "--tests", tests, "--retry-failed", "1")
+    assert plain.returncode == 1, plain.output
+    assert triggers(emulator) == 1
+    assert "do not say which tests of execution(s) 1001 failed" in plain.stderr
+    assert "--allow-parallel runs one per execution" in plain.stderr
+
+    whole = cli(
+        "run", "--tests", tests, "--retry-failed", "1", "--retry-failed-whole", "--stop-existing"
+    )
+    # The emulator counts [flaky:1] per name and the run above used it up: this one passes at
+    # once and is not retried (the next test retries one).
+    assert whole.returncode == 0, whole.output
+    bodies = api_bodies(emulator, "run-tests")
+    assert len(bodies) == 2 and bodies[1]["should_stop_existing"] is True
+
+
+def test_whole_rerun_of_a_guided_run_resends_the_tests_without_stop_existing(
+    cli: Any, emulator: EmulatorServer
+) -> None:
+    tests = guided_tests("home", "search [flaky]")
+    result = cli(
+        "run", "--tests", tests, "--retry-failed", "1", "--retry-failed-whole", "--stop-existing"
+    )
+    assert result.returncode == 0, result.output
+    first, again = api_bodies(emulator, "run-tests")
+    assert first["should_stop_existing"] is True and "should_stop_existing" not in again
+    assert [t["name"] for t in again["tests"]] == ["home", "search [flaky]"]
+    assert result.results()["result"] == "passed"
+
+
+# -- a retry trigger that may have reached the service is never repeated ---------------------------
+
+
+def test_an_uncertain_retry_trigger_is_not_repeated(cli: Any, emulator: EmulatorServer) -> None:
+    emulator.add_fault("run-suite:create-then-drop:after=1")  # the retry's answer is lost
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "3", "--retry-failed-whole")
+    assert result.returncode == 1, result.output
+    assert len(api_bodies(emulator, "run-suite")) == 2  # the first, and the one retry
+    assert emulator.runs_created == 2  # the dropped retry did create a run
+    assert "retry 1: " in result.stderr and "not retried again" in result.stderr
+    data = result.results()
+    assert data["result"] == "failed"
+
+
+def test_a_refused_retry_trigger_ends_the_retries(cli: Any, emulator: EmulatorServer) -> None:
+    emulator.add_fault("run-suite:html500:after=1,times=0,status=400")
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "3", "--retry-failed-whole")
+    assert result.returncode == 1, result.output
+    assert len(api_bodies(emulator, "run-suite")) == 2
+    assert "not retried again, the failures stand" in result.stderr
+
+
+# -- the deadline and cancel cover the retries ----------------------------------------------------
+
+
+@pytest.fixture
+def slow_emulator() -> Any:
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=2.0, seed=1) as server:
+        yield server
+
+
+def test_a_retry_waits_within_the_same_timeout(
+    slow_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """One test of 1.6-2.4 s plus as long processing: the first attempt ends by 4.8 s, its retry
+    not before 6.4 s; --timeout 5.6 ends the wait during the retry, which is stopped."""
+    env = emulator_env(slow_emulator, VIBETESTING_TIMEOUT="5.6")
+    args = ["run", "--tests", guided_tests("x [flaky]"), "--retry-failed", "2"]
+    result = run_cli([*args, "--retry-failed-whole"], cwd=tmp_path, env=env)
+    assert result.returncode == 4, result.output
+    assert triggers(slow_emulator) == 2
+    retry_id = max(slow_emulator.executions)
+    assert {"execution_id": retry_id} in api_bodies(slow_emulator, "stop-execution")
+    data = result.results()
+    assert data["result"] == "timeout" and data["message"].startswith("retry 1: timed out")
+
+
+def test_cancel_during_a_retry_stops_the_retry(
+    slow_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    env = clean_env(emulator_env(slow_emulator, VIBETESTING_TIMEOUT="60"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vibetesting_ci", "run", "--suite-id", FLAKY_SUITE, *RETRY_WHOLE],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_until(lambda: triggers(slow_emulator) == 2, timeout=30)
+        retry_id = max(slow_emulator.executions)
+        assert wait_until(
+            lambda: any(
+                r.endpoint == "execution-status" and (r.json or {}).get("execution_id") == retry_id
+                for r in slow_emulator.journal
+            ),
+            timeout=10,
+        )
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert api_bodies(slow_emulator, "stop-execution") == [{"execution_id": retry_id}]
+    data = json.loads((tmp_path / "vibetesting-results.json").read_text(encoding="utf-8"))
+    assert data["result"] == "cancelled"
+
+
+# -- thresholds -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "sentence"),
+    [
+        (["--max-failures", "1"], 0, "1 failed, within --max-failures 1"),
+        (["--max-failures", "0"], 1, "1 failed, above --max-failures 0"),
+        (["--min-pass-rate", "75"], 0, "75% passed, at least --min-pass-rate 75"),
+        (["--min-pass-rate", "80"], 1, "75% passed, below --min-pass-rate 80"),
+        (
+            ["--max-failures", "1", "--min-pass-rate", "90"],
+            1,
+            "1 failed, within --max-failures 1; 75% passed, below --min-pass-rate 90",
+        ),
+    ],
+)
+def test_thresholds_decide_from_the_final_counts(
+    cli: Any, args: list[str], code: int, sentence: str
+) -> None:
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, *args)  # 3 of 4 pass
+    assert result.returncode == code, result.output
+    data = result.results()
+    assert data["result"] == ("passed" if code == 0 else "failed")
+    assert sentence in data["message"]
+    assert sentence in result.stderr
+
+
+def test_thresholds_apply_to_wait_as_well(cli: Any, emulator: EmulatorServer) -> None:
+    started = cli("run", "--suite-id", CHECKOUT_SUITE, "--no-wait")
+    assert started.returncode == 0
+    result = cli("wait", "1001", "--max-failures", "2")
+    assert result.returncode == 0, result.output
+    assert "1 failed, within --max-failures 2" in result.results()["message"]
+
+
+def test_thresholds_never_pass_a_timeout(cli: Any) -> None:
+    tests = guided_tests("ok", "stuck [hang]")
+    result = cli(
+        "run",
+        "--tests",
+        tests,
+        "--timeout",
+        "1",
+        "--max-failures",
+        "5",
+        "--min-pass-rate",
+        "0",
+    )
+    assert result.returncode == 4, result.output
+    assert result.results()["result"] == "timeout"
+    relaxed = cli("run", "--tests", tests, "--timeout", "1", "--no-fail-on-timeout")
+    assert relaxed.returncode == 0  # what --no-fail-on-timeout always did
+
+
+def test_thresholds_never_pass_an_unreadable_answer(cli: Any, emulator: EmulatorServer) -> None:
+    emulator.add_fault('execution-status:patch:times=0,fields={"number_of_failed_tests": 1.5}')
+    result = cli("run", "--suite-id", "1", "--max-failures", "100")
+    assert result.returncode == 3, result.output
