@@ -226,7 +226,11 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             flaky += [p for i, p in enumerate(step.positions) if i not in still]
         elif passed:  # a whole run passed: which tests were flaky is not known, only how many
             flaky_count += max(_not_passed(v.executions) for v in verdicts[:-1])
-    return merge(first, run, attempts, verdicts[-1], final, flaky, flaky_count)
+    result = merge(first, run, attempts, verdicts[-1], final, flaky, flaky_count)
+    if result.flaky:
+        named = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
+        loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{named}")
+    return result
 
 
 def _attempt(number: int, scope: str, verdict: RunResult, names: tuple[str, ...]) -> Attempt:

@@ -24,7 +24,6 @@ from vibetesting_ci.errors import (
     CommentError,
     ExitCode,
     TriggerUncertain,
-    VibetestingError,
 )
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
@@ -170,7 +169,9 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         try:
             trigger = _trigger(ctx, client, run, deadline=time.monotonic() + wait.timeout)
         except ApiError as exc:
-            return _early_error(ctx, wait, exc, run.test_names)
+            # Reported through every channel; the JUnit says why (one error case).
+            failed = trigger_failed(exc, run.test_names, ctx.cancellation.signal_code)
+            return _publish(ctx, wait, failed, write_junit=True)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
         if trigger.unasked_schedule is not None:
             ctx.warn(
@@ -290,6 +291,8 @@ def _report(
     result = with_thresholds(
         result, max_failures=wait.max_failures, min_pass_rate=wait.min_pass_rate
     )
+    if result.threshold and result.exit_code == ExitCode.OK:
+        ctx.warn(f"tests failed, but the step passes: {result.threshold}")
     if result.result != RESULT_CANCELLED:
         until = max(deadline, time.monotonic() + client.request_timeout)
         result = reports_for(
@@ -304,14 +307,6 @@ def _report(
         )
         if ctx.cancellation.is_set():
             result = cancelled_after_wait(result, ctx.cancellation.signal_code)
-    return _publish(ctx, wait, result, write_junit=True)
-
-
-def _early_error(
-    ctx: Context, wait: WaitSettings, error: VibetestingError, test_names: tuple[str, ...]
-) -> int:
-    """The trigger failed: report it through every channel; the JUnit says why (one error)."""
-    result = trigger_failed(error, test_names, ctx.cancellation.signal_code)
     return _publish(ctx, wait, result, write_junit=True)
 
 
