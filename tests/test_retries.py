@@ -294,3 +294,108 @@ def test_thresholds_never_pass_an_unreadable_answer(cli: Any, emulator: Emulator
     emulator.add_fault('execution-status:patch:times=0,fields={"number_of_failed_tests": 1.5}')
     result = cli("run", "--suite-id", "1", "--max-failures", "100")
     assert result.returncode == 3, result.output
+
+
+# -- per-test retries (one test per execution: the counts tell the failed tests apart) ------------
+
+
+def github_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+
+
+def test_a_flaky_test_is_retried_alone_and_passes(
+    cli: Any, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    from tests.conftest import XSD
+    from tests.github_output import parse_output_file
+
+    tests = guided_tests("home", "search [flaky]", "cart")
+    result = cli(
+        "run",
+        "--tests",
+        tests,
+        "--allow-parallel",
+        "--retry-failed",
+        "1",
+        "--dotenv-file",
+        "vt.env",
+        env=github_env(tmp_path),
+    )
+    assert result.returncode == 0, result.output
+    first, retry = api_bodies(emulator, "run-tests")
+    assert triggers(emulator) == 2
+    assert [t["name"] for t in first["tests"]] == ["home", "search [flaky]", "cart"]
+    assert [t["name"] for t in retry["tests"]] == ["search [flaky]"]
+    assert "::warning::1 flaky test(s), failed and then passed on a retry: search [flaky]" in (
+        result.stdout + result.stderr
+    )
+
+    data = result.results()
+    assert data["result"] == "passed" and data["exit_code"] == 0
+    assert data["flaky"] == 1 and data["flaky_tests"] == ["search [flaky]"]
+    assert [a["attempt"] for a in data["attempts"]] == [1, 2]
+    assert [a["scope"] for a in data["attempts"]] == ["first", "failed-tests"]
+    assert data["attempts"][0]["failed_tests"] == ["search [flaky]"]
+    assert data["attempts"][1]["tests"] == ["search [flaky]"]
+    assert [e["execution_id"] for e in data["executions"]] == [1001, 1004, 1003]
+    assert data["totals"]["passed"] == 3 and data["totals"]["flaky"] == 1
+
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    junit = (tmp_path / "vibetesting-junit.xml").read_text(encoding="utf-8")
+    xmlschema.XMLSchema(str(XSD)).validate(junit)
+    root = ET.fromstring(junit)
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert set(cases) == {"home", "search [flaky]", "cart"}
+    flaky = cases["search [flaky]"]
+    assert flaky.find("failure") is None and flaky.find("error") is None
+    (earlier,) = flaky.findall("flakyFailure")
+    assert "attempt 1" in (earlier.get("message") or "")
+    assert "attempt 1" in (flaky.findtext("system-out") or "")
+    props = {
+        p.get("name"): p.get("value")
+        for suite in root.iter("testsuite")
+        for p in suite.iter("property")
+        if suite.find("testcase") is flaky
+    }
+    assert props["flaky"] == "true" and props["attempts"] == "2"
+
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "flaky" in summary.lower() and "search [flaky]" in summary
+    outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
+    assert outputs["flaky"] == "1" and outputs["attempts"] == "2"
+    dotenv = (tmp_path / "vt.env").read_text(encoding="utf-8")
+    assert "VIBETESTING_RESULT_FLAKY=1\n" in dotenv
+    assert "VIBETESTING_RESULT_ATTEMPTS=2\n" in dotenv
+
+
+def test_a_consistent_failure_is_retried_n_times_alone(cli: Any, emulator: EmulatorServer) -> None:
+    tests = guided_tests("home", "pay [fail]")
+    result = cli("run", "--tests", tests, "--allow-parallel", "--retry-failed", "2")
+    assert result.returncode == 1, result.output
+    bodies = api_bodies(emulator, "run-tests")
+    assert len(bodies) == 3
+    assert [[t["name"] for t in b["tests"]] for b in bodies[1:]] == [["pay [fail]"]] * 2
+    data = result.results()
+    assert data["flaky"] == 0 and len(data["attempts"]) == 3
+    assert data["totals"]["failed"] == 1 and data["totals"]["tests"] == 2
+
+
+def test_each_retry_reruns_only_what_still_fails(cli: Any, emulator: EmulatorServer) -> None:
+    tests = guided_tests("a [flaky]", "b [flaky:2]", "c")
+    result = cli("run", "--tests", tests, "--allow-parallel", "--retry-failed", "2")
+    assert result.returncode == 0, result.output
+    bodies = api_bodies(emulator, "run-tests")
+    assert [[t["name"] for t in b["tests"]] for b in bodies] == [
+        ["a [flaky]", "b [flaky:2]", "c"],
+        ["a [flaky]", "b [flaky:2]"],
+        ["b [flaky:2]"],
+    ]
+    data = result.results()
+    assert data["flaky"] == 2 and data["flaky_tests"] == ["a [flaky]", "b [flaky:2]"]
