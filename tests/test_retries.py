@@ -330,9 +330,8 @@ def test_a_flaky_test_is_retried_alone_and_passes(
     assert triggers(emulator) == 2
     assert [t["name"] for t in first["tests"]] == ["home", "search [flaky]", "cart"]
     assert [t["name"] for t in retry["tests"]] == ["search [flaky]"]
-    assert "::warning::1 flaky test(s), failed and then passed on a retry: search [flaky]" in (
-        result.stdout + result.stderr
-    )
+    warning = "::warning title=VibeTesting::1 flaky test(s), failed and then passed on a retry"
+    assert f"{warning}: search [flaky]\n" in result.stdout + result.stderr
 
     data = result.results()
     assert data["result"] == "passed" and data["exit_code"] == 0
@@ -341,7 +340,7 @@ def test_a_flaky_test_is_retried_alone_and_passes(
     assert [a["scope"] for a in data["attempts"]] == ["first", "failed-tests"]
     assert data["attempts"][0]["failed_tests"] == ["search [flaky]"]
     assert data["attempts"][1]["tests"] == ["search [flaky]"]
-    assert [e["execution_id"] for e in data["executions"]] == [1001, 1004, 1003]
+    assert [e["id"] for e in data["executions"]] == [1001, 1004, 1003]
     assert data["totals"]["passed"] == 3 and data["totals"]["flaky"] == 1
 
     import xml.etree.ElementTree as ET
@@ -351,23 +350,33 @@ def test_a_flaky_test_is_retried_alone_and_passes(
     junit = (tmp_path / "vibetesting-junit.xml").read_text(encoding="utf-8")
     xmlschema.XMLSchema(str(XSD)).validate(junit)
     root = ET.fromstring(junit)
-    cases = {c.get("name"): c for c in root.iter("testcase")}
-    assert set(cases) == {"home", "search [flaky]", "cart"}
-    flaky = cases["search [flaky]"]
+    # One case per test (identities: labels.py / reports/junit.py); the retried test's case
+    # is in the suite of the retry's execution, and records the earlier failure.
+    cases = list(root.iter("testcase"))
+    assert len(cases) == 3
+    assert len({(c.get("classname"), c.get("name")) for c in cases}) == 3
+    suites = {
+        next(p.get("value") for p in suite.iter("property") if p.get("name") == "execution_id"): (
+            suite
+        )
+        for suite in root.iter("testsuite")
+    }
+    assert set(suites) == {"1001", "1004", "1003"}
+    assert root.get("failures") == "0" and root.get("errors") == "0"
+    retried = suites["1004"]
+    (flaky,) = retried.findall("testcase")
     assert flaky.find("failure") is None and flaky.find("error") is None
     (earlier,) = flaky.findall("flakyFailure")
-    assert "attempt 1" in (earlier.get("message") or "")
-    assert "attempt 1" in (flaky.findtext("system-out") or "")
-    props = {
-        p.get("name"): p.get("value")
-        for suite in root.iter("testsuite")
-        for p in suite.iter("property")
-        if suite.find("testcase") is flaky
-    }
+    assert (earlier.get("message") or "").startswith("attempt 1 (execution(s) 1001, 1002, 1003)")
+    assert "attempt 2 (execution 1004): passed" in (flaky.findtext("system-out") or "")
+    props = {p.get("name"): p.get("value") for p in retried.iter("property")}
     assert props["flaky"] == "true" and props["attempts"] == "2"
+    assert not suites["1001"].find("testcase").findall("flakyFailure")  # type: ignore[union-attr]
 
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert "flaky" in summary.lower() and "search [flaky]" in summary
+    assert "**Attempts**: 2 (each a billed run)" in summary
+    assert "| 2 | search \\[flaky\\] | 1004 | passed" in summary
+    assert "**Flaky** (1, failed, then passed on a retry): search \\[flaky\\]" in summary
     outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
     assert outputs["flaky"] == "1" and outputs["attempts"] == "2"
     dotenv = (tmp_path / "vt.env").read_text(encoding="utf-8")
@@ -385,6 +394,22 @@ def test_a_consistent_failure_is_retried_n_times_alone(cli: Any, emulator: Emula
     data = result.results()
     assert data["flaky"] == 0 and len(data["attempts"]) == 3
     assert data["totals"]["failed"] == 1 and data["totals"]["tests"] == 2
+    assert [e["id"] for e in data["executions"]] == [1001, 1004]
+
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    from tests.conftest import XSD
+
+    junit = result.file("vibetesting-junit.xml").read_text(encoding="utf-8")
+    xmlschema.XMLSchema(str(XSD)).validate(junit)
+    root = ET.fromstring(junit)
+    assert root.get("tests") == "2" and root.get("failures") == "1"
+    (failing,) = [c for c in root.iter("testcase") if c.find("failure") is not None]
+    reruns = failing.findall("rerunFailure")
+    assert [r.get("message", "")[:9] for r in reruns] == ["attempt 1", "attempt 2"]
+    assert "attempt 3 (execution 1004): failed again" in (failing.findtext("system-out") or "")
 
 
 def test_each_retry_reruns_only_what_still_fails(cli: Any, emulator: EmulatorServer) -> None:

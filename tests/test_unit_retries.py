@@ -322,3 +322,40 @@ def test_parser_errors(name: str, raw: object, needle: str) -> None:
     with pytest.raises(InputError, match=r"^X: ") as caught:
         option(name).parse(raw, "X")
     assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+# -- what the reports say about attempts ----------------------------------------------------------
+
+
+def retried() -> RunResult:
+    run = guided("home", "search", retry_failed=1)
+    first = verdict(execution(1), execution(2, passed=0), names=run.test_names)
+    script = Scripted(verdict(execution(3), names=("search",)))
+    result = retries.retry_failed(first, run, script.loop())
+    assert result.flaky_tests == ("search",) and result.execution_ids == (1, 3)
+    return result
+
+
+def test_the_comment_and_the_job_summary_show_attempts_and_flaky_tests() -> None:
+    from vibetesting_ci.ci.comment import render
+    from vibetesting_ci.ci.github import render_summary
+
+    result = retried()
+    comment = render(result, key="k")
+    assert "Attempts: 2 (1 retry, last of the failed tests; each a billed run)" in comment
+    assert "**Flaky** (failed, then passed on a retry):\n\n- search" in comment
+    assert '"flaky": 1' in comment  # the counts marker the next comment compares with
+    summary = render_summary(result, junit_file=None)
+    assert "| 1 | home, search | 1, 2 | failed\\: 1 of 2 test(s) failed |" in summary
+    assert "| 2 | search | 3 | passed\\: all 1 test(s) passed |" in summary
+    assert "**Flaky** (1, failed, then passed on a retry): search" in summary
+
+
+def test_junit_marks_the_retried_case_only() -> None:
+    from vibetesting_ci.reports.junit import earlier_attempts
+
+    result = retried()
+    assert earlier_attempts(result, result.executions[0]) == (1, [])
+    number, earlier = earlier_attempts(result, result.executions[1])
+    assert number == 2 and [a.number for a in earlier] == [1]
+    assert earlier_attempts(verdict(execution(1)), execution(1)) == (0, [])

@@ -7,8 +7,9 @@ counts, and a test that failed and then passed is *flaky* (it passes, and is cou
 What a retry reruns:
 
 * **the failed tests only** (``failed-tests``), when the run named its tests and the service's
-  counts tell which of them failed (one test per execution, or an execution whose tests all
-  failed): a new ``run-tests`` with just those tests and the run's other settings;
+  counts tell which of them failed (``labels.outcomes_by_test``: one test per execution, or an
+  execution whose tests all had one outcome): a new ``run-tests`` with just those tests and
+  the run's other settings;
 * **the whole run** (``whole-run``), only with ``--retry-failed-whole``, when they cannot be
   told apart (a suite, an exploration, several tests in one execution with some failed): the
   same request again, a full billed run. Without the option, a warning says why not.
@@ -27,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from vibetesting_ci.errors import ApiError, ExitCode
+from vibetesting_ci.labels import PASSED, outcomes_by_test
 from vibetesting_ci.models import (
     RESULT_CANCELLED,
     RESULT_ERROR,
@@ -48,10 +50,14 @@ COST = "each retry is a billed run"
 
 
 def failed_positions(result: RunResult) -> tuple[int, ...] | None:
-    """Positions (in ``result.test_names``) of the tests that failed; None when the counts
-    cannot tell. The attribution is ``labels.py``'s (issue 13); until it is merged every
-    failure counts as not attributable, so only whole-run retries happen."""
-    return None
+    """Positions (in ``result.test_names``) of the tests that did not pass (failed, not done,
+    in an execution that ended), by ``labels.outcomes_by_test``; None when the run named no
+    tests or the counts cannot tell a test's own outcome (several tests in one execution with
+    mixed outcomes, or no execution known to carry it)."""
+    outcomes = outcomes_by_test(result.test_names, result.executions)
+    if outcomes is None or None in outcomes:
+        return None
+    return tuple(i for i, outcome in enumerate(outcomes) if outcome != PASSED)
 
 
 def _passed(execution: ExecutionResult) -> bool:

@@ -39,6 +39,11 @@ def summary_lines(
     if executions and result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
         lines += table_lines(executions, style)
     names = labels or {}
+    for attempt in result.attempts:
+        ids = ", ".join(map(str, attempt.execution_ids[:20])) or "none started"
+        lines.append(
+            f"attempt {attempt.number} ({attempt.scope}): execution(s) {ids}: {attempt.result}"
+        )
     files: list[tuple[str, str]] = [(names.get(path, "file"), path) for path in written]
     reports = [e.report_file for e in executions if e.report_file]
     if reports:

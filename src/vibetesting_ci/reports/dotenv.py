@@ -8,6 +8,8 @@
     VIBETESTING_RESULT_TESTS=5
     VIBETESTING_RESULT_PASSED=4
     VIBETESTING_RESULT_FAILED=1
+    VIBETESTING_RESULT_FLAKY=0
+    VIBETESTING_RESULT_ATTEMPTS=1
     VIBETESTING_RESULT_REPORT_URL=https://...pdf,https://...pdf
 
 Names: GitLab exports these keys into the environment of every later job that needs this one,
@@ -18,7 +20,7 @@ prefix are never option variables (a test derives both sets from the option tabl
 GitLab's rules, respected here: one ``KEY=VALUE`` per line, no empty lines or comments, no
 quoting or escapes (quotes would be kept literally), values are stripped, ``$`` in a value is
 expanded later in the job, the file must be smaller than 5 KiB (5120 bytes on GitLab.com and
-by default), and at most 20 variables on the smallest plans (this file has 7).
+by default), and at most 20 variables on the smallest plans (this file has 9).
 
 Values: characters that could break a line or change meaning (whitespace, controls, quotes,
 backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-encoded**
@@ -26,7 +28,9 @@ backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-
 ``VIBETESTING_RESULT_REPORT_URL`` lists every execution's report link (secret query parameters
 redacted), comma-separated, with commas inside a link encoded as ``%2C``; links that would push
 the file past the size limit are left out whole (never cut), the others are kept.
-No secrets: the token and login never reach any of these values.
+``_FLAKY`` counts the tests that failed and then passed on a retry, ``_ATTEMPTS`` the runs
+triggered (1 without ``--retry-failed``). No secrets: the token and login never reach any of
+these values.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ PREFIX = "VIBETESTING_RESULT_"
 KEYS = (
     "VIBETESTING_RESULT",
     *(PREFIX + name for name in ("EXECUTION_IDS", "SCHEDULE_ID", "TESTS", "PASSED", "FAILED")),
+    PREFIX + "FLAKY",
+    PREFIX + "ATTEMPTS",
     PREFIX + "REPORT_URL",
 )
 
@@ -78,6 +84,8 @@ def render_dotenv(result: RunResult) -> str:
         _line(PREFIX + "TESTS", str(totals.tests)),
         _line(PREFIX + "PASSED", str(totals.passed)),
         _line(PREFIX + "FAILED", str(totals.failed)),
+        _line(PREFIX + "FLAKY", str(result.flaky)),
+        _line(PREFIX + "ATTEMPTS", str(len(result.attempts) or 1)),
     ]
     # Fixed lines first; the report links get what is left of the size budget.
     used = sum(len(line.encode()) for line in lines)
