@@ -69,7 +69,7 @@ def test_nothing_to_plan_after_a_pass_or_an_interrupted_wait() -> None:
 
 def test_failed_tests_only_when_they_are_known() -> None:
     run = guided("a", "b", "c", retry_failed=2, stop_existing=True)
-    result = verdict(execution(1), execution(2, passed=0), execution(3))
+    result = verdict(execution(1), execution(2, passed=0), execution(3), names=run.test_names)
     step = retries.plan(attempt_of(result), result, run, (0, 1, 2), (1,))
     assert isinstance(step, retries.Plan)
     assert step.scope == SCOPE_FAILED_TESTS
@@ -77,9 +77,18 @@ def test_failed_tests_only_when_they_are_known() -> None:
     assert step.run.test_names == ("b",)
     assert step.run.stop_existing is None and step.run.retry_failed == 2
     # A later attempt's positions map back to the first run's tests.
-    again = verdict(execution(9, passed=0))
+    again = verdict(execution(9, passed=0), names=("b",))
     later = retries.plan(attempt_of(again), again, run, (1,), (0,))
-    assert isinstance(later, retries.Plan) and later.positions == (1,)
+    assert isinstance(later, retries.Plan) and later.positions == (1,) and later.replaces == (9,)
+
+
+def test_an_ended_execution_whose_test_passed_is_not_replaced() -> None:
+    """Only the executions that ran the retried tests make way for the retry's."""
+    run = guided("a", "b", retry_failed=1)
+    ended = ExecutionResult(1, status(1, 1, 1, "stopped"))
+    result = verdict(ended, execution(2, passed=0), names=run.test_names)
+    step = retries.plan(attempt_of(result), result, run, (0, 1), (1,))
+    assert isinstance(step, retries.Plan) and step.replaces == (2,)
 
 
 def test_unknown_failures_need_the_whole_option() -> None:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from vibetesting_ci.errors import ApiError, ExitCode
-from vibetesting_ci.labels import PASSED, outcomes_by_test
+from vibetesting_ci.labels import PASSED, assign_tests, outcomes_by_test
 from vibetesting_ci.models import (
     RESULT_CANCELLED,
     RESULT_ERROR,
@@ -93,11 +93,8 @@ class Plan:
 def up_front_warning(run: RunSettings) -> str | None:
     """A configuration that can never retry (said once, before the run starts)."""
     if not run.retry_failed:
-        return (
-            "--retry-failed-whole does nothing without --retry-failed N"
-            if (run.retry_failed_whole)
-            else None
-        )
+        whole = run.retry_failed_whole
+        return "--retry-failed-whole does nothing without --retry-failed N" if whole else None
     if run.retry_failed_whole or run.tests:
         return None
     what = "a suite run (--suite-id)" if run.suite_id is not None else "an exploration run"
@@ -122,11 +119,16 @@ def plan(
     base = replace(run, stop_existing=None)
     if failed and run.tests:
         chosen = tuple(positions[i] for i in failed)
+        carried = assign_tests(verdict.test_names, verdict.executions)
         return Plan(
             SCOPE_FAILED_TESTS,
             replace(base, tests=tuple(run.tests[i] for i in chosen)),
             chosen,
-            tuple(e.execution_id for e in verdict.executions if not _passed(e)),
+            tuple(  # the executions that ran those tests
+                e.execution_id
+                for e, tests in zip(verdict.executions, carried, strict=True)
+                if tests is not None and set(tests) & set(failed)
+            ),
         )
     if run.retry_failed_whole:
         tests = tuple(run.tests[i] for i in positions) if run.tests else ()
