@@ -424,3 +424,20 @@ def test_each_retry_reruns_only_what_still_fails(cli: Any, emulator: EmulatorSer
     ]
     data = result.results()
     assert data["flaky"] == 2 and data["flaky_tests"] == ["a [flaky]", "b [flaky:2]"]
+
+
+def test_dry_run_says_what_retries_would_cost(cli: Any, emulator: EmulatorServer) -> None:
+    result = cli(
+        "run", "--suite-id", "2", "--retry-failed", "2", "--retry-failed-whole", "--dry-run"
+    )
+    assert result.returncode == 0, result.output
+    assert "retrying failed tests (or the whole run) up to 2 time(s), each a billed run" in (
+        result.stderr
+    )
+    assert emulator.journal == []
+
+
+def test_dry_run_of_a_suite_warns_it_cannot_retry_tests_alone(cli: Any) -> None:
+    result = cli("run", "--suite-id", "2", "--retry-failed", "1", "--dry-run")
+    assert result.returncode == 0, result.output
+    assert "a suite run (--suite-id) has no named tests to retry on their own" in result.stderr

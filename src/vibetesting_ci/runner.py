@@ -158,14 +158,14 @@ def _trigger(
 
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
     check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
+    if warning := retries.up_front_warning(run):  # before a dry run too
+        ctx.warn(warning)
     if run.dry_run:
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
         what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
         ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
-        if warning := retries.up_front_warning(run):
-            ctx.warn(warning)
         try:
             trigger = _trigger(ctx, client, run, deadline=time.monotonic() + wait.timeout)
         except ApiError as exc:

@@ -160,4 +160,7 @@ def dry_run_lines(
         then = f"; a real run would wait up to {format_duration(wait.timeout)}" + (
             f" and write {', '.join(files)}" if files else ""
         )
+        if run.retry_failed:
+            what = "failed tests (or the whole run)" if run.retry_failed_whole else "failed tests"
+            then += f", retrying {what} up to {run.retry_failed} time(s), each a billed run"
     return request, f"dry run: nothing was sent{then}"
