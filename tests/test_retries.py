@@ -189,8 +189,9 @@ def slow_emulator() -> Any:
 def test_a_retry_waits_within_the_same_timeout(
     slow_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    """One test of 1.6-2.4 s plus as long processing: the first attempt ends by 4.8 s, its retry
-    not before 6.4 s; --timeout 5.6 ends the wait during the retry, which is stopped."""
+    """One test of 1.6-2.4 s plus as long processing (seed 1: the first attempt is done after
+    4.1 s, its retry 3.5 s after it starts): --timeout 5.6 ends the wait during the retry,
+    which is stopped."""
     env = emulator_env(slow_emulator, VIBETESTING_TIMEOUT="5.6")
     args = ["run", "--tests", guided_tests("x [flaky]"), "--retry-failed", "2"]
     result = run_cli([*args, "--retry-failed-whole"], cwd=tmp_path, env=env)
