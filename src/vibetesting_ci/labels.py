@@ -50,6 +50,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import one_line
 
 ROOT = "vibetesting"
@@ -223,8 +224,11 @@ def _status_reason(status: ExecutionStatus | None) -> str | None:
 
 
 def case_name(name: str, index: int) -> str:
-    """A configured test's name as a case name (one line; ``test <n>`` if it is blank)."""
-    return one_line(name) or f"test {index + 1}"
+    """A configured test's name as a case name: one line, controls shown escaped, secrets
+    masked, the two characters no XML can hold (U+FFFE, U+FFFF) as U+FFFD, so every report can
+    show it as it is; ``test <n>`` (its position) if it is blank."""
+    shown = one_line(scrub(name)).replace("\ufffe", "\ufffd").replace("\uffff", "\ufffd")
+    return shown or f"test {index + 1}"
 
 
 def plan_cases(
@@ -302,7 +306,7 @@ def plan_cases(
                 n = counts[outcome]
                 if n == 0:
                     continue
-                if total > MAX_CASES_PER_EXECUTION:
+                if total > MAX_CASES_PER_EXECUTION and n > 1:
                     add(
                         f"{prefix}tests {position + 1}-{position + n}",
                         outcome,
@@ -407,3 +411,28 @@ def failed_tests(
     if counted > attributed:
         return None
     return tuple(names)
+
+
+# ---------------------------------------------------------------- for the other reports
+
+
+def failed_case_names(plan: Sequence[Sequence[PlannedCase]]) -> tuple[str, ...]:
+    """The names of the cases that failed and are a named test's own outcome (rules 1-2), in
+    order: what the dotenv file and the comment list. Empty when nothing failed, or when the
+    counts cannot say which test failed (compare the failed count)."""
+    return tuple(c.name for cases in plan for c in cases if c.outcome == FAILED and c.attributed)
+
+
+def describe_tests(cases: Sequence[PlannedCase]) -> str:
+    """One line naming an execution's tests that did not pass, for an annotation or a
+    problem line: ``failed: a; error: b``; for rule 3 ``one or more of: a; b``; empty when the
+    cases are numbered by position or all passed."""
+    troubled = [c for c in cases if c.outcome != PASSED and c.test is not None]
+    if not troubled:
+        return ""
+    if any(c.shape == SHAPE_MIXED for c in troubled):
+        return "one or more of: " + "; ".join(c.name for c in troubled)
+    parts: dict[str, list[str]] = {}
+    for case in troubled:
+        parts.setdefault(case.outcome, []).append(case.name)
+    return "; ".join(f"{outcome}: {', '.join(names)}" for outcome, names in parts.items())
