@@ -162,6 +162,13 @@ def test_counts_only_names_by_position_not_outcome() -> None:
     second = plan_cases(LABEL, (), [done(2, 3, 1, 2)])
     assert identities(first) == identities(second) == {(LABEL, f"test {k}") for k in (1, 2, 3)}
     assert names(second) == [("test 1", PASSED), ("test 2", FAILED), ("test 3", FAILED)]
+    assert [c.position for c in second[0]] == [1, 2, 3]
+    ended = plan_cases(LABEL, (), [done(2, 3, 1, 0, state="stopped")])
+    assert [(c.name, c.position) for c in ended[0]] == [
+        ("test 1", 1),
+        ("test 2", 2),
+        ("test 3", 3),
+    ]
 
 
 def test_several_executions_with_counts_only_are_told_apart_by_position() -> None:

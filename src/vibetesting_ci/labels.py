@@ -46,6 +46,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -65,6 +66,7 @@ SHAPE_NAMED = "named"  # rule 2: the execution's tests are known, one outcome
 SHAPE_MIXED = "mixed"  # rule 3: tests known, outcomes mixed: which one is not
 SHAPE_COUNTS = "counts"  # rule 4: only counts are known: names by position
 SHAPE_STATUS = "status"  # an execution-wide error case (see ``reason``)
+COUNTS = SHAPE_COUNTS
 
 # Why a status case (or a named case standing in for a test without counts) is an error.
 REASON_NO_STATUS = "no-status"  # no status answer was ever read
@@ -313,9 +315,12 @@ def plan_cases(
                         SHAPE_COUNTS,
                         count=n,
                     )
-                else:
-                    for k in range(position + 1, position + n + 1):
-                        add(f"{prefix}test {k}", outcome, SHAPE_COUNTS)
+                else:  # the common bulk: built directly (a run can hold 100,000 of them)
+                    start = len(cases) - position
+                    cases.extend(
+                        PlannedCase(label, f"{prefix}test {k}", outcome, eid, k + start, COUNTS)
+                        for k in range(position + 1, position + n + 1)
+                    )
                 position += n
         if status.ended and not (counts[FAILED] or counts[ERROR]):
             add(status_name, ERROR, SHAPE_STATUS, reason=REASON_ENDED)
@@ -333,6 +338,8 @@ def unique_names(names: Sequence[str]) -> list[str]:
     """``names`` with repeats made unique by `` (2)``, `` (3)``... (never clashing again),
     deterministically: the first keeps its name."""
     taken = set(names)
+    if len(taken) == len(names):
+        return list(names)
     seen: Counter[str] = Counter()
     result = []
     for name in names:
@@ -352,10 +359,21 @@ def unique_names(names: Sequence[str]) -> list[str]:
 
 
 def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:
-    """:func:`plan_cases` for a finished ``run``/``wait``."""
-    return plan_cases(
-        result.label or ROOT, result.test_names, result.executions, allow_empty=result.allow_empty
+    """:func:`plan_cases` for a finished ``run``/``wait``. Every report asks for the same plan
+    (JUnit, results, dotenv, summaries, comment): it is made once per run."""
+    return _plan_once(
+        result.label or ROOT, result.test_names, result.executions, result.allow_empty
     )
+
+
+@lru_cache(maxsize=4)
+def _plan_once(
+    label: str,
+    test_names: tuple[str, ...],
+    executions: tuple[ExecutionResult, ...],
+    allow_empty: bool,
+) -> tuple[tuple[PlannedCase, ...], ...]:
+    return plan_cases(label, test_names, executions, allow_empty=allow_empty)
 
 
 # ---------------------------------------------------------------- per test, for retries

@@ -741,12 +741,16 @@ class RunSettings:
 
         from vibetesting_ci.labels import run_label
 
+        try:
+            cwd: str | None = os.getcwd()
+        except OSError:  # the working directory was removed: label by the file's name
+            cwd = None
         return run_label(
             suite_id=self.suite_id,
             tests_file=self.tests_file,
             guided=self.execution_type == "guided",
             exploration=self.execution_type == "exploration",
-            cwd=os.getcwd(),
+            cwd=cwd,
         )
 
     @property
