@@ -369,3 +369,15 @@ def test_results_cap_the_cases() -> None:
     listed = [e["cases"] for e in results["executions"]]
     assert [len(c) if c is not None else None for c in listed] == [4000, 4000, None, None]
     assert results["cases_left_out"] == 8000 and MAX_CASES >= 8000
+
+
+def test_describe_tests_names_at_most_ten() -> None:
+    from vibetesting_ci.labels import describe_tests
+
+    tests = tuple(f"t{i}" for i in range(12))
+    [cases] = plan_cases(LABEL, tests, [done(1, 12, 0, 12)])
+    assert describe_tests(cases) == "failed: " + ", ".join(tests[:10]) + " and 2 more"
+    [mixed] = plan_cases(LABEL, ("a", "b"), [done(1, 2, 1, 1)])
+    assert describe_tests(mixed) == "one or more of: a; b"
+    [counts] = plan_cases(LABEL, (), [done(1, 2, 1, 1)])
+    assert describe_tests(counts) == ""

@@ -441,6 +441,9 @@ def failed_case_names(plan: Sequence[Sequence[PlannedCase]]) -> tuple[str, ...]:
     return tuple(c.name for cases in plan for c in cases if c.outcome == FAILED and c.attributed)
 
 
+DESCRIBED = 10  # tests named in one annotation or problem line
+
+
 def describe_tests(cases: Sequence[PlannedCase]) -> str:
     """One line naming an execution's tests that did not pass, for an annotation or a
     problem line: ``failed: a; error: b``; for rule 3 ``one or more of: a; b``; empty when the
@@ -448,9 +451,10 @@ def describe_tests(cases: Sequence[PlannedCase]) -> str:
     troubled = [c for c in cases if c.outcome != PASSED and c.test is not None]
     if not troubled:
         return ""
+    more = f" and {len(troubled) - DESCRIBED} more" if len(troubled) > DESCRIBED else ""
     if any(c.shape == SHAPE_MIXED for c in troubled):
-        return "one or more of: " + "; ".join(c.name for c in troubled)
+        return "one or more of: " + "; ".join(c.name for c in troubled[:DESCRIBED]) + more
     parts: dict[str, list[str]] = {}
-    for case in troubled:
+    for case in troubled[:DESCRIBED]:
         parts.setdefault(case.outcome, []).append(case.name)
-    return "; ".join(f"{outcome}: {', '.join(names)}" for outcome, names in parts.items())
+    return "; ".join(f"{outcome}: {', '.join(names)}" for outcome, names in parts.items()) + more
