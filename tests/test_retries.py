@@ -354,8 +354,11 @@ def test_a_flaky_test_is_retried_alone_and_passes(
     # One case per test (identities: labels.py / reports/junit.py); the retried test's case
     # is in the suite of the retry's execution, and records the earlier failure.
     cases = list(root.iter("testcase"))
-    assert len(cases) == 3
-    assert len({(c.get("classname"), c.get("name")) for c in cases}) == 3
+    assert {(c.get("classname"), c.get("name")) for c in cases} == {
+        ("vibetesting.tests", "home"),
+        ("vibetesting.tests", "search [flaky]"),
+        ("vibetesting.tests", "cart"),
+    }  # the same identities as a run that was not retried
     suites = {
         next(p.get("value") for p in suite.iter("property") if p.get("name") == "execution_id"): (
             suite
@@ -366,6 +369,7 @@ def test_a_flaky_test_is_retried_alone_and_passes(
     assert root.get("failures") == "0" and root.get("errors") == "0"
     retried = suites["1004"]
     (flaky,) = retried.findall("testcase")
+    assert flaky.get("name") == "search [flaky]"
     assert flaky.find("failure") is None and flaky.find("error") is None
     (earlier,) = flaky.findall("flakyFailure")
     assert (earlier.get("message") or "").startswith("attempt 1 (execution(s) 1001, 1002, 1003)")
@@ -383,6 +387,8 @@ def test_a_flaky_test_is_retried_alone_and_passes(
     dotenv = (tmp_path / "vt.env").read_text(encoding="utf-8")
     assert "VIBETESTING_RESULT_FLAKY=1\n" in dotenv
     assert "VIBETESTING_RESULT_ATTEMPTS=2\n" in dotenv
+    assert "VIBETESTING_RESULT_FAILED_TESTS=\n" in dotenv  # none failed in the end
+    assert data["failed_tests"] == []
 
 
 def test_a_consistent_failure_is_retried_n_times_alone(cli: Any, emulator: EmulatorServer) -> None:
@@ -408,6 +414,7 @@ def test_a_consistent_failure_is_retried_n_times_alone(cli: Any, emulator: Emula
     root = ET.fromstring(junit)
     assert root.get("tests") == "2" and root.get("failures") == "1"
     (failing,) = [c for c in root.iter("testcase") if c.find("failure") is not None]
+    assert failing.get("name") == "pay [fail]" and data["failed_tests"] == ["pay [fail]"]
     reruns = failing.findall("rerunFailure")
     assert [r.get("message", "")[:9] for r in reruns] == ["attempt 1", "attempt 2"]
     assert "attempt 3 (execution 1004): failed again" in (failing.findtext("system-out") or "")
