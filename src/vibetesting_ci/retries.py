@@ -270,11 +270,8 @@ def merge(
         return first
     names = tuple(run.tests[i].name for i in flaky) if run.tests else ()
     every = tuple(attempts)
-    retries = len(attempts) - 1
-    if attempts[-1].result == RESULT_ERROR and not attempts[-1].executions:
-        # The retry never started: the failures stand.
-        result = replace(last, attempts=every, executions=final, test_names=first.test_names)
-    elif last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
+    retries = sum(1 for a in attempts[1:] if a.executions)  # a trigger that failed ran none
+    if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
         result = replace(
             last,
             attempts=every,
@@ -290,7 +287,7 @@ def merge(
                 error_code=first.error_code,
                 message=f"{result.message}; the failures before it stand",
             )
-    else:
+    else:  # passed or failed (a retry whose trigger failed: the failures before it stand)
         result = decide(
             final,
             interrupted=None,
@@ -304,6 +301,7 @@ def merge(
             result,
             attempts=every,
             warnings=first.warnings,
-            message=f"{result.message} after {retries} retr{'y' if retries == 1 else 'ies'}",
+            message=f"{result.message}"
+            + (f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""),
         )
     return with_flaky(result, len(flaky) + flaky_count, names)
