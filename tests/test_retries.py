@@ -449,3 +449,26 @@ def test_dry_run_of_a_suite_warns_it_cannot_retry_tests_alone(cli: Any) -> None:
     result = cli("run", "--suite-id", "2", "--retry-failed", "1", "--dry-run")
     assert result.returncode == 0, result.output
     assert "a suite run (--suite-id) has no named tests to retry on their own" in result.stderr
+
+
+def test_thresholds_weigh_the_counts_after_the_retries(cli: Any, emulator: EmulatorServer) -> None:
+    args = ["run", "--tests", guided_tests("a [flaky]", "b [fail]", "c"), "--allow-parallel"]
+    result = cli(*args, "--retry-failed", "1", "--max-failures", "1")
+    assert result.returncode == 0, result.output
+    data = result.results()
+    assert data["flaky"] == 1 and data["threshold"] == "1 failed, within --max-failures 1"
+    assert data["totals"]["passed"] == 2 and data["totals"]["failed"] == 1
+    assert [[t["name"] for t in b["tests"]] for b in api_bodies(emulator, "run-tests")] == [
+        ["a [flaky]", "b [fail]", "c"],
+        ["a [flaky]", "b [fail]"],
+    ]
+
+
+def test_an_exploration_is_retried_whole(cli: Any, emulator: EmulatorServer) -> None:
+    explore = ["run", "--execution-type", "exploration", "--general-instructions", "[flaky]"]
+    result = cli(*explore, "--retry-failed", "1", "--retry-failed-whole")
+    assert result.returncode == 0, result.output
+    assert len(api_bodies(emulator, "run-tests")) == 2
+    data = result.results()
+    assert data["flaky"] == 1 and data["flaky_tests"] == []
+    assert [a["scope"] for a in data["attempts"]] == ["first", "whole-run"]
