@@ -41,6 +41,11 @@ def summary_lines(
         lines += table_lines(executions, style)
         lines += test_lines(result, style)
     names = labels or {}
+    for attempt in result.attempts:
+        ids = ", ".join(map(str, attempt.execution_ids[:20])) or "none started"
+        lines.append(
+            f"attempt {attempt.number} ({attempt.scope}): execution(s) {ids}: {attempt.result}"
+        )
     files: list[tuple[str, str]] = [(names.get(path, "file"), path) for path in written]
     reports = [e.report_file for e in executions if e.report_file]
     if reports:
@@ -181,4 +186,7 @@ def dry_run_lines(
         then = f"; a real run would wait up to {format_duration(wait.timeout)}" + (
             f" and write {', '.join(files)}" if files else ""
         )
+        if run.retry_failed:
+            what = "failed tests (or the whole run)" if run.retry_failed_whole else "failed tests"
+            then += f", retrying {what} up to {run.retry_failed} time(s), each a billed run"
     return request, f"dry run: nothing was sent{then}"
