@@ -450,7 +450,20 @@ def earlier_attempts(result: RunResult, execution: ExecutionResult) -> tuple[int
     return number, earlier
 
 
-def _attempt_line(attempt: Attempt) -> str:
+def _attempt_line(attempt: Attempt, test: str | None) -> str:
+    """What an earlier attempt said about one case: the test's own execution, its counts and
+    report where each execution ran one test (``test`` among them), else the attempt's verdict."""
+    if test is not None and len(attempt.test_names) == len(attempt.executions):
+        pairs = zip(attempt.test_names, attempt.executions, strict=True)
+        own = [e for n, e in pairs if n == test]
+        if len(own) == 1 and own[0].status is not None:
+            status = own[0].status
+            what = "failed" if status.failed else f"not passed ({status.state})"
+            report = f"report {status.report_url}" if status.report_url else ""
+            details = [status.detailed_status, report]
+            extra = "; ".join(d for d in details if d)
+            head = f"attempt {attempt.number} (execution {own[0].execution_id}): {what}"
+            return _one_line(f"{head}: {extra}" if extra else head)
     ids = ", ".join(map(str, attempt.execution_ids))
     what = f"{attempt.result}: {attempt.message}" if attempt.message else attempt.result
     return _one_line(f"attempt {attempt.number} (execution(s) {ids}): {what}")
@@ -466,8 +479,9 @@ def _mark_attempts(
     number, earlier = earlier_attempts(result, execution)
     if not earlier:
         return
-    lines = [_attempt_line(a) for a in earlier]
     cases = suite.findall("testcase")
+    test = cases[0].get("name") if len(cases) == 1 else None
+    lines = [_attempt_line(a, test) for a in earlier]
     passed = all(c.find("failure") is None and c.find("error") is None for c in cases)
     _sub(properties, "property", name="attempts", value=str(number))
     _sub(properties, "property", name="flaky", value="true" if passed else "false")
