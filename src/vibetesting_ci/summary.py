@@ -76,7 +76,11 @@ def test_lines(result: RunResult, style: Style) -> list[str]:
     lines = [style(f"tests ({result.label or ROOT}):", "bold")]
     for case in shown:
         word = style(case.outcome.ljust(width), _OUTCOME_STYLE[case.outcome])
-        unsure = " (or " + " or ".join(case.candidates[:-1]) + ")" if case.candidates else ""
+        unsure = (
+            f"  ({' or '.join(case.candidates)}: the counts do not say which)"
+            if case.candidates
+            else ""
+        )
         lines.append(f"  {word}  {one_line(case.name, 200)}{unsure}")
     if len(cases) > len(shown):
         lines.append(f"  ... and {len(cases) - len(shown)} more in the JUnit file")
