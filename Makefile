@@ -49,8 +49,8 @@ test: $(VENV)/.installed-test $(WHEELHOUSE)/.done
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-lint
-	$(BIN)/ruff check src tests scripts $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests scripts $(wildcard benchmarks)
+	$(BIN)/ruff check src tests scripts native $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests scripts native $(wildcard benchmarks)
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/lint.sh
 

@@ -13,8 +13,10 @@ runs the CLI); otherwise it makes the venv afresh and installs into it with
 ``pip install --require-hashes``: setuptools from ``requirements/build.txt``, the runtime
 dependencies from ``requirements/runtime.txt`` (and ``requirements/windows.txt`` on Windows,
 where click needs colorama), then the CLI itself from this checkout with ``--no-deps
---no-build-isolation``, so nothing unpinned is fetched. pip's own settings apply
-(``PIP_INDEX_URL``, ``PIP_FIND_LINKS``, ``PIP_NO_INDEX``: a local wheelhouse or a mirror).
+--no-build-isolation``, so nothing unpinned is fetched; pip and setuptools are then removed from
+the venv (the CLI needs neither), which makes the cached folder a quarter of the size. pip's
+own settings apply (``PIP_INDEX_URL``, ``PIP_FIND_LINKS``, ``PIP_NO_INDEX``: a local wheelhouse
+or a mirror).
 
 Outputs go to ``$GITHUB_OUTPUT`` (``name=value`` lines, ``\\n`` on every OS); progress to stdout.
 Only the standard library is used: this runs before anything is installed.
@@ -56,8 +58,10 @@ def source_digest(root: Path = ROOT) -> str:
 
 
 def _is_source(path: Path) -> bool:
-    return "__pycache__" not in path.parts and ".egg-info" not in str(path) and (
-        path.suffix not in (".pyc", ".pyo")
+    return (
+        "__pycache__" not in path.parts
+        and ".egg-info" not in str(path)
+        and (path.suffix not in (".pyc", ".pyo"))
     )
 
 
@@ -145,7 +149,12 @@ def install() -> None:
     made = subprocess.run([python, "-m", "venv", str(venv)], check=False)
     if made.returncode != 0:
         fail(f"{python} -m venv failed (exit {made.returncode})")
-    locks = ["-r", str(ROOT / "requirements/build.txt"), "-r", str(ROOT / "requirements/runtime.txt")]
+    locks = [
+        "-r",
+        str(ROOT / "requirements/build.txt"),
+        "-r",
+        str(ROOT / "requirements/runtime.txt"),
+    ]
     if WINDOWS:
         locks += ["-r", str(ROOT / "requirements/windows.txt")]
     pip(venv, "--require-hashes", "--only-binary", ":all:", *locks)
@@ -157,6 +166,12 @@ def install() -> None:
         pip(venv, "--no-deps", "--no-build-isolation", "--no-index", copy)
     if not venv_cli(venv).exists():
         fail(f"the install left no {venv_cli(venv)}")
+    # The CLI needs neither pip nor setuptools to run: without them the venv is a quarter of
+    # the size, and so is what actions/cache stores and restores.
+    subprocess.run(
+        [str(venv_python(venv)), "-m", "pip", "uninstall", "--yes", "--quiet", "setuptools", "pip"],
+        check=False,
+    )
     (venv / MARKER).write_text(key + "\n", encoding="utf-8")
     write_outputs(cli=str(venv_cli(venv)))
 
@@ -166,7 +181,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in commands:
         print("usage: setup.py prepare|install", file=sys.stderr)
         return 2
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - any Python on the runner may run this
         fail(f"Python 3.11 or newer is needed, this is {platform.python_version()}")
     commands[argv[0]]()
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -33,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         if found != wanted:
             problems.append(f"{variable} is {found!r}, not {wanted!r}")
     junit = Path("vibetesting-junit.xml")
-    if not junit.is_file() or next(ET.parse(junit).getroot().iter("testcase"), None) is None:
+    # our own CLI's file, in the job's workspace
+    cases = ET.parse(junit).getroot().iter("testcase") if junit.is_file() else iter(())  # noqa: S314
+    if next(cases, None) is None:
         problems.append("no JUnit XML with test cases")
     reports = sorted(Path().glob("vibetesting-report*.pdf"))
     if not reports or not all(p.read_bytes().startswith(b"%PDF-") for p in reports):

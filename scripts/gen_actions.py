@@ -31,7 +31,6 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
@@ -43,7 +42,9 @@ from vibetesting_ci.ci.github import outputs_for  # noqa: E402
 from vibetesting_ci.models import RunResult  # noqa: E402
 
 DEV_IMAGE = "Dockerfile"
-RELEASE_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9._-]+/[a-z0-9._-]+:\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$")
+RELEASE_IMAGE = re.compile(
+    r"^ghcr\.io/[a-z0-9._-]+/[a-z0-9._-]+:\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$"
+)
 
 # Actions the native variant uses, pinned by commit (the tag in the comment).
 SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"  # v5.6.0
@@ -91,8 +92,7 @@ INPUT_HELP: dict[str, str] = {
     "wait": "`true`: wait for the executions to finish; `false`: trigger and return (result "
     "`triggered`). A scheduled run never waits.",
     "timeout": "Seconds to wait for all executions before giving up.",
-    "poll_interval": "Seconds between status checks as an execution nears its end (at least "
-    "0.1).",
+    "poll_interval": "Seconds between status checks as an execution nears its end (at least 0.1).",
     "max_poll_interval": "Longest pause, in seconds, between status checks while the end is far.",
     "fail_on_timeout": "`true`: a timeout fails the step (exit 4); `false`: it passes with "
     "result `timeout`.",
@@ -231,9 +231,9 @@ def render_docker(image: str = DEV_IMAGE) -> str:
         "runs:",
         "  using: docker",
         f"  image: {scalar(image)}",
-        "  # GitHub passes inputs as INPUT_<NAME> with the hyphens kept, which a shell cannot read:",
-        "  # each one is handed to the CLI under its own variable. entrypoint.sh execs the CLI, so",
-        "  # it gets the runner's SIGINT/SIGTERM itself and stops the remote executions.",
+        "  # GitHub passes inputs as INPUT_<NAME> with the hyphens kept, which a shell cannot",
+        "  # read: each one is handed to the CLI under its own variable. entrypoint.sh execs the",
+        "  # CLI, so it gets the runner's SIGINT/SIGTERM itself and stops the remote executions.",
         "  env:",
         *env_lines("    "),
     ]

@@ -165,7 +165,11 @@ def test_release_rewrites_only_the_image() -> None:
     assert data["runs"]["image"] == "docker://ghcr.io/vibetesting/vibetesting-ci:1.2.3"
     main = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     assert {**data, "runs": {**data["runs"], "image": "Dockerfile"}} == main
-    for bad in ("ghcr.io/vibetesting/vibetesting-ci:1", "docker.io/x/y:1.2.3", "ghcr.io/a/b:latest"):
+    for bad in (
+        "ghcr.io/vibetesting/vibetesting-ci:1",
+        "docker.io/x/y:1.2.3",
+        "ghcr.io/a/b:latest",
+    ):
         with pytest.raises(SystemExit):
             generator.release_image(bad)
 

@@ -37,7 +37,9 @@ WHEELHOUSE = Path(os.environ.get("VIBETESTING_WHEELHOUSE", ROOT / ".ci-work" / "
 @pytest.fixture(scope="module")
 def wheelhouse() -> Path:
     if not any(WHEELHOUSE.glob("*.whl")):
-        pytest.fail(f"no wheelhouse at {WHEELHOUSE}: run `make test` (it makes one with pip download)")
+        pytest.fail(
+            f"no wheelhouse at {WHEELHOUSE}: run `make test` (it makes one with pip download)"
+        )
     return WHEELHOUSE
 
 
@@ -170,7 +172,9 @@ def test_both_variants_give_the_same_outputs(
         assert f"::add-mask::{PASSWORD}" in run.stdout.splitlines()
         assert_no_secret(run, runner.workspace, [TOKEN, PASSWORD])
     logins = [body["login"] for body in api_bodies(emulator, "run-tests")]
-    assert logins == [{"login_needed": True, "identifier": "qa@example.com", "password": PASSWORD}] * 2
+    assert (
+        logins == [{"login_needed": True, "identifier": "qa@example.com", "password": PASSWORD}] * 2
+    )
 
 
 def test_input_error_exits_2_before_anything_is_sent(

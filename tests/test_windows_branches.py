@@ -113,9 +113,9 @@ def _text_writes(tree: ast.AST) -> list[ast.Call]:
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "open":
             mode = node.args[1] if len(node.args) > 1 else None
             mode = mode or next((k.value for k in node.keywords if k.arg == "mode"), None)
-            if isinstance(mode, ast.Constant) and isinstance(mode.value, str):
-                if set(mode.value) & set("wax") and "b" not in mode.value:
-                    calls.append(node)
+            text = mode.value if isinstance(mode, ast.Constant) else None
+            if isinstance(text, str) and set(text) & set("wax") and "b" not in text:
+                calls.append(node)
     return calls
 
 
