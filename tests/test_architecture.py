@@ -28,6 +28,7 @@ RANKS: dict[str, int] = {
     "reports.atomic": 0,
     "reports.redact": 0,
     "testsfile": 1,
+    "labels": 1,  # test identities: pure, from models; every report uses them
     "settings": 2,
     "api": 3,
     "waiting": 4,

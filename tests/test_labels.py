@@ -1,0 +1,257 @@
+"""labels.py: stable test identities (classname from the configuration, names by the rules of
+issue 13), and which named tests failed (for retries)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vibetesting_ci.labels import (
+    ERROR,
+    FAILED,
+    PASSED,
+    REASON_EMPTY,
+    REASON_ENDED,
+    REASON_NO_STATUS,
+    REASON_UNREADABLE,
+    SHAPE_COUNTS,
+    SHAPE_MIXED,
+    SHAPE_NAMED,
+    SHAPE_PER_TEST,
+    SHAPE_STATUS,
+    SKIPPED,
+    PlannedCase,
+    failed_tests,
+    file_label,
+    outcomes_by_test,
+    plan_cases,
+    run_label,
+    unique_names,
+)
+from vibetesting_ci.models import CountProblem, ExecutionResult, ExecutionStatus
+
+LABEL = "vibetesting.demo"
+
+
+def done(
+    eid: int, tests: int, passed: int, failed: int, state: str = "done", unreadable: bool = False
+) -> ExecutionResult:
+    problem = CountProblem("number_of_tests", "null", "not a count") if unreadable else None
+    return ExecutionResult(
+        eid,
+        ExecutionStatus(
+            execution_id=eid,
+            state=state,
+            tests=tests,
+            done=passed + failed,
+            passed=passed,
+            failed=failed,
+            problem=problem,
+        ),
+    )
+
+
+def names(plan: tuple[tuple[PlannedCase, ...], ...]) -> list[tuple[str, str]]:
+    return [(c.name, c.outcome) for cases in plan for c in cases]
+
+
+def identities(plan: tuple[tuple[PlannedCase, ...], ...]) -> set[tuple[str, str]]:
+    return {(c.classname, c.name) for cases in plan for c in cases}
+
+
+# ---------------------------------------------------------------- classname
+
+
+def test_run_label_from_the_configuration_only() -> None:
+    assert run_label(suite_id=42) == "vibetesting.suite_42"
+    assert run_label(tests_file="e2e/vibetesting.yml") == "vibetesting.e2e/vibetesting"
+    assert run_label(tests_file="./tests.v2.json") == "vibetesting.tests_v2"
+    assert run_label(guided=True) == "vibetesting.tests"
+    assert run_label(exploration=True) == "vibetesting.exploration"
+    assert run_label() == "vibetesting"
+
+
+def test_absolute_tests_file_does_not_carry_the_build_folder() -> None:
+    # GitLab's build folder differs per runner: the label must not.
+    assert (
+        file_label("/builds/abc123/0/group/app/e2e/t.yml", "/builds/abc123/0/group/app") == "e2e/t"
+    )
+    assert file_label("/builds/xyz/1/group/app/e2e/t.yml", "/elsewhere") == "t"
+    assert file_label(r"C:\work\app\e2e\t.yml", r"C:\work\app") == "e2e/t"
+    assert file_label("../shared/t.yaml") == "shared/t"
+
+
+# ---------------------------------------------------------------- rule 1: one test each
+
+
+def test_one_test_per_execution_names_each_case_after_its_test() -> None:
+    tests = ("teacher signup", "teacher wrong credentials [fail]")
+    plan = plan_cases(LABEL, tests, [done(11, 1, 1, 0), done(12, 1, 0, 1)])
+    assert names(plan) == [("teacher signup", PASSED), ("teacher wrong credentials [fail]", FAILED)]
+    assert all(c.shape == SHAPE_PER_TEST and c.attributed for cases in plan for c in cases)
+    assert [c.execution_id for cases in plan for c in cases] == [11, 12]
+    assert {c.classname for cases in plan for c in cases} == {LABEL}
+
+
+def test_identities_do_not_depend_on_ids_or_outcomes() -> None:
+    tests = ("a", "b", "c")
+    first = plan_cases(LABEL, tests, [done(1, 1, 1, 0), done(2, 1, 1, 0), done(3, 1, 1, 0)])
+    second = plan_cases(LABEL, tests, [done(97, 1, 0, 1), done(98, 1, 1, 0), done(99, 1, 0, 1)])
+    assert identities(first) == identities(second)
+    assert names(second) == [("a", FAILED), ("b", PASSED), ("c", FAILED)]
+
+
+def test_an_execution_without_status_keeps_its_tests_name() -> None:
+    plan = plan_cases(LABEL, ("a", "b"), [done(1, 1, 1, 0), ExecutionResult(2)])
+    assert names(plan) == [("a", PASSED), ("b", ERROR)]
+    assert plan[1][0].reason == REASON_NO_STATUS
+
+
+# ---------------------------------------------------------------- rule 2 and 3: tests known
+
+
+def test_uniform_execution_names_its_tests() -> None:
+    plan = plan_cases(LABEL, ("a", "b"), [done(5, 2, 0, 2)])
+    assert names(plan) == [("a", FAILED), ("b", FAILED)]
+    assert plan[0][0].shape == SHAPE_NAMED and plan[0][0].attributed
+
+
+def test_mixed_execution_keeps_the_names_and_claims_no_pass() -> None:
+    tests = ("a", "b", "c")
+    passed = plan_cases(LABEL, tests, [done(5, 3, 3, 0)])
+    mixed = plan_cases(LABEL, tests, [done(6, 3, 2, 1)])
+    assert identities(passed) == identities(mixed)
+    assert names(mixed) == [("a", FAILED), ("b", FAILED), ("c", FAILED)]
+    case = mixed[0][0]
+    assert case.shape == SHAPE_MIXED and not case.attributed
+    assert case.candidates == (PASSED, FAILED)
+
+
+def test_mixed_with_unfinished_tests_is_an_error_for_each() -> None:
+    status = ExecutionStatus(execution_id=6, state="running", tests=2, done=1, passed=1)
+    plan = plan_cases(LABEL, ("a", "b"), [ExecutionResult(6, status, interrupted="timeout")])
+    assert names(plan) == [("a", ERROR), ("b", ERROR)]
+    assert plan[0][0].candidates == (PASSED, ERROR)
+
+
+def test_skipped_tests_of_a_done_execution() -> None:
+    plan = plan_cases(LABEL, ("a", "b"), [done(6, 2, 0, 0)])
+    assert names(plan) == [("a", SKIPPED), ("b", SKIPPED)]
+
+
+def test_counts_that_contradict_the_named_tests_fall_back_to_positions() -> None:
+    plan = plan_cases(LABEL, ("a", "b"), [done(6, 3, 2, 1)])
+    assert names(plan) == [("test 1", PASSED), ("test 2", PASSED), ("test 3", FAILED)]
+    assert all(c.shape == SHAPE_COUNTS for c in plan[0])
+
+
+def test_unreadable_answer_keeps_the_names() -> None:
+    plan = plan_cases(LABEL, ("a", "b"), [done(6, 0, 0, 0, unreadable=True)])
+    assert names(plan) == [("a", ERROR), ("b", ERROR)]
+    assert plan[0][0].reason == REASON_UNREADABLE
+
+
+# ---------------------------------------------------------------- rule 4: counts only
+
+
+def test_counts_only_names_by_position_not_outcome() -> None:
+    first = plan_cases(LABEL, (), [done(1, 3, 3, 0)])
+    second = plan_cases(LABEL, (), [done(2, 3, 1, 2)])
+    assert identities(first) == identities(second) == {(LABEL, f"test {k}") for k in (1, 2, 3)}
+    assert names(second) == [("test 1", PASSED), ("test 2", FAILED), ("test 3", FAILED)]
+
+
+def test_several_executions_with_counts_only_are_told_apart_by_position() -> None:
+    plan = plan_cases(LABEL, (), [done(1, 2, 2, 0), done(2, 1, 0, 1)])
+    assert names(plan) == [
+        ("execution 1 test 1", PASSED),
+        ("execution 1 test 2", PASSED),
+        ("execution 2 test 1", FAILED),
+    ]
+
+
+def test_status_cases() -> None:
+    assert names(plan_cases(LABEL, (), [ExecutionResult(1)])) == [("execution status", ERROR)]
+    empty = plan_cases(LABEL, (), [done(1, 0, 0, 0)])
+    assert names(empty) == [("execution status", ERROR)] and empty[0][0].reason == REASON_EMPTY
+    assert plan_cases(LABEL, (), [done(1, 0, 0, 0)], allow_empty=True) == ((),)
+    named_empty = plan_cases(LABEL, ("a",), [done(1, 0, 0, 0)], allow_empty=True)
+    assert names(named_empty) == [("a", SKIPPED)]
+    ended = plan_cases(LABEL, (), [done(1, 2, 2, 0, state="stopped"), done(2, 1, 1, 0)])
+    assert names(ended) == [
+        ("execution 1 test 1", PASSED),
+        ("execution 1 test 2", PASSED),
+        ("execution 1 status", ERROR),
+        ("execution 2 test 1", PASSED),
+    ]
+    assert ended[0][2].shape == SHAPE_STATUS and ended[0][2].reason == REASON_ENDED
+
+
+def test_huge_counts_become_position_ranges() -> None:
+    plan = plan_cases(LABEL, (), [done(1, 20_000, 19_990, 10)])
+    assert names(plan) == [("tests 1-19990", PASSED), ("tests 19991-20000", FAILED)]
+    assert [c.count for c in plan[0]] == [19_990, 10]
+
+
+# ---------------------------------------------------------------- uniqueness
+
+
+def test_repeated_test_names_are_made_unique_deterministically() -> None:
+    plan = plan_cases(LABEL, ("login", "login", "login (2)"), [done(1, 3, 3, 0)])
+    assert [c.name for c in plan[0]] == ["login", "login (3)", "login (2)"]
+    blank = plan_cases(LABEL, ("", "  \n"), [done(1, 2, 2, 0)])
+    assert [c.name for c in blank[0]] == ["test 1", "test 2"]
+
+
+@given(st.lists(st.sampled_from(["a", "a (2)", "b", "test 1", ""]), max_size=12))
+def test_unique_names_are_unique_and_stable(raw: list[str]) -> None:
+    result = unique_names(raw)
+    assert len(set(result)) == len(result) == len(raw)
+    assert result == unique_names(raw)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)), max_size=5),
+    st.integers(0, 5),
+)
+def test_names_unique_in_every_plan(shapes: list[tuple[int, int, int]], n: int) -> None:
+    executions = [
+        done(i + 1, tests, min(p, tests), min(f, tests - min(p, tests)))
+        for i, (tests, p, f) in enumerate(shapes)
+    ]
+    plan = plan_cases(LABEL, tuple(f"t{i % 3}" for i in range(n)), executions)
+    flat = [c.name for cases in plan for c in cases]
+    assert len(flat) == len(set(flat))
+    # a pass is claimed only for tests whose counts prove it
+    for execution, cases in zip(executions, plan, strict=True):
+        assert execution.status is not None
+        assert sum(c.outcome == PASSED for c in cases) <= execution.status.passed
+
+
+# ---------------------------------------------------------------- for retries
+
+
+def test_failed_tests_one_per_execution() -> None:
+    tests = ("a", "b", "c")
+    executions = [done(1, 1, 1, 0), done(2, 1, 0, 1), done(3, 1, 0, 1)]
+    assert failed_tests(tests, executions) == ("b", "c")
+    assert outcomes_by_test(tests, executions) == (PASSED, FAILED, FAILED)
+
+
+def test_failed_tests_when_the_outcome_is_uniform() -> None:
+    assert failed_tests(("a", "b"), [done(1, 2, 0, 2)]) == ("a", "b")
+    assert failed_tests(("a", "b"), [done(1, 2, 2, 0)]) == ()
+
+
+def test_failed_tests_cannot_be_attributed() -> None:
+    assert failed_tests(("a", "b"), [done(1, 2, 1, 1)]) is None
+    assert outcomes_by_test(("a", "b"), [done(1, 2, 1, 1)]) == (None, None)
+    assert failed_tests(("a", "b"), [done(1, 3, 2, 1)]) is None
+    assert failed_tests((), [done(1, 1, 0, 1)]) is None
+    assert outcomes_by_test((), [done(1, 1, 0, 1)]) is None
+
+
+def test_errors_are_outcomes_not_failures() -> None:
+    executions = [done(1, 1, 0, 1), ExecutionResult(2)]
+    assert failed_tests(("a", "b"), executions) == ("a",)
+    assert outcomes_by_test(("a", "b"), executions) == (FAILED, ERROR)
