@@ -19,6 +19,27 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "demo-token"  # noqa: S105 - the emulator's demo token, not a secret
 
 
+# The demo's JUnit: both tests by name, each with its own outcome, under a classname that only
+# the tests file's path decides (the same on every run).
+EXPECTED_CASES = {
+    ("vibetesting.examples/tests", "teacher signup"): "passed",
+    ("vibetesting.examples/tests", "teacher wrong credentials [fail]"): "failed",
+}
+
+
+def junit_cases(path: Path) -> dict[tuple[str, str], str]:
+    """(classname, name) -> passed / failed / error / skipped, read from the JUnit file."""
+    import xml.etree.ElementTree as ET
+
+    cases: dict[tuple[str, str], str] = {}
+    root = ET.parse(path).getroot()  # noqa: S314 - the file this demo just wrote
+    for case in root.iter("testcase"):
+        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        outcome = {"failure": "failed"}.get(kinds[0], kinds[0]) if kinds else "passed"
+        cases[(case.get("classname", ""), case.get("name", ""))] = outcome
+    return cases
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", default="demo-output", help="folder for the files")
@@ -69,7 +90,7 @@ def main() -> int:
             "vibetesting_ci",
             "run",
             "--tests-file",
-            str(ROOT / "examples" / "tests.yml"),
+            "examples/tests.yml",  # relative: the JUnit classname is vibetesting.examples/tests
             "--allow-parallel",
             "--junit-file",
             str(out / "vibetesting-junit.xml"),
@@ -79,7 +100,7 @@ def main() -> int:
             str(out / "vibetesting-results.json"),
         ]
         print("demo: $ vibetesting run --tests-file examples/tests.yml --allow-parallel ...\n")
-        code = subprocess.run(command, env=env, check=False).returncode
+        code = subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)
@@ -93,7 +114,16 @@ def main() -> int:
     print(f"demo: files in {out}/:")
     for name in ("vibetesting-junit.xml", "vibetesting-results.json", *reports):
         print(f"  {name}")
-    expected = code == 1 and results["result"] == "failed" and len(reports) == 2
+    cases = junit_cases(out / "vibetesting-junit.xml")
+    print("demo: the JUnit's test cases (classname, name: outcome):")
+    for (classname, name), outcome in cases.items():
+        print(f"  {classname}, {name}: {outcome}")
+    expected = (
+        code == 1
+        and results["result"] == "failed"
+        and len(reports) == 2
+        and cases == EXPECTED_CASES
+    )
     if not expected:
         print("demo: unexpected outcome; see the log above", file=sys.stderr)
         return 1

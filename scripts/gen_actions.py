@@ -129,6 +129,8 @@ OUTPUTS: dict[str, str] = {
     "report-file": "Paths of the PDF reports downloaded, comma-separated.",
     "report-url": "Links to the PDF reports, comma-separated (secret query parameters shown "
     "as ***).",
+    "failed-tests": "The failed tests by their JUnit names, as a JSON array (empty when none "
+    "failed or the service's counts cannot say which).",
 }
 
 BRANDING = ["branding:", "  icon: check-circle", "  color: purple"]

@@ -193,7 +193,8 @@ def test_service_refusal_exits_3_with_reason(cli):
     assert "Suite not found" in result.stderr
     assert result.results()["result"] == "error"
     # The JUnit says why (so the CI's test view shows it, and no stale file survives).
-    assert junit_counts(result.file("vibetesting-junit.xml")) == [("VibeTesting", 1, 0, 1, 0)]
+    junit = result.file("vibetesting-junit.xml")
+    assert junit_counts(junit) == [("vibetesting.suite_404", 1, 0, 1, 0)]
     assert "Suite not found" in result.file("vibetesting-junit.xml").read_text(encoding="utf-8")
 
 

@@ -3,6 +3,9 @@ issue 13), and which named tests failed (for retries)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,7 +31,7 @@ from vibetesting_ci.labels import (
     run_label,
     unique_names,
 )
-from vibetesting_ci.models import CountProblem, ExecutionResult, ExecutionStatus
+from vibetesting_ci.models import CountProblem, ExecutionResult, ExecutionStatus, RunResult
 
 LABEL = "vibetesting.demo"
 
@@ -159,6 +162,13 @@ def test_counts_only_names_by_position_not_outcome() -> None:
     second = plan_cases(LABEL, (), [done(2, 3, 1, 2)])
     assert identities(first) == identities(second) == {(LABEL, f"test {k}") for k in (1, 2, 3)}
     assert names(second) == [("test 1", PASSED), ("test 2", FAILED), ("test 3", FAILED)]
+    assert [c.position for c in second[0]] == [1, 2, 3]
+    ended = plan_cases(LABEL, (), [done(2, 3, 1, 0, state="stopped")])
+    assert [(c.name, c.position) for c in ended[0]] == [
+        ("test 1", 1),
+        ("test 2", 2),
+        ("test 3", 3),
+    ]
 
 
 def test_several_executions_with_counts_only_are_told_apart_by_position() -> None:
@@ -191,6 +201,8 @@ def test_huge_counts_become_position_ranges() -> None:
     plan = plan_cases(LABEL, (), [done(1, 20_000, 19_990, 10)])
     assert names(plan) == [("tests 1-19990", PASSED), ("tests 19991-20000", FAILED)]
     assert [c.count for c in plan[0]] == [19_990, 10]
+    one = plan_cases(LABEL, (), [done(1, 20_000, 19_999, 1)])
+    assert names(one) == [("tests 1-19999", PASSED), ("test 20000", FAILED)]
 
 
 # ---------------------------------------------------------------- uniqueness
@@ -255,3 +267,117 @@ def test_errors_are_outcomes_not_failures() -> None:
     executions = [done(1, 1, 0, 1), ExecutionResult(2)]
     assert failed_tests(("a", "b"), executions) == ("a",)
     assert outcomes_by_test(("a", "b"), executions) == (FAILED, ERROR)
+
+
+# ---------------------------------------------------------------- the run's label, from settings
+
+
+def test_run_settings_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vibetesting_ci import settings
+
+    (tmp_path / "e2e").mkdir()
+    (tmp_path / "e2e" / "t.yml").write_text("[{name: a, steps: go}]", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for path in ("e2e/t.yml", str(tmp_path / "e2e" / "t.yml")):
+        run = settings.run_settings(settings.Raw({"tests_file": path}, {}))
+        assert run.label == "vibetesting.e2e/t"
+    inline = settings.run_settings(settings.Raw({"tests": "[{name: a, steps: go}]"}, {}))
+    assert inline.label == "vibetesting.tests"
+    suite = settings.run_settings(settings.Raw({"suite_id": "42"}, {}))
+    assert suite.label == "vibetesting.suite_42"
+    explore = settings.run_settings(settings.Raw({"execution_type": "exploration"}, {}))
+    assert explore.label == "vibetesting.exploration"
+
+
+# ---------------------------------------------------------------- the same labels everywhere
+
+
+def _demo_result() -> RunResult:
+    return RunResult(
+        "failed",
+        1,
+        executions=(done(11, 1, 1, 0), done(12, 1, 0, 1)),
+        test_names=("teacher signup", "teacher wrong credentials [fail]"),
+        label="vibetesting.examples/tests",
+    )
+
+
+def test_every_report_names_the_tests_as_the_junit_does() -> None:
+    from vibetesting_ci.ci.comment import render
+    from vibetesting_ci.ci.github import execution_problem, render_summary
+    from vibetesting_ci.progress import Style
+    from vibetesting_ci.reports.dotenv import render_dotenv
+    from vibetesting_ci.reports.junit import render_junit
+    from vibetesting_ci.reports.results import render_results
+    from vibetesting_ci.summary import summary_lines
+
+    result = _demo_result()
+    junit = render_junit(result)
+    assert 'classname="vibetesting.examples/tests" name="teacher signup"' in junit
+    results = render_results(result)
+    assert results["label"] == "vibetesting.examples/tests"
+    assert [c["name"] for e in results["executions"] for c in e["cases"]] == list(result.test_names)
+    assert results["failed_tests"] == ["teacher wrong credentials [fail]"]
+    assert results["cases_left_out"] == 0
+    assert "FAILED_TESTS=teacher%20wrong%20credentials%20[fail]\n" in render_dotenv(result)
+    summary = render_summary(result, junit_file="j.xml")
+    assert "**Tests** (JUnit classname `vibetesting.examples/tests`)" in summary
+    assert "| teacher wrong credentials \\[fail\\] | **failed** | 12 |" in summary
+    plan = plan_cases(result.label, result.test_names, result.executions)
+    problem = execution_problem(result.executions[1], plan[1])
+    assert problem == "1 of 1 tests failed (failed: teacher wrong credentials [fail])"
+    assert execution_problem(result.executions[0], plan[0]) is None
+    comment = render(result, key="k")
+    assert "**Failed tests**" in comment and "teacher wrong credentials \\[fail\\]" in comment
+    lines = summary_lines(result, [], Style(False))
+    assert "tests (vibetesting.examples/tests):" in lines
+    assert "  failed  teacher wrong credentials [fail]" in lines
+    assert "  passed  teacher signup" in lines
+
+
+def test_reports_when_only_counts_are_known() -> None:
+    from vibetesting_ci.ci.github import render_summary
+    from vibetesting_ci.progress import Style
+    from vibetesting_ci.reports.dotenv import render_dotenv
+    from vibetesting_ci.reports.results import render_results
+    from vibetesting_ci.summary import summary_lines
+
+    result = RunResult("failed", 1, executions=(done(5, 3, 2, 1),), label="vibetesting.suite_2")
+    assert "numbered by position (`test 1`, ...)" in render_summary(result, junit_file=None)
+    assert render_results(result)["failed_tests"] == []
+    assert "VIBETESTING_RESULT_FAILED_TESTS=\n" in render_dotenv(result)
+    assert not any(line.startswith("tests (") for line in summary_lines(result, [], Style(False)))
+    mixed = RunResult("failed", 1, executions=(done(5, 2, 1, 1),), test_names=("a", "b"), label="x")
+    case = render_results(mixed)["executions"][0]["cases"][0]
+    assert case == {
+        "classname": "x",
+        "name": "a",
+        "outcome": "failed",
+        "test": "a",
+        "attributed": False,
+        "possible_outcomes": ["passed", "failed"],
+    }
+    lines = summary_lines(mixed, [], Style(False))
+    assert "  failed  a (or passed)" in lines
+
+
+def test_results_cap_the_cases() -> None:
+    from vibetesting_ci.reports.results import MAX_CASES, render_results
+
+    executions = tuple(done(i, 4000, 4000, 0) for i in range(1, 5))
+    results = render_results(RunResult("passed", 0, executions=executions))
+    listed = [e["cases"] for e in results["executions"]]
+    assert [len(c) if c is not None else None for c in listed] == [4000, 4000, None, None]
+    assert results["cases_left_out"] == 8000 and MAX_CASES >= 8000
+
+
+def test_describe_tests_names_at_most_ten() -> None:
+    from vibetesting_ci.labels import describe_tests
+
+    tests = tuple(f"t{i}" for i in range(12))
+    [cases] = plan_cases(LABEL, tests, [done(1, 12, 0, 12)])
+    assert describe_tests(cases) == "failed: " + ", ".join(tests[:10]) + " and 2 more"
+    [mixed] = plan_cases(LABEL, ("a", "b"), [done(1, 2, 1, 1)])
+    assert describe_tests(mixed) == "one or more of: a; b"
+    [counts] = plan_cases(LABEL, (), [done(1, 2, 1, 1)])
+    assert describe_tests(counts) == ""

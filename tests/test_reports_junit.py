@@ -79,7 +79,7 @@ def check(result: RunResult) -> tuple[str, JUnitXml]:
     for suite in xml:
         outcomes = Counter()
         for case in suite:
-            keys[(suite.name, case.classname, case.name)] += 1
+            keys[(case.classname, case.name)] += 1  # unique in the file, not just the suite
             kinds = [type(r) for r in case.result]
             assert len(kinds) <= 1
             outcomes[kinds[0].__name__ if kinds else "passed"] += 1
@@ -121,23 +121,23 @@ def test_mixed_outcomes_generic_names() -> None:
         detail="2 failed: cart empty",
         url="https://r.example/x.pdf?api-key=SECRET&v=1",
     )
-    text, xml = check(run(ExecutionResult(7, s)))
+    text, xml = check(replace(run(ExecutionResult(7, s)), label="vibetesting.suite_3"))
     [suite] = suites(xml)
-    assert suite.name == "Checkout"
+    # Identity: the label, never the execution id or the service's suite name.
+    assert suite.name == "vibetesting.suite_3"
     assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (5, 2, 0, 1)
     names = [c.name for c in suite]
-    assert names == [
-        "passed test 1 of 2",
-        "passed test 2 of 2",
-        "failed test 1 of 2",
-        "failed test 2 of 2",
-        "test not run 1 of 1",
-    ]
-    assert {c.classname for c in suite} == {"vibetesting.execution_7"}
+    assert names == ["test 1", "test 2", "test 3", "test 4", "test 5"]  # by position
+    assert [outcome(c) for c in suite] == ["passed", "passed", "Failure", "Failure", "Skipped"]
+    assert {c.classname for c in suite} == {"vibetesting.suite_3"}
     failure = next(c for c in suite if c.result and isinstance(c.result[0], Failure)).result[0]
     for part in ("2 failed: cart empty", "https://r.example/x.pdf?api-key=***&v=1"):
         assert part in failure.message
         assert part in failure.text
+    assert "not which test failed" in failure.text
+    root = ET.fromstring(text.encode())
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["suite_name"] == "Checkout" and props["execution_id"] == "7"
     assert "SECRET" not in text
 
 
@@ -147,7 +147,7 @@ def test_all_passed_with_named_tests_and_duplicates() -> None:
     [suite] = suites(xml)
     assert [c.name for c in suite] == ["Login", "Login (2)", "Search"]
     assert all(outcome(c) == "passed" for c in suite)
-    assert suite.name == "VibeTesting execution 1"
+    assert suite.name == "vibetesting"
 
 
 def test_duplicate_suffix_never_collides_with_a_real_name() -> None:
@@ -168,16 +168,30 @@ def test_all_failed_with_named_tests() -> None:
         assert "https://r/1.pdf" in failure.message
 
 
-def test_names_not_used_when_counts_differ_or_outcome_mixed() -> None:
+def test_mixed_outcome_keeps_the_names_and_claims_no_pass() -> None:
     mixed = status(1, tests=2, passed=1, failed=1)
     other_count = status(2, tests=3, passed=3)
     text, xml = check(
         run(ExecutionResult(1, mixed), ExecutionResult(2, other_count), names=("a", "b"))
     )
     first, second = suites(xml)
-    assert [c.name for c in first] == ["passed test 1 of 1", "failed test 1 of 1"]
-    assert next(c.name for c in second) == "passed test 1 of 3"
+    assert [(c.name, outcome(c)) for c in first] == [("a", "Failure"), ("b", "Failure")]
+    failure = next(iter(first)).result[0]
+    assert "not which test failed: this test passed or failed" in failure.text
+    # counts that do not match the named tests: by position
+    assert [c.name for c in second] == [f"execution 2 test {k}" for k in (1, 2, 3)]
     assert "Tests in this run: a; b" in text
+
+
+def test_one_test_per_execution_gets_its_own_name_and_outcome() -> None:
+    a = status(1, tests=1, passed=1)
+    b = status(2, tests=1, failed=1, detail="wrong password accepted")
+    _, xml = check(run(ExecutionResult(1, a), ExecutionResult(2, b), names=("signup", "login")))
+    cases = [(c.classname, c.name, outcome(c)) for s in suites(xml) for c in s]
+    assert cases == [("vibetesting", "signup", "passed"), ("vibetesting", "login", "Failure")]
+    failure = next(iter(suites(xml)[1])).result[0]
+    assert failure.text.startswith("Test failed in VibeTesting execution 2.")
+    assert "wrong password accepted" in failure.text
 
 
 def test_timeout_gives_errors_named_when_all_unfinished() -> None:
@@ -198,7 +212,7 @@ def test_cancelled_partial_progress() -> None:
     _, xml = check(run(ExecutionResult(1, s, interrupted="cancelled")))
     [suite] = suites(xml)
     assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (4, 1, 2, 0)
-    assert [c.name for c in suite][-2:] == ["unfinished test 1 of 2", "unfinished test 2 of 2"]
+    assert [c.name for c in suite][-2:] == ["test 3", "test 4"]
     assert all(c.result[0].type == "cancelled" for c in suite if outcome(c) == "Error")
 
 
@@ -214,8 +228,9 @@ def test_done_with_missing_tests_are_skipped() -> None:
 def test_execution_without_status_gets_one_error() -> None:
     _text, xml = check(run(ExecutionResult(42, None, interrupted="cancelled")))
     [suite] = suites(xml)
-    assert suite.name == "VibeTesting execution 42"
+    assert suite.name == "vibetesting"
     [case] = list(suite)
+    assert case.name == "execution status"
     assert isinstance(case.result[0], Error)
     assert "42" in case.result[0].text
 
@@ -242,21 +257,19 @@ def test_no_executions_is_an_empty_valid_document() -> None:
     assert suites(xml) == []
 
 
-def test_same_suite_name_twice_stays_distinct() -> None:
+def test_several_executions_share_the_label_and_stay_distinct() -> None:
     a = status(1, tests=1, passed=1, suite="Smoke")
     b = status(2, tests=1, failed=1, suite="Smoke")
     _, xml = check(run(ExecutionResult(1, a), ExecutionResult(2, b)))
-    assert [s.name for s in suites(xml)] == ["Smoke (execution 1)", "Smoke (execution 2)"]
+    assert [s.name for s in suites(xml)] == ["vibetesting", "vibetesting"]
+    assert [c.name for s in suites(xml) for c in s] == ["execution 1 test 1", "execution 2 test 1"]
 
 
 def test_huge_counts_are_aggregated() -> None:
     s = status(tests=1_000_000, passed=999_999, failed=1)
     _, xml = check(run(ExecutionResult(1, s)))
     [suite] = suites(xml)
-    assert [c.name for c in suite] == [
-        "passed tests (999999 of 1000000)",
-        "failed tests (1 of 1000000)",
-    ]
+    assert [c.name for c in suite] == ["tests 1-999999", "test 1000000"]
 
 
 def test_properties_and_timestamp() -> None:

@@ -198,8 +198,29 @@ def test_dotenv_content() -> None:
         "VIBETESTING_RESULT_TESTS": "3",
         "VIBETESTING_RESULT_PASSED": "2",
         "VIBETESTING_RESULT_FAILED": "1",
+        "VIBETESTING_RESULT_FAILED_TESTS": "",  # counts only: which test failed is not known
         "VIBETESTING_RESULT_REPORT_URL": "https://r.example/a.pdf?api-key=***&sig=x%2By",
     }
+
+
+def test_dotenv_failed_tests_by_their_junit_names() -> None:
+    def one(eid: int, failed: int) -> ExecutionResult:
+        s = ExecutionStatus(eid, "done", tests=1, done=1, passed=1 - failed, failed=failed)
+        return ExecutionResult(eid, s)
+
+    names = ("signup", "wrong, credentials [fail]", "log in $HOME")
+    result = RunResult("failed", 1, executions=(one(1, 0), one(2, 1), one(3, 1)), test_names=names)
+    env = parse_gitlab_dotenv(render_dotenv(result))
+    assert env["VIBETESTING_RESULT_FAILED_TESTS"] == (
+        "wrong%2C%20credentials%20[fail],log%20in%20%24HOME"
+    )
+    # whole or not at all: a list cut short would pass for the complete one
+    many = tuple(f"test number {i} " + "x" * 60 for i in range(100))
+    executions = tuple(one(i, 1) for i in range(100))
+    env = parse_gitlab_dotenv(
+        render_dotenv(RunResult("failed", 1, executions=executions, test_names=many))
+    )
+    assert env["VIBETESTING_RESULT_FAILED_TESTS"] == ""
 
 
 def test_dotenv_several_urls_and_size_budget() -> None:
@@ -237,7 +258,7 @@ def test_dotenv_values_never_break_lines(result: str, schedule: str | None, url:
     )
     text = render_dotenv(run)
     lines = text.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
     for line in lines:
         assert DOTENV_LINE.match(line), line
     assert len(text.encode()) <= MAX_BYTES

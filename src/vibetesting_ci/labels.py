@@ -46,10 +46,12 @@ import posixpath
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import one_line
 
 ROOT = "vibetesting"
@@ -64,6 +66,7 @@ SHAPE_NAMED = "named"  # rule 2: the execution's tests are known, one outcome
 SHAPE_MIXED = "mixed"  # rule 3: tests known, outcomes mixed: which one is not
 SHAPE_COUNTS = "counts"  # rule 4: only counts are known: names by position
 SHAPE_STATUS = "status"  # an execution-wide error case (see ``reason``)
+COUNTS = SHAPE_COUNTS
 
 # Why a status case (or a named case standing in for a test without counts) is an error.
 REASON_NO_STATUS = "no-status"  # no status answer was ever read
@@ -223,8 +226,11 @@ def _status_reason(status: ExecutionStatus | None) -> str | None:
 
 
 def case_name(name: str, index: int) -> str:
-    """A configured test's name as a case name (one line; ``test <n>`` if it is blank)."""
-    return one_line(name) or f"test {index + 1}"
+    """A configured test's name as a case name: one line, controls shown escaped, secrets
+    masked, the two characters no XML can hold (U+FFFE, U+FFFF) as U+FFFD, so every report can
+    show it as it is; ``test <n>`` (its position) if it is blank."""
+    shown = one_line(scrub(name)).replace("\ufffe", "\ufffd").replace("\uffff", "\ufffd")
+    return shown or f"test {index + 1}"
 
 
 def plan_cases(
@@ -302,16 +308,19 @@ def plan_cases(
                 n = counts[outcome]
                 if n == 0:
                     continue
-                if total > MAX_CASES_PER_EXECUTION:
+                if total > MAX_CASES_PER_EXECUTION and n > 1:
                     add(
                         f"{prefix}tests {position + 1}-{position + n}",
                         outcome,
                         SHAPE_COUNTS,
                         count=n,
                     )
-                else:
-                    for k in range(position + 1, position + n + 1):
-                        add(f"{prefix}test {k}", outcome, SHAPE_COUNTS)
+                else:  # the common bulk: built directly (a run can hold 100,000 of them)
+                    start = len(cases) - position
+                    cases.extend(
+                        PlannedCase(label, f"{prefix}test {k}", outcome, eid, k + start, COUNTS)
+                        for k in range(position + 1, position + n + 1)
+                    )
                 position += n
         if status.ended and not (counts[FAILED] or counts[ERROR]):
             add(status_name, ERROR, SHAPE_STATUS, reason=REASON_ENDED)
@@ -329,6 +338,8 @@ def unique_names(names: Sequence[str]) -> list[str]:
     """``names`` with repeats made unique by `` (2)``, `` (3)``... (never clashing again),
     deterministically: the first keeps its name."""
     taken = set(names)
+    if len(taken) == len(names):
+        return list(names)
     seen: Counter[str] = Counter()
     result = []
     for name in names:
@@ -348,10 +359,21 @@ def unique_names(names: Sequence[str]) -> list[str]:
 
 
 def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:
-    """:func:`plan_cases` for a finished ``run``/``wait``."""
-    return plan_cases(
-        result.label or ROOT, result.test_names, result.executions, allow_empty=result.allow_empty
+    """:func:`plan_cases` for a finished ``run``/``wait``. Every report asks for the same plan
+    (JUnit, results, dotenv, summaries, comment): it is made once per run."""
+    return _plan_once(
+        result.label or ROOT, result.test_names, result.executions, result.allow_empty
     )
+
+
+@lru_cache(maxsize=4)
+def _plan_once(
+    label: str,
+    test_names: tuple[str, ...],
+    executions: tuple[ExecutionResult, ...],
+    allow_empty: bool,
+) -> tuple[tuple[PlannedCase, ...], ...]:
+    return plan_cases(label, test_names, executions, allow_empty=allow_empty)
 
 
 # ---------------------------------------------------------------- per test, for retries
@@ -407,3 +429,32 @@ def failed_tests(
     if counted > attributed:
         return None
     return tuple(names)
+
+
+# ---------------------------------------------------------------- for the other reports
+
+
+def failed_case_names(plan: Sequence[Sequence[PlannedCase]]) -> tuple[str, ...]:
+    """The names of the cases that failed and are a named test's own outcome (rules 1-2), in
+    order: what the dotenv file and the comment list. Empty when nothing failed, or when the
+    counts cannot say which test failed (compare the failed count)."""
+    return tuple(c.name for cases in plan for c in cases if c.outcome == FAILED and c.attributed)
+
+
+DESCRIBED = 10  # tests named in one annotation or problem line
+
+
+def describe_tests(cases: Sequence[PlannedCase]) -> str:
+    """One line naming an execution's tests that did not pass, for an annotation or a
+    problem line: ``failed: a; error: b``; for rule 3 ``one or more of: a; b``; empty when the
+    cases are numbered by position or all passed."""
+    troubled = [c for c in cases if c.outcome != PASSED and c.test is not None]
+    if not troubled:
+        return ""
+    more = f" and {len(troubled) - DESCRIBED} more" if len(troubled) > DESCRIBED else ""
+    if any(c.shape == SHAPE_MIXED for c in troubled):
+        return "one or more of: " + "; ".join(c.name for c in troubled[:DESCRIBED]) + more
+    parts: dict[str, list[str]] = {}
+    for case in troubled[:DESCRIBED]:
+        parts.setdefault(case.outcome, []).append(case.name)
+    return "; ".join(f"{outcome}: {', '.join(names)}" for outcome, names in parts.items()) + more

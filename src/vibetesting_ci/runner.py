@@ -66,6 +66,7 @@ class Context:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     cancellation: Cancellation = field(default_factory=Cancellation)
     warnings: list[str] = field(default_factory=list)
+    label: str = ""  # the run's test classname (RunSettings.label); "" for wait
 
     def say(self, text: str) -> None:
         """A line for people (stderr), unless --quiet."""
@@ -163,6 +164,7 @@ def _trigger(
 
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
     check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
+    ctx.label = run.label
     if run.dry_run:
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
@@ -322,7 +324,7 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
     from vibetesting_ci.reports.junit import write_junit as junit_writer
     from vibetesting_ci.reports.results import remove_stale_results, write_results
 
-    result = replace(result, warnings=(*result.warnings, *ctx.warnings))
+    result = replace(result, warnings=(*result.warnings, *ctx.warnings), label=ctx.label)
     written: list[str] = []
     failures: list[str] = []
     junit_file = wait.junit_file if write_junit else None

@@ -707,6 +707,7 @@ class RunSettings:
     suite_id: int | None = None
     execution_type: str | None = None
     tests: tuple[TestCase, ...] = ()
+    tests_file: str | None = None  # the --tests-file path as given (for the tests' label)
     login_identifier: str | None = None
     login_password: str | None = field(default=None, repr=False)
     general_instructions: str | None = None
@@ -731,6 +732,26 @@ class RunSettings:
     @property
     def test_names(self) -> tuple[str, ...]:
         return tuple(test.name for test in self.tests)
+
+    @property
+    def label(self) -> str:
+        """The classname of this run's tests in every report (labels.run_label): from the
+        suite id, the tests file's path or the kind of run, never from ids or outcomes."""
+        import os
+
+        from vibetesting_ci.labels import run_label
+
+        try:
+            cwd: str | None = os.getcwd()
+        except OSError:  # the working directory was removed: label by the file's name
+            cwd = None
+        return run_label(
+            suite_id=self.suite_id,
+            tests_file=self.tests_file,
+            guided=self.execution_type == "guided",
+            exploration=self.execution_type == "exploration",
+            cwd=cwd,
+        )
 
     @property
     def scheduled(self) -> bool:
@@ -903,7 +924,9 @@ def run_settings(raw: Raw) -> RunSettings:
         )
     values["execution_type"] = execution_type
     _check_login_pair(raw, values)
-    return _check_body_size(RunSettings(tests=document.tests, **values))
+    found = raw.get("tests_file")
+    tests_file = str(found[0]) if found is not None else None
+    return _check_body_size(RunSettings(tests=document.tests, tests_file=tests_file, **values))
 
 
 def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from vibetesting_ci.labels import ERROR, FAILED, PASSED, ROOT, SKIPPED, plan_result
 from vibetesting_ci.models import (
     RESULT_SCHEDULED,
     RESULT_TRIGGERED,
@@ -38,6 +39,7 @@ def summary_lines(
     executions = list(result.executions)
     if executions and result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
         lines += table_lines(executions, style)
+        lines += test_lines(result, style)
     names = labels or {}
     files: list[tuple[str, str]] = [(names.get(path, "file"), path) for path in written]
     reports = [e.report_file for e in executions if e.report_file]
@@ -50,6 +52,30 @@ def summary_lines(
         f"{verdict} (exit {int(result.exit_code)})"
         + (f": {result.message}" if result.message else "")
     )
+    return lines
+
+
+TEST_ROWS = 20  # named tests listed in the log; the rest are in the JUnit and results files
+_OUTCOME_STYLE = {PASSED: "green", FAILED: "red", ERROR: "red", SKIPPED: "yellow"}
+
+
+def test_lines(result: RunResult, style: Style) -> list[str]:
+    """The run's named tests with their outcomes, as the JUnit names them (labels.py); nothing
+    when the cases are numbered by position (the table's counts say it all)."""
+    cases = [c for planned in plan_result(result) for c in planned]
+    if not any(c.test is not None for c in cases):
+        return []
+    troubled_first = sorted(cases, key=lambda c: c.outcome == PASSED)  # stable
+    shown = troubled_first[:TEST_ROWS]
+    width = max(len(c.outcome) for c in shown)
+    lines = [style(f"tests ({result.label or ROOT}):", "bold")]
+    for case in shown:
+        word = style(case.outcome.ljust(width), _OUTCOME_STYLE[case.outcome])
+        unsure = " (or " + " or ".join(case.candidates[:-1]) + ")" if case.candidates else ""
+        lines.append(f"  {word}  {one_line(case.name, 200)}{unsure}")
+    if len(cases) > len(shown):
+        lines.append(f"  ... and {len(cases) - len(shown)} more in the JUnit file")
+    lines.append("")
     return lines
 
 

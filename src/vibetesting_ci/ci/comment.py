@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from vibetesting_ci.errors import CommentError
+from vibetesting_ci.labels import failed_case_names, plan_result
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import one_line
@@ -291,6 +292,13 @@ def render(
             )
         if len(result.executions) > len(shown):
             out.append(f"| … {len(result.executions) - len(shown)} more | | | | | | |")
+        out.append("")
+    failed = failed_case_names(plan_result(result))
+    if failed:
+        out += ["**Failed tests** (as named in the JUnit report):", ""]
+        out += [f"- {_md(name)}" for name in failed[:50]]
+        if len(failed) > 50:
+            out.append(f"- … {len(failed) - 50} more")
         out.append("")
     if flaky:
         out += ["**Flaky** (failed, then passed on a retry):", ""]

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TextIO
 
+from vibetesting_ci import labels
 from vibetesting_ci.ci.base import CIAdapter
+from vibetesting_ci.labels import PlannedCase
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
@@ -142,8 +144,15 @@ def _state(execution: ExecutionResult) -> str:
     return state
 
 
-def execution_problem(execution: ExecutionResult) -> str | None:
-    """Why this execution counts against the run, in one line; None when it does not."""
+def execution_problem(execution: ExecutionResult, cases: Sequence[PlannedCase] = ()) -> str | None:
+    """Why this execution counts against the run, in one line; None when it does not. The
+    tests that did not pass are named by their labels (``cases``, as in the JUnit)."""
+    problem = _problem(execution)
+    named = labels.describe_tests(cases)
+    return f"{problem} ({named})" if problem is not None and named else problem
+
+
+def _problem(execution: ExecutionResult) -> str | None:
     status = execution.status
     if execution.interrupted == INTERRUPTED_TIMEOUT:
         return "timed out before it finished" + (" and was stopped" if execution.stopped else "")
@@ -185,6 +194,39 @@ def _pie(passed: int, failed: int, not_done: int) -> list[str]:
     lines += [f'    "{label}" : {count}' for label, count in slices]
     lines.append("```")
     return lines
+
+
+OUTCOME_WORDS = {
+    labels.PASSED: "passed",
+    labels.FAILED: "**failed**",
+    labels.ERROR: "**error**",
+    labels.SKIPPED: "skipped",
+}
+TEST_ROWS = 100
+
+
+def _tests_table(label: str, plan: Sequence[Sequence[PlannedCase]]) -> list[str]:
+    """The tests as the JUnit names them (classname ``label``): a table when the run named its
+    tests, else one line saying the cases are numbered by position."""
+    cases = [c for planned in plan for c in planned]
+    if not cases:
+        return []
+    head = ["", f"**Tests** (JUnit classname {markdown_code(label)})", ""]
+    if not any(c.test is not None for c in cases):
+        return [
+            *head,
+            "The service reports counts, not which test passed or failed: the JUnit cases "
+            f"are numbered by position ({markdown_code(cases[0].name)}, ...).",
+        ]
+    rows = ["| Test | Outcome | Execution |", "|---|---|--:|"]
+    for case in cases[:TEST_ROWS]:
+        outcome = OUTCOME_WORDS[case.outcome]
+        if case.shape == labels.SHAPE_MIXED:
+            outcome += " (" + " or ".join(case.candidates) + ": the counts do not say which)"
+        rows.append(f"| {_cell(case.name)} | {outcome} | {case.execution_id} |")
+    if len(cases) > TEST_ROWS:
+        rows.append(f"| … {len(cases) - TEST_ROWS} more (in the JUnit file) | | |")
+    return [*head, *rows]
 
 
 def render_summary(result: RunResult, *, junit_file: str | None) -> str:
@@ -245,11 +287,16 @@ def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
             )
         out.append("")
         out += _pie(totals.passed, totals.failed, not_done)
-        problems = [(e.execution_id, execution_problem(e)) for e in result.executions]
+        plan = labels.plan_result(result)
+        problems = [
+            (e.execution_id, execution_problem(e, cases))
+            for e, cases in zip(result.executions, plan, strict=True)
+        ]
         problems_found = [(i, p) for i, p in problems if p]
         if problems_found:
             out += ["", "**Problems**", ""]
             out += [f"- Execution {i}: {_cell(p)}" for i, p in problems_found]
+        out += _tests_table(result.label or labels.ROOT, plan)
     elif result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
         out += ["No execution was started.", ""]
     files = []
@@ -274,7 +321,21 @@ def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
     """The action's outputs (names as in ``action.yml``), each at most :data:`OUTPUT_LIMIT`
     characters (GitHub takes 1 MB per output)."""
     outputs = _outputs(result, junit_file=junit_file)
-    return {name: _clip_list(value, OUTPUT_LIMIT) for name, value in outputs.items()}
+    return {
+        name: value if name == "failed-tests" else _clip_list(value, OUTPUT_LIMIT)
+        for name, value in outputs.items()
+    }
+
+
+def failed_tests_output(result: RunResult) -> str:
+    """The ``failed-tests`` output: a JSON array of the failed tests' JUnit names (for
+    ``fromJSON()``), whole or ``[]``; ``[]`` also when the counts cannot say which test
+    failed (compare ``failed``)."""
+    import json
+
+    names = list(labels.failed_case_names(labels.plan_result(result)))
+    text = json.dumps(names, ensure_ascii=False)
+    return text if len(text) <= OUTPUT_LIMIT else "[]"
 
 
 def _clip_list(value: str, limit: int) -> str:
@@ -297,6 +358,7 @@ def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
         "junit-file": junit_file or "",
         "report-file": ",".join(result.report_files),
         "report-url": ",".join(redact_url(url) for url in result.report_urls),
+        "failed-tests": failed_tests_output(result),
     }
     return {name: output_text(value) for name, value in outputs.items()}
 
@@ -357,8 +419,9 @@ class GitHubAdapter(CIAdapter):
         )
 
     def finish(self, result: RunResult, *, junit_file: str | None) -> list[str]:
-        for execution in result.executions:
-            problem = execution_problem(execution)
+        plan = labels.plan_result(result)
+        for execution, cases in zip(result.executions, plan, strict=True):
+            problem = execution_problem(execution, cases)
             if problem is None:
                 continue
             title = f"{ANNOTATION_TITLE} execution {execution.execution_id}"

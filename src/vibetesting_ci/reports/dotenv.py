@@ -8,6 +8,7 @@
     VIBETESTING_RESULT_TESTS=5
     VIBETESTING_RESULT_PASSED=4
     VIBETESTING_RESULT_FAILED=1
+    VIBETESTING_RESULT_FAILED_TESTS=teacher%20wrong%20credentials%20[fail]
     VIBETESTING_RESULT_REPORT_URL=https://...pdf,https://...pdf
 
 Names: GitLab exports these keys into the environment of every later job that needs this one,
@@ -18,7 +19,7 @@ prefix are never option variables (a test derives both sets from the option tabl
 GitLab's rules, respected here: one ``KEY=VALUE`` per line, no empty lines or comments, no
 quoting or escapes (quotes would be kept literally), values are stripped, ``$`` in a value is
 expanded later in the job, the file must be smaller than 5 KiB (5120 bytes on GitLab.com and
-by default), and at most 20 variables on the smallest plans (this file has 7).
+by default), and at most 20 variables on the smallest plans (this file has 8).
 
 Values: characters that could break a line or change meaning (whitespace, controls, quotes,
 backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-encoded**
@@ -26,6 +27,11 @@ backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-
 ``VIBETESTING_RESULT_REPORT_URL`` lists every execution's report link (secret query parameters
 redacted), comma-separated, with commas inside a link encoded as ``%2C``; links that would push
 the file past the size limit are left out whole (never cut), the others are kept.
+``VIBETESTING_RESULT_FAILED_TESTS`` lists the tests that failed by their JUnit names
+(``labels.py``), comma-separated and encoded the same way (a comma in a name as ``%2C``). It is
+empty when nothing failed, and also when the service's counts cannot say *which* test failed
+(a suite re-run, several tests sharing one execution with mixed outcomes) or the list would not
+fit whole: compare ``VIBETESTING_RESULT_FAILED``.
 No secrets: the token and login never reach any of these values.
 """
 
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import re
 
+from vibetesting_ci.labels import failed_case_names, plan_result
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
@@ -42,6 +49,7 @@ PREFIX = "VIBETESTING_RESULT_"
 KEYS = (
     "VIBETESTING_RESULT",
     *(PREFIX + name for name in ("EXECUTION_IDS", "SCHEDULE_ID", "TESTS", "PASSED", "FAILED")),
+    PREFIX + "FAILED_TESTS",
     PREFIX + "REPORT_URL",
 )
 
@@ -79,9 +87,19 @@ def render_dotenv(result: RunResult) -> str:
         _line(PREFIX + "PASSED", str(totals.passed)),
         _line(PREFIX + "FAILED", str(totals.failed)),
     ]
+    # The failed tests' names (labels.py, as in the JUnit), whole or not at all: a list cut
+    # short would pass for the complete one.
+    key = PREFIX + "REPORT_URL="
+    names = ",".join(
+        dotenv_value(name).replace(",", "%2C") for name in failed_case_names(plan_result(result))
+    )
+    failed_line = f"{PREFIX}FAILED_TESTS={names}\n"
+    room = MAX_BYTES - sum(len(line.encode()) for line in lines) - len(key) - 1
+    if len(failed_line.encode()) > room:
+        failed_line = f"{PREFIX}FAILED_TESTS=\n"
+    lines.append(failed_line)
     # Fixed lines first; the report links get what is left of the size budget.
     used = sum(len(line.encode()) for line in lines)
-    key = PREFIX + "REPORT_URL="
     budget = MAX_BYTES - used - len(key) - 1
     urls: list[str] = []
     for url in result.report_urls:

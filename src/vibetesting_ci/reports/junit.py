@@ -15,32 +15,38 @@ U+FFFE, U+FFFF) with U+FFFD, so any text from the service gives well-formed, val
 Shape (valid against ``junit-10.xsd`` unmodified)::
 
     <testsuites name="VibeTesting" tests=".." failures=".." errors=".." time="12.345">
-      <testsuite name="<suite_name or 'VibeTesting execution <id>'>" tests failures errors
-                 skipped time timestamp url>
-        <properties> execution_id, state, report_url, ... </properties>
-        <testcase classname="vibetesting.execution_<id>" name="..."> [failure|error|skipped]
-        <system-out> detailed status, report link </system-out>
+      <testsuite name="<label>" tests failures errors skipped time timestamp url>
+        <properties> execution_id, suite_name, state, report_url, ... </properties>
+        <testcase classname="<label>" name="<test name or position>" time> [failure|error|skipped]
+        <system-out> suite name, detailed status, report link </system-out>
 
-- ``tests`` is the execution's ``number_of_tests``; passed tests are plain cases, failed ones
-  carry ``<failure>`` (``message`` attribute and text both hold ``detailed_status`` and the
-  report link, since GitLab shows only the text), tests not done carry ``<error>`` when the
-  execution did not finish (timeout, cancel) or ended in a state such as ``failed``
-  (``models.ENDED_STATES``), and ``<skipped>`` when the service reported it done without them.
+- **Identity** (``labels.py``): every case's ``classname`` and every ``<testsuite>``'s name are
+  the run's label (``vibetesting.e2e/tests`` for ``--tests-file e2e/tests.yml``,
+  ``vibetesting.suite_42`` for ``--suite-id 42``...), and names come from the test names or
+  positions, never from execution ids, times or outcomes: GitLab keys a test by (testsuite
+  name, classname, name), Jenkins and the test-report actions by (classname, name), so two runs
+  of one configuration give the same identities. The execution id, the service's suite name,
+  the state and the report link are in the properties, ``system-out`` and the failure text.
+- One ``<testsuite>`` per execution; its cases are ``labels.plan_cases``: a test's own name
+  and outcome when each execution carries one test or an execution's outcome is uniform; the
+  test names with the worst possible outcome when they shared an execution with mixed
+  outcomes (the text lists the possibilities); ``test 1``.. by position when only counts are
+  known (the text says the service reports counts, not which test failed). Names are unique in
+  the file.
+- Passed tests are plain cases, failed ones carry ``<failure>`` (``message`` attribute and text
+  both hold ``detailed_status`` and the report link, since GitLab shows only the text), tests
+  not done carry ``<error>`` when the execution did not finish (timeout, cancel) or ended in a
+  state such as ``failed`` (``models.ENDED_STATES``), and ``<skipped>`` (always with text: an
+  empty one reads as a pass to some readers) when the service reported it done without them.
 - An execution whose final answer cannot establish the verdict (``ExecutionStatus.unreadable``),
-  one done with no test (unless ``RunResult.allow_empty``) and one in an ended state with no
-  failed or unfinished test each get one ``<error>`` case saying why, so the test view is never
-  green where the exit code is not.
-- The service gives counts, not per-test results. When every test of an execution has the
-  same outcome and the run named its tests (``RunResult.test_names``, as many as
-  ``number_of_tests``), the cases carry those names (a repeated name gets `` (2)``, `` (3)``...).
-  Otherwise they are named by outcome: ``passed test 1 of 10``, ``failed test 1 of 2``,
-  ``unfinished test 1 of 3``, ``test not run 1 of 3``; the numbering is per outcome, so it does
-  not claim to know *which* test failed. Names are unique per (suite, classname, name).
-- An execution with no status at all (cancelled before the first poll) gets one ``<error>``
-  case saying so; so does an unfinished execution that reported no tests yet.
+  one done with no test (unless ``RunResult.allow_empty``), one with no status at all and one
+  unfinished with no tests reported get an ``<error>`` per known test (or one ``execution
+  status`` case); one in an ended state with no failed or unfinished test gets an extra
+  ``execution status`` error, so the test view is never green where the exit code is not.
 - ``timestamp`` is the execution's ``start_time`` in the usual JUnit form
   ``YYYY-MM-DDTHH:MM:SS`` (converted to UTC when the service gives a zone), ``time`` is
-  ``end_time - start_time`` with three fixed decimals (``0.000`` when unknown).
+  ``end_time - start_time`` with three fixed decimals (``0.000`` when unknown); every case has
+  a ``time`` (the execution's when it is the only case, else ``0.000``).
 """
 
 from __future__ import annotations
@@ -51,6 +57,19 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC
 
+from vibetesting_ci import labels
+from vibetesting_ci.labels import (
+    ERROR,
+    FAILED,
+    PASSED,
+    REASON_EMPTY,
+    REASON_NO_TESTS_YET,
+    REASON_UNREADABLE,
+    SHAPE_COUNTS,
+    SHAPE_MIXED,
+    SKIPPED,
+    PlannedCase,
+)
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
@@ -66,10 +85,7 @@ from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import Budget, one_line
 
 ROOT_NAME = "VibeTesting"
-CLASSNAME = "vibetesting.execution_{id}"
-# Above this many tests in one execution (a service answer gone wrong), each outcome becomes a
-# single case carrying its count instead of one case per test.
-MAX_CASES_PER_EXECUTION = 10_000
+START_CASE = "start the run"  # the one case of a run that never started
 MESSAGE_LIMIT = 1000
 # Service text per case and per file: a 2 MB detailed status on 1,000 failed tests must not
 # write a 2 GB file. Each case carries at most CASE_DETAIL_LIMIT characters of it, the whole
@@ -78,8 +94,6 @@ CASE_DETAIL_LIMIT = 4000
 DETAIL_BUDGET = 4 * 1024 * 1024
 DETAIL_SYSTEM_OUT_LIMIT = 64 * 1024
 BUDGET_NOTE = "(detailed status left out: the JUnit file's size cap; see the results file)"
-
-PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 
 # Characters outside XML 1.0's Char production, plus DEL and the C1 controls (legal but
 # "discouraged", and unreadable in every viewer).
@@ -134,27 +148,6 @@ class _Case:
     type: str = ""
 
 
-def _unique(names: list[str]) -> list[str]:
-    """Make names unique by adding `` (2)``, `` (3)``... to repeats (never clashing again)."""
-    taken = set(names)
-    seen: Counter[str] = Counter()
-    result = []
-    for name in names:
-        seen[name] += 1
-        if seen[name] == 1:
-            result.append(name)
-            continue
-        n = seen[name]
-        candidate = f"{name} ({n})"
-        while candidate in taken:
-            n += 1
-            candidate = f"{name} ({n})"
-        seen[name] = n
-        taken.add(candidate)
-        result.append(candidate)
-    return result
-
-
 def _join(*parts: str) -> str:
     return "\n".join(p for p in parts if p)
 
@@ -183,7 +176,7 @@ def _error_type(execution: ExecutionResult) -> str:
     return execution.interrupted or "unfinished"
 
 
-def _no_status_case(execution: ExecutionResult) -> _Case:
+def _no_status_text(execution: ExecutionResult) -> str:
     if execution.interrupted == INTERRUPTED_CANCELLED:
         why = "the wait was cancelled before its status was read"
     elif execution.interrupted == INTERRUPTED_TIMEOUT:
@@ -191,8 +184,7 @@ def _no_status_case(execution: ExecutionResult) -> _Case:
     else:
         why = "its status was never read"
     stopped = "; vibetesting-ci asked the service to stop it" if execution.stopped else ""
-    text = f"No status for execution {execution.execution_id}: {why}{stopped}."
-    return _Case("execution status", ERROR, text, text, _error_type(execution))
+    return f"No status for execution {execution.execution_id}: {why}{stopped}."
 
 
 def _message(detail: str, url: str, fallback: str) -> str:
@@ -203,130 +195,99 @@ def _message(detail: str, url: str, fallback: str) -> str:
     return f"{line} | {_report_line(url)}" if url else line
 
 
-def _verdict_case(execution: ExecutionResult, status: ExecutionStatus, url: str, why: str) -> _Case:
-    """One ``<error>`` case for an execution whose answer gives no per-test outcome to show:
-    counts that cannot be read, ``done`` with no test, or an ended state with no test."""
+def _verdict_head(execution: ExecutionResult, status: ExecutionStatus, reason: str) -> str:
+    """Why an execution's answer gives no per-test outcome to show: counts that cannot be read,
+    ``done`` with no test, an ended state with no test (or none failed), no tests yet."""
     eid = execution.execution_id
-    if why == "unreadable":
+    if reason == REASON_UNREADABLE:
         assert status.problem is not None
-        head = (
+        return (
             f"The service's answer for execution {eid} cannot establish the verdict: "
             f"{status.problem.describe()}."
         )
-    elif why == "empty":
-        head = f"The service ran no test in execution {eid} (done, number_of_tests 0)."
-    else:
-        head = f"Execution {eid} ended as {status.state!r} without reporting any test."
-    detail = status.detailed_status.strip()
-    text = _join(head, detail, _report_line(url))
-    return _Case("execution status", ERROR, _message(head, url, head), text, why)
+    if reason == REASON_EMPTY:
+        return f"The service ran no test in execution {eid} (done, number_of_tests 0)."
+    if reason == REASON_NO_TESTS_YET:
+        return _unfinished_reason(execution, status) + " No tests were reported yet."
+    if status.tests:
+        return (
+            f"Execution {eid} ended as {status.state!r}; its counts show no failed test, but "
+            "an ended execution never passes."
+        )
+    return f"Execution {eid} ended as {status.state!r} without reporting any test."
 
 
-def _cases(
+_SAID = {PASSED: "passed", FAILED: "failed", ERROR: "did not finish", SKIPPED: "was not run"}
+
+
+def _counts_line(status: ExecutionStatus) -> str:
+    total = max(status.tests, status.passed + status.failed)
+    parts = [f"{status.passed} passed", f"{status.failed} failed"]
+    if status.not_done:
+        parts.append(f"{status.not_done} {'not run' if status.is_done else 'unfinished'}")
+    return f"{total} tests: " + ", ".join(parts)
+
+
+def _planned_case(
     execution: ExecutionResult,
-    status: ExecutionStatus,
-    test_names: tuple[str, ...],
-    allow_empty: bool = False,
-    budget: Budget | None = None,
-) -> tuple[list[_Case], bool]:
-    """The cases of one execution, and whether they carry the run's test names. ``budget``
-    caps the detailed status all cases of the file carry together."""
+    planned: PlannedCase,
+    budget: Budget,
+) -> _Case:
+    """The JUnit case for one planned case: its failure/error/skipped text says what is known
+    (the outcome is this test's own, or only the execution's counts are known)."""
+    status = execution.status
     eid = execution.execution_id
+    if status is None:
+        text = _no_status_text(execution)
+        return _Case(planned.name, ERROR, text, text, _error_type(execution))
     url = redact_url(status.report_url)
     detail = status.detailed_status.strip()
-    if status.unreadable:
-        return [_verdict_case(execution, status, url, "unreadable")], False
-    if budget is None:
-        budget = Budget(DETAIL_BUDGET, BUDGET_NOTE)
-    total = max(status.tests, status.passed + status.failed)
-    not_done = total - status.passed - status.failed
-    counts = {PASSED: status.passed, FAILED: status.failed, ERROR: 0, SKIPPED: 0}
-    # Tests a done execution left out were skipped; those of an ended one (failed, stopped...)
-    # or an unfinished one are errors.
-    counts[SKIPPED if status.is_done else ERROR] = not_done
-    unfinished = _unfinished_reason(execution, status)
-
-    if total == 0:
-        if status.is_done:
-            return ([] if allow_empty else [_verdict_case(execution, status, url, "empty")]), False
-        if status.ended:
-            return [_verdict_case(execution, status, url, "ended")], False
-        text = _join(unfinished + " No tests were reported yet.", detail, _report_line(url))
-        return [
-            _Case(
-                "execution status",
-                ERROR,
-                _message(detail, url, unfinished),
-                text,
-                _error_type(execution),
-            )
-        ], False
-
-    certain = next((o for o, n in counts.items() if n == total), None)
-    names: list[str] | None = None
-    if certain is not None and len(test_names) == total:
-        names = _unique([_one_line(n) or f"test {i}" for i, n in enumerate(test_names, 1)])
-
-    if names is not None:
-        failure_head = f"Test failed in VibeTesting execution {eid}."
-    else:
-        failure_head = (
-            f"{status.failed} of {total} tests failed in VibeTesting execution {eid}. The "
-            "service reports counts, not which test failed: see the report."
-        )
-    skipped_head = (
-        f"Execution {eid} ended (done) without running this test "
-        f"({not_done} of {total} tests not run)."
-    )
-    kinds = {
-        FAILED: (
-            _message(detail, url, "Failed (no detailed status)."),
-            failure_head,
-            "failed",
-        ),
-        ERROR: (
-            _message(detail, url, unfinished),
-            unfinished,
-            _error_type(execution),
-        ),
-        SKIPPED: (
-            _message(detail, url, skipped_head),
-            skipped_head,
-            "",
-        ),
-    }
-
-    def case(name: str, outcome: str) -> _Case:
-        if outcome == PASSED:
-            return _Case(name, PASSED)
-        message, head, kind = kinds[outcome]
+    if planned.reason:
+        head = _verdict_head(execution, status, planned.reason)
+        if planned.outcome == SKIPPED:  # --allow-empty: tests known, none run, not a failure
+            return _Case(planned.name, SKIPPED, head, _join(head, _report_line(url)))
+        kind = _error_type(execution) if planned.reason == REASON_NO_TESTS_YET else planned.reason
         text = _join(head, budget.take(detail, CASE_DETAIL_LIMIT), _report_line(url))
-        return _Case(name, outcome, message, text, kind)
-
-    # An ended execution never passes: when its counts show nothing wrong, one case says so.
-    ended_case = (
-        [_verdict_case(execution, status, url, "ended")]
-        if status.ended and not (counts[FAILED] or counts[ERROR])
-        else []
-    )
-    if names is not None and certain is not None:
-        return [case(name, certain) for name in names] + ended_case, True
-    labels = {
-        PASSED: "passed test",
-        FAILED: "failed test",
-        ERROR: "unfinished test",
-        SKIPPED: "test not run",
-    }
-    cases: list[_Case] = []
-    for outcome in (PASSED, FAILED, ERROR, SKIPPED):
-        n = counts[outcome]
-        if n == 0:
-            continue
-        if total > MAX_CASES_PER_EXECUTION:
-            cases.append(case(f"{labels[outcome]}s ({n} of {total})", outcome))
-        else:
-            cases.extend(case(f"{labels[outcome]} {i} of {n}", outcome) for i in range(1, n + 1))
-    return cases + ended_case, False
+        return _Case(planned.name, ERROR, _message(head, url, head), text, kind)
+    if planned.outcome == PASSED:
+        return _Case(planned.name, PASSED)
+    unknown = ""
+    if planned.shape == SHAPE_MIXED:
+        said = " or ".join(_SAID[o] for o in planned.candidates)
+        unknown = (
+            f"The service reports counts ({_counts_line(status)}), not which test "
+            f"{_SAID[planned.outcome]}: this test {said}, and is shown as the worst of those. "
+            "See the report."
+        )
+    elif planned.shape == SHAPE_COUNTS:
+        unknown = (
+            f"The service reports counts ({_counts_line(status)}), not which test "
+            f"{_SAID[planned.outcome]}: cases are numbered by position. See the report."
+        )
+    count = f" ({planned.count} tests)" if planned.count > 1 else ""
+    if planned.outcome == FAILED:
+        head = (
+            f"Test failed in VibeTesting execution {eid}.{count}"
+            if not unknown
+            else f"{status.failed} of {max(status.tests, status.passed + status.failed)} "
+            f"tests failed in VibeTesting execution {eid}.{count}"
+        )
+        message = _message(detail, url, "Failed (no detailed status).")
+        kind = "failed"
+    elif planned.outcome == ERROR:
+        head = _unfinished_reason(execution, status) + count
+        message = _message(detail, url, head)
+        kind = _error_type(execution)
+    else:
+        total = max(status.tests, status.passed + status.failed)
+        head = (
+            f"Execution {eid} ended (done) without running this test "
+            f"({status.not_done} of {total} tests not run).{count}"
+        )
+        message = _message(detail, url, head)
+        kind = ""
+    text = _join(head, unknown, budget.take(detail, CASE_DETAIL_LIMIT), _report_line(url))
+    return _Case(planned.name, planned.outcome, message, text, kind)
 
 
 # ---------------------------------------------------------------- XML
@@ -337,19 +298,6 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     if text:
         element.text = xml_text(text.replace("\r\n", "\n").replace("\r", "\n"))
     return element
-
-
-def _suite_names(result: RunResult) -> list[str]:
-    names = [
-        _one_line(e.status.suite_name if e.status else "")
-        or f"VibeTesting execution {e.execution_id}"
-        for e in result.executions
-    ]
-    repeated = {n for n, k in Counter(names).items() if k > 1}
-    return [
-        f"{name} (execution {e.execution_id})" if name in repeated else name
-        for name, e in zip(names, result.executions, strict=True)
-    ]
 
 
 def _count_text(status: ExecutionStatus | None, name: str) -> str:
@@ -364,20 +312,22 @@ def build_junit(result: RunResult) -> ET.Element:
     budget = Budget(DETAIL_BUDGET, BUDGET_NOTE)
     totals = Counter[str]()
     total_ms = 0
-    for execution, suite_name in zip(result.executions, _suite_names(result), strict=True):
+    label = result.label or labels.ROOT
+    plans = labels.plan_result(result)
+    for execution, planned in zip(result.executions, plans, strict=True):
         status = execution.status
-        named = False
+        cases = [_planned_case(execution, p, budget) for p in planned]
         if status is None:
-            cases = [_no_status_case(execution)]
             ms, stamp, url = 0, None, ""
         else:
-            cases, named = _cases(execution, status, result.test_names, result.allow_empty, budget)
             ms = duration_ms(status.start_time, status.end_time)
             stamp = junit_timestamp(status.start_time)
             url = redact_url(status.report_url)
         outcomes = Counter(c.outcome for c in cases)
         attrs = {
-            "name": suite_name,
+            # The label, not the service's suite name or an execution id: GitLab keys a test
+            # by (testsuite name, classname, name), so all three must stay the same per run.
+            "name": label,
             "tests": str(len(cases)),
             "failures": str(outcomes[FAILED]),
             "errors": str(outcomes[ERROR]),
@@ -393,6 +343,7 @@ def build_junit(result: RunResult) -> ET.Element:
         properties = _sub(suite, "properties")
         props = {
             "execution_id": str(execution.execution_id),
+            "suite_name": _one_line(status.suite_name) if status else "",
             "state": (status.state if status else "") or "unknown",
             "number_of_tests": _count_text(status, "tests"),
             "passed": _count_text(status, "passed"),
@@ -410,13 +361,13 @@ def build_junit(result: RunResult) -> ET.Element:
             if value:
                 _sub(properties, "property", name=name, value=value)
 
-        classname = CLASSNAME.format(id=execution.execution_id)
-        case_time = format_seconds(ms) if len(cases) == 1 else None
-        for case in cases:
-            attrs = {"classname": classname, "name": case.name}
-            if case_time is not None:
-                attrs["time"] = case_time
-            element = _sub(suite, "testcase", **attrs)
+        # Every case carries a time (Codecov's reader refuses a case without one): the
+        # execution's when the case is all it ran, else 0.
+        case_time = format_seconds(ms) if len(cases) == 1 else format_seconds(0)
+        for case, plan in zip(cases, planned, strict=True):
+            element = _sub(
+                suite, "testcase", classname=plan.classname, name=case.name, time=case_time
+            )
             if case.outcome == PASSED:
                 continue
             detail = {"message": case.message}
@@ -427,13 +378,15 @@ def build_junit(result: RunResult) -> ET.Element:
 
         out = []
         if status is not None:
+            if status.suite_name.strip():
+                out.append(f"VibeTesting suite: {_one_line(status.suite_name)}")
             out.append(budget.take(status.detailed_status.strip(), DETAIL_SYSTEM_OUT_LIMIT))
             if url:
                 out.append(f"Report: {url}")
             if execution.report_file:
                 out.append(f"Report file: {execution.report_file}")
             listed = [_one_line(n) for n in result.test_names if n.strip()]
-            if listed and not named:
+            if listed and not any(p.test is not None for p in planned):
                 out.append("Tests in this run: " + "; ".join(listed))
         if execution.report_error:
             out.append(f"Report download failed: {execution.report_error}")
@@ -451,14 +404,14 @@ def build_junit(result: RunResult) -> ET.Element:
         suite = _sub(
             root,
             "testsuite",
-            name=ROOT_NAME,
+            name=label,
             tests="1",
             failures="0",
             errors="1",
             skipped="0",
             time=format_seconds(0),
         )
-        element = _sub(suite, "testcase", classname="vibetesting.run", name="start the run")
+        element = _sub(suite, "testcase", classname=label, name=START_CASE, time=format_seconds(0))
         text = xml_text(_one_line(result.message))
         _sub(element, "error", text, message=text, type=result.result)
         totals[ERROR] += 1

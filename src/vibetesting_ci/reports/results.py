@@ -10,9 +10,21 @@ Shape (``version`` is the vibetesting-ci version that wrote it)::
                      "start_time": "...", "end_time": "...", "report_url": "https://...",
                      "report_file": "vibetesting-report.pdf", "interrupted": null,
                      "stopped": false, "report_error": null, "warnings": [],
-                     "unreadable": null}],
+                     "unreadable": null,
+                     "cases": [{"classname": "vibetesting.e2e/tests", "name": "login",
+                                "outcome": "failed", "test": "login", "attributed": true,
+                                "possible_outcomes": ["failed"]}, ...]}],
+     "label": "vibetesting.e2e/tests", "failed_tests": ["login"], "cases_left_out": 0,
      "totals": {"tests": 3, "done": 3, "passed": 2, "failed": 1},
      "warnings": []}
+
+``label`` and each execution's ``cases`` are the test identities of the JUnit file
+(``labels.py``: ``classname``/``name``, the same in every report): ``test`` is the run's test
+the case stands for (null when the cases are numbered by position), ``attributed`` whether the
+outcome is that test's own, ``possible_outcomes`` what the counts allow when several tests
+shared an execution with mixed outcomes. ``failed_tests`` lists the cases that failed as named
+tests (empty when the counts cannot say which test failed). Past 10,000 cases in the file an
+execution's ``cases`` is null and ``cases_left_out`` counts them.
 
 ``error_code`` says for machines why the exit code is not 0 (``none`` when it is): the
 ``error_code`` of the exception that ended the run (``errors.py``) or one of its ``ERROR_*``
@@ -36,6 +48,7 @@ import stat
 from typing import Any
 
 from vibetesting_ci import __version__
+from vibetesting_ci.labels import ROOT, PlannedCase, failed_case_names, plan_result
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
@@ -54,7 +67,26 @@ def _clean(value: str | None) -> str | None:
 DETAIL_BUDGET = 8 * 1024 * 1024
 
 
-def _execution(execution: ExecutionResult, budget: Budget) -> dict[str, Any]:
+# Test cases the whole file lists (each execution's are already at most one per test, or one
+# per outcome range above labels.MAX_CASES_PER_EXECUTION); past this, an execution's ``tests``
+# is null and ``tests_left_out`` says how many cases are missing.
+MAX_CASES = 10_000
+
+
+def _case(case: PlannedCase) -> dict[str, Any]:
+    return {
+        "classname": _clean(case.classname),
+        "name": _clean(case.name),
+        "outcome": case.outcome,
+        "test": _clean(case.test),
+        "attributed": case.attributed,
+        "possible_outcomes": list(case.candidates) or [case.outcome],
+    }
+
+
+def _execution(
+    execution: ExecutionResult, budget: Budget, cases: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     status = execution.status
     return {
         "id": execution.execution_id,
@@ -75,6 +107,7 @@ def _execution(execution: ExecutionResult, budget: Budget) -> dict[str, Any]:
         "report_error": _clean(execution.report_error),
         "warnings": [_clean(w) for w in status.warnings] if status else [],
         "unreadable": _unreadable(status),
+        "cases": cases,
     }
 
 
@@ -90,6 +123,19 @@ def render_results(result: RunResult) -> dict[str, Any]:
     """The results document for ``result`` as a JSON-ready dict (see the module docstring)."""
     totals = result.totals
     budget = Budget(DETAIL_BUDGET, "(left out: the results file's size cap)")
+    room = MAX_CASES
+    executions = []
+    left_out = 0
+    plan = plan_result(result)
+    for execution, planned in zip(result.executions, plan, strict=True):
+        cases: list[dict[str, Any]] | None = None
+        if len(planned) <= room:
+            cases = [_case(c) for c in planned]
+            room -= len(planned)
+        else:
+            left_out += len(planned)
+            room = 0
+        executions.append(_execution(execution, budget, cases))
     return {
         "version": __version__,
         "result": result.result,
@@ -97,7 +143,10 @@ def render_results(result: RunResult) -> dict[str, Any]:
         "error_code": result.error_code,
         "message": _clean(result.message),
         "schedule_id": _clean(result.schedule_id),
-        "executions": [_execution(e, budget) for e in result.executions],
+        "label": _clean(result.label or ROOT),
+        "failed_tests": [_clean(n) for n in failed_case_names(plan)],
+        "cases_left_out": left_out,
+        "executions": executions,
         "totals": {
             "tests": totals.tests,
             "done": totals.done,
