@@ -9,8 +9,8 @@ per step read back into ``steps.<id>.outputs``, one ``$GITHUB_STEP_SUMMARY``, ``
 workspace, then the action's outputs from ``outputs.<name>.value``. Two ``uses:`` steps are
 stood in for: ``actions/setup-python`` (the local Python, ``python-path``) and ``actions/cache``
 (a folder of saved paths by key: restored before, saved after a successful run when missed,
-as the real post step does). A ``run:`` line with a ``${{ }}`` expression is refused: inputs
-must reach a shell only through ``env:``.
+as the real post step does), with its ``restore`` and ``save`` halves. A ``run:`` line with a
+``${{ }}`` expression is refused: inputs must reach a shell only through ``env:``.
 
 ``action.yml`` (the Docker action) runs as ``tests/test_action_runner.py`` runs it: every input
 as ``INPUT_<NAME>`` (hyphens kept), ``runs.env`` evaluated, ``bash entrypoint.sh`` in the
@@ -445,11 +445,27 @@ class Runner:
             return 0, {"python-path": self.python, "python-version": sys.version.split()[0]}
         if name == "actions/cache":
             return self._cache(with_, post, status)
+        if name == "actions/cache/restore":
+            return self._cache(with_, None, status)
+        if name == "actions/cache/save":
+            self._save(Path(with_["path"]), self.cache / with_["key"])
+            return 0, {}
         raise ValueError(f"uses: {uses} is not simulated")
 
+    def _save(self, path: Path, saved: Path) -> None:
+        """A cache entry is written once: a key that exists is not overwritten (as GitHub's)."""
+        if path.exists() and not saved.exists():
+            self.cache.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(path, saved, symlinks=True)
+
     def _cache(
-        self, with_: Mapping[str, str], post: list[Callable[[], None]], status: dict[str, str]
+        self,
+        with_: Mapping[str, str],
+        post: list[Callable[[], None]] | None,
+        status: dict[str, str],
     ) -> tuple[int, dict[str, str]]:
+        """actions/cache (restore now, save in the post step after a successful job) or, with
+        ``post`` None, actions/cache/restore (restore only)."""
         key, path = with_["key"], Path(with_["path"])
         if not key or not str(path):
             raise ValueError("actions/cache needs key and path")
@@ -461,11 +477,11 @@ class Runner:
             return 0, {"cache-hit": "true"}
 
         def save() -> None:  # the post step: only after a successful job, only on a miss
-            if status["value"] == "success" and path.exists() and not saved.exists():
-                self.cache.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(path, saved, symlinks=True)
+            if status["value"] == "success":
+                self._save(path, saved)
 
-        post.append(save)
+        if post is not None:
+            post.append(save)
         return 0, {"cache-hit": "false"}
 
     # -- processes ------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ declare the outputs the GitHub adapter writes (``ci.github.outputs_for``), descr
 * ``native/action.yml`` is a composite action for every runner (Linux, macOS, Windows): it finds
   a Python 3.11+ (``actions/setup-python`` only when there is none), restores a virtual
   environment from ``actions/cache`` keyed on the hash-locked requirements and the CLI's source,
-  installs into it with ``pip --require-hashes`` on a miss (``native/setup.py``), then runs the
-  CLI with the inputs in ``env:`` (never expanded into a ``run:`` line).
+  installs into it with ``pip --require-hashes`` on a miss (``native/setup.py``) and saves it at
+  once (a run whose tests fail keeps its cache), then runs the CLI with the inputs in ``env:``
+  (never expanded into a ``run:`` line).
 
 Usage::
 
@@ -48,7 +49,10 @@ RELEASE_IMAGE = re.compile(
 
 # Actions the native variant uses, pinned by commit (the tag in the comment).
 SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"  # v5.6.0
-CACHE = "actions/cache@5a3ec84eff668545956fd18022155c47e93e2684"  # v4.2.3
+# actions/cache's restore and save halves: the venv is saved right after the install, so a job
+# whose tests fail (the plain action's post step saves only after a successful job) keeps it.
+CACHE_RESTORE = "actions/cache/restore@5a3ec84eff668545956fd18022155c47e93e2684"  # v4.2.3
+CACHE_SAVE = "actions/cache/save@5a3ec84eff668545956fd18022155c47e93e2684"  # v4.2.3
 NATIVE_PYTHON = "3.12"  # what setup-python installs when the runner has no Python 3.11+
 
 # The action's wording of an input, where it says more than the CLI's --help line.
@@ -309,7 +313,7 @@ def render_native() -> str:
         '      run: \'"${FOUND_PYTHON:-$SETUP_PYTHON}" "$GITHUB_ACTION_PATH/setup.py" prepare\'',
         "    - name: Restore the virtual environment",
         "      id: cache",
-        f"      uses: {CACHE}  # v4.2.3",
+        f"      uses: {CACHE_RESTORE}  # v4.2.3",
         "      with:",
         "        path: ${{ steps.prepare.outputs.venv }}",
         "        key: ${{ steps.prepare.outputs.key }}",
@@ -321,6 +325,13 @@ def render_native() -> str:
         "        VIBETESTING_NATIVE_VENV: ${{ steps.prepare.outputs.venv }}",
         "        VIBETESTING_NATIVE_KEY: ${{ steps.prepare.outputs.key }}",
         '      run: \'"$VIBETESTING_NATIVE_PYTHON" "$GITHUB_ACTION_PATH/setup.py" install\'',
+        "    - name: Save the virtual environment (before the run, whatever its verdict)",
+        "      id: save",
+        "      if: steps.cache.outputs.cache-hit != 'true'",
+        f"      uses: {CACHE_SAVE}  # v4.2.3",
+        "      with:",
+        "        path: ${{ steps.prepare.outputs.venv }}",
+        "        key: ${{ steps.prepare.outputs.key }}",
         "    - name: Run VibeTesting",
         "      id: run",
         "      shell: bash",

@@ -112,7 +112,7 @@ def test_cold_install_then_warm_cache(
     assert cold.summary.startswith("## VibeTesting: ")
     assert_no_secret(cold, runner.workspace, [TOKEN])
     key = cold.step("prepare").outputs["key"]
-    assert (machine / "actions-cache" / key).is_dir(), "the post step saved the venv"
+    assert (machine / "actions-cache" / key).is_dir(), "the save step stored the venv"
 
     runner.fresh_machine()  # the next job: a new machine, the same cache
     warm = runner.run(NATIVE, inputs(emulator, **{"tests-file": tests_file}))
@@ -175,6 +175,24 @@ def test_both_variants_give_the_same_outputs(
     assert (
         logins == [{"login_needed": True, "identifier": "qa@example.com", "password": PASSWORD}] * 2
     )
+
+
+def test_a_failing_run_still_saves_the_cache(
+    tmp_path: Path, machine: Path, wheelhouse: Path, emulator: EmulatorServer
+) -> None:
+    """actions/cache's own post step saves only after a successful job: the save comes before
+    the run, so a job whose tests fail does not install cold again next time."""
+    shutil.rmtree(machine / "actions-cache", ignore_errors=True)
+    runner = runner_for(tmp_path, machine, wheelhouse)
+    tests_file = write_tests(runner.workspace, ["Pay with card [fail]"])
+    failing = runner.run(NATIVE, inputs(emulator, **{"tests-file": tests_file}))
+    assert failing.returncode == 1, failing.stdout
+    key = failing.step("prepare").outputs["key"]
+    assert (machine / "actions-cache" / key).is_dir()
+    runner.fresh_machine()
+    again = runner.run(NATIVE, inputs(emulator, **{"tests-file": tests_file}))
+    assert again.step("cache").outputs["cache-hit"] == "true"
+    assert again.step("save").outcome == "skipped", "a hit saves nothing"
 
 
 def test_input_error_exits_2_before_anything_is_sent(
