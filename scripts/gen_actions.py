@@ -113,6 +113,15 @@ INPUT_HELP: dict[str, str] = {
     "require_report": "`true`: fail (exit 3) when a PDF report cannot be downloaded; `false`: "
     "a warning.",
     "max_report_size": "Largest PDF report to accept, in MiB.",
+    "max_failures": "Pass (exit 0) with at most this many tests failed or not done in the final "
+    "counts. Never turns a timeout, a cancel or an API error into a pass. Empty: no threshold.",
+    "min_pass_rate": "Pass (exit 0) when at least this percentage (0-100) of the tests passed in "
+    "the final counts. Empty: no threshold.",
+    "retry_failed": "Retry failed tests up to this many times (0-10), within the same `timeout`; "
+    "a test that fails, then passes is flaky and passes. Each retry is a billed run.",
+    "retry_failed_whole": "`true`: where failed tests cannot be told apart (a suite, an "
+    "exploration, several tests in one execution), retry by rerunning the whole run (a full "
+    "billed run).",
     "comment": "Post the result as one comment on the pull request, edited in place on later "
     "runs (needs github-token with pull-requests write). Never fails the step.",
     "github_token": "GitHub token for the comment (default the workflow's token); needs "
@@ -129,6 +138,8 @@ OUTPUTS: dict[str, str] = {
     "tests": "Number of tests in all awaited executions.",
     "passed": "Number of passed tests.",
     "failed": "Number of failed tests.",
+    "flaky": "Number of tests that failed, then passed on a retry (`retry-failed`).",
+    "attempts": "Runs triggered, the first included (1 without `retry-failed`).",
     "junit-file": "Path of the JUnit XML file written (empty when none).",
     "report-file": "Paths of the PDF reports downloaded, comma-separated.",
     "report-url": "Links to the PDF reports, comma-separated (secret query parameters shown "

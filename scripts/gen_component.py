@@ -37,6 +37,8 @@ from vibetesting_ci import settings  # noqa: E402
 SPEC_DESCRIPTION = "Run VibeTesting AI tests; JUnit in merge requests, PDF report, dotenv results."
 IMAGE = "ghcr.io/vibetesting/vibetesting-ci:1"
 POSITIVE_INT_OR_EMPTY = r"^([1-9][0-9]*)?$"
+WHOLE_OR_EMPTY = r"^([0-9]+)?$"
+PERCENT_OR_EMPTY = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)?$"
 NON_EMPTY_PATH = r"^\S(.*\S)?$"
 
 # Inputs of the job itself, before the option inputs.
@@ -127,10 +129,14 @@ def option_input(option: settings.Option) -> tuple[str, dict[str, Any]]:
             spec = {"default": "", "options": ["", "true", "false"]}
         else:
             spec = {"type": "boolean", "default": bool(default)}
-    elif option.kind in ("float", "int") and default is not None:
+    elif option.kind in ("float", "int", "count") and default is not None:
         spec = {"type": "number", "default": default}
     elif option.kind == "int":
         spec = {"default": "", "regex": POSITIVE_INT_OR_EMPTY}
+    elif option.kind == "count":
+        spec = {"default": "", "regex": WHOLE_OR_EMPTY}
+    elif option.kind == "percent":
+        spec = {"default": "", "regex": PERCENT_OR_EMPTY}
     elif option.kind == "choice":
         spec = {"default": "", "options": ["", *option.choices]}
     elif option.kind == "path":

@@ -35,6 +35,7 @@ RANKS: dict[str, int] = {
     "progress": 5,
     "verdict": 5,
     "reports.download": 6,
+    "retries": 6,
     "reports.junit": 6,
     "reports.results": 6,
     "reports.dotenv": 6,

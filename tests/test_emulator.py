@@ -337,6 +337,49 @@ def test_name_markers(slow: EmulatorServer, clock: FakeClock) -> None:
     )
 
 
+def _outcomes(srv: EmulatorServer, ids: list[int]) -> list[tuple[int, int]]:
+    return [
+        (status(srv, i)["number_of_passed_tests"], status(srv, i)["number_of_failed_tests"])
+        for i in ids
+    ]
+
+
+def test_flaky_marker_fails_the_first_runs_then_passes(
+    slow: EmulatorServer, clock: FakeClock
+) -> None:
+    tests = [
+        {"name": "steady", "steps": "s"},
+        {"name": "once [flaky]", "steps": "s"},
+        {"name": "twice [FLAKY:2]", "steps": "s"},
+        {"name": "broken [fail][flaky]", "steps": "s"},  # [fail] wins
+    ]
+    runs = [run(slow, guided(tests=tests, allow_parallel=True)) for _ in range(3)]
+    clock.advance(1000)
+    assert [_outcomes(slow, ids) for ids in runs] == [
+        [(1, 0), (0, 1), (0, 1), (0, 1)],
+        [(1, 0), (1, 0), (0, 1), (0, 1)],
+        [(1, 0), (1, 0), (1, 0), (0, 1)],
+    ]
+    # Counted per name, whatever run holds the test; a suite's [flaky] test too.
+    (alone,) = run(slow, guided(tests=[{"name": "once [flaky]", "steps": "s"}]))
+    suite = [ok(call(slow, "run-suite/", {"suite_id": 5}))["execution_ids"][0] for _ in "ab"]
+    (exploring,) = run(
+        slow, {"execution_type": "exploration", "general_instructions": "[flaky] search"}
+    )
+    (exploring_again,) = run(
+        slow, {"execution_type": "exploration", "general_instructions": "[flaky] search"}
+    )
+    clock.advance(1000)
+    assert _outcomes(slow, [alone, *suite, exploring, exploring_again]) == [
+        (1, 0),
+        (1, 1),
+        (2, 0),
+        (2, 1),
+        (3, 0),
+    ]
+    assert status(slow, suite[0])["suite_name"] == "Flaky suite"
+
+
 def test_hang_marker_keeps_running(slow: EmulatorServer, clock: FakeClock) -> None:
     (eid,) = run(
         slow, guided(tests=[{"name": "ok", "steps": "s"}, {"name": "x [hang]", "steps": "s"}])

@@ -91,13 +91,17 @@ def test_every_run_option_but_the_secrets_is_an_input_with_the_clis_default() ->
                 assert spec["default"] == "" and spec["options"] == ["", "true", "false"]
             else:
                 assert spec["type"] == "boolean" and spec["default"] is default
-        elif option.kind in ("int", "float") and default is not None:
+        elif option.kind in ("int", "float", "count") and default is not None:
             assert spec["type"] == "number" and spec["default"] == default
         elif option.kind == "choice":
             assert spec["options"] == ["", *option.choices] and spec["default"] == ""
         elif option.kind == "int":
             assert spec["default"] == "" and not re.search(spec["regex"], "0")
             assert re.search(spec["regex"], "12") and not re.search(spec["regex"], "x")
+        elif option.kind in ("count", "percent"):
+            assert spec["default"] == "" and re.search(spec["regex"], "0")
+            assert re.search(spec["regex"], "") and not re.search(spec["regex"], "-1")
+            assert re.search(spec["regex"], "100") and not re.search(spec["regex"], "x")
         else:
             assert spec["default"] == ("" if default is None else str(default)), name
     assert set(rows) - set(INPUTS) <= set(overridden.values()) | {"report-file"}

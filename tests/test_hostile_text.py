@@ -35,6 +35,8 @@ OUTPUT_KEYS = {
     "tests",
     "passed",
     "failed",
+    "flaky",
+    "attempts",
     "junit-file",
     "report-file",
     "report-url",

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from vibetesting_ci import __version__
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.reports.atomic import atomic_open, atomic_write_bytes, atomic_write_text
-from vibetesting_ci.reports.dotenv import MAX_BYTES, dotenv_value, render_dotenv, write_dotenv
+from vibetesting_ci.reports.dotenv import (
+    KEYS,
+    MAX_BYTES,
+    dotenv_value,
+    render_dotenv,
+    write_dotenv,
+)
 from vibetesting_ci.reports.download import report_path_for
 from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.reports.results import render_results, write_results
@@ -128,7 +134,13 @@ def test_results_shape_and_redaction() -> None:
     assert doc["version"] == __version__
     assert (doc["result"], doc["exit_code"], doc["schedule_id"]) == ("failed", 1, None)
     assert doc["message"] == "1 test failed"
-    assert doc["totals"] == {"tests": 3, "done": 3, "passed": 2, "failed": 1}
+    assert doc["totals"] == {"tests": 3, "done": 3, "passed": 2, "failed": 1, "flaky": 0}
+    assert (doc["flaky"], doc["flaky_tests"], doc["attempts"], doc["threshold"]) == (
+        0,
+        [],
+        [],
+        None,
+    )
     first, second = doc["executions"]
     assert first["id"] == 11 and first["state"] == "done"
     assert first["report_url"] == "https://r.example/a.pdf?api-key=***&sig=x%2By"
@@ -198,6 +210,8 @@ def test_dotenv_content() -> None:
         "VIBETESTING_RESULT_TESTS": "3",
         "VIBETESTING_RESULT_PASSED": "2",
         "VIBETESTING_RESULT_FAILED": "1",
+        "VIBETESTING_RESULT_FLAKY": "0",
+        "VIBETESTING_RESULT_ATTEMPTS": "1",
         "VIBETESTING_RESULT_FAILED_TESTS": "",  # counts only: which test failed is not known
         "VIBETESTING_RESULT_REPORT_URL": "https://r.example/a.pdf?api-key=***&sig=x%2By",
     }
@@ -258,7 +272,7 @@ def test_dotenv_values_never_break_lines(result: str, schedule: str | None, url:
     )
     text = render_dotenv(run)
     lines = text.splitlines()
-    assert len(lines) == 8
+    assert len(lines) == len(KEYS)
     for line in lines:
         assert DOTENV_LINE.match(line), line
     assert len(text.encode()) <= MAX_BYTES

@@ -173,5 +173,5 @@ def test_outputs_and_dotenv_parse_with_exactly_the_documented_keys(text: str, ur
     assert all("\n" not in v and "\r" not in v and not CONTROL.search(v) for v in outputs.values())
     lines = render_dotenv(result).splitlines()
     keys = [line.partition("=")[0] for line in lines]
-    assert len(keys) == len(set(keys)) == 8
+    assert len(keys) == len(set(keys)) == 10
     assert all(re.fullmatch(r"[A-Z_]+=[\x21-\x7e]*", line) for line in lines)

@@ -48,6 +48,10 @@ import groovy.transform.Field
     dotenvFile: 'VIBETESTING_DOTENV_FILE',
     requireReport: 'VIBETESTING_REQUIRE_REPORT',
     maxReportSize: 'VIBETESTING_MAX_REPORT_SIZE',
+    maxFailures: 'VIBETESTING_MAX_FAILURES',
+    minPassRate: 'VIBETESTING_MIN_PASS_RATE',
+    retryFailed: 'VIBETESTING_RETRY_FAILED',
+    retryFailedWhole: 'VIBETESTING_RETRY_FAILED_WHOLE',
     comment: 'VIBETESTING_COMMENT',
 ]
 @Field static final Map<String, Object> OPTION_DEFAULTS = [

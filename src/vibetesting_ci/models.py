@@ -289,6 +289,29 @@ RESULT_TRIGGERED = "triggered"
 RESULT_SCHEDULED = "scheduled"
 
 
+# ``Attempt.scope``: what an attempt ran.
+SCOPE_FIRST = "first"  # the run as asked for
+SCOPE_FAILED_TESTS = "failed-tests"  # a retry of the failed tests only (--retry-failed)
+SCOPE_WHOLE_RUN = "whole-run"  # a retry of the whole run (--retry-failed-whole)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One trigger of a retried run and what its wait saw (``retries.py``)."""
+
+    number: int  # 1 is the run as asked for, 2 the first retry...
+    scope: str  # SCOPE_*
+    executions: tuple[ExecutionResult, ...] = ()
+    test_names: tuple[str, ...] = ()  # the tests it ran (guided), in order
+    result: str = ""  # its own verdict: RESULT_* (or RESULT_ERROR: the trigger failed)
+    message: str = ""
+    failed_tests: tuple[str, ...] | None = None  # which tests failed; None: not known
+
+    @property
+    def execution_ids(self) -> tuple[int, ...]:
+        return tuple(e.execution_id for e in self.executions)
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     tests: int = 0
@@ -311,6 +334,12 @@ class RunResult:
     message: str | None = None  # one line for people: why this result
     warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order
     error_code: str = "none"  # for machines: errors.ERROR_* or an exception's error_code
+    # Retries (--retry-failed): every attempt, the first included (empty: none was retried);
+    # ``executions`` then hold each test's last attempt.
+    attempts: tuple[Attempt, ...] = ()
+    flaky: int = 0  # tests that failed, then passed on a retry
+    flaky_tests: tuple[str, ...] = ()  # their names, where the run named them (else empty)
+    threshold: str = ""  # --max-failures / --min-pass-rate: the sentence that decided
 
     @property
     def execution_ids(self) -> tuple[int, ...]:

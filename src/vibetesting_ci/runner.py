@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
-from vibetesting_ci import concurrency
+from vibetesting_ci import concurrency, retries
 from vibetesting_ci.api import USER_AGENT, ApiClient
 from vibetesting_ci.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.ci.base import CIAdapter
@@ -24,34 +24,29 @@ from vibetesting_ci.errors import (
     CommentError,
     ExitCode,
     TriggerUncertain,
-    VibetestingError,
 )
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
+    RESULT_CANCELLED,
     RunResult,
     TriggerResult,
 )
 from vibetesting_ci.progress import Style, choose_listener, colour_enabled, format_duration
+from vibetesting_ci.reports.download import reports_for
 from vibetesting_ci.reports.writable import check_outputs
 from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
-from vibetesting_ci.summary import (
-    dry_run_lines,
-    status_lines,
-    summary_lines,
-    unfinished_warnings,
-)
+from vibetesting_ci.summary import dry_run_lines, status_lines, summary_lines, unfinished_warnings
 from vibetesting_ci.verdict import (
     cancelled_after_wait,
     decide,
     not_awaited,
     trigger_failed,
-    with_missing_reports,
+    with_thresholds,
     with_write_failures,
 )
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 
-MiB = 1024 * 1024
 TRIGGER_GRACE_ON_CANCEL = 2.0  # after a signal, seconds the trigger's answer may still take
 
 
@@ -165,6 +160,8 @@ def _trigger(
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
     check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
     ctx.label = run.label
+    if warning := retries.up_front_warning(run):  # before a dry run too
+        ctx.warn(warning)
     if run.dry_run:
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
@@ -174,7 +171,9 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         try:
             trigger = _trigger(ctx, client, run, deadline=time.monotonic() + wait.timeout)
         except ApiError as exc:
-            return _early_error(ctx, wait, exc, run.test_names)
+            # Reported through every channel; the JUnit says why (one error case).
+            failed = trigger_failed(exc, run.test_names, ctx.cancellation.signal_code)
+            return _publish(ctx, wait, failed, write_junit=True)
         ids = ", ".join(str(i) for i in trigger.execution_ids) or "none"
         if trigger.unasked_schedule is not None:
             ctx.warn(
@@ -193,7 +192,17 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         if not run.wait and not ctx.cancellation.is_set():
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
             return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
-        return _wait_and_report(ctx, client, trigger.execution_ids, wait, run.test_names)
+        deadline = time.monotonic() + wait.timeout  # retries wait within it too
+        result = _await(ctx, client, trigger.execution_ids, wait, run.test_names, deadline)
+        loop = retries.Loop(
+            trigger=lambda again: _trigger(ctx, client, again, deadline=deadline),
+            wait=lambda ids, names: _await(ctx, client, ids, wait, names, deadline),
+            warn=ctx.warn,
+            say=ctx.say,
+            time_left=lambda: deadline - time.monotonic(),
+            cancelled=ctx.cancellation.is_set,
+        )
+        return _report(ctx, client, retries.retry_failed(result, run, loop), wait, deadline)
 
 
 def wait_command(
@@ -202,7 +211,9 @@ def wait_command(
     check_outputs(wait, ctx.adapter.output_files(), waits=True, execution_ids=execution_ids)
     with ctx.cancellation.handlers():
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
-        return _wait_and_report(ctx, client, execution_ids, wait, ())
+        deadline = time.monotonic() + wait.timeout
+        result = _await(ctx, client, execution_ids, wait, (), deadline)
+        return _report(ctx, client, result, wait, deadline)
 
 
 def listener_for(ctx: Context) -> Listener:
@@ -210,13 +221,16 @@ def listener_for(ctx: Context) -> Listener:
     return choose_listener(ctx.adapter.stream, quiet=ctx.quiet, verbose=ctx.verbose, warn=ctx.warn)
 
 
-def _wait_and_report(
+def _await(
     ctx: Context,
     client: ApiClient,
     execution_ids: tuple[int, ...],
     wait: WaitSettings,
     test_names: tuple[str, ...],
-) -> int:
+    deadline: float,
+) -> RunResult:
+    """Wait until ``deadline`` (monotonic); stop what is unfinished on a cancel or timeout;
+    the verdict on what was seen."""
     cancellation = ctx.cancellation
     listener = listener_for(ctx)
     started = time.monotonic()
@@ -224,7 +238,7 @@ def _wait_and_report(
         ctx.say(
             f"waiting for execution(s) {', '.join(map(str, execution_ids[:20]))}"
             + (f" and {len(execution_ids) - 20} more" if len(execution_ids) > 20 else "")
-            + f" (timeout {format_duration(wait.timeout)})"
+            + f" (timeout {format_duration(max(0.0, deadline - started))})"
         )
         waiter = Waiter(
             client,
@@ -235,6 +249,7 @@ def _wait_and_report(
             cancel=cancellation.event,
             wake=cancellation.wake,
             listener=listener,
+            deadline=deadline,
         )
         outcome = waiter.wait()
         executions = outcome.executions
@@ -260,8 +275,7 @@ def _wait_and_report(
         listener.close()
     for message in (*stop_errors, *unfinished_warnings(executions)):
         ctx.warn(message)
-
-    result = decide(
+    return decide(
         executions,
         interrupted=outcome.interrupted,
         error=outcome.error,
@@ -270,49 +284,32 @@ def _wait_and_report(
         test_names=test_names,
         allow_empty=wait.allow_empty,
     )
-    if outcome.interrupted != INTERRUPTED_CANCELLED:
-        deadline = max(started + wait.timeout, time.monotonic() + client.request_timeout)
-        result = _download_reports(ctx, result, wait, client.request_timeout, deadline)
-        if cancellation.is_set():
-            result = cancelled_after_wait(result, cancellation.signal_code)
-    return _publish(ctx, wait, result, write_junit=True)
 
 
-def _early_error(
-    ctx: Context, wait: WaitSettings, error: VibetestingError, test_names: tuple[str, ...]
+def _report(
+    ctx: Context, client: ApiClient, result: RunResult, wait: WaitSettings, deadline: float
 ) -> int:
-    """The trigger failed: report it through every channel; the JUnit says why (one error)."""
-    result = trigger_failed(error, test_names, ctx.cancellation.signal_code)
-    return _publish(ctx, wait, result, write_junit=True)
-
-
-def _download_reports(
-    ctx: Context, result: RunResult, wait: WaitSettings, timeout: float, deadline: float
-) -> RunResult:
-    """Fetch each finished execution's PDF (reports/download.py: no credentials, PDF only,
-    size cap, atomic; abandoned on a signal). ``timeout`` bounds each connect and read,
-    ``deadline`` (monotonic) the whole lot. A report that cannot be had is a warning, or
-    exit 3 with ``--require-report``."""
-    if not wait.report_file:
-        return result
-    from vibetesting_ci.reports.download import fetch_reports
-
-    executions, missing = fetch_reports(
-        result.executions,
-        wait.report_file,
-        timeout=timeout,
-        deadline=deadline,
-        max_bytes=wait.max_report_size * MiB,
-        user_agent=USER_AGENT,
-        cancel=ctx.cancellation.event,
-        log=ctx.log,
+    """Thresholds, the reports (not after a cancel), then every file and the exit code."""
+    result = with_thresholds(
+        result, max_failures=wait.max_failures, min_pass_rate=wait.min_pass_rate
     )
-    result = replace(result, executions=executions)
-    required = with_missing_reports(result, missing, require_report=wait.require_report)
-    if required is result:  # not the verdict: a warning each
-        for message in missing:
-            ctx.warn(f"report not downloaded: {message}")
-    return required
+    if result.threshold and result.exit_code == ExitCode.OK:
+        ctx.warn(f"tests failed, but the step passes: {result.threshold}")
+    if result.result != RESULT_CANCELLED:
+        until = max(deadline, time.monotonic() + client.request_timeout)
+        result = reports_for(
+            result,
+            wait,
+            timeout=client.request_timeout,
+            deadline=until,
+            user_agent=USER_AGENT,
+            cancel=ctx.cancellation.event,
+            log=ctx.log,
+            warn=ctx.warn,
+        )
+        if ctx.cancellation.is_set():
+            result = cancelled_after_wait(result, ctx.cancellation.signal_code)
+    return _publish(ctx, wait, result, write_junit=True)
 
 
 def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit: bool) -> int:

@@ -50,6 +50,8 @@ MIN_POLL_INTERVAL = 0.1
 # Upper bounds for durations: a larger value is a typo (1e12 s overflows the clock's waits).
 MAX_REQUEST_TIMEOUT = 86_400.0  # a day
 MAX_SECONDS = 30 * 86_400.0  # thirty days (--timeout, poll intervals)
+MAX_RETRIES = 10  # --retry-failed: each retry is a billed run; more is a typo or a loop
+MAX_COUNT = 1_000_000  # --max-failures: more tests than any run holds
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 API_COMMANDS = ("run", "wait", "status", "stop", "cancel-schedule")
@@ -71,6 +73,8 @@ class Kind(StrEnum):
     DATETIME = "datetime"  # ISO 8601 date and time, passed on as written
     TIMEZONE = "timezone"  # IANA time zone name
     PATH = "path"  # an output file; empty means "write none"
+    COUNT = "count"  # a whole number >= 0, at most the row's ``maximum`` (when set)
+    PERCENT = "percent"  # a number from 0 to 100 (a percentage)
 
     @property
     def metavar(self) -> str | None:
@@ -87,6 +91,8 @@ _METAVARS = {
     Kind.DATETIME: "ISO8601",
     Kind.TIMEZONE: "IANA",
     Kind.PATH: "PATH",
+    Kind.COUNT: "N",
+    Kind.PERCENT: "PERCENT",
 }
 
 
@@ -107,7 +113,7 @@ class Option:
     secret: bool = False
     required: bool = False  # the commands that take it fail without it (an input is required)
     minimum: float = 0.0  # Kind.FLOAT: the smallest value accepted
-    maximum: float = 0.0  # Kind.FLOAT: the largest (0: MAX_SECONDS, thirty days)
+    maximum: float = 0.0  # Kind.FLOAT: the largest (0: MAX_SECONDS); Kind.COUNT (0: no cap)
     metavar: str | None = None
     flag: str = ""
     env: str = ""
@@ -417,6 +423,46 @@ OPTIONS: tuple[Option, ...] = (
         metavar="MIB",
     ),
     Option(
+        name="max_failures",
+        kind=Kind.COUNT,
+        help=(
+            "Pass (exit 0) with at most N tests failed or not done in the final counts; never "
+            "turns a timeout, cancel, API error or unreadable answer into a pass."
+        ),
+        commands=WAIT_COMMANDS,
+        maximum=MAX_COUNT,
+    ),
+    Option(
+        name="min_pass_rate",
+        kind=Kind.PERCENT,
+        help=(
+            "Pass (exit 0) when at least P percent of the tests passed in the final counts "
+            "(with --max-failures: both must hold)."
+        ),
+        commands=WAIT_COMMANDS,
+    ),
+    Option(
+        name="retry_failed",
+        kind=Kind.COUNT,
+        default=0,
+        help=(
+            f"Retry failed tests up to N times (at most {MAX_RETRIES}), each a new billed run, "
+            "within the same --timeout; fails then passes: flaky (exit 0)."
+        ),
+        commands=("run",),
+        maximum=MAX_RETRIES,
+    ),
+    Option(
+        name="retry_failed_whole",
+        kind=Kind.BOOL,
+        default=False,
+        help=(
+            "Where failed tests cannot be told apart (a suite, one execution of several tests, "
+            "exploration), retry by rerunning the whole run (billed as a full run)."
+        ),
+        commands=("run",),
+    ),
+    Option(
         name="comment",
         kind=Kind.BOOL,
         default=False,
@@ -590,6 +636,29 @@ def _lines(_option: Option, value: Any, _where: str) -> tuple[str, ...] | None:
     return cleaned or None
 
 
+def _count(option: Option, value: Any, where: str) -> int:
+    """A whole number >= 0 (``0``, ``12``, ``"3"``), at most the row's ``maximum`` if set."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"\+?\d{1,12}", text):
+        raise InputError(f"{where}: expected a whole number (0 or more), got {text!r}")
+    number = int(text)
+    if option.maximum and number > option.maximum:
+        raise InputError(f"{where}: must be at most {option.maximum:g}, got {number}")
+    return number
+
+
+def _percent(_option: Option, value: Any, where: str) -> float:
+    """A percentage from 0 to 100 (``80``, ``99.5``; a trailing ``%`` is accepted)."""
+    text = str(value).strip().removesuffix("%").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(f"{where}: expected a percentage from 0 to 100, got {value!r}") from None
+    if not math.isfinite(number) or not 0 <= number <= 100:
+        raise InputError(f"{where}: must be a percentage from 0 to 100, got {value!r}")
+    return number
+
+
 _PARSERS: Mapping[Kind, Callable[[Option, Any, str], Any]] = {
     Kind.TEXT: _text,
     Kind.URL: lambda _o, value, where: _url(str(value), where),
@@ -605,6 +674,8 @@ _PARSERS: Mapping[Kind, Callable[[Option, Any, str], Any]] = {
     Kind.DATETIME: lambda _o, value, where: _datetime(str(value), where),
     Kind.TIMEZONE: lambda _o, value, where: _timezone(str(value), where),
     Kind.PATH: lambda _o, value, _where: str(value).strip(),
+    Kind.COUNT: _count,
+    Kind.PERCENT: _percent,
 }
 
 
@@ -693,6 +764,8 @@ class WaitSettings:
     dotenv_file: str
     require_report: bool
     max_report_size: int  # MiB
+    max_failures: int | None = None  # pass with at most this many tests not passed
+    min_pass_rate: float | None = None  # pass with at least this percentage passed
     comment: bool = False
     github_token: str | None = field(default=None, repr=False)
 
@@ -723,6 +796,8 @@ class RunSettings:
     timezone: str | None = None
     wait: bool = True
     dry_run: bool = False
+    retry_failed: int = 0  # retries of failed tests (retries.py); never sent
+    retry_failed_whole: bool = False  # where failures cannot be attributed: rerun the whole run
 
     @property
     def endpoint(self) -> str:
@@ -794,7 +869,7 @@ class RunSettings:
     def __repr__(self) -> str:
         return (
             f"RunSettings(endpoint={self.endpoint!r}, body={self.redacted_body()!r}, "
-            f"wait={self.wait!r}, dry_run={self.dry_run!r})"
+            f"wait={self.wait!r}, dry_run={self.dry_run!r}, retry_failed={self.retry_failed!r})"
         )
 
 
@@ -878,6 +953,8 @@ _RUN_FIELDS = (
     "schedule_at",
     "wait",
     "dry_run",
+    "retry_failed",
+    "retry_failed_whole",
 )
 
 
@@ -891,6 +968,12 @@ def run_settings(raw: Raw) -> RunSettings:
         if values[name] is not None and values["schedule_at"] is None:
             where = raw.where(name)
             raise InputError(f"{where}: only applies to a scheduled run; add --schedule-at")
+
+    if values["retry_failed"] and (values["schedule_at"] is not None or not values["wait"]):
+        why = "--schedule-at" if values["schedule_at"] is not None else "--no-wait"
+        raise InputError(
+            f"{raw.where('retry_failed')}: retries need a run that is waited for; drop it or {why}"
+        )
 
     if values["suite_id"] is not None:
         given = [found[1] for found in map(raw.get, _RUN_TESTS_ONLY) if found is not None]

@@ -41,6 +41,11 @@ def summary_lines(
         lines += table_lines(executions, style)
         lines += test_lines(result, style)
     names = labels or {}
+    for attempt in result.attempts:
+        ids = ", ".join(map(str, attempt.execution_ids[:20])) or "none started"
+        lines.append(
+            f"attempt {attempt.number} ({attempt.scope}): execution(s) {ids}: {attempt.result}"
+        )
     files: list[tuple[str, str]] = [(names.get(path, "file"), path) for path in written]
     reports = [e.report_file for e in executions if e.report_file]
     if reports:
@@ -71,7 +76,11 @@ def test_lines(result: RunResult, style: Style) -> list[str]:
     lines = [style(f"tests ({result.label or ROOT}):", "bold")]
     for case in shown:
         word = style(case.outcome.ljust(width), _OUTCOME_STYLE[case.outcome])
-        unsure = " (or " + " or ".join(case.candidates[:-1]) + ")" if case.candidates else ""
+        unsure = (
+            f"  ({' or '.join(case.candidates)}: the counts do not say which)"
+            if case.candidates
+            else ""
+        )
         lines.append(f"  {word}  {one_line(case.name, 200)}{unsure}")
     if len(cases) > len(shown):
         lines.append(f"  ... and {len(cases) - len(shown)} more in the JUnit file")
@@ -181,4 +190,7 @@ def dry_run_lines(
         then = f"; a real run would wait up to {format_duration(wait.timeout)}" + (
             f" and write {', '.join(files)}" if files else ""
         )
+        if run.retry_failed:
+            what = "failed tests (or the whole run)" if run.retry_failed_whole else "failed tests"
+            then += f", retrying {what} up to {run.retry_failed} time(s), each a billed run"
     return request, f"dry run: nothing was sent{then}"

@@ -274,3 +274,74 @@ def with_write_failures(result: RunResult, failures: Sequence[str]) -> RunResult
             warnings=(*result.warnings, *failures[1:]),
         )
     return replace(result, warnings=(*result.warnings, *failures))
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _why_no_threshold(result: RunResult) -> str | None:
+    """Why the thresholds cannot decide a failed result (None: they can). They weigh tests
+    that failed or were not done in finished executions; an execution that ended (failed,
+    stopped...), one done with no test, or one not finished (a timeout) says nothing a count
+    could excuse."""
+    for execution in result.executions:
+        status = execution.status
+        if not execution.finished or status is None:
+            return f"execution {execution.execution_id} did not finish"
+        if status.ended:
+            return f"execution {execution.execution_id} ended as {status.state!r}"
+        if status.tests == 0 and not result.allow_empty:
+            return f"the service ran no test in execution {execution.execution_id}"
+    return None if result.totals.tests else "no test ran"
+
+
+def with_thresholds(
+    result: RunResult, *, max_failures: int | None, min_pass_rate: float | None
+) -> RunResult:
+    """``--max-failures`` / ``--min-pass-rate``: a ``failed`` result whose final counts are
+    within them passes (exit 0), with the sentence that decided in ``threshold`` (``2 failed,
+    within --max-failures 3``). Only ``failed`` is ever turned into a pass: a timeout, a
+    cancel, an API error or counts that cannot be read keep their exit code. With both given,
+    both must hold."""
+    if (max_failures is None and min_pass_rate is None) or result.result != RESULT_FAILED:
+        return result
+    why = _why_no_threshold(result)
+    if why is not None:
+        sentence = f"thresholds not applied: {why}"
+        return replace(result, threshold=sentence, message=f"{result.message}; {sentence}")
+    totals = result.totals
+    missing = totals.tests - totals.passed
+    noun = "failed" if missing == totals.failed else "failed or not done"
+    parts: list[tuple[bool, str]] = []
+    if max_failures is not None:
+        ok = missing <= max_failures
+        word = "within" if ok else "above"
+        parts.append((ok, f"{missing} {noun}, {word} --max-failures {max_failures}"))
+    if min_pass_rate is not None:
+        ok = totals.passed * 100 >= min_pass_rate * totals.tests
+        rate = _percent(100 * totals.passed / totals.tests)
+        word = "at least" if ok else "below"
+        parts.append((ok, f"{rate}% passed, {word} --min-pass-rate {_percent(min_pass_rate)}"))
+    sentence = "; ".join(text for _ok, text in parts)
+    if all(ok for ok, _text in parts):
+        return replace(
+            result,
+            result=RESULT_PASSED,
+            exit_code=ExitCode.OK,
+            error_code=ERROR_NONE,
+            threshold=sentence,
+            message=f"{totals.passed} of {totals.tests} test(s) passed; {sentence}",
+        )
+    return replace(result, threshold=sentence, message=f"{result.message}; {sentence}")
+
+
+def with_flaky(result: RunResult, flaky: int, names: Sequence[str]) -> RunResult:
+    """Record the tests that failed, then passed on a retry; a pass says how many there were."""
+    if not flaky:
+        return result
+    message = result.message
+    if result.result == RESULT_PASSED:
+        shown = f": {', '.join(names[:5])}" + (" ..." if len(names) > 5 else "") if names else ""
+        message = f"{message}; {flaky} flaky (failed, then passed on a retry){shown}"
+    return replace(result, flaky=flaky, flaky_tests=tuple(names), message=message)

@@ -131,8 +131,12 @@ class Waiter:
         clock: Callable[[], float] = time.monotonic,
         max_concurrent: int = MAX_CONCURRENT_CALLS,
         seed: int | None = None,
+        deadline: float | None = None,
     ) -> None:
+        """``timeout`` counts from :meth:`wait`'s start, unless ``deadline`` (on ``clock``)
+        is given: then the wait ends there (a retry waits within the first wait's time)."""
         self.client = client
+        self.deadline = deadline
         self.ids = list(dict.fromkeys(execution_ids))
         self.timeout = timeout
         self.poll_interval = poll_interval
@@ -150,7 +154,7 @@ class Waiter:
 
     def wait(self) -> WaitOutcome:
         start = self.clock()
-        deadline = start + self.timeout
+        deadline = start + self.timeout if self.deadline is None else self.deadline
         tracked = {i: _Tracked(i) for i in self.ids}
         spread = first_round_spread(len(self.ids), self.poll_interval, self.max_concurrent)
         for index, item in enumerate(tracked.values()):

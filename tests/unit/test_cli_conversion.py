@@ -119,6 +119,9 @@ ACCEPTED = [
     ("--max-poll-interval", "120"),
     ("--max-report-size", "1"),
     ("--timeout", "90"),
+    ("--max-failures", "0"),
+    ("--min-pass-rate", "99.5"),
+    ("--retry-failed", "3"),
 ]
 
 
@@ -227,6 +230,7 @@ BOOLEAN_FLAGS = [
     "--require-report",
     "--comment",
     "--allow-insecure-http",
+    "--retry-failed-whole",
 ]
 
 

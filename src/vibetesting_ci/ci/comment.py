@@ -249,11 +249,12 @@ def render(
     """The comment's Markdown: marker, verdict, per-execution table, flaky tests, report links,
     the change against ``previous`` counts, and the counts marker for the next run."""
     totals = result.totals
+    flaky = flaky or result.flaky_tests
     counts = {
         "tests": totals.tests,
         "passed": totals.passed,
         "failed": totals.failed,
-        "flaky": len(flaky),
+        "flaky": max(len(flaky), result.flaky),
     }
     out = [MARKER.format(key=key), f"### VibeTesting: {VERDICT_WORDS.get(result.result, '')}"]
     out.append("")
@@ -300,10 +301,24 @@ def render(
         if len(failed) > 50:
             out.append(f"- … {len(failed) - 50} more")
         out.append("")
+    if result.attempts:
+        retried = len(result.attempts) - 1
+        scopes = "failed tests" if result.attempts[-1].scope == "failed-tests" else "whole run"
+        out += [
+            f"Attempts: {len(result.attempts)} ({retried} retr"
+            f"{'y' if retried == 1 else 'ies'}, last of the {scopes}; each a billed run)",
+            "",
+        ]
     if flaky:
         out += ["**Flaky** (failed, then passed on a retry):", ""]
         out += [f"- {_md(name)}" for name in flaky[:50]]
         out.append("")
+    elif counts["flaky"]:
+        out += [
+            f"**Flaky**: {counts['flaky']} test(s) failed, then passed when the whole run "
+            "was retried (the counts do not say which).",
+            "",
+        ]
     change = _change(previous, counts)
     if change:
         out += [change, ""]

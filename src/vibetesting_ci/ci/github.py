@@ -244,6 +244,28 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
     return head[: head.rfind("\n") + 1] + note
 
 
+def _retry_lines(result: RunResult) -> list[str]:
+    """Attempts (--retry-failed), flaky tests and the threshold sentence, for the summary."""
+    out: list[str] = []
+    if result.attempts:
+        out += ["", f"**Attempts**: {len(result.attempts)} (each a billed run)", ""]
+        out += ["| Attempt | Ran | Executions | Result |", "|--:|---|---|---|"]
+        for attempt in result.attempts[:50]:
+            ran = ", ".join(attempt.test_names[:10]) or attempt.scope
+            more = (
+                f" and {len(attempt.test_names) - 10} more" if len(attempt.test_names) > 10 else ""
+            )
+            ids = ", ".join(map(str, attempt.execution_ids[:20])) or "—"
+            outcome = f"{attempt.result}: {attempt.message}" if attempt.message else attempt.result
+            out.append(f"| {attempt.number} | {_cell(ran + more)} | {ids} | {_cell(outcome)} |")
+    if result.flaky:
+        named = ", ".join(result.flaky_tests[:50]) or "which ones the counts do not say"
+        out += ["", f"**Flaky** ({result.flaky}, failed, then passed on a retry): {_cell(named)}"]
+    if result.threshold:
+        out += ["", f"**Threshold**: {_cell(result.threshold)}"]
+    return out
+
+
 def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
     verdict = VERDICTS.get(result.result, result.result)
     out = [f"## VibeTesting: {verdict}", ""]
@@ -299,6 +321,7 @@ def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
         out += _tests_table(result.label or labels.ROOT, plan)
     elif result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
         out += ["No execution was started.", ""]
+    out += _retry_lines(result)
     files = []
     if junit_file:
         files.append(f"JUnit XML: {markdown_code(junit_file)}")
@@ -355,6 +378,8 @@ def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
         "tests": str(totals.tests),
         "passed": str(totals.passed),
         "failed": str(totals.failed),
+        "flaky": str(result.flaky),
+        "attempts": str(len(result.attempts) or 1),
         "junit-file": junit_file or "",
         "report-file": ",".join(result.report_files),
         "report-url": ",".join(redact_url(url) for url in result.report_urls),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,11 +46,24 @@ def outcome_from_name(name: str) -> tuple[str, float]:
     return PASS, factor
 
 
+_FLAKY = re.compile(r"\[flaky(?::(\d{1,4}))?\]", re.IGNORECASE)
+
+
+def flaky_from_name(name: str) -> int:
+    """How many times a test fails before it passes: ``[flaky]`` 1, ``[flaky:N]`` N, else 0."""
+    found = _FLAKY.search(name)
+    if found is None:
+        return 0
+    return int(found.group(1)) if found.group(1) is not None else 1
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedTest:
     name: str
     outcome: str = PASS
     factor: float = 1.0
+    flaky: int = 0  # [flaky:N]: the first N runs of this test fail, later ones pass
+    flaky_key: str = ""  # what the emulator counts runs by (default: the name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +77,9 @@ def _suite(suite_id: int, name: str, *groups: Sequence[tuple[str, str]]) -> Suit
     return Suite(
         suite_id,
         name,
-        tuple(tuple(PlannedTest(n, o) for n, o in group) for group in groups),
+        tuple(
+            tuple(PlannedTest(n, o, 1.0, flaky_from_name(n)) for n, o in group) for group in groups
+        ),
     )
 
 
@@ -88,6 +104,11 @@ BUILTIN_SUITES: dict[int, Suite] = {
         "Parallel suite",
         [("Desktop sign up", PASS), ("Desktop sign in", PASS)],
         [("Mobile sign up", PASS), ("Mobile sign in", PASS)],
+    ),
+    5: _suite(
+        5,
+        "Flaky suite",
+        [("Open the home page", PASS), ("Search results load [flaky]", PASS)],
     ),
 }
 MISSING_SUITE_ID = 404

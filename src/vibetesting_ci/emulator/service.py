@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +22,7 @@ from vibetesting_ci.emulator.model import (
     Execution,
     PlannedTest,
     Planner,
+    flaky_from_name,
     outcome_from_name,
     suite_for,
 )
@@ -95,7 +96,7 @@ def _tests(value: Any) -> list[PlannedTest]:
         else:
             raise _bad(f"{where}.steps must be a string or a list of strings")
         outcome, factor = outcome_from_name(name)
-        planned.append(PlannedTest(name, outcome, factor))
+        planned.append(PlannedTest(name, outcome, factor, flaky_from_name(name)))
     return planned
 
 
@@ -193,6 +194,7 @@ class Service:
         self.schedules: dict[str, list[int]] = {}
         self.runs_created = 0
         self.status_calls: dict[int, list[float]] = {}
+        self.flaky_runs: dict[str, int] = {}  # [flaky] tests: runs created so far, by name
         self._next_id = first_id
 
     # -- creation -----------------------------------------------------------------------------
@@ -207,6 +209,7 @@ class Service:
         now = self.clock()
         wall = datetime.now(UTC)
         with self.lock:
+            groups = [[self._flaky_outcome(test) for test in group] for group in groups]
             schedule_id = str(uuid.uuid4()) if schedule else None
             occurrences: list[str | None] = (
                 [o.isoformat() for o in schedule.occurrences()] if schedule else [None]
@@ -243,6 +246,16 @@ class Service:
                 "message": f"Scheduled {len(ids)} {noun} {schedule.describe()}",
             }
 
+    def _flaky_outcome(self, test: PlannedTest) -> PlannedTest:
+        """A ``[flaky:N]`` test fails the first N times a run holding it is created (counted
+        per emulator by name), then passes; ``[fail]``, ``[hang]`` and ``[skip]`` win."""
+        if not test.flaky or test.outcome != PASS:
+            return test
+        key = test.flaky_key or test.name
+        seen = self.flaky_runs.get(key, 0)
+        self.flaky_runs[key] = seen + 1
+        return replace(test, outcome=FAIL if seen < test.flaky else PASS)
+
     def run_tests(self, body: Mapping[str, Any], token: str) -> Answer:
         kind = body.get("execution_type")
         if kind is None:
@@ -266,7 +279,10 @@ class Service:
             count = flows or self.planner.default_flows(self._next_id)
             planned = [PlannedTest(f"Exploration flow {i}", PASS, factor) for i in range(1, count)]
             last = outcome if outcome in (FAIL, HANG) else PASS
-            planned.append(PlannedTest(f"Exploration flow {count}", last, factor))
+            flaky = flaky_from_name(instructions)
+            planned.append(
+                PlannedTest(f"Exploration flow {count}", last, factor, flaky, instructions)
+            )
             suite_name = "Exploration run"
         groups = [[t] for t in planned] if body.get("allow_parallel") else [planned]
         if body.get("should_stop_existing") and schedule is None:

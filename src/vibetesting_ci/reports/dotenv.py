@@ -8,6 +8,8 @@
     VIBETESTING_RESULT_TESTS=5
     VIBETESTING_RESULT_PASSED=4
     VIBETESTING_RESULT_FAILED=1
+    VIBETESTING_RESULT_FLAKY=0
+    VIBETESTING_RESULT_ATTEMPTS=1
     VIBETESTING_RESULT_FAILED_TESTS=teacher%20wrong%20credentials%20[fail]
     VIBETESTING_RESULT_REPORT_URL=https://...pdf,https://...pdf
 
@@ -19,7 +21,7 @@ prefix are never option variables (a test derives both sets from the option tabl
 GitLab's rules, respected here: one ``KEY=VALUE`` per line, no empty lines or comments, no
 quoting or escapes (quotes would be kept literally), values are stripped, ``$`` in a value is
 expanded later in the job, the file must be smaller than 5 KiB (5120 bytes on GitLab.com and
-by default), and at most 20 variables on the smallest plans (this file has 8).
+by default), and at most 20 variables on the smallest plans (this file has 10).
 
 Values: characters that could break a line or change meaning (whitespace, controls, quotes,
 backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-encoded**
@@ -32,7 +34,9 @@ the file past the size limit are left out whole (never cut), the others are kept
 empty when nothing failed, and also when the service's counts cannot say *which* test failed
 (a suite re-run, several tests sharing one execution with mixed outcomes) or the list would not
 fit whole: compare ``VIBETESTING_RESULT_FAILED``.
-No secrets: the token and login never reach any of these values.
+``_FLAKY`` counts the tests that failed and then passed on a retry, ``_ATTEMPTS`` the runs
+triggered (1 without ``--retry-failed``). No secrets: the token and login never reach any of
+these values.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ PREFIX = "VIBETESTING_RESULT_"
 KEYS = (
     "VIBETESTING_RESULT",
     *(PREFIX + name for name in ("EXECUTION_IDS", "SCHEDULE_ID", "TESTS", "PASSED", "FAILED")),
+    PREFIX + "FLAKY",
+    PREFIX + "ATTEMPTS",
     PREFIX + "FAILED_TESTS",
     PREFIX + "REPORT_URL",
 )
@@ -86,6 +92,8 @@ def render_dotenv(result: RunResult) -> str:
         _line(PREFIX + "TESTS", str(totals.tests)),
         _line(PREFIX + "PASSED", str(totals.passed)),
         _line(PREFIX + "FAILED", str(totals.failed)),
+        _line(PREFIX + "FLAKY", str(result.flaky)),
+        _line(PREFIX + "ATTEMPTS", str(len(result.attempts) or 1)),
     ]
     # The failed tests' names (labels.py, as in the JUnit), whole or not at all: a list cut
     # short would pass for the complete one.

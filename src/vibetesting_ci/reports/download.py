@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 from vibetesting_ci.concurrency import DaemonPool, wait_for
 from vibetesting_ci.errors import ReportError
-from vibetesting_ci.models import ExecutionResult
+from vibetesting_ci.models import ExecutionResult, RunResult
 from vibetesting_ci.reports.atomic import atomic_open
 from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.transport import (
@@ -50,6 +50,8 @@ from vibetesting_ci.transport import (
 if TYPE_CHECKING:
     import requests
 
+    from vibetesting_ci.settings import WaitSettings
+
 __all__ = [
     "CHUNK_SIZE",
     "MAX_REDIRECTS",
@@ -64,6 +66,7 @@ __all__ = [
     "report_session",
 ]
 
+MiB = 1024 * 1024
 CHUNK_SIZE = 256 * 1024  # measured: less CPU per MiB than 64 KiB or 1 MiB (docs/performance.md)
 MAX_REDIRECTS = 10
 PDF_MAGIC = b"%PDF-"
@@ -421,3 +424,40 @@ def _stream(
     except requests.exceptions.RequestException:
         raise _Abort("the connection broke while reading") from None
     return written
+
+
+def reports_for(
+    result: RunResult,
+    wait: WaitSettings,
+    *,
+    timeout: float,
+    deadline: float,
+    user_agent: str,
+    cancel: threading.Event | None = None,
+    log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] = lambda _message: None,
+) -> RunResult:
+    """Fetch each finished execution's PDF (:func:`fetch_reports`: no credentials, PDF only,
+    size cap, atomic; abandoned on a cancel). ``timeout`` bounds each connect and read,
+    ``deadline`` (monotonic) the whole lot. A report that cannot be had is a warning, or
+    exit 3 with ``--require-report`` (``verdict.with_missing_reports``)."""
+    if not wait.report_file:
+        return result
+    from vibetesting_ci.verdict import with_missing_reports
+
+    executions, missing = fetch_reports(
+        result.executions,
+        wait.report_file,
+        timeout=timeout,
+        deadline=deadline,
+        max_bytes=wait.max_report_size * MiB,
+        user_agent=user_agent,
+        cancel=cancel,
+        log=log,
+    )
+    result = replace(result, executions=executions)
+    required = with_missing_reports(result, missing, require_report=wait.require_report)
+    if required is result:  # not the verdict: a warning each
+        for message in missing:
+            warn(f"report not downloaded: {message}")
+    return required

@@ -73,6 +73,7 @@ from vibetesting_ci.labels import (
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
+    Attempt,
     ExecutionResult,
     ExecutionStatus,
     RunResult,
@@ -392,6 +393,7 @@ def build_junit(result: RunResult) -> ET.Element:
             out.append(f"Report download failed: {execution.report_error}")
         if any(out):
             _sub(suite, "system-out", _join(*out))
+        _mark_attempts(suite, properties, execution, result)
 
         totals.update(outcomes)
         totals["tests"] += len(cases)
@@ -422,6 +424,78 @@ def build_junit(result: RunResult) -> ET.Element:
     root.set("errors", str(totals[ERROR]))
     root.set("time", format_seconds(total_ms))
     return root
+
+
+# ---------------------------------------------------------------- retries
+
+
+def earlier_attempts(result: RunResult, execution: ExecutionResult) -> tuple[int, list[Attempt]]:
+    """For an execution of a retried run (``--retry-failed``): the attempt it belongs to, and
+    the earlier attempts that ran its tests (each of them failed them: only what fails is
+    retried). ``(0, [])`` when the run was not retried or the execution is not in an attempt."""
+    number = next(
+        (a.number for a in result.attempts if execution.execution_id in a.execution_ids), 0
+    )
+    if number <= 1:
+        return number, []
+    attempt = result.attempts[number - 1]
+    names = set(attempt.test_names)
+    if attempt.test_names and len(attempt.executions) == len(attempt.test_names):
+        names = {attempt.test_names[attempt.execution_ids.index(execution.execution_id)]}
+    earlier = [
+        a
+        for a in result.attempts[: number - 1]
+        if a.executions and (not names or not a.test_names or names & set(a.test_names))
+    ]
+    return number, earlier
+
+
+def _attempt_line(attempt: Attempt, test: str | None) -> str:
+    """What an earlier attempt said about one case: the test's own execution, its counts and
+    report where each execution ran one test (``test`` among them), else the attempt's verdict."""
+    if test is not None and len(attempt.test_names) == len(attempt.executions):
+        pairs = zip(attempt.test_names, attempt.executions, strict=True)
+        own = [e for n, e in pairs if n == test]
+        if len(own) == 1 and own[0].status is not None:
+            status = own[0].status
+            what = "failed" if status.failed else f"not passed ({status.state})"
+            report = f"report {status.report_url}" if status.report_url else ""
+            details = [status.detailed_status, report]
+            extra = "; ".join(d for d in details if d)
+            head = f"attempt {attempt.number} (execution {own[0].execution_id}): {what}"
+            return _one_line(f"{head}: {extra}" if extra else head)
+    ids = ", ".join(map(str, attempt.execution_ids))
+    what = f"{attempt.result}: {attempt.message}" if attempt.message else attempt.result
+    return _one_line(f"attempt {attempt.number} (execution(s) {ids}): {what}")
+
+
+def _mark_attempts(
+    suite: ET.Element, properties: ET.Element, execution: ExecutionResult, result: RunResult
+) -> None:
+    """A retried test's cases keep their identity; their earlier attempts are recorded: a case
+    that passed now (flaky) gets a ``<flakyFailure>`` per earlier attempt, one that still fails
+    a ``<rerunFailure>`` (Surefire's elements, in junit-10.xsd), and each says so in its
+    ``<system-out>``; the suite has the properties ``attempts`` and ``flaky``."""
+    number, earlier = earlier_attempts(result, execution)
+    if not earlier:
+        return
+    cases = suite.findall("testcase")
+    test = cases[0].get("name") if len(cases) == 1 else None
+    lines = [_attempt_line(a, test) for a in earlier]
+    passed = all(c.find("failure") is None and c.find("error") is None for c in cases)
+    _sub(properties, "property", name="attempts", value=str(number))
+    _sub(properties, "property", name="flaky", value="true" if passed else "false")
+    for case in cases:
+        ok = case.find("failure") is None and case.find("error") is None
+        tag, kind = ("flakyFailure", "flaky") if ok else ("rerunFailure", "rerun")
+        for line in lines:
+            _sub(case, tag, line, message=line, type=kind)
+        now = "passed" if ok else "failed again"
+        _sub(
+            case,
+            "system-out",
+            _join(*lines, f"attempt {number} (execution {execution.execution_id}): {now}"),
+        )
 
 
 def render_junit(result: RunResult) -> str:

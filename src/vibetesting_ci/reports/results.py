@@ -15,7 +15,9 @@ Shape (``version`` is the vibetesting-ci version that wrote it)::
                                 "outcome": "failed", "test": "login", "attributed": true,
                                 "possible_outcomes": ["failed"]}, ...]}],
      "label": "vibetesting.e2e/tests", "failed_tests": ["login"], "cases_left_out": 0,
-     "totals": {"tests": 3, "done": 3, "passed": 2, "failed": 1},
+     "totals": {"tests": 3, "done": 3, "passed": 2, "failed": 1, "flaky": 0},
+     "flaky": 0, "flaky_tests": [], "threshold": null,
+     "attempts": [],
      "warnings": []}
 
 ``label`` and each execution's ``cases`` are the test identities of the JUnit file
@@ -25,6 +27,14 @@ outcome is that test's own, ``possible_outcomes`` what the counts allow when sev
 shared an execution with mixed outcomes. ``failed_tests`` lists the cases that failed as named
 tests (empty when the counts cannot say which test failed). Past 10,000 cases in the file an
 execution's ``cases`` is null and ``cases_left_out`` counts them.
+
+With ``--retry-failed``, ``executions`` and ``totals`` are each test's last attempt, and
+``attempts`` lists every attempt, the first included: ``{"attempt": 1, "scope": "first" |
+"failed-tests" | "whole-run", "tests": [names sent], "result", "message", "failed_tests":
+[names] or null (not attributable), "executions": [...]}`` (their ``cases`` null: the cases
+are the last attempt's; ``attempts`` is empty when nothing was retried).
+``flaky`` counts the tests that failed and then passed, ``flaky_tests`` names them where the
+run named its tests; ``threshold`` is the sentence of ``--max-failures`` / ``--min-pass-rate``.
 
 ``error_code`` says for machines why the exit code is not 0 (``none`` when it is): the
 ``error_code`` of the exception that ended the run (``errors.py``) or one of its ``ERROR_*``
@@ -49,7 +59,7 @@ from typing import Any
 
 from vibetesting_ci import __version__
 from vibetesting_ci.labels import ROOT, PlannedCase, failed_case_names, plan_result
-from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.models import Attempt, ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.scrub import scrub
@@ -152,8 +162,27 @@ def render_results(result: RunResult) -> dict[str, Any]:
             "done": totals.done,
             "passed": totals.passed,
             "failed": totals.failed,
+            "flaky": result.flaky,
         },
+        "flaky": result.flaky,
+        "flaky_tests": [_clean(n) for n in result.flaky_tests],
+        "threshold": _clean(result.threshold) or None,
+        "attempts": [_attempt(a, budget) for a in result.attempts],
         "warnings": [_clean(w) for w in result.warnings],
+    }
+
+
+def _attempt(attempt: Attempt, budget: Budget) -> dict[str, Any]:
+    """One attempt of a retried run (``--retry-failed``), with its own executions."""
+    failed = attempt.failed_tests
+    return {
+        "attempt": attempt.number,
+        "scope": attempt.scope,
+        "tests": [_clean(n) for n in attempt.test_names],
+        "result": attempt.result,
+        "message": _clean(attempt.message),
+        "failed_tests": None if failed is None else [_clean(n) for n in failed],
+        "executions": [_execution(e, budget, None) for e in attempt.executions],
     }
 
 

@@ -1,0 +1,307 @@
+"""Retries of failed tests (``--retry-failed N``, ``--retry-failed-whole``).
+
+After a run ends ``failed``, :func:`retry_failed` triggers a new run of what failed, up to N
+times, and :func:`merge` folds the attempts into one result: each test's last attempt is what
+counts, and a test that failed and then passed is *flaky* (it passes, and is counted).
+
+What a retry reruns:
+
+* **the failed tests only** (``failed-tests``), when the run named its tests and the service's
+  counts tell which of them failed (``labels.outcomes_by_test``: one test per execution, or an
+  execution whose tests all had one outcome): a new ``run-tests`` with just those tests and
+  the run's other settings;
+* **the whole run** (``whole-run``), only with ``--retry-failed-whole``, when they cannot be
+  told apart (a suite, an exploration, several tests in one execution with some failed): the
+  same request again, a full billed run. Without the option, a warning says why not.
+
+Every retry is one new trigger, never sent twice: a trigger that may have reached the service
+(:class:`~vibetesting_ci.errors.TriggerUncertain`) or that failed ends the retries with a
+warning, and the failures stand. Retries wait within the first wait's ``--timeout`` (the
+deadline is shared), and never start after a cancel; ``should_stop_existing`` is not sent
+again (a retry must not stop other runs). Planning and merging are pure; the loop gets the
+trigger and the wait as callables from the runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from vibetesting_ci.errors import ApiError, ExitCode
+from vibetesting_ci.labels import PASSED, assign_tests, outcomes_by_test
+from vibetesting_ci.models import (
+    RESULT_CANCELLED,
+    RESULT_ERROR,
+    RESULT_FAILED,
+    RESULT_PASSED,
+    RESULT_TIMEOUT,
+    SCOPE_FAILED_TESTS,
+    SCOPE_FIRST,
+    SCOPE_WHOLE_RUN,
+    Attempt,
+    ExecutionResult,
+    RunResult,
+    TriggerResult,
+)
+from vibetesting_ci.settings import RunSettings
+from vibetesting_ci.verdict import decide, with_flaky
+
+COST = "each retry is a billed run"
+
+
+def failed_positions(result: RunResult) -> tuple[int, ...] | None:
+    """Positions (in ``result.test_names``) of the tests that did not pass (failed, not done,
+    in an execution that ended), by ``labels.outcomes_by_test``; None when the run named no
+    tests or the counts cannot tell a test's own outcome (several tests in one execution with
+    mixed outcomes, or no execution known to carry it)."""
+    outcomes = outcomes_by_test(result.test_names, result.executions)
+    if outcomes is None or None in outcomes:
+        return None
+    return tuple(i for i, outcome in enumerate(outcomes) if outcome != PASSED)
+
+
+def _passed(execution: ExecutionResult) -> bool:
+    status = execution.status
+    return (
+        status is not None
+        and status.is_done
+        and not status.unreadable
+        and status.tests > 0
+        and status.passed == status.tests
+    )
+
+
+def _not_passed(executions: Sequence[ExecutionResult]) -> int:
+    return sum(
+        max(1, e.status.tests - e.status.passed) if e.status is not None else 1
+        for e in executions
+        if not _passed(e)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The next attempt: what it sends, which tests (positions in the first run's tests) and
+    which executions of the final view it replaces."""
+
+    scope: str
+    run: RunSettings
+    positions: tuple[int, ...]  # into the first run's tests (empty: a suite / exploration)
+    replaces: tuple[int, ...]  # execution ids
+
+
+def up_front_warning(run: RunSettings) -> str | None:
+    """A configuration that can never retry (said once, before the run starts)."""
+    if not run.retry_failed:
+        whole = run.retry_failed_whole
+        return "--retry-failed-whole does nothing without --retry-failed N" if whole else None
+    if run.retry_failed_whole or run.tests:
+        return None
+    what = "a suite run (--suite-id)" if run.suite_id is not None else "an exploration run"
+    return (
+        f"--retry-failed {run.retry_failed}: {what} has no named tests to retry on their own; "
+        f"add --retry-failed-whole to rerun the whole run instead ({COST})"
+    )
+
+
+def plan(
+    attempt: Attempt,
+    verdict: RunResult,
+    run: RunSettings,
+    positions: tuple[int, ...],
+    failed: tuple[int, ...] | None,
+) -> Plan | str | None:
+    """What to retry after ``attempt`` (its ``verdict``; ``positions``: its tests in the first
+    run's; ``failed``: which of them failed, None when unknown). None: nothing to retry (it
+    did not fail, or it was interrupted); a string: why it cannot be retried."""
+    if verdict.result != RESULT_FAILED or any(e.interrupted for e in verdict.executions):
+        return None
+    base = replace(run, stop_existing=None)
+    if failed and run.tests:
+        chosen = tuple(positions[i] for i in failed)
+        carried = assign_tests(verdict.test_names, verdict.executions)
+        return Plan(
+            SCOPE_FAILED_TESTS,
+            replace(base, tests=tuple(run.tests[i] for i in chosen)),
+            chosen,
+            tuple(  # the executions that ran those tests
+                e.execution_id
+                for e, tests in zip(verdict.executions, carried, strict=True)
+                if tests is not None and set(tests) & set(failed)
+            ),
+        )
+    if run.retry_failed_whole:
+        tests = tuple(run.tests[i] for i in positions) if run.tests else ()
+        return Plan(SCOPE_WHOLE_RUN, replace(base, tests=tests), positions, attempt.execution_ids)
+    if not run.tests:
+        return None  # said up front (up_front_warning)
+    ids = ", ".join(str(e.execution_id) for e in verdict.executions if not _passed(e))
+    return (
+        f"--retry-failed: the service's counts do not say which tests of execution(s) {ids} "
+        "failed (several tests in one execution; --allow-parallel runs one per execution); "
+        f"add --retry-failed-whole to rerun them all ({COST})"
+    )
+
+
+def replaced(
+    final: Sequence[ExecutionResult], old: Sequence[int], new: Sequence[ExecutionResult]
+) -> tuple[ExecutionResult, ...]:
+    """The final view with the executions ``old`` (ids) replaced by ``new``: one for one in
+    place when they are as many (the tests keep their order), else ``new`` where the first
+    of ``old`` was."""
+    olds = [i for i, e in enumerate(final) if e.execution_id in set(old)]
+    if not olds:
+        return (*final, *new)
+    if len(olds) == len(new):
+        view = list(final)
+        for index, execution in zip(olds, new, strict=True):
+            view[index] = execution
+        return tuple(view)
+    view = [e for e in final if e.execution_id not in set(old)]
+    at = olds[0] - sum(1 for i in olds if i < olds[0])
+    return (*view[:at], *new, *view[at:])
+
+
+@dataclass
+class Loop:
+    """The runner's side of a retry: ``trigger(run)`` sends one request, ``wait(ids, names)``
+    waits within the shared deadline and returns that attempt's verdict; ``warn``/``say``
+    report; ``time_left()`` is the seconds before the deadline; ``cancelled()`` a signal."""
+
+    trigger: Callable[[RunSettings], TriggerResult]
+    wait: Callable[[tuple[int, ...], tuple[str, ...]], RunResult]
+    warn: Callable[[str], None]
+    say: Callable[[str], None]
+    time_left: Callable[[], float]
+    cancelled: Callable[[], bool]
+
+
+def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
+    """Retry what failed in ``first`` up to ``run.retry_failed`` times; the merged result."""
+    if not run.retry_failed:
+        return first
+    everything = tuple(range(len(run.tests)))
+    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names)]
+    verdicts = [first]
+    scopes = [everything]
+    final = first.executions
+    flaky: list[int] = []
+    flaky_count = 0
+    for number in range(2, run.retry_failed + 2):
+        verdict = verdicts[-1]
+        failed = failed_positions(verdict)
+        step = plan(attempts[-1], verdict, run, scopes[-1], failed)
+        if step is None:
+            break
+        if isinstance(step, str):
+            loop.warn(step)
+            break
+        if loop.cancelled() or loop.time_left() <= 0:
+            loop.warn(
+                f"retry {number - 1} not started: "
+                + ("the job was cancelled" if loop.cancelled() else "no time left before --timeout")
+            )
+            break
+        what = (
+            f"{len(step.positions)} failed test(s)"
+            if step.scope == SCOPE_FAILED_TESTS
+            else "the whole run"
+        )
+        loop.say(f"retry {number - 1} of {run.retry_failed}: rerunning {what} ({COST})")
+        try:
+            trigger = loop.trigger(step.run)
+        except ApiError as exc:
+            loop.warn(f"retry {number - 1}: {exc}; not retried again, the failures stand")
+            attempts.append(
+                Attempt(number, step.scope, (), step.run.test_names, RESULT_ERROR, str(exc))
+            )
+            break
+        loop.say(
+            f"retry {number - 1}: started execution(s) "
+            + ", ".join(map(str, trigger.execution_ids))
+        )
+        outcome = loop.wait(trigger.execution_ids, step.run.test_names)
+        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names))
+        verdicts.append(outcome)
+        scopes.append(step.positions)
+        final = replaced(final, step.replaces, outcome.executions)
+        if outcome.result not in (RESULT_PASSED, RESULT_FAILED):
+            break
+        now_failed = failed_positions(outcome)
+        passed = outcome.result == RESULT_PASSED
+        if step.scope == SCOPE_FAILED_TESTS and (now_failed is not None or passed):
+            still = set(now_failed or ())
+            flaky += [p for i, p in enumerate(step.positions) if i not in still]
+        elif passed:  # a whole run passed: which tests were flaky is not known, only how many
+            flaky_count += max(_not_passed(v.executions) for v in verdicts[:-1])
+    result = merge(first, run, attempts, verdicts[-1], final, flaky, flaky_count)
+    if result.flaky:
+        named = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
+        loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{named}")
+    return result
+
+
+def _attempt(number: int, scope: str, verdict: RunResult, names: tuple[str, ...]) -> Attempt:
+    failed = failed_positions(verdict)
+    return Attempt(
+        number,
+        scope,
+        verdict.executions,
+        names,
+        verdict.result,
+        verdict.message or "",
+        None if failed is None else tuple(names[i] for i in failed),
+    )
+
+
+def merge(
+    first: RunResult,
+    run: RunSettings,
+    attempts: Sequence[Attempt],
+    last: RunResult,
+    final: tuple[ExecutionResult, ...],
+    flaky: Sequence[int],
+    flaky_count: int,
+) -> RunResult:
+    """One result from every attempt: the verdict on each test's last attempt (``final``).
+    A last attempt that timed out, was cancelled or could not be read decides as it is (the
+    failures before it stand: under --no-fail-on-timeout that is exit 1, not 0)."""
+    if len(attempts) == 1:
+        return first
+    names = tuple(run.tests[i].name for i in flaky) if run.tests else ()
+    every = tuple(attempts)
+    retries = sum(1 for a in attempts[1:] if a.executions)  # a trigger that failed ran none
+    if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
+        result = replace(
+            last,
+            attempts=every,
+            executions=final,
+            test_names=first.test_names,
+            message=f"retry {retries}: {last.message}",
+        )
+        if last.result == RESULT_TIMEOUT and last.exit_code == ExitCode.OK:
+            result = replace(
+                result,
+                result=RESULT_FAILED,
+                exit_code=ExitCode.FAILED,
+                error_code=first.error_code,
+                message=f"{result.message}; the failures before it stand",
+            )
+    else:  # passed or failed (a retry whose trigger failed: the failures before it stand)
+        result = decide(
+            final,
+            interrupted=None,
+            error=None,
+            fail_on_timeout=True,
+            signal_code=0,
+            test_names=first.test_names,
+            allow_empty=first.allow_empty,
+        )
+        result = replace(
+            result,
+            attempts=every,
+            warnings=first.warnings,
+            message=f"{result.message}"
+            + (f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""),
+        )
+    return with_flaky(result, len(flaky) + flaky_count, names)
