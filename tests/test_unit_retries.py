@@ -75,7 +75,7 @@ def test_failed_tests_only_when_they_are_known() -> None:
     assert step.scope == SCOPE_FAILED_TESTS
     assert step.positions == (1,) and step.replaces == (2,)
     assert step.run.test_names == ("b",)
-    assert step.run.stop_existing is None and step.run.retry_failed == 2
+    assert step.run.stop_existing is False and step.run.retry_failed == 2
     # A later attempt's positions map back to the first run's tests.
     again = verdict(execution(9, passed=0), names=("b",))
     later = retries.plan(attempt_of(again), again, run, (1,), (0,))
