@@ -223,3 +223,49 @@ def test_a_test_whose_execution_ended_is_retried_again(tmp_path: Path) -> None:
     data = result.results()
     assert data["flaky"] == 1 and data["flaky_tests"] == ["pay"]
     assert [e["id"] for e in data["executions"]] == [101, 104]
+
+
+def test_flaky_tests_are_named_as_in_the_junit(tmp_path: Path) -> None:
+    """Two names that clean to one case name ('a  b' and 'a b'): the JUnit has 'a b' and
+    'a b (2)', and the flaky list, the attempts' failed tests, the summary and the warning name
+    them the same way (not by the configured text, which would point both at one case)."""
+    from tests.github_output import parse_output_file
+
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
+        env = {
+            "VIBETESTING_API_TOKEN": TOKEN,
+            "VIBETESTING_API_URL": emulator.url,
+            "VIBETESTING_POLL_INTERVAL": "0.1",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        }
+        tests = guided("a  b [flaky]", "a b [flaky]", "c\tfails [fail]")
+        args = ["run", "--tests", tests, "--allow-parallel", "--retry-failed", "1"]
+        result = run_cli(args, cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.output
+    junit = result.file("vibetesting-junit.xml").read_text(encoding="utf-8")
+    names = [c.get("name") for c in ET.fromstring(junit).iter("testcase")]
+    assert names == ["a b [flaky]", "a b [flaky] (2)", "c fails [fail]"]
+    earlier = {
+        c.get("name"): [f.get("message", "")[:30] for f in c if f.tag.endswith("Failure")]
+        for c in ET.fromstring(junit).iter("testcase")
+    }  # each case's earlier attempt is its own test's execution
+    assert earlier == {
+        "a b [flaky]": ["attempt 1 (execution 1001): fa"],
+        "a b [flaky] (2)": ["attempt 1 (execution 1002): fa"],
+        "c fails [fail]": ["attempt 1 (execution 1003): fa"],
+    }
+    data = result.results()
+    assert data["flaky_tests"] == ["a b [flaky]", "a b [flaky] (2)"]
+    first, retry = data["attempts"]
+    assert first["failed_tests"] == ["a b [flaky]", "a b [flaky] (2)", "c fails [fail]"]
+    assert retry["failed_tests"] == ["c fails [fail]"]
+    assert data["failed_tests"] == ["c fails [fail]"]
+    outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
+    assert json.loads(outputs["failed-tests"]) == ["c fails [fail]"]
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "failed, then passed on a retry): a b \\[flaky\\], a b \\[flaky\\] (2)" in summary
+    assert "2 flaky test(s), failed and then passed on a retry: a b [flaky], a b [flaky] (2)" in (
+        result.stdout
+    )

@@ -358,6 +358,13 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return result
 
 
+def test_labels(test_names: Sequence[str]) -> tuple[str, ...]:
+    """Each of the run's tests as its named cases call it (rules 1-3), in the run's order:
+    :func:`case_name`, repeats made unique. For lists of tests apart from the cases (the flaky
+    tests, each attempt's failed tests), so they point at the same case as the JUnit."""
+    return tuple(unique_names([case_name(name, i) for i, name in enumerate(test_names)]))
+
+
 def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:
     """:func:`plan_cases` for a finished ``run``/``wait``. Every report asks for the same plan
     (JUnit, results, dotenv, summaries, comment): it is made once per run."""

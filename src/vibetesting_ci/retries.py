@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from vibetesting_ci.errors import ApiError, ExitCode
-from vibetesting_ci.labels import PASSED, assign_tests, outcomes_by_test
+from vibetesting_ci.labels import PASSED, assign_tests, outcomes_by_test, test_labels
 from vibetesting_ci.models import (
     RESULT_CANCELLED,
     RESULT_ERROR,
@@ -228,7 +228,8 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
     if not run.retry_failed:
         return first
     everything = tuple(range(len(run.tests)))
-    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names)]
+    shown = test_labels(run.test_names)  # the JUnit's names for the tests
+    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names, shown)]
     verdicts = [first]
     scopes = [everything]
     final = first.executions
@@ -280,7 +281,8 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             )
             break
         outcome = loop.wait(trigger.execution_ids, step.run.test_names)
-        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names))
+        named = tuple(shown[p] for p in step.positions)
+        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names, named))
         verdicts.append(outcome)
         scopes.append(step.positions)
         if outcome.result in (RESULT_PASSED, RESULT_FAILED):
@@ -307,12 +309,16 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             flaky_count += max(_not_passed(v.executions) for v in verdicts[:-1])
     result = merge(first, run, attempts, verdicts[-1], final, flaky, flaky_count)
     if result.flaky:
-        named = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
-        loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{named}")
+        listed = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
+        loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{listed}")
     return result
 
 
-def _attempt(number: int, scope: str, verdict: RunResult, names: tuple[str, ...]) -> Attempt:
+def _attempt(
+    number: int, scope: str, verdict: RunResult, names: tuple[str, ...], shown: tuple[str, ...]
+) -> Attempt:
+    """One attempt's record: ``names`` the tests it sent, ``shown`` their JUnit names (its
+    failed tests are listed by those)."""
     failed = failed_positions(verdict)
     return Attempt(
         number,
@@ -321,7 +327,7 @@ def _attempt(number: int, scope: str, verdict: RunResult, names: tuple[str, ...]
         names,
         verdict.result,
         verdict.message or "",
-        None if failed is None else tuple(names[i] for i in failed),
+        None if failed is None else tuple(shown[i] for i in failed),
     )
 
 
@@ -339,7 +345,8 @@ def merge(
     failures before it stand: under --no-fail-on-timeout that is exit 1, not 0)."""
     if len(attempts) == 1:
         return first
-    names = tuple(run.tests[i].name for i in flaky) if run.tests else ()
+    shown = test_labels(run.test_names)
+    names = tuple(shown[i] for i in flaky)
     every = tuple(attempts)
     retries = sum(1 for a in attempts[1:] if a.executions)  # a trigger that failed ran none
     if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
