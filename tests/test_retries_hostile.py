@@ -269,3 +269,42 @@ def test_flaky_tests_are_named_as_in_the_junit(tmp_path: Path) -> None:
     assert "2 flaky test(s), failed and then passed on a retry: a b [flaky], a b [flaky] (2)" in (
         result.stdout
     )
+
+
+# -- a run whose executions count fewer tests than it sent ----------------------------------------
+
+ONE_OF_ONE = (
+    'execution-status:patch:times=0,fields={"number_of_tests": 1, "number_of_done_tests": 1, '
+    '"number_of_passed_tests": 1, "number_of_failed_tests": 0}'
+)
+
+
+@pytest.mark.parametrize(
+    ("fault", "extra"),
+    [
+        (ONE_OF_ONE, []),  # three tests sent, one counted (and passed)
+        (ONE_OF_ONE, ["--max-failures", "5", "--min-pass-rate", "0"]),
+        ('run-tests:patch:fields={"execution_ids": [1001, 1001]}', ["--allow-parallel"]),
+    ],
+    ids=["fewer-counted", "thresholds", "one-id-twice"],
+)
+def test_tests_the_service_never_counted_are_not_a_pass(
+    tmp_path: Path, fault: str, extra: list[str]
+) -> None:
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
+        emulator.add_fault(fault)
+        env = {
+            "VIBETESTING_API_TOKEN": TOKEN,
+            "VIBETESTING_API_URL": emulator.url,
+            "VIBETESTING_POLL_INTERVAL": "0.1",
+        }
+        args = ["run", "--tests", guided("home", "pay", "cart"), *extra]
+        result = run_cli(args, cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.output
+    data = result.results()
+    assert data["result"] == "failed" and data["error_code"] == "no_tests"
+    assert "the service counted 1 of the 3 tests sent" in data["message"], data["message"]
+    if "--max-failures" in extra:
+        assert (
+            "thresholds not applied: the service counted 1 of the 3 tests sent" in (data["message"])
+        )
