@@ -305,6 +305,13 @@ def test_tests_the_service_never_counted_are_not_a_pass(
     assert data["result"] == "failed" and data["error_code"] == "no_tests"
     assert "the service counted 1 of the 3 tests sent" in data["message"], data["message"]
     if "--max-failures" in extra:
-        assert (
-            "thresholds not applied: the service counted 1 of the 3 tests sent" in (data["message"])
-        )
+        assert "thresholds not applied: the service counted 1 of the 3" in data["message"]
+    # The test view is not green where the exit code is not: one error case says why.
+    junit = result.file("vibetesting-junit.xml").read_text(encoding="utf-8")
+    xmlschema.XMLSchema(str(XSD)).validate(junit)
+    root = ET.fromstring(junit)
+    assert root.get("errors") == "1", junit
+    (error,) = [c for c in root.iter("testcase") if c.find("error") is not None]
+    assert error.get("name") == "tests not counted"
+    text = error.findtext("error") or ""
+    assert "fewer tests than the run sent" in text, text

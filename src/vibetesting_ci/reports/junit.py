@@ -65,6 +65,7 @@ from vibetesting_ci.labels import (
     PASSED,
     REASON_EMPTY,
     REASON_NO_TESTS_YET,
+    REASON_UNCOUNTED,
     REASON_UNREADABLE,
     SHAPE_COUNTS,
     SHAPE_MIXED,
@@ -211,6 +212,11 @@ def _verdict_head(execution: ExecutionResult, status: ExecutionStatus, reason: s
         return f"The service ran no test in execution {eid} (done, number_of_tests 0)."
     if reason == REASON_NO_TESTS_YET:
         return _unfinished_reason(execution, status) + " No tests were reported yet."
+    if reason == REASON_UNCOUNTED:
+        return (
+            "The service's counts cover fewer tests than the run sent: the tests left out "
+            "have no outcome."
+        )
     if status.tests:
         return (
             f"Execution {eid} ended as {status.state!r}; its counts show no failed test, but "
