@@ -1,7 +1,8 @@
 # vibetesting-ci developer commands. Needs only Python 3.11+ and make.
 #   make demo   - a guided run against the local emulator; leaves JUnit, PDFs, results in demo-output/
 #   make test   - install test dependencies into .venv and run the test suite
-#   make lint   - ruff, mypy (strict), shellcheck, hadolint, check-jsonschema, lock-file check
+#   make lint   - ruff, mypy (strict), shellcheck, hadolint, check-jsonschema, actionlint, zizmor,
+#                 lock-file check
 #   make bench  - benchmarks (start-up, many executions, polling, report download)
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,8 +10,11 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 DEMO_DIR := demo-output
 DEMO_PORT ?= 8765
+# The hash-locked wheels, downloaded once: the native action's tests and benchmark install from
+# here with --no-index (a local stand-in for PyPI).
+WHEELHOUSE := .ci-work/wheelhouse
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv wheelhouse clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -34,16 +38,23 @@ $(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(PY) scripts/demo.py --output $(DEMO_DIR) --port $(DEMO_PORT)
 
-test: $(VENV)/.installed-test
+$(WHEELHOUSE)/.done: requirements/build.txt requirements/runtime.txt | $(BIN)/python
+	$(PY) -m pip download --quiet --require-hashes --only-binary :all: --dest $(WHEELHOUSE) \
+		-r requirements/build.txt -r requirements/runtime.txt
+	touch $@
+
+wheelhouse: $(WHEELHOUSE)/.done
+
+test: $(VENV)/.installed-test $(WHEELHOUSE)/.done
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-lint
-	$(BIN)/ruff check src tests scripts $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests scripts $(wildcard benchmarks)
+	$(BIN)/ruff check src tests scripts native $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests scripts native $(wildcard benchmarks)
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash .ci/lint.sh
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(WHEELHOUSE)/.done
 	$(PY) benchmarks/run_all.py
 
 clean:

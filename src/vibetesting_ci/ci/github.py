@@ -483,7 +483,8 @@ class GitHubAdapter(CIAdapter):
         from vibetesting_ci.scrub import scrub
 
         try:
-            with open(path, "a", encoding="utf-8") as file:
+            # "\n" on every OS: no "\r\n" from Windows' text mode in the runner's files
+            with open(path, "a", encoding="utf-8", newline="\n") as file:
                 file.write(scrub(text))
         except OSError as error:
             return f"could not write {variable} ({path}): {error.strerror or error}"

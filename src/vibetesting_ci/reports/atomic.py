@@ -12,6 +12,13 @@ who reads it, and after a crash of the process). Report PDFs use it: a CI job's 
 read after a power loss of its machine, and syncing 300 MiB to disk doubles the download time
 (docs/performance.md).
 
+On Windows (the native action) the same code runs with two differences: a folder cannot be
+opened to fsync it, so the rename's own durability is left to NTFS; and ``os.replace`` fails
+with ``PermissionError`` while another process (a virus scanner, the search indexer, an artifact
+uploader) holds the destination open, so it is retried for up to :data:`REPLACE_RETRY_SECONDS`.
+Nothing here calls a POSIX-only function on that path (``/proc`` is read only where it exists;
+the permission bits are what ``os.chmod`` can set there: read-only or not).
+
 These functions, and the ``write_*`` reporters built on them, raise ``OSError``.
 """
 
@@ -22,10 +29,14 @@ import contextlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import IO, Literal
 
 StrPath = str | os.PathLike[str]
+WINDOWS = os.name == "nt"
+# Windows: how long a destination that another process holds open is retried.
+REPLACE_RETRY_SECONDS = 2.0
 
 # Temporary files being written right now, so an exit that cannot wait for their writers
 # (a cancel abandoning a download) still removes them: see remove_leftovers().
@@ -51,6 +62,8 @@ def remove_leftovers() -> int:
 
 
 def _umask() -> int:
+    if WINDOWS:  # no umask there to speak of; os.chmod only sets or clears read-only
+        return 0o022
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
@@ -71,7 +84,9 @@ def _target_mode(path: str) -> int:
 
 
 def _fsync_dir(folder: str) -> None:
-    # Makes the rename itself durable; not possible everywhere (Windows), so best effort.
+    # Makes the rename itself durable; not possible on Windows (a folder cannot be opened).
+    if WINDOWS:
+        return
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -82,6 +97,24 @@ def _fsync_dir(folder: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _replace(tmp: str, path: str) -> None:
+    """``os.replace``; on Windows retried while another process holds ``path`` open."""
+    if not WINDOWS:
+        os.replace(tmp, path)
+        return
+    deadline = time.monotonic() + REPLACE_RETRY_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if time.monotonic() + pause > deadline or os.path.isdir(path):
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
 
 def atomic_open(
@@ -112,7 +145,7 @@ def _atomic_open(path: str, durable: bool) -> Iterator[IO[bytes]]:
             if durable:
                 os.fsync(handle.fileno())
         os.chmod(tmp, _target_mode(path))
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
