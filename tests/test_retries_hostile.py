@@ -315,3 +315,53 @@ def test_tests_the_service_never_counted_are_not_a_pass(
     assert error.get("name") == "tests not counted"
     text = error.findtext("error") or ""
     assert "fewer tests than the run sent" in text, text
+
+
+# -- a cancel while the retry's trigger is out ----------------------------------------------------
+
+
+def test_cancel_while_the_retry_trigger_is_answering_stops_what_it_started(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM while the retry's run-tests is out (the service takes 0.5 s to answer): the answer
+    still comes within the grace, and the retry's execution is stopped, not left billed."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import clean_env, wait_until
+
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
+        emulator.add_fault("run-tests:stall:after=1,seconds=0.5")
+        env = clean_env(
+            {
+                "VIBETESTING_API_TOKEN": TOKEN,
+                "VIBETESTING_API_URL": emulator.url,
+                "VIBETESTING_POLL_INTERVAL": "0.1",
+            }
+        )
+        args = ["run", "--tests", guided("home", "pay [fail]"), *PARALLEL]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vibetesting_ci", *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert wait_until(lambda: len(api_bodies(emulator, "run-tests")) == 2, timeout=30)
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        retry_id = max(emulator.executions)
+        stops = api_bodies(emulator, "stop-execution")
+    assert proc.returncode == 143, err
+    assert stops == [{"execution_id": retry_id}], err
+    data = json.loads((tmp_path / "vibetesting-results.json").read_text(encoding="utf-8"))
+    assert data["result"] == "cancelled" and data["flaky"] == 0
+    assert [a["attempt"] for a in data["attempts"]] == [1, 2]
+    junit = (tmp_path / "vibetesting-junit.xml").read_text(encoding="utf-8")
+    xmlschema.XMLSchema(str(XSD)).validate(junit)
