@@ -5,6 +5,10 @@ untrusted). Everything else is well-formed, so each test changes one field at a 
 ``execution-status`` answer (after ``state_once``, if given, was answered once as
 ``execution_state``), ``trigger`` overrides the ``run-tests`` answer (``{"status": "fail",
 "reason": ...}`` for a refusal). Report links point at ``/report.pdf`` on the same server.
+
+For runs of several attempts (``--retry-failed``): ``triggers`` overrides the successive
+trigger answers (the n-th trigger gets the n-th entry, later ones the last), and ``statuses``
+overrides the status answers of one execution id (``{101: {...}}``, after ``status``).
 """
 
 from __future__ import annotations
@@ -25,11 +29,16 @@ class HostileService:
         status: dict[str, Any] | None = None,
         trigger: dict[str, Any] | None = None,
         state_once: str | None = None,
+        triggers: list[dict[str, Any]] | None = None,
+        statuses: dict[int, dict[str, Any]] | None = None,
     ) -> None:
         self.token = token
         self.status = status or {}
         self.trigger = trigger or {}
         self.state_once = state_once
+        self.triggers = triggers or []
+        self.statuses = statuses or {}
+        self.triggered = 0
         self.requests: list[tuple[str, Any]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -37,11 +46,15 @@ class HostileService:
 
     def _answer(self, endpoint: str, body: Any) -> tuple[int, Any]:
         if endpoint in ("run-tests", "run-suite"):
+            self.triggered += 1
+            shown = self.triggers[: self.triggered][-1:] or [{}]
+            again = shown[0]
             return 200, {
                 "status": "success",
                 "message": "Run started",
                 "execution_ids": [101],
                 **self.trigger,
+                **again,
             }
         if endpoint == "execution-status":
             answer: dict[str, Any] = {
@@ -58,6 +71,8 @@ class HostileService:
                 "full_report_link": f"{self.url}report.pdf",
                 **self.status,
             }
+            if isinstance(body, dict) and isinstance(body.get("execution_id"), int):
+                answer.update(self.statuses.get(body["execution_id"], {}))
             if self.state_once is not None:
                 answer["execution_state"], self.state_once = self.state_once, None
             return 200, answer

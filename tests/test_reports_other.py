@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
@@ -228,6 +229,12 @@ def test_dotenv_failed_tests_by_their_junit_names() -> None:
     assert env["VIBETESTING_RESULT_FAILED_TESTS"] == (
         "wrong%2C%20credentials%20[fail],log%20in%20%24HOME"
     )
+    # '%' is encoded too, so the list decodes back to the names: 'a%2Cb' is not 'a,b'
+    names = ("a,b", "a%2Cb", "100% done")
+    result = RunResult("failed", 1, executions=(one(1, 1), one(2, 1), one(3, 1)), test_names=names)
+    listed = parse_gitlab_dotenv(render_dotenv(result))["VIBETESTING_RESULT_FAILED_TESTS"]
+    assert listed == "a%2Cb,a%252Cb,100%25%20done"
+    assert [unquote(n) for n in listed.split(",")] == list(names)
     # whole or not at all: a list cut short would pass for the complete one
     many = tuple(f"test number {i} " + "x" * 60 for i in range(100))
     executions = tuple(one(i, 1) for i in range(100))

@@ -75,7 +75,7 @@ def test_failed_tests_only_when_they_are_known() -> None:
     assert step.scope == SCOPE_FAILED_TESTS
     assert step.positions == (1,) and step.replaces == (2,)
     assert step.run.test_names == ("b",)
-    assert step.run.stop_existing is None and step.run.retry_failed == 2
+    assert step.run.stop_existing is False and step.run.retry_failed == 2
     # A later attempt's positions map back to the first run's tests.
     again = verdict(execution(9, passed=0), names=("b",))
     later = retries.plan(attempt_of(again), again, run, (1,), (0,))
@@ -368,3 +368,24 @@ def test_junit_marks_the_retried_case_only() -> None:
     number, earlier = earlier_attempts(result, result.executions[1])
     assert number == 2 and [a.number for a in earlier] == [1]
     assert earlier_attempts(verdict(execution(1)), execution(1)) == (0, [])
+
+
+# -- what a retry's answer proves (retries.unproven) ----------------------------------------------
+
+
+def test_a_whole_retry_may_count_other_flows_only_when_the_service_chooses_them() -> None:
+    """An exploration without --flows-count: the service picks how many flows each run has, so
+    a whole retry with fewer is no contradiction; with --flows-count, or for a suite, it is."""
+    first = (execution(1, tests=4, passed=3),)
+    fewer = (execution(2, tests=2, passed=2),)
+    explore = RunSettings(execution_type="exploration")
+    step = retries.Plan(SCOPE_WHOLE_RUN, explore, (), (1,))
+    assert retries.unproven(step, first, fewer) is None
+    fixed = retries.Plan(SCOPE_WHOLE_RUN, replace(explore, flows_count=4), (), (1,))
+    assert (
+        retries.unproven(fixed, first, fewer) == "it ran 2 test(s) where the run it repeats ran 4"
+    )
+    suite = retries.Plan(SCOPE_WHOLE_RUN, RunSettings(suite_id=7), (), (1,))
+    assert retries.unproven(suite, first, fewer) is not None
+    empty = (ExecutionResult(2, status(2, 0, 0)),)
+    assert retries.unproven(step, first, empty) == "execution(s) 2 ran no test"

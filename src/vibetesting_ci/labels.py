@@ -33,7 +33,9 @@ set of identities whatever their outcomes:
   ``done`` or ended with no test, unfinished with none reported yet) has one ``<error>`` case
   per known test (shapes 1-3), else one case ``execution status`` (``execution 2 status``).
   An execution that ended (``failed``, ``stopped``...) with no failed or unfinished count gets
-  that status case as well, so the test view is never green where the exit code is not.
+  that status case as well, so the test view is never green where the exit code is not; and
+  when every execution finished and they count fewer tests than the run named (but some), the
+  last execution gets one ``tests not counted`` error case (the tests left out have no outcome).
   Names are unique in the run (a repeat gets `` (2)``, `` (3)``...): GitLab keeps one case per
   ``(classname, name)``.
 
@@ -74,6 +76,8 @@ REASON_UNREADABLE = "unreadable"  # a final answer whose counts cannot be read
 REASON_EMPTY = "empty"  # done, number_of_tests 0
 REASON_ENDED = "ended"  # an ended state with no failed or unfinished test counted
 REASON_NO_TESTS_YET = "no-tests-yet"  # unfinished, no tests reported yet
+REASON_UNCOUNTED = "uncounted"  # the executions count fewer tests than the run sent
+UNCOUNTED_CASE = "tests not counted"
 
 # Above this many tests in one execution (a service answer gone wrong) the position cases of
 # one outcome become one case for their range (``tests 3-10000``).
@@ -326,6 +330,25 @@ def plan_cases(
             add(status_name, ERROR, SHAPE_STATUS, reason=REASON_ENDED)
         draft.append(cases)
 
+    counted = sum(_total(e.status) for e in executions if e.status is not None)
+    if (
+        draft
+        and all(e.finished and _readable(e.status) for e in executions)
+        and 0 < counted < len(test_names)
+    ):  # the tests left out have no outcome (verdict.uncounted): the view is not green
+        eid, last = executions[-1].execution_id, draft[-1]
+        last.append(
+            PlannedCase(
+                label,
+                UNCOUNTED_CASE,
+                ERROR,
+                eid,
+                len(last) + 1,
+                SHAPE_STATUS,
+                reason=REASON_UNCOUNTED,
+            )
+        )
+
     unique = iter(unique_names([c.name for cases in draft for c in cases]))
     return tuple(tuple(_renamed(case, next(unique)) for case in cases) for cases in draft)
 
@@ -356,6 +379,13 @@ def unique_names(names: Sequence[str]) -> list[str]:
         taken.add(candidate)
         result.append(candidate)
     return result
+
+
+def test_labels(test_names: Sequence[str]) -> tuple[str, ...]:
+    """Each of the run's tests as its named cases call it (rules 1-3), in the run's order:
+    :func:`case_name`, repeats made unique. For lists of tests apart from the cases (the flaky
+    tests, each attempt's failed tests), so they point at the same case as the JUnit."""
+    return tuple(unique_names([case_name(name, i) for i, name in enumerate(test_names)]))
 
 
 def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:

@@ -17,9 +17,17 @@ What a retry reruns:
 Every retry is one new trigger, never sent twice: a trigger that may have reached the service
 (:class:`~vibetesting_ci.errors.TriggerUncertain`) or that failed ends the retries with a
 warning, and the failures stand. Retries wait within the first wait's ``--timeout`` (the
-deadline is shared), and never start after a cancel; ``should_stop_existing`` is not sent
-again (a retry must not stop other runs). Planning and merging are pure; the loop gets the
-trigger and the wait as callables from the runner.
+deadline is shared), and never start after a cancel; a retry sends
+``should_stop_existing: false`` (a retry must not stop other runs, and the vendor's page does
+not say what the service does when it is left out).
+
+A retry's answer replaces the earlier attempt's executions only when it can: one naming an
+execution of an earlier attempt is not awaited, and one whose executions ran no test, do not
+carry each retried test exactly once (per-test retries), or ran fewer tests than the run it
+repeats (whole runs) is recorded but leaves the earlier failures standing (:func:`unproven`).
+A retried test is flaky only when its own execution passed (``done``, every test passed).
+Planning and merging are pure; the loop gets the trigger and the wait as callables from the
+runner.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from vibetesting_ci.errors import ApiError, ExitCode
-from vibetesting_ci.labels import PASSED, assign_tests, outcomes_by_test
+from vibetesting_ci.labels import PASSED, assign_tests, outcomes_by_test, test_labels
 from vibetesting_ci.models import (
     RESULT_CANCELLED,
     RESULT_ERROR,
@@ -57,7 +65,14 @@ def failed_positions(result: RunResult) -> tuple[int, ...] | None:
     outcomes = outcomes_by_test(result.test_names, result.executions)
     if outcomes is None or None in outcomes:
         return None
-    return tuple(i for i, outcome in enumerate(outcomes) if outcome != PASSED)
+    carried = assign_tests(result.test_names, result.executions)
+    ended = {  # an execution that ended (stopped, failed...) passed none of its tests
+        i
+        for e, tests in zip(result.executions, carried, strict=True)
+        if e.status is not None and e.status.ended
+        for i in tests or ()
+    }
+    return tuple(i for i, outcome in enumerate(outcomes) if outcome != PASSED or i in ended)
 
 
 def _passed(execution: ExecutionResult) -> bool:
@@ -116,7 +131,7 @@ def plan(
     did not fail, or it was interrupted); a string: why it cannot be retried."""
     if verdict.result != RESULT_FAILED or any(e.interrupted for e in verdict.executions):
         return None
-    base = replace(run, stop_existing=None)
+    base = replace(run, stop_existing=False)  # said, not left to the service's default
     if failed and run.tests:
         chosen = tuple(positions[i] for i in failed)
         carried = assign_tests(verdict.test_names, verdict.executions)
@@ -141,6 +156,41 @@ def plan(
         "failed (several tests in one execution; --allow-parallel runs one per execution); "
         f"add --retry-failed-whole to rerun them all ({COST})"
     )
+
+
+def _total(executions: Sequence[ExecutionResult]) -> int:
+    return sum(e.status.tests for e in executions if e.status is not None)
+
+
+def unproven(
+    step: Plan, final: Sequence[ExecutionResult], new: Sequence[ExecutionResult]
+) -> str | None:
+    """Why a retry's executions ``new`` (passed or failed) cannot stand in for the executions
+    they replace in ``final`` (None: they can). A retry proves something only when it ran what
+    it was asked to: an execution that ran no test (``--allow-empty`` accepts that of a run,
+    not of a retry), per-test retries whose executions do not carry each retried test exactly
+    once (more or fewer executions, or counts of another number of tests), a whole run that
+    ran fewer tests than the one it repeats (unless the service chose how many: an exploration
+    without ``flows_count``)."""
+    empty = [e.execution_id for e in new if e.status is not None and e.status.tests == 0]
+    if empty:
+        return f"execution(s) {', '.join(map(str, empty))} ran no test"
+    if step.scope == SCOPE_FAILED_TESTS:
+        carried = assign_tests(step.run.test_names, new)
+        ran = sorted(i for tests in carried for i in tests or ())
+        if None in carried or ran != list(range(len(step.positions))):
+            return (
+                f"{len(new)} execution(s) for {len(step.positions)} test(s) retried, and "
+                "their counts do not say which test ran where"
+            )
+        return None
+    if step.run.execution_type == "exploration" and step.run.flows_count is None:
+        return None  # the service picks how many flows a run has
+    before = _total([e for e in final if e.execution_id in set(step.replaces)])
+    after = _total(new)
+    if after < before:
+        return f"it ran {after} test(s) where the run it repeats ran {before}"
+    return None
 
 
 def replaced(
@@ -181,7 +231,8 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
     if not run.retry_failed:
         return first
     everything = tuple(range(len(run.tests)))
-    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names)]
+    shown = test_labels(run.test_names)  # the JUnit's names for the tests
+    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names, shown)]
     verdicts = [first]
     scopes = [everything]
     final = first.executions
@@ -220,28 +271,57 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             f"retry {number - 1}: started execution(s) "
             + ", ".join(map(str, trigger.execution_ids))
         )
+        earlier = sorted({i for a in attempts for i in a.execution_ids} & {*trigger.execution_ids})
+        if earlier:  # nothing in it tells how the retried tests did: not awaited
+            said = (
+                f"retry {number - 1}: the service answered execution id(s) "
+                f"{', '.join(map(str, earlier))} of an earlier attempt, which cannot show how "
+                "the retried tests did; not retried again, the failures stand"
+            )
+            loop.warn(said)
+            attempts.append(
+                Attempt(number, step.scope, (), step.run.test_names, RESULT_ERROR, said)
+            )
+            break
         outcome = loop.wait(trigger.execution_ids, step.run.test_names)
-        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names))
+        named = tuple(shown[p] for p in step.positions)
+        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names, named))
         verdicts.append(outcome)
         scopes.append(step.positions)
+        if outcome.result in (RESULT_PASSED, RESULT_FAILED):
+            why = unproven(step, final, outcome.executions)
+            if why is not None:  # the earlier executions stay in the final view
+                loop.warn(
+                    f"retry {number - 1}: the service's answer cannot stand in for the earlier "
+                    f"attempt ({why}); not retried again, the failures stand"
+                )
+                break
         final = replaced(final, step.replaces, outcome.executions)
         if outcome.result not in (RESULT_PASSED, RESULT_FAILED):
             break
-        now_failed = failed_positions(outcome)
-        passed = outcome.result == RESULT_PASSED
-        if step.scope == SCOPE_FAILED_TESTS and (now_failed is not None or passed):
-            still = set(now_failed or ())
-            flaky += [p for i, p in enumerate(step.positions) if i not in still]
-        elif passed:  # a whole run passed: which tests were flaky is not known, only how many
+        if step.scope == SCOPE_FAILED_TESTS:  # unproven() made sure each ran in one execution
+            carried = assign_tests(step.run.test_names, outcome.executions)
+            passed = {
+                i
+                for e, t in zip(outcome.executions, carried, strict=True)
+                if _passed(e)
+                for i in t or ()
+            }
+            flaky += [p for i, p in enumerate(step.positions) if i in passed]
+        elif outcome.result == RESULT_PASSED:  # a whole run passed: how many were flaky only
             flaky_count += max(_not_passed(v.executions) for v in verdicts[:-1])
     result = merge(first, run, attempts, verdicts[-1], final, flaky, flaky_count)
     if result.flaky:
-        named = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
-        loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{named}")
+        listed = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
+        loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{listed}")
     return result
 
 
-def _attempt(number: int, scope: str, verdict: RunResult, names: tuple[str, ...]) -> Attempt:
+def _attempt(
+    number: int, scope: str, verdict: RunResult, names: tuple[str, ...], shown: tuple[str, ...]
+) -> Attempt:
+    """One attempt's record: ``names`` the tests it sent, ``shown`` their JUnit names (its
+    failed tests are listed by those)."""
     failed = failed_positions(verdict)
     return Attempt(
         number,
@@ -250,7 +330,7 @@ def _attempt(number: int, scope: str, verdict: RunResult, names: tuple[str, ...]
         names,
         verdict.result,
         verdict.message or "",
-        None if failed is None else tuple(names[i] for i in failed),
+        None if failed is None else tuple(shown[i] for i in failed),
     )
 
 
@@ -268,7 +348,8 @@ def merge(
     failures before it stand: under --no-fail-on-timeout that is exit 1, not 0)."""
     if len(attempts) == 1:
         return first
-    names = tuple(run.tests[i].name for i in flaky) if run.tests else ()
+    shown = test_labels(run.test_names)
+    names = tuple(shown[i] for i in flaky)
     every = tuple(attempts)
     retries = sum(1 for a in attempts[1:] if a.executions)  # a trigger that failed ran none
     if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):

@@ -56,9 +56,20 @@ def _unreadable_message(unreadable: Sequence[ExecutionResult]) -> str:
     )
 
 
-def _troubles(finished: Sequence[ExecutionResult], allow_empty: bool) -> tuple[list[str], str]:
+def uncounted(executions: Sequence[ExecutionResult], sent: int) -> str | None:
+    """A guided run of ``sent`` tests whose executions count fewer (but some): the rest have
+    no outcome, so they cannot pass (one id answered twice, counts of another run...)."""
+    counted = sum(e.status.tests for e in executions if e.status is not None)
+    if 0 < counted < sent:
+        return f"the service counted {counted} of the {sent} tests sent"
+    return None
+
+
+def _troubles(
+    finished: Sequence[ExecutionResult], allow_empty: bool, sent: int = 0
+) -> tuple[list[str], str]:
     """Why the finished (readable) executions do not pass, as message parts, and the
-    ``error_code`` for them; no parts: they pass."""
+    ``error_code`` for them; no parts: they pass. ``sent``: the tests a guided run sent."""
     statuses = [e.status for e in finished if e.status is not None]
     failed = sum(s.failed for s in statuses)
     total = sum(s.tests for s in statuses)
@@ -79,6 +90,9 @@ def _troubles(finished: Sequence[ExecutionResult], allow_empty: bool) -> tuple[l
         parts.append(
             f"the service ran no test in execution(s) {_ids(empty)} (--allow-empty accepts that)"
         )
+        code = code if parts[:-1] else ERROR_NO_TESTS
+    if sent and (missing := uncounted(finished, sent)):
+        parts.append(missing)
         code = code if parts[:-1] else ERROR_NO_TESTS
     return parts, code
 
@@ -140,7 +154,8 @@ def decide(
             error_code=ERROR_UNREADABLE,
             **common,
         )
-    troubles, trouble_code = _troubles(readable, allow_empty)
+    whole = interrupted is None and len(readable) == len(executions)
+    troubles, trouble_code = _troubles(readable, allow_empty, len(test_names) if whole else 0)
     if interrupted == INTERRUPTED_TIMEOUT:
         waiting = len(executions) - len(finished)
         message = f"timed out with {waiting} of {len(executions)} execution(s) unfinished"
@@ -293,6 +308,9 @@ def _why_no_threshold(result: RunResult) -> str | None:
             return f"execution {execution.execution_id} ended as {status.state!r}"
         if status.tests == 0 and not result.allow_empty:
             return f"the service ran no test in execution {execution.execution_id}"
+    missing = uncounted(result.executions, len(result.test_names))
+    if missing:
+        return missing
     return None if result.totals.tests else "no test ran"
 
 

@@ -30,7 +30,8 @@ backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-
 redacted), comma-separated, with commas inside a link encoded as ``%2C``; links that would push
 the file past the size limit are left out whole (never cut), the others are kept.
 ``VIBETESTING_RESULT_FAILED_TESTS`` lists the tests that failed by their JUnit names
-(``labels.py``), comma-separated and encoded the same way (a comma in a name as ``%2C``). It is
+(``labels.py``), comma-separated and encoded the same way, ``%`` and ``,`` in a name included
+(``%25``, ``%2C``: each item percent-decodes back to its name). It is
 empty when nothing failed, and also when the service's counts cannot say *which* test failed
 (a suite re-run, several tests sharing one execution with mixed outcomes) or the list would not
 fit whole: compare ``VIBETESTING_RESULT_FAILED``.
@@ -63,6 +64,8 @@ KEYS = (
 MAX_BYTES = 5000
 
 _UNSAFE = re.compile(r"""[^\x21-\x7e]|["'\\$`]""")
+# In a list of names, '%' and ',' too: the list then decodes back to the names.
+_UNSAFE_IN_NAME = re.compile(r"""[^\x21-\x7e]|["'\\$`%,]""")
 
 
 def _encode_char(match: re.Match[str]) -> str:
@@ -98,8 +101,11 @@ def render_dotenv(result: RunResult) -> str:
     # The failed tests' names (labels.py, as in the JUnit), whole or not at all: a list cut
     # short would pass for the complete one.
     key = PREFIX + "REPORT_URL="
+    from vibetesting_ci.scrub import scrub
+
     names = ",".join(
-        dotenv_value(name).replace(",", "%2C") for name in failed_case_names(plan_result(result))
+        _UNSAFE_IN_NAME.sub(_encode_char, scrub(name))
+        for name in failed_case_names(plan_result(result))
     )
     failed_line = f"{PREFIX}FAILED_TESTS={names}\n"
     room = MAX_BYTES - sum(len(line.encode()) for line in lines) - len(key) - 1

@@ -54,6 +54,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -64,6 +65,7 @@ from vibetesting_ci.labels import (
     PASSED,
     REASON_EMPTY,
     REASON_NO_TESTS_YET,
+    REASON_UNCOUNTED,
     REASON_UNREADABLE,
     SHAPE_COUNTS,
     SHAPE_MIXED,
@@ -210,6 +212,11 @@ def _verdict_head(execution: ExecutionResult, status: ExecutionStatus, reason: s
         return f"The service ran no test in execution {eid} (done, number_of_tests 0)."
     if reason == REASON_NO_TESTS_YET:
         return _unfinished_reason(execution, status) + " No tests were reported yet."
+    if reason == REASON_UNCOUNTED:
+        return (
+            "The service's counts cover fewer tests than the run sent: the tests left out "
+            "have no outcome."
+        )
     if status.tests:
         return (
             f"Execution {eid} ended as {status.state!r}; its counts show no failed test, but "
@@ -393,7 +400,7 @@ def build_junit(result: RunResult) -> ET.Element:
             out.append(f"Report download failed: {execution.report_error}")
         if any(out):
             _sub(suite, "system-out", _join(*out))
-        _mark_attempts(suite, properties, execution, result)
+        _mark_attempts(suite, properties, execution, result, planned)
 
         totals.update(outcomes)
         totals["tests"] += len(cases)
@@ -470,7 +477,11 @@ def _attempt_line(attempt: Attempt, test: str | None) -> str:
 
 
 def _mark_attempts(
-    suite: ET.Element, properties: ET.Element, execution: ExecutionResult, result: RunResult
+    suite: ET.Element,
+    properties: ET.Element,
+    execution: ExecutionResult,
+    result: RunResult,
+    planned: Sequence[PlannedCase],
 ) -> None:
     """A retried test's cases keep their identity; their earlier attempts are recorded: a case
     that passed now (flaky) gets a ``<flakyFailure>`` per earlier attempt, one that still fails
@@ -480,7 +491,9 @@ def _mark_attempts(
     if not earlier:
         return
     cases = suite.findall("testcase")
-    test = cases[0].get("name") if len(cases) == 1 else None
+    # The test as configured (attempts record the names sent), not its case name: two names
+    # can show as one ('a  b' and 'a b' are both 'a b'; the second case is 'a b (2)').
+    test = planned[0].test if len(planned) == 1 else None
     lines = [_attempt_line(a, test) for a in earlier]
     passed = all(c.find("failure") is None and c.find("error") is None for c in cases)
     _sub(properties, "property", name="attempts", value=str(number))
