@@ -188,21 +188,23 @@ def slow_emulator() -> Any:
         yield server
 
 
-def test_a_retry_waits_within_the_same_timeout(
+def test_no_retry_when_less_time_is_left_than_the_last_attempt_took(
     slow_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     """One test of 1.6-2.4 s plus as long processing (seed 1: the first attempt is done after
-    4.1 s, its retry 3.5 s after it starts): --timeout 5.6 ends the wait during the retry,
-    which is stopped."""
+    4.1 s): with --timeout 5.6 a retry would start with about 1.5 s left, be billed and then
+    stopped (exit 4). It is not triggered; the failures stand (exit 1)."""
     env = emulator_env(slow_emulator, VIBETESTING_TIMEOUT="5.6")
     args = ["run", "--tests", guided_tests("x [flaky]"), "--retry-failed", "2"]
     result = run_cli([*args, "--retry-failed-whole"], cwd=tmp_path, env=env)
-    assert result.returncode == 4, result.output
-    assert triggers(slow_emulator) == 2
-    retry_id = max(slow_emulator.executions)
-    assert {"execution_id": retry_id} in api_bodies(slow_emulator, "stop-execution")
+    assert result.returncode == 1, result.output
+    assert triggers(slow_emulator) == 1
+    assert api_bodies(slow_emulator, "stop-execution") == []
+    warning = [line for line in result.stderr.splitlines() if "retry 1 not started" in line]
+    assert len(warning) == 1, result.stderr
+    assert " s left of --timeout, the last attempt took " in warning[0]
     data = result.results()
-    assert data["result"] == "timeout" and data["message"].startswith("retry 1: timed out")
+    assert data["result"] == "failed" and data["attempts"] == []
 
 
 def test_cancel_during_a_retry_stops_the_retry(

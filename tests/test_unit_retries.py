@@ -139,6 +139,8 @@ class Scripted:
         self.said: list[str] = []
         self.left = time_left
         self.current: RunResult | None = None
+        self.now = 0.0  # the clock: each wait takes ``took`` seconds of it
+        self.took = 0.0
 
     def trigger(self, run: RunSettings) -> TriggerResult:
         self.sent.append(run)
@@ -150,6 +152,7 @@ class Scripted:
 
     def wait(self, ids: tuple[int, ...], names: tuple[str, ...]) -> RunResult:
         assert self.current is not None and self.current.execution_ids == ids
+        self.now += self.took
         return replace(self.current, test_names=names)
 
     def loop(self) -> retries.Loop:
@@ -160,6 +163,8 @@ class Scripted:
             say=self.said.append,
             time_left=lambda: self.left,
             cancelled=lambda: False,
+            clock=lambda: self.now,
+            began=0.0,
         )
 
 
@@ -216,6 +221,30 @@ def test_no_retry_without_time_left() -> None:
     result = retries.retry_failed(first, run, script.loop())
     assert result is first and script.sent == []
     assert script.warnings == ["retry 1 not started: no time left before --timeout"]
+
+
+def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
+    """Triggered with less time left than the attempt before took, a retry would most likely
+    be billed, then stopped at the deadline (exit 4 instead of 1): not triggered."""
+    run = RunSettings(suite_id=2, retry_failed=2, retry_failed_whole=True)
+    first = verdict(execution(1, tests=4, passed=3))
+    script = Scripted(verdict(execution(2)), time_left=12.0)
+    script.now = 40.0  # the first attempt: triggered at 0, its wait ended at 40
+    result = retries.retry_failed(first, run, script.loop())
+    assert result is first and script.sent == []
+    assert (result.result, result.exit_code) == ("failed", 1)
+    assert script.warnings == [
+        "retry 1 not started: 12 s left of --timeout, the last attempt took 40 s; "
+        "the failures stand"
+    ]
+    # The retry's own time counts for the next one: 3.0 s left, the first retry took 4.5 s.
+    script = Scripted(verdict(execution(2, tests=4, passed=3)), verdict(execution(3)))
+    script.left, script.now, script.took = 3.0, 2.0, 4.5
+    result = retries.retry_failed(first, run, script.loop())
+    assert len(script.sent) == 1 and len(result.attempts) == 2
+    assert (result.result, result.exit_code) == ("failed", 1)
+    assert script.warnings[-1].startswith("retry 2 not started: 3.0 s left of --timeout, the last ")
+    assert "took 4.5 s" in script.warnings[-1]
 
 
 def test_a_retry_that_times_out_keeps_the_failures_under_no_fail_on_timeout() -> None:
