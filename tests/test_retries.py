@@ -466,6 +466,11 @@ def test_thresholds_weigh_the_counts_after_the_retries(cli: Any, emulator: Emula
     assert result.returncode == 0, result.output
     data = result.results()
     assert data["flaky"] == 1 and data["threshold"] == "1 failed, within --max-failures 1"
+    # The message keeps what the retries did, before the sentence that passed it.
+    assert data["message"] == (
+        "2 of 3 test(s) passed after 1 retry; 1 flaky (failed, then passed on a retry): "
+        "a [flaky]; 1 failed, within --max-failures 1"
+    ), data["message"]
     assert data["totals"]["passed"] == 2 and data["totals"]["failed"] == 1
     assert [[t["name"] for t in b["tests"]] for b in api_bodies(emulator, "run-tests")] == [
         ["a [flaky]", "b [fail]", "c"],

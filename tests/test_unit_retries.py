@@ -292,6 +292,25 @@ def test_thresholds(max_failures: int | None, rate: float | None, code: int, sen
         assert result.message == f"3 of 4 test(s) passed; {sentence}"
 
 
+def test_a_threshold_that_passes_a_retried_run_keeps_the_retries_and_flaky_tests() -> None:
+    run = guided("a", "b", "c", retry_failed=2)
+    first = verdict(
+        execution(1), execution(2, passed=0), execution(3, passed=0), names=("a", "b", "c")
+    )
+    script = Scripted(
+        verdict(execution(4), execution(5, passed=0), names=("b", "c")),
+        verdict(execution(6, passed=0), names=("c",)),
+    )
+    merged = retries.retry_failed(first, run, script.loop())
+    assert merged.message is not None and merged.message.endswith("after 2 retries")
+    result = with_thresholds(merged, max_failures=1, min_pass_rate=None)
+    assert result.exit_code == 0
+    assert result.message == (
+        "2 of 3 test(s) passed after 2 retries; 1 flaky (failed, then passed on a retry): b; "
+        "1 failed, within --max-failures 1"
+    )
+
+
 def test_thresholds_count_tests_not_done_as_not_passed() -> None:
     skipped = ExecutionResult(1, ExecutionStatus(1, "done", tests=4, done=3, passed=3))
     result = with_thresholds(verdict(skipped), max_failures=1, min_pass_rate=None)

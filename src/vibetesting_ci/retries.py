@@ -54,7 +54,7 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.settings import RunSettings
-from vibetesting_ci.verdict import decide, with_flaky
+from vibetesting_ci.verdict import after_retries, decide, with_flaky
 
 COST = "each retry is a billed run"
 
@@ -370,7 +370,7 @@ def merge(
     shown = test_labels(run.test_names)
     names = tuple(shown[i] for i in flaky)
     every = tuple(attempts)
-    retries = sum(1 for a in attempts[1:] if a.executions)  # a trigger that failed ran none
+    retries = replace(first, attempts=every).runs_started - 1
     if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
         result = replace(
             last,
@@ -401,7 +401,6 @@ def merge(
             result,
             attempts=every,
             warnings=first.warnings,
-            message=f"{result.message}"
-            + (f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""),
+            message=f"{result.message}{after_retries(retries)}",
         )
     return with_flaky(result, len(flaky) + flaky_count, names)
