@@ -171,12 +171,29 @@ def test_an_uncertain_retry_trigger_is_not_repeated(cli: Any, emulator: Emulator
     assert data["result"] == "failed"
 
 
-def test_a_refused_retry_trigger_ends_the_retries(cli: Any, emulator: EmulatorServer) -> None:
+def test_a_refused_retry_trigger_ends_the_retries(
+    cli: Any, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """The refused trigger is an attempt, not a billed run: the summary says which started,
+    and the ``attempts`` output and dotenv value count the runs started (1)."""
+    from tests.github_output import parse_output_file
+
     emulator.add_fault("run-suite:html500:after=1,times=0,status=400")
-    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "3", "--retry-failed-whole")
+    args = ("--retry-failed", "3", "--retry-failed-whole", "--dotenv-file", "vt.env")
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, *args, env=github_env(tmp_path))
     assert result.returncode == 1, result.output
     assert len(api_bodies(emulator, "run-suite")) == 2
-    assert "not retried again, the failures stand" in result.stderr
+    assert "not retried again, the failures stand" in result.output  # a ::warning on GitHub
+    assert emulator.runs_created == 1
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "**Attempts**: 2 (1 run started, each billed; 1 retry trigger that started no " in (
+        summary
+    )
+    assert "each a billed run" not in summary
+    outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
+    assert outputs["attempts"] == "1"
+    dotenv = (tmp_path / "vt.env").read_text(encoding="utf-8")
+    assert "VIBETESTING_RESULT_ATTEMPTS=1\n" in dotenv
 
 
 # -- the deadline and cancel cover the retries ----------------------------------------------------

@@ -393,13 +393,31 @@ def retried() -> RunResult:
     return result
 
 
+def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
+    from vibetesting_ci.ci.comment import render
+    from vibetesting_ci.verdict import attempts_said
+
+    run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
+    first = verdict(execution(1, tests=4, passed=3))
+    script = Scripted(
+        verdict(execution(2, tests=4, passed=3)), TriggerUncertain("run-suite: no answer")
+    )
+    result = retries.retry_failed(first, run, script.loop())
+    assert len(result.attempts) == 3 and result.runs_started == 2
+    said = attempts_said(result)
+    assert said.startswith("3 (2 runs started, each billed; 1 retry trigger that started no ")
+    assert f"Attempts: {said}, the last of the whole run" in render(result, key="k")
+    assert attempts_said(retried()) == "2 (each a billed run)"
+    assert first.runs_started == 1  # not retried: the one run
+
+
 def test_the_comment_and_the_job_summary_show_attempts_and_flaky_tests() -> None:
     from vibetesting_ci.ci.comment import render
     from vibetesting_ci.ci.github import render_summary
 
     result = retried()
     comment = render(result, key="k")
-    assert "Attempts: 2 (1 retry, last of the failed tests; each a billed run)" in comment
+    assert "Attempts: 2 (each a billed run), the last of the failed tests" in comment
     assert "**Flaky** (failed, then passed on a retry):\n\n- search" in comment
     assert '"flaky": 1' in comment  # the counts marker the next comment compares with
     summary = render_summary(result, junit_file=None)

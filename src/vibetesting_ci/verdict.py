@@ -361,6 +361,21 @@ def after_retries(retries: int) -> str:
     return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
 
 
+def attempts_said(result: RunResult) -> str:
+    """``3 (each a billed run)``, or, when a retry's trigger started no run known to the CLI
+    (refused, its answer lost, or answered with an earlier attempt's executions), how many
+    runs did start: ``3 (2 runs started, each billed; 1 retry trigger ...)``."""
+    count, started = len(result.attempts), result.runs_started
+    if started >= count:
+        return f"{count} (each a billed run)"
+    other = count - started
+    return (
+        f"{count} ({started} run{'s' if started != 1 else ''} started, each billed; {other} "
+        f"retry trigger{'s' if other != 1 else ''} that started no known run: refused, "
+        "unanswered or answered with earlier executions)"
+    )
+
+
 def _flaky_clause(flaky: int, names: Sequence[str]) -> str:
     if not flaky:
         return ""
