@@ -362,10 +362,12 @@ def failed_tests_output(result: RunResult) -> str:
 
 
 def _clip_list(value: str, limit: int) -> str:
-    """A comma-separated list cut after its last whole item that fits."""
+    """A comma-separated list cut after its last whole item that fits (at most ``limit``
+    characters); a first item longer than that is cut to ``limit`` with an ellipsis."""
     if len(value) <= limit:
         return value
-    return value[: value.rfind(",", 0, limit)]
+    cut = value.rfind(",", 0, limit + 1)  # a comma at ``limit``: the items before it fit
+    return value[:cut] if cut > 0 else value[: max(0, limit - 1)] + "…"
 
 
 def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
