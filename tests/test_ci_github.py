@@ -74,6 +74,31 @@ def adapter(tmp_path: Path) -> tuple[GitHubAdapter, io.StringIO]:
     return GitHubAdapter(env, stream=out), out
 
 
+def test_clip_list_cuts_on_item_boundaries_or_clips_one_long_item() -> None:
+    from vibetesting_ci.ci.github import _clip_list
+
+    assert _clip_list("abc,def", 7) == "abc,def"
+    assert _clip_list("abc,def,ghi", 10) == "abc,def"
+    assert _clip_list("abc,def,ghi", 7) == "abc,def"  # the comma right at the limit
+    assert _clip_list("abc,def,ghi", 6) == "abc"
+    assert _clip_list("abcdefghij", 5) == "abcd…"  # one item, longer than the limit
+    assert _clip_list("abcdefghij,k", 5) == "abcd…"
+    assert _clip_list("x" * 20, 1) == "…"
+
+
+@given(st.lists(st.text(alphabet="ab", min_size=1, max_size=8), min_size=1), st.integers(1, 30))
+def test_clip_list_stays_within_the_limit(items: list[str], limit: int) -> None:
+    from vibetesting_ci.ci.github import _clip_list
+
+    value = ",".join(items)
+    clipped = _clip_list(value, limit)
+    assert len(clipped) <= limit
+    if clipped.endswith("…"):
+        assert len(items[0]) > limit and value.startswith(clipped[:-1])
+    else:
+        assert clipped.split(",") == items[: len(clipped.split(","))]
+
+
 def test_detected_from_the_environment() -> None:
     assert isinstance(detect({"GITHUB_ACTIONS": "true"}), GitHubAdapter)
     assert not isinstance(detect({"GITHUB_ACTIONS": "false"}), GitHubAdapter)

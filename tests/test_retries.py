@@ -171,12 +171,29 @@ def test_an_uncertain_retry_trigger_is_not_repeated(cli: Any, emulator: Emulator
     assert data["result"] == "failed"
 
 
-def test_a_refused_retry_trigger_ends_the_retries(cli: Any, emulator: EmulatorServer) -> None:
+def test_a_refused_retry_trigger_ends_the_retries(
+    cli: Any, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """The refused trigger is an attempt, not a billed run: the summary says which started,
+    and the ``attempts`` output and dotenv value count the runs started (1)."""
+    from tests.github_output import parse_output_file
+
     emulator.add_fault("run-suite:html500:after=1,times=0,status=400")
-    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "3", "--retry-failed-whole")
+    args = ("--retry-failed", "3", "--retry-failed-whole", "--dotenv-file", "vt.env")
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, *args, env=github_env(tmp_path))
     assert result.returncode == 1, result.output
     assert len(api_bodies(emulator, "run-suite")) == 2
-    assert "not retried again, the failures stand" in result.stderr
+    assert "not retried again, the failures stand" in result.output  # a ::warning on GitHub
+    assert emulator.runs_created == 1
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "**Attempts**: 2 (1 run started, each billed; 1 retry trigger that started no " in (
+        summary
+    )
+    assert "each a billed run" not in summary
+    outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
+    assert outputs["attempts"] == "1"
+    dotenv = (tmp_path / "vt.env").read_text(encoding="utf-8")
+    assert "VIBETESTING_RESULT_ATTEMPTS=1\n" in dotenv
 
 
 # -- the deadline and cancel cover the retries ----------------------------------------------------
@@ -188,21 +205,23 @@ def slow_emulator() -> Any:
         yield server
 
 
-def test_a_retry_waits_within_the_same_timeout(
+def test_no_retry_when_less_time_is_left_than_the_last_attempt_took(
     slow_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     """One test of 1.6-2.4 s plus as long processing (seed 1: the first attempt is done after
-    4.1 s, its retry 3.5 s after it starts): --timeout 5.6 ends the wait during the retry,
-    which is stopped."""
+    4.1 s): with --timeout 5.6 a retry would start with about 1.5 s left, be billed and then
+    stopped (exit 4). It is not triggered; the failures stand (exit 1)."""
     env = emulator_env(slow_emulator, VIBETESTING_TIMEOUT="5.6")
     args = ["run", "--tests", guided_tests("x [flaky]"), "--retry-failed", "2"]
     result = run_cli([*args, "--retry-failed-whole"], cwd=tmp_path, env=env)
-    assert result.returncode == 4, result.output
-    assert triggers(slow_emulator) == 2
-    retry_id = max(slow_emulator.executions)
-    assert {"execution_id": retry_id} in api_bodies(slow_emulator, "stop-execution")
+    assert result.returncode == 1, result.output
+    assert triggers(slow_emulator) == 1
+    assert api_bodies(slow_emulator, "stop-execution") == []
+    warning = [line for line in result.stderr.splitlines() if "retry 1 not started" in line]
+    assert len(warning) == 1, result.stderr
+    assert " s left of --timeout, the last attempt took " in warning[0]
     data = result.results()
-    assert data["result"] == "timeout" and data["message"].startswith("retry 1: timed out")
+    assert data["result"] == "failed" and data["attempts"] == []
 
 
 def test_cancel_during_a_retry_stops_the_retry(
@@ -464,6 +483,11 @@ def test_thresholds_weigh_the_counts_after_the_retries(cli: Any, emulator: Emula
     assert result.returncode == 0, result.output
     data = result.results()
     assert data["flaky"] == 1 and data["threshold"] == "1 failed, within --max-failures 1"
+    # The message keeps what the retries did, before the sentence that passed it.
+    assert data["message"] == (
+        "2 of 3 test(s) passed after 1 retry; 1 flaky (failed, then passed on a retry): "
+        "a [flaky]; 1 failed, within --max-failures 1"
+    ), data["message"]
     assert data["totals"]["passed"] == 2 and data["totals"]["failed"] == 1
     assert [[t["name"] for t in b["tests"]] for b in api_bodies(emulator, "run-tests")] == [
         ["a [flaky]", "b [fail]", "c"],

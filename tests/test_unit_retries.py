@@ -139,6 +139,8 @@ class Scripted:
         self.said: list[str] = []
         self.left = time_left
         self.current: RunResult | None = None
+        self.now = 0.0  # the clock: each wait takes ``took`` seconds of it
+        self.took = 0.0
 
     def trigger(self, run: RunSettings) -> TriggerResult:
         self.sent.append(run)
@@ -150,6 +152,7 @@ class Scripted:
 
     def wait(self, ids: tuple[int, ...], names: tuple[str, ...]) -> RunResult:
         assert self.current is not None and self.current.execution_ids == ids
+        self.now += self.took
         return replace(self.current, test_names=names)
 
     def loop(self) -> retries.Loop:
@@ -160,6 +163,8 @@ class Scripted:
             say=self.said.append,
             time_left=lambda: self.left,
             cancelled=lambda: False,
+            clock=lambda: self.now,
+            began=0.0,
         )
 
 
@@ -218,6 +223,30 @@ def test_no_retry_without_time_left() -> None:
     assert script.warnings == ["retry 1 not started: no time left before --timeout"]
 
 
+def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
+    """Triggered with less time left than the attempt before took, a retry would most likely
+    be billed, then stopped at the deadline (exit 4 instead of 1): not triggered."""
+    run = RunSettings(suite_id=2, retry_failed=2, retry_failed_whole=True)
+    first = verdict(execution(1, tests=4, passed=3))
+    script = Scripted(verdict(execution(2)), time_left=12.0)
+    script.now = 40.0  # the first attempt: triggered at 0, its wait ended at 40
+    result = retries.retry_failed(first, run, script.loop())
+    assert result is first and script.sent == []
+    assert (result.result, result.exit_code) == ("failed", 1)
+    assert script.warnings == [
+        "retry 1 not started: 12 s left of --timeout, the last attempt took 40 s; "
+        "the failures stand"
+    ]
+    # The retry's own time counts for the next one: 3.0 s left, the first retry took 4.5 s.
+    script = Scripted(verdict(execution(2, tests=4, passed=3)), verdict(execution(3)))
+    script.left, script.now, script.took = 3.0, 2.0, 4.5
+    result = retries.retry_failed(first, run, script.loop())
+    assert len(script.sent) == 1 and len(result.attempts) == 2
+    assert (result.result, result.exit_code) == ("failed", 1)
+    assert script.warnings[-1].startswith("retry 2 not started: 3.0 s left of --timeout, the last ")
+    assert "took 4.5 s" in script.warnings[-1]
+
+
 def test_a_retry_that_times_out_keeps_the_failures_under_no_fail_on_timeout() -> None:
     run = RunSettings(suite_id=2, retry_failed=1, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
@@ -261,6 +290,25 @@ def test_thresholds(max_failures: int | None, rate: float | None, code: int, sen
     if code == 0:
         assert result.result == "passed" and result.error_code == "none"
         assert result.message == f"3 of 4 test(s) passed; {sentence}"
+
+
+def test_a_threshold_that_passes_a_retried_run_keeps_the_retries_and_flaky_tests() -> None:
+    run = guided("a", "b", "c", retry_failed=2)
+    first = verdict(
+        execution(1), execution(2, passed=0), execution(3, passed=0), names=("a", "b", "c")
+    )
+    script = Scripted(
+        verdict(execution(4), execution(5, passed=0), names=("b", "c")),
+        verdict(execution(6, passed=0), names=("c",)),
+    )
+    merged = retries.retry_failed(first, run, script.loop())
+    assert merged.message is not None and merged.message.endswith("after 2 retries")
+    result = with_thresholds(merged, max_failures=1, min_pass_rate=None)
+    assert result.exit_code == 0
+    assert result.message == (
+        "2 of 3 test(s) passed after 2 retries; 1 flaky (failed, then passed on a retry): b; "
+        "1 failed, within --max-failures 1"
+    )
 
 
 def test_thresholds_count_tests_not_done_as_not_passed() -> None:
@@ -345,13 +393,31 @@ def retried() -> RunResult:
     return result
 
 
+def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
+    from vibetesting_ci.ci.comment import render
+    from vibetesting_ci.verdict import attempts_said
+
+    run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
+    first = verdict(execution(1, tests=4, passed=3))
+    script = Scripted(
+        verdict(execution(2, tests=4, passed=3)), TriggerUncertain("run-suite: no answer")
+    )
+    result = retries.retry_failed(first, run, script.loop())
+    assert len(result.attempts) == 3 and result.runs_started == 2
+    said = attempts_said(result)
+    assert said.startswith("3 (2 runs started, each billed; 1 retry trigger that started no ")
+    assert f"Attempts: {said}, the last of the whole run" in render(result, key="k")
+    assert attempts_said(retried()) == "2 (each a billed run)"
+    assert first.runs_started == 1  # not retried: the one run
+
+
 def test_the_comment_and_the_job_summary_show_attempts_and_flaky_tests() -> None:
     from vibetesting_ci.ci.comment import render
     from vibetesting_ci.ci.github import render_summary
 
     result = retried()
     comment = render(result, key="k")
-    assert "Attempts: 2 (1 retry, last of the failed tests; each a billed run)" in comment
+    assert "Attempts: 2 (each a billed run), the last of the failed tests" in comment
     assert "**Flaky** (failed, then passed on a retry):\n\n- search" in comment
     assert '"flaky": 1' in comment  # the counts marker the next comment compares with
     summary = render_summary(result, junit_file=None)

@@ -346,6 +346,13 @@ class RunResult:
         return tuple(e.execution_id for e in self.executions)
 
     @property
+    def runs_started(self) -> int:
+        """Billed runs known to have started: the first, and each retry whose trigger the
+        service answered with new executions (a trigger refused, lost or answered with an
+        earlier attempt's executions started none that is known)."""
+        return 1 + sum(1 for a in self.attempts[1:] if a.executions)
+
+    @property
     def totals(self) -> Totals:
         statuses = [e.status for e in self.executions if e.status is not None]
         return Totals(

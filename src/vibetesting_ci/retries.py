@@ -17,7 +17,9 @@ What a retry reruns:
 Every retry is one new trigger, never sent twice: a trigger that may have reached the service
 (:class:`~vibetesting_ci.errors.TriggerUncertain`) or that failed ends the retries with a
 warning, and the failures stand. Retries wait within the first wait's ``--timeout`` (the
-deadline is shared), and never start after a cancel; a retry sends
+deadline is shared), and never start after a cancel, nor when the time left is shorter than
+the attempt before took (from its trigger to the end of its wait: it would most likely be
+stopped at the deadline, billed, and turn the failures into a timeout); a retry sends
 ``should_stop_existing: false`` (a retry must not stop other runs, and the vendor's page does
 not say what the service does when it is left out).
 
@@ -52,7 +54,7 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.settings import RunSettings
-from vibetesting_ci.verdict import decide, with_flaky
+from vibetesting_ci.verdict import after_retries, decide, with_flaky
 
 COST = "each retry is a billed run"
 
@@ -216,7 +218,9 @@ def replaced(
 class Loop:
     """The runner's side of a retry: ``trigger(run)`` sends one request, ``wait(ids, names)``
     waits within the shared deadline and returns that attempt's verdict; ``warn``/``say``
-    report; ``time_left()`` is the seconds before the deadline; ``cancelled()`` a signal."""
+    report; ``time_left()`` is the seconds before the deadline; ``cancelled()`` a signal;
+    ``clock()`` the monotonic clock the deadline is on, ``began`` when the first trigger was
+    sent (on it)."""
 
     trigger: Callable[[RunSettings], TriggerResult]
     wait: Callable[[tuple[int, ...], tuple[str, ...]], RunResult]
@@ -224,6 +228,8 @@ class Loop:
     say: Callable[[str], None]
     time_left: Callable[[], float]
     cancelled: Callable[[], bool]
+    clock: Callable[[], float]
+    began: float
 
 
 def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
@@ -238,6 +244,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
     final = first.executions
     flaky: list[int] = []
     flaky_count = 0
+    took = loop.clock() - loop.began  # the last attempt, from its trigger to its wait's end
     for number in range(2, run.retry_failed + 2):
         verdict = verdicts[-1]
         failed = failed_positions(verdict)
@@ -253,12 +260,19 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
                 + ("the job was cancelled" if loop.cancelled() else "no time left before --timeout")
             )
             break
+        if (left := loop.time_left()) < took:  # it would be billed, then stopped at the deadline
+            loop.warn(
+                f"retry {number - 1} not started: {_seconds(left)} left of --timeout, the last "
+                f"attempt took {_seconds(took)}; the failures stand"
+            )
+            break
         what = (
             f"{len(step.positions)} failed test(s)"
             if step.scope == SCOPE_FAILED_TESTS
             else "the whole run"
         )
         loop.say(f"retry {number - 1} of {run.retry_failed}: rerunning {what} ({COST})")
+        began = loop.clock()
         try:
             trigger = loop.trigger(step.run)
         except ApiError as exc:
@@ -284,6 +298,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             )
             break
         outcome = loop.wait(trigger.execution_ids, step.run.test_names)
+        took = loop.clock() - began
         named = tuple(shown[p] for p in step.positions)
         attempts.append(_attempt(number, step.scope, outcome, step.run.test_names, named))
         verdicts.append(outcome)
@@ -315,6 +330,10 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
         listed = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
         loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{listed}")
     return result
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 def _attempt(
@@ -351,7 +370,7 @@ def merge(
     shown = test_labels(run.test_names)
     names = tuple(shown[i] for i in flaky)
     every = tuple(attempts)
-    retries = sum(1 for a in attempts[1:] if a.executions)  # a trigger that failed ran none
+    retries = replace(first, attempts=every).runs_started - 1
     if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
         result = replace(
             last,
@@ -382,7 +401,6 @@ def merge(
             result,
             attempts=every,
             warnings=first.warnings,
-            message=f"{result.message}"
-            + (f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""),
+            message=f"{result.message}{after_retries(retries)}",
         )
     return with_flaky(result, len(flaky) + flaky_count, names)

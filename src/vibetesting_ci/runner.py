@@ -168,8 +168,9 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
         what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
         ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
+        began = time.monotonic()  # the first attempt's start (retries.Loop)
         try:
-            trigger = _trigger(ctx, client, run, deadline=time.monotonic() + wait.timeout)
+            trigger = _trigger(ctx, client, run, deadline=began + wait.timeout)
         except ApiError as exc:
             # Reported through every channel; the JUnit says why (one error case).
             failed = trigger_failed(exc, run.test_names, ctx.cancellation.signal_code)
@@ -201,6 +202,8 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
             say=ctx.say,
             time_left=lambda: deadline - time.monotonic(),
             cancelled=ctx.cancellation.is_set,
+            clock=time.monotonic,
+            began=began,
         )
         return _report(ctx, client, retries.retry_failed(result, run, loop), wait, deadline)
 

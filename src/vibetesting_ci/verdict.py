@@ -349,17 +349,46 @@ def with_thresholds(
             exit_code=ExitCode.OK,
             error_code=ERROR_NONE,
             threshold=sentence,
-            message=f"{totals.passed} of {totals.tests} test(s) passed; {sentence}",
+            message=f"{totals.passed} of {totals.tests} test(s) passed"
+            f"{after_retries(result.runs_started - 1)}"
+            f"{_flaky_clause(result.flaky, result.flaky_tests)}; {sentence}",
         )
     return replace(result, threshold=sentence, message=f"{result.message}; {sentence}")
 
 
+def after_retries(retries: int) -> str:
+    """`` after N retries`` (the retries that started a run), or nothing."""
+    return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+
+
+def attempts_said(result: RunResult) -> str:
+    """``3 (each a billed run)``, or, when a retry's trigger started no run known to the CLI
+    (refused, its answer lost, or answered with an earlier attempt's executions), how many
+    runs did start: ``3 (2 runs started, each billed; 1 retry trigger ...)``."""
+    count, started = len(result.attempts), result.runs_started
+    if started >= count:
+        return f"{count} (each a billed run)"
+    other = count - started
+    return (
+        f"{count} ({started} run{'s' if started != 1 else ''} started, each billed; {other} "
+        f"retry trigger{'s' if other != 1 else ''} that started no known run: refused, "
+        "unanswered or answered with earlier executions)"
+    )
+
+
+def _flaky_clause(flaky: int, names: Sequence[str]) -> str:
+    if not flaky:
+        return ""
+    shown = f": {', '.join(names[:5])}" + (" ..." if len(names) > 5 else "") if names else ""
+    return f"; {flaky} flaky (failed, then passed on a retry){shown}"
+
+
 def with_flaky(result: RunResult, flaky: int, names: Sequence[str]) -> RunResult:
-    """Record the tests that failed, then passed on a retry; a pass says how many there were."""
+    """Record the tests that failed, then passed on a retry; a pass says how many there were
+    (a threshold that passes a failed run says it too: ``with_thresholds``)."""
     if not flaky:
         return result
     message = result.message
     if result.result == RESULT_PASSED:
-        shown = f": {', '.join(names[:5])}" + (" ..." if len(names) > 5 else "") if names else ""
-        message = f"{message}; {flaky} flaky (failed, then passed on a retry){shown}"
+        message = f"{message}{_flaky_clause(flaky, names)}"
     return replace(result, flaky=flaky, flaky_tests=tuple(names), message=message)

@@ -39,6 +39,7 @@ from vibetesting_ci.labels import failed_case_names, plan_result
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import one_line
+from vibetesting_ci.verdict import attempts_said
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -302,13 +303,8 @@ def render(
             out.append(f"- … {len(failed) - 50} more")
         out.append("")
     if result.attempts:
-        retried = len(result.attempts) - 1
         scopes = "failed tests" if result.attempts[-1].scope == "failed-tests" else "whole run"
-        out += [
-            f"Attempts: {len(result.attempts)} ({retried} retr"
-            f"{'y' if retried == 1 else 'ies'}, last of the {scopes}; each a billed run)",
-            "",
-        ]
+        out += [f"Attempts: {attempts_said(result)}, the last of the {scopes}", ""]
     if flaky:
         out += ["**Flaky** (failed, then passed on a retry):", ""]
         out += [f"- {_md(name)}" for name in flaky[:50]]

@@ -46,7 +46,7 @@ from vibetesting_ci.text import (
     output_text,
     write_command,
 )
-from vibetesting_ci.verdict import with_write_failures
+from vibetesting_ci.verdict import attempts_said, with_write_failures
 
 ANNOTATION_TITLE = "VibeTesting"
 
@@ -248,7 +248,7 @@ def _retry_lines(result: RunResult) -> list[str]:
     """Attempts (--retry-failed), flaky tests and the threshold sentence, for the summary."""
     out: list[str] = []
     if result.attempts:
-        out += ["", f"**Attempts**: {len(result.attempts)} (each a billed run)", ""]
+        out += ["", f"**Attempts**: {attempts_said(result)}", ""]
         out += ["| Attempt | Ran | Executions | Result |", "|--:|---|---|---|"]
         for attempt in result.attempts[:50]:
             ran = ", ".join(attempt.test_names[:10]) or attempt.scope
@@ -362,10 +362,12 @@ def failed_tests_output(result: RunResult) -> str:
 
 
 def _clip_list(value: str, limit: int) -> str:
-    """A comma-separated list cut after its last whole item that fits."""
+    """A comma-separated list cut after its last whole item that fits (at most ``limit``
+    characters); a first item longer than that is cut to ``limit`` with an ellipsis."""
     if len(value) <= limit:
         return value
-    return value[: value.rfind(",", 0, limit)]
+    cut = value.rfind(",", 0, limit + 1)  # a comma at ``limit``: the items before it fit
+    return value[:cut] if cut > 0 else value[: max(0, limit - 1)] + "…"
 
 
 def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
@@ -379,7 +381,7 @@ def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
         "passed": str(totals.passed),
         "failed": str(totals.failed),
         "flaky": str(result.flaky),
-        "attempts": str(len(result.attempts) or 1),
+        "attempts": str(result.runs_started),
         "junit-file": junit_file or "",
         "report-file": ",".join(result.report_files),
         "report-url": ",".join(redact_url(url) for url in result.report_urls),

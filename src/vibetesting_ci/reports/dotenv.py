@@ -96,7 +96,7 @@ def render_dotenv(result: RunResult) -> str:
         _line(PREFIX + "PASSED", str(totals.passed)),
         _line(PREFIX + "FAILED", str(totals.failed)),
         _line(PREFIX + "FLAKY", str(result.flaky)),
-        _line(PREFIX + "ATTEMPTS", str(len(result.attempts) or 1)),
+        _line(PREFIX + "ATTEMPTS", str(result.runs_started)),
     ]
     # The failed tests' names (labels.py, as in the JUnit), whole or not at all: a list cut
     # short would pass for the complete one.
