@@ -139,7 +139,8 @@ OUTPUTS: dict[str, str] = {
     "passed": "Number of passed tests.",
     "failed": "Number of failed tests.",
     "flaky": "Number of tests that failed, then passed on a retry (`retry-failed`).",
-    "attempts": "Runs triggered, the first included (1 without `retry-failed`).",
+    "attempts": "Runs started, the first included (1 without `retry-failed`); a retry trigger "
+    "that started no known run is not counted.",
     "junit-file": "Path of the JUnit XML file written (empty when none).",
     "report-file": "Paths of the PDF reports downloaded, comma-separated.",
     "report-url": "Links to the PDF reports, comma-separated (secret query parameters shown "
