@@ -267,21 +267,24 @@ def plan_cases(
         ) -> None:
             into.append(PlannedCase(label, name, outcome, eid, len(into) + 1, shape, **extra))
 
+        def add_named(outcome: str, shape: str, tests: tuple[int, ...], **extra: Any) -> None:
+            for i in tests:
+                add(
+                    case_name(test_names[i], i),
+                    outcome,
+                    shape,
+                    test=test_names[i],
+                    test_index=i,
+                    **extra,
+                )
+
         status = execution.status
         reason = _status_reason(status)
         named_shape = SHAPE_PER_TEST if per_test and tests is not None else SHAPE_NAMED
         if reason is not None:
             outcome = SKIPPED if reason == REASON_EMPTY and allow_empty else ERROR
             if tests is not None:
-                for i in tests:
-                    add(
-                        case_name(test_names[i], i),
-                        outcome,
-                        named_shape,
-                        test=test_names[i],
-                        test_index=i,
-                        reason=reason,
-                    )
+                add_named(outcome, named_shape, tests, reason=reason)
             elif outcome == ERROR:
                 add(status_name, ERROR, SHAPE_STATUS, reason=reason)
             draft.append(cases)
@@ -297,15 +300,7 @@ def plan_cases(
                 shape, outcome = named_shape, present[0]
             else:
                 shape, outcome, candidates = SHAPE_MIXED, present[0], present[::-1]
-            for i in tests:
-                add(
-                    case_name(test_names[i], i),
-                    outcome,
-                    shape,
-                    test=test_names[i],
-                    test_index=i,
-                    candidates=candidates,
-                )
+            add_named(outcome, shape, tests, candidates=candidates)
         else:
             position = 0
             for outcome in (PASSED, FAILED, ERROR, SKIPPED):
