@@ -68,7 +68,6 @@ SHAPE_NAMED = "named"  # rule 2: the execution's tests are known, one outcome
 SHAPE_MIXED = "mixed"  # rule 3: tests known, outcomes mixed: which one is not
 SHAPE_COUNTS = "counts"  # rule 4: only counts are known: names by position
 SHAPE_STATUS = "status"  # an execution-wide error case (see ``reason``)
-COUNTS = SHAPE_COUNTS
 
 # Why a status case (or a named case standing in for a test without counts) is an error.
 REASON_NO_STATUS = "no-status"  # no status answer was ever read
@@ -104,11 +103,6 @@ class PlannedCase:
     def attributed(self) -> bool:
         """The outcome is this named test's own (not a guess from an execution's counts)."""
         return self.test is not None and self.shape != SHAPE_MIXED
-
-    @property
-    def label(self) -> str:
-        """The name people see (same as ``name``)."""
-        return self.name
 
 
 # ---------------------------------------------------------------- classname
@@ -317,7 +311,9 @@ def plan_cases(
                 else:  # the common bulk: built directly (a run can hold 100,000 of them)
                     start = len(cases) - position
                     cases.extend(
-                        PlannedCase(label, f"{prefix}test {k}", outcome, eid, k + start, COUNTS)
+                        PlannedCase(
+                            label, f"{prefix}test {k}", outcome, eid, k + start, SHAPE_COUNTS
+                        )
                         for k in range(position + 1, position + n + 1)
                     )
                 position += n
