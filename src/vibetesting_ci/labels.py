@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TypeGuard
 
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.scrub import scrub
@@ -156,12 +156,8 @@ def run_label(
 # ---------------------------------------------------------------- which tests ran where
 
 
-def _readable(status: ExecutionStatus | None) -> bool:
+def _readable(status: ExecutionStatus | None) -> TypeGuard[ExecutionStatus]:
     return status is not None and not status.unreadable
-
-
-def _total(status: ExecutionStatus) -> int:
-    return max(status.tests, status.passed + status.failed)
 
 
 def assign_tests(
@@ -178,18 +174,14 @@ def assign_tests(
     everything = tuple(range(n))
     if len(executions) == 1:
         status = executions[0].status
-        fits = not _readable(status) or _total(status) in (0, n)  # type: ignore[arg-type]
+        fits = not _readable(status) or status.total in (0, n)
         return (everything if fits else None,)
     if len(executions) == n and all(
-        not _readable(e.status) or _total(e.status) <= 1  # type: ignore[arg-type]
-        for e in executions
+        not _readable(e.status) or e.status.total <= 1 for e in executions
     ):
         return tuple((i,) for i in range(n))
     return tuple(
-        everything
-        if e.status is not None and _readable(e.status) and _total(e.status) == n
-        else None
-        for e in executions
+        everything if _readable(e.status) and e.status.total == n else None for e in executions
     )
 
 
@@ -197,7 +189,7 @@ def assign_tests(
 
 
 def _counts(status: ExecutionStatus) -> dict[str, int]:
-    total = _total(status)
+    total = status.total
     not_done = total - status.passed - status.failed
     # Tests a done execution left out were skipped; those of an ended or unfinished one, errors.
     return {
@@ -214,7 +206,7 @@ def _status_reason(status: ExecutionStatus | None) -> str | None:
         return REASON_NO_STATUS
     if status.unreadable:
         return REASON_UNREADABLE
-    if _total(status) == 0:
+    if status.total == 0:
         if status.is_done:
             return REASON_EMPTY
         if status.ended:
@@ -286,7 +278,7 @@ def plan_cases(
 
         assert status is not None
         counts = _counts(status)
-        total = _total(status)
+        total = status.total
         present = tuple(o for o in SEVERITY if counts[o])
         if tests is not None and len(tests) == total:
             candidates: tuple[str, ...] = ()
@@ -321,7 +313,7 @@ def plan_cases(
             add(status_name, ERROR, SHAPE_STATUS, reason=REASON_ENDED)
         draft.append(cases)
 
-    counted = sum(_total(e.status) for e in executions if e.status is not None)
+    counted = sum(e.status.total for e in executions if e.status is not None)
     if (
         draft
         and all(e.finished and _readable(e.status) for e in executions)
