@@ -189,8 +189,7 @@ def assign_tests(
 
 
 def _counts(status: ExecutionStatus) -> dict[str, int]:
-    total = status.total
-    not_done = total - status.passed - status.failed
+    not_done = status.not_done
     # Tests a done execution left out were skipped; those of an ended or unfinished one, errors.
     return {
         PASSED: status.passed,
