@@ -78,8 +78,8 @@ DETAIL_BUDGET = 8 * 1024 * 1024
 
 
 # Test cases the whole file lists (each execution's are already at most one per test, or one
-# per outcome range above labels.MAX_CASES_PER_EXECUTION); past this, an execution's ``tests``
-# is null and ``tests_left_out`` says how many cases are missing.
+# per outcome range above labels.MAX_CASES_PER_EXECUTION); past this, an execution's ``cases``
+# is null and ``cases_left_out`` says how many cases are missing.
 MAX_CASES = 10_000
 
 
