@@ -370,11 +370,17 @@ def test_labels(test_names: Sequence[str]) -> tuple[str, ...]:
     return tuple(unique_names([case_name(name, i) for i, name in enumerate(test_names)]))
 
 
+def result_label(result: RunResult) -> str:
+    """The classname of a finished ``run``/``wait``: ``RunResult.label``, :data:`ROOT` when
+    it has none (``wait``)."""
+    return result.label or ROOT
+
+
 def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:
     """:func:`plan_cases` for a finished ``run``/``wait``. Every report asks for the same plan
     (JUnit, results, dotenv, summaries, comment): it is made once per run."""
     return _plan_once(
-        result.label or ROOT, result.test_names, result.executions, result.allow_empty
+        result_label(result), result.test_names, result.executions, result.allow_empty
     )
 
 

@@ -320,7 +320,7 @@ def build_junit(result: RunResult) -> ET.Element:
     budget = Budget(DETAIL_BUDGET, BUDGET_NOTE)
     totals = Counter[str]()
     total_ms = 0
-    label = result.label or labels.ROOT
+    label = labels.result_label(result)
     plans = labels.plan_result(result)
     for execution, planned in zip(result.executions, plans, strict=True):
         status = execution.status

@@ -58,7 +58,7 @@ import stat
 from typing import Any
 
 from vibetesting_ci import __version__
-from vibetesting_ci.labels import ROOT, PlannedCase, failed_case_names, plan_result
+from vibetesting_ci.labels import PlannedCase, failed_case_names, plan_result, result_label
 from vibetesting_ci.models import Attempt, ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
@@ -153,7 +153,7 @@ def render_results(result: RunResult) -> dict[str, Any]:
         "error_code": result.error_code,
         "message": _clean(result.message),
         "schedule_id": _clean(result.schedule_id),
-        "label": _clean(result.label or ROOT),
+        "label": _clean(result_label(result)),
         "failed_tests": [_clean(n) for n in failed_case_names(plan)],
         "cases_left_out": left_out,
         "executions": executions,
