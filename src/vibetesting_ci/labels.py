@@ -406,8 +406,12 @@ def outcomes_by_test(
     gets the worst of its outcomes."""
     if not test_names:
         return None
-    found: list[list[str] | None] = [[] for _ in test_names]
-    for cases in plan_cases(ROOT, test_names, executions):
+    return _outcomes(len(test_names), plan_cases(ROOT, test_names, executions))
+
+
+def _outcomes(count: int, plan: Sequence[Sequence[PlannedCase]]) -> tuple[str | None, ...]:
+    found: list[list[str] | None] = [[] for _ in range(count)]
+    for cases in plan:
         for case in cases:
             if case.test_index is None:
                 continue
@@ -430,23 +434,12 @@ def failed_tests(
     :func:`outcomes_by_test` for those."""
     if not test_names:
         return None
-    outcomes = outcomes_by_test(test_names, executions)
-    assert outcomes is not None
-    attributed = 0
-    names: list[str] = []
-    for name, outcome in zip(test_names, outcomes, strict=True):
-        if outcome == FAILED:
-            names.append(name)
-    for cases in plan_cases(ROOT, test_names, executions):
-        for case in cases:
-            if case.outcome == FAILED and case.attributed:
-                attributed += 1
-    counted = sum(
-        e.status.failed for e in executions if e.status is not None and not e.status.unreadable
-    )
-    if counted > attributed:
+    plan = plan_cases(ROOT, test_names, executions)
+    counted = sum(e.status.failed for e in executions if _readable(e.status))
+    if counted > len(failed_case_names(plan)):
         return None
-    return tuple(names)
+    outcomes = _outcomes(len(test_names), plan)
+    return tuple(name for name, o in zip(test_names, outcomes, strict=True) if o == FAILED)
 
 
 # ---------------------------------------------------------------- for the other reports
