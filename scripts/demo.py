@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +30,6 @@ EXPECTED_CASES = {
 
 def junit_cases(path: Path) -> dict[tuple[str, str], str]:
     """(classname, name) -> passed / failed / error / skipped, read from the JUnit file."""
-    import xml.etree.ElementTree as ET
-
     cases: dict[tuple[str, str], str] = {}
     root = ET.parse(path).getroot()  # noqa: S314 - the file this demo just wrote
     for case in root.iter("testcase"):

@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TypeGuard
 
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.scrub import scrub
@@ -68,7 +68,6 @@ SHAPE_NAMED = "named"  # rule 2: the execution's tests are known, one outcome
 SHAPE_MIXED = "mixed"  # rule 3: tests known, outcomes mixed: which one is not
 SHAPE_COUNTS = "counts"  # rule 4: only counts are known: names by position
 SHAPE_STATUS = "status"  # an execution-wide error case (see ``reason``)
-COUNTS = SHAPE_COUNTS
 
 # Why a status case (or a named case standing in for a test without counts) is an error.
 REASON_NO_STATUS = "no-status"  # no status answer was ever read
@@ -104,11 +103,6 @@ class PlannedCase:
     def attributed(self) -> bool:
         """The outcome is this named test's own (not a guess from an execution's counts)."""
         return self.test is not None and self.shape != SHAPE_MIXED
-
-    @property
-    def label(self) -> str:
-        """The name people see (same as ``name``)."""
-        return self.name
 
 
 # ---------------------------------------------------------------- classname
@@ -162,12 +156,8 @@ def run_label(
 # ---------------------------------------------------------------- which tests ran where
 
 
-def _readable(status: ExecutionStatus | None) -> bool:
+def _readable(status: ExecutionStatus | None) -> TypeGuard[ExecutionStatus]:
     return status is not None and not status.unreadable
-
-
-def _total(status: ExecutionStatus) -> int:
-    return max(status.tests, status.passed + status.failed)
 
 
 def assign_tests(
@@ -184,18 +174,14 @@ def assign_tests(
     everything = tuple(range(n))
     if len(executions) == 1:
         status = executions[0].status
-        fits = not _readable(status) or _total(status) in (0, n)  # type: ignore[arg-type]
+        fits = not _readable(status) or status.total in (0, n)
         return (everything if fits else None,)
     if len(executions) == n and all(
-        not _readable(e.status) or _total(e.status) <= 1  # type: ignore[arg-type]
-        for e in executions
+        not _readable(e.status) or e.status.total <= 1 for e in executions
     ):
         return tuple((i,) for i in range(n))
     return tuple(
-        everything
-        if e.status is not None and _readable(e.status) and _total(e.status) == n
-        else None
-        for e in executions
+        everything if _readable(e.status) and e.status.total == n else None for e in executions
     )
 
 
@@ -203,8 +189,7 @@ def assign_tests(
 
 
 def _counts(status: ExecutionStatus) -> dict[str, int]:
-    total = _total(status)
-    not_done = total - status.passed - status.failed
+    not_done = status.not_done
     # Tests a done execution left out were skipped; those of an ended or unfinished one, errors.
     return {
         PASSED: status.passed,
@@ -220,7 +205,7 @@ def _status_reason(status: ExecutionStatus | None) -> str | None:
         return REASON_NO_STATUS
     if status.unreadable:
         return REASON_UNREADABLE
-    if _total(status) == 0:
+    if status.total == 0:
         if status.is_done:
             return REASON_EMPTY
         if status.ended:
@@ -267,36 +252,7 @@ def plan_cases(
         ) -> None:
             into.append(PlannedCase(label, name, outcome, eid, len(into) + 1, shape, **extra))
 
-        status = execution.status
-        reason = _status_reason(status)
-        named_shape = SHAPE_PER_TEST if per_test and tests is not None else SHAPE_NAMED
-        if reason is not None:
-            outcome = SKIPPED if reason == REASON_EMPTY and allow_empty else ERROR
-            if tests is not None:
-                for i in tests:
-                    add(
-                        case_name(test_names[i], i),
-                        outcome,
-                        named_shape,
-                        test=test_names[i],
-                        test_index=i,
-                        reason=reason,
-                    )
-            elif outcome == ERROR:
-                add(status_name, ERROR, SHAPE_STATUS, reason=reason)
-            draft.append(cases)
-            continue
-
-        assert status is not None
-        counts = _counts(status)
-        total = _total(status)
-        present = tuple(o for o in SEVERITY if counts[o])
-        if tests is not None and len(tests) == total:
-            candidates: tuple[str, ...] = ()
-            if len(present) == 1:
-                shape, outcome = named_shape, present[0]
-            else:
-                shape, outcome, candidates = SHAPE_MIXED, present[0], present[::-1]
+        def add_named(outcome: str, shape: str, tests: tuple[int, ...], **extra: Any) -> None:
             for i in tests:
                 add(
                     case_name(test_names[i], i),
@@ -304,8 +260,32 @@ def plan_cases(
                     shape,
                     test=test_names[i],
                     test_index=i,
-                    candidates=candidates,
+                    **extra,
                 )
+
+        status = execution.status
+        reason = _status_reason(status)
+        named_shape = SHAPE_PER_TEST if per_test and tests is not None else SHAPE_NAMED
+        if reason is not None:
+            outcome = SKIPPED if reason == REASON_EMPTY and allow_empty else ERROR
+            if tests is not None:
+                add_named(outcome, named_shape, tests, reason=reason)
+            elif outcome == ERROR:
+                add(status_name, ERROR, SHAPE_STATUS, reason=reason)
+            draft.append(cases)
+            continue
+
+        assert status is not None
+        counts = _counts(status)
+        total = status.total
+        present = tuple(o for o in SEVERITY if counts[o])
+        if tests is not None and len(tests) == total:
+            candidates: tuple[str, ...] = ()
+            if len(present) == 1:
+                shape, outcome = named_shape, present[0]
+            else:
+                shape, outcome, candidates = SHAPE_MIXED, present[0], present[::-1]
+            add_named(outcome, shape, tests, candidates=candidates)
         else:
             position = 0
             for outcome in (PASSED, FAILED, ERROR, SKIPPED):
@@ -322,7 +302,9 @@ def plan_cases(
                 else:  # the common bulk: built directly (a run can hold 100,000 of them)
                     start = len(cases) - position
                     cases.extend(
-                        PlannedCase(label, f"{prefix}test {k}", outcome, eid, k + start, COUNTS)
+                        PlannedCase(
+                            label, f"{prefix}test {k}", outcome, eid, k + start, SHAPE_COUNTS
+                        )
                         for k in range(position + 1, position + n + 1)
                     )
                 position += n
@@ -330,7 +312,7 @@ def plan_cases(
             add(status_name, ERROR, SHAPE_STATUS, reason=REASON_ENDED)
         draft.append(cases)
 
-    counted = sum(_total(e.status) for e in executions if e.status is not None)
+    counted = sum(e.status.total for e in executions if e.status is not None)
     if (
         draft
         and all(e.finished and _readable(e.status) for e in executions)
@@ -388,11 +370,17 @@ def test_labels(test_names: Sequence[str]) -> tuple[str, ...]:
     return tuple(unique_names([case_name(name, i) for i, name in enumerate(test_names)]))
 
 
+def result_label(result: RunResult) -> str:
+    """The classname of a finished ``run``/``wait``: ``RunResult.label``, :data:`ROOT` when
+    it has none (``wait``)."""
+    return result.label or ROOT
+
+
 def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:
     """:func:`plan_cases` for a finished ``run``/``wait``. Every report asks for the same plan
     (JUnit, results, dotenv, summaries, comment): it is made once per run."""
     return _plan_once(
-        result.label or ROOT, result.test_names, result.executions, result.allow_empty
+        result_label(result), result.test_names, result.executions, result.allow_empty
     )
 
 
@@ -418,8 +406,12 @@ def outcomes_by_test(
     gets the worst of its outcomes."""
     if not test_names:
         return None
-    found: list[list[str] | None] = [[] for _ in test_names]
-    for cases in plan_cases(ROOT, test_names, executions):
+    return _outcomes(len(test_names), plan_cases(ROOT, test_names, executions))
+
+
+def _outcomes(count: int, plan: Sequence[Sequence[PlannedCase]]) -> tuple[str | None, ...]:
+    found: list[list[str] | None] = [[] for _ in range(count)]
+    for cases in plan:
         for case in cases:
             if case.test_index is None:
                 continue
@@ -442,23 +434,12 @@ def failed_tests(
     :func:`outcomes_by_test` for those."""
     if not test_names:
         return None
-    outcomes = outcomes_by_test(test_names, executions)
-    assert outcomes is not None
-    attributed = 0
-    names: list[str] = []
-    for name, outcome in zip(test_names, outcomes, strict=True):
-        if outcome == FAILED:
-            names.append(name)
-    for cases in plan_cases(ROOT, test_names, executions):
-        for case in cases:
-            if case.outcome == FAILED and case.attributed:
-                attributed += 1
-    counted = sum(
-        e.status.failed for e in executions if e.status is not None and not e.status.unreadable
-    )
-    if counted > attributed:
+    plan = plan_cases(ROOT, test_names, executions)
+    counted = sum(e.status.failed for e in executions if _readable(e.status))
+    if counted > len(failed_case_names(plan)):
         return None
-    return tuple(names)
+    outcomes = _outcomes(len(test_names), plan)
+    return tuple(name for name, o in zip(test_names, outcomes, strict=True) if o == FAILED)
 
 
 # ---------------------------------------------------------------- for the other reports

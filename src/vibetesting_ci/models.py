@@ -197,6 +197,11 @@ class ExecutionStatus:
         """Tests that neither passed nor failed (never negative, whatever the service says)."""
         return max(0, self.tests - self.passed - self.failed)
 
+    @property
+    def total(self) -> int:
+        """Tests the answer accounts for: ``tests``, or more when passed + failed exceed it."""
+        return max(self.tests, self.passed + self.failed)
+
     def count(self, name: str) -> int | None:
         """``tests``/``done``/``passed``/``failed``, or None when the answer held no count
         there (its value here is a stand-in 0 that must not be shown as a count)."""

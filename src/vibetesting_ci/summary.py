@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from vibetesting_ci.labels import ERROR, FAILED, PASSED, ROOT, SKIPPED, plan_result
+from vibetesting_ci.labels import ERROR, FAILED, PASSED, SKIPPED, plan_result, result_label
 from vibetesting_ci.models import (
     RESULT_SCHEDULED,
     RESULT_TRIGGERED,
@@ -73,7 +73,7 @@ def test_lines(result: RunResult, style: Style) -> list[str]:
     troubled_first = sorted(cases, key=lambda c: c.outcome == PASSED)  # stable
     shown = troubled_first[:TEST_ROWS]
     width = max(len(c.outcome) for c in shown)
-    lines = [style(f"tests ({result.label or ROOT}):", "bold")]
+    lines = [style(f"tests ({result_label(result)}):", "bold")]
     for case in shown:
         word = style(case.outcome.ljust(width), _OUTCOME_STYLE[case.outcome])
         unsure = (

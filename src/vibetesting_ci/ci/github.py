@@ -318,7 +318,7 @@ def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
         if problems_found:
             out += ["", "**Problems**", ""]
             out += [f"- Execution {i}: {_cell(p)}" for i, p in problems_found]
-        out += _tests_table(result.label or labels.ROOT, plan)
+        out += _tests_table(labels.result_label(result), plan)
     elif result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
         out += ["No execution was started.", ""]
     out += _retry_lines(result)

@@ -48,6 +48,7 @@ from vibetesting_ci.labels import failed_case_names, plan_result
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
+from vibetesting_ci.scrub import scrub
 
 PREFIX = "VIBETESTING_RESULT_"
 #: Every key written, in order (``VIBETESTING_RESULT`` then the prefixed result variables).
@@ -76,13 +77,19 @@ def _encode_char(match: re.Match[str]) -> str:
 def dotenv_value(value: str) -> str:
     """``value`` made safe for one GitLab dotenv line (see the module docstring); registered
     secrets are scrubbed before the encoding, which would hide them from a later scrub."""
-    from vibetesting_ci.scrub import scrub
-
     return _UNSAFE.sub(_encode_char, scrub(value))
 
 
 def _line(key: str, value: str) -> str:
     return f"{key}={dotenv_value(value)}\n"
+
+
+_URL_KEY = PREFIX + "REPORT_URL="
+
+
+def _room(lines: list[str]) -> int:
+    """Bytes left under MAX_BYTES after ``lines`` and the report links' key and newline."""
+    return MAX_BYTES - sum(len(line.encode()) for line in lines) - len(_URL_KEY) - 1
 
 
 def render_dotenv(result: RunResult) -> str:
@@ -100,21 +107,16 @@ def render_dotenv(result: RunResult) -> str:
     ]
     # The failed tests' names (labels.py, as in the JUnit), whole or not at all: a list cut
     # short would pass for the complete one.
-    key = PREFIX + "REPORT_URL="
-    from vibetesting_ci.scrub import scrub
-
     names = ",".join(
         _UNSAFE_IN_NAME.sub(_encode_char, scrub(name))
         for name in failed_case_names(plan_result(result))
     )
     failed_line = f"{PREFIX}FAILED_TESTS={names}\n"
-    room = MAX_BYTES - sum(len(line.encode()) for line in lines) - len(key) - 1
-    if len(failed_line.encode()) > room:
+    if len(failed_line.encode()) > _room(lines):
         failed_line = f"{PREFIX}FAILED_TESTS=\n"
     lines.append(failed_line)
     # Fixed lines first; the report links get what is left of the size budget.
-    used = sum(len(line.encode()) for line in lines)
-    budget = MAX_BYTES - used - len(key) - 1
+    budget = _room(lines)
     urls: list[str] = []
     for url in result.report_urls:
         encoded = dotenv_value(redact_url(url)).replace(",", "%2C")
@@ -122,7 +124,7 @@ def render_dotenv(result: RunResult) -> str:
         if cost <= budget:
             urls.append(encoded)
             budget -= cost
-    lines.append(f"{key}{','.join(urls)}\n")
+    lines.append(f"{_URL_KEY}{','.join(urls)}\n")
     return "".join(lines)
 
 

@@ -229,7 +229,7 @@ _SAID = {PASSED: "passed", FAILED: "failed", ERROR: "did not finish", SKIPPED: "
 
 
 def _counts_line(status: ExecutionStatus) -> str:
-    total = max(status.tests, status.passed + status.failed)
+    total = status.total
     parts = [f"{status.passed} passed", f"{status.failed} failed"]
     if status.not_done:
         parts.append(f"{status.not_done} {'not run' if status.is_done else 'unfinished'}")
@@ -277,7 +277,7 @@ def _planned_case(
         head = (
             f"Test failed in VibeTesting execution {eid}.{count}"
             if not unknown
-            else f"{status.failed} of {max(status.tests, status.passed + status.failed)} "
+            else f"{status.failed} of {status.total} "
             f"tests failed in VibeTesting execution {eid}.{count}"
         )
         message = _message(detail, url, "Failed (no detailed status).")
@@ -287,7 +287,7 @@ def _planned_case(
         message = _message(detail, url, head)
         kind = _error_type(execution)
     else:
-        total = max(status.tests, status.passed + status.failed)
+        total = status.total
         head = (
             f"Execution {eid} ended (done) without running this test "
             f"({status.not_done} of {total} tests not run).{count}"
@@ -320,7 +320,7 @@ def build_junit(result: RunResult) -> ET.Element:
     budget = Budget(DETAIL_BUDGET, BUDGET_NOTE)
     totals = Counter[str]()
     total_ms = 0
-    label = result.label or labels.ROOT
+    label = labels.result_label(result)
     plans = labels.plan_result(result)
     for execution, planned in zip(result.executions, plans, strict=True):
         status = execution.status

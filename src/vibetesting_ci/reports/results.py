@@ -58,7 +58,7 @@ import stat
 from typing import Any
 
 from vibetesting_ci import __version__
-from vibetesting_ci.labels import ROOT, PlannedCase, failed_case_names, plan_result
+from vibetesting_ci.labels import PlannedCase, failed_case_names, plan_result, result_label
 from vibetesting_ci.models import Attempt, ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.reports.atomic import atomic_write_text
 from vibetesting_ci.reports.redact import redact_url
@@ -78,8 +78,8 @@ DETAIL_BUDGET = 8 * 1024 * 1024
 
 
 # Test cases the whole file lists (each execution's are already at most one per test, or one
-# per outcome range above labels.MAX_CASES_PER_EXECUTION); past this, an execution's ``tests``
-# is null and ``tests_left_out`` says how many cases are missing.
+# per outcome range above labels.MAX_CASES_PER_EXECUTION); past this, an execution's ``cases``
+# is null and ``cases_left_out`` says how many cases are missing.
 MAX_CASES = 10_000
 
 
@@ -153,7 +153,7 @@ def render_results(result: RunResult) -> dict[str, Any]:
         "error_code": result.error_code,
         "message": _clean(result.message),
         "schedule_id": _clean(result.schedule_id),
-        "label": _clean(result.label or ROOT),
+        "label": _clean(result_label(result)),
         "failed_tests": [_clean(n) for n in failed_case_names(plan)],
         "cases_left_out": left_out,
         "executions": executions,
