@@ -79,26 +79,33 @@ class ActionRun:
 
 
 def parse_output_file(text: str) -> dict[str, str]:
-    """``name=value`` and ``name<<DELIM`` lines, as the runner reads them."""
+    """Read a ``$GITHUB_OUTPUT`` file the way the runner does (``k=v`` and ``k<<DELIM`` forms).
+
+    A delimiter that never closes or a line with neither form is an error, as it is for the
+    runner (``tests/github_output.py`` re-exports this for the tests)."""
     outputs: dict[str, str] = {}
     lines = text.split("\n")
     index = 0
     while index < len(lines):
-        line = lines[index].rstrip("\r")
+        line = lines[index]
         index += 1
         if not line:
             continue
         if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
             name, _, delimiter = line.partition("<<")
-            value: list[str] = []
-            while index < len(lines) and lines[index].rstrip("\r") != delimiter:
-                value.append(lines[index])
+            value_lines: list[str] = []
+            while index < len(lines) and lines[index] != delimiter:
+                value_lines.append(lines[index])
                 index += 1
-            index += 1
-            outputs[name] = "\n".join(value)
+            if index >= len(lines):
+                raise ValueError(f"output {name!r}: delimiter {delimiter!r} never closes")
+            index += 1  # the closing delimiter
+            outputs[name] = "\n".join(value_lines)
         else:
-            name, _, rest = line.partition("=")
-            outputs[name] = rest
+            name, sep, value = line.partition("=")
+            if not sep:
+                raise ValueError(f"bad output line {line!r}")
+            outputs[name] = value
     return outputs
 
 
