@@ -159,17 +159,24 @@ class Expressions:
         return tokens
 
     def _or(self, tokens: list[tuple[str, str]]) -> tuple[Any, list[tuple[str, str]]]:
-        value, tokens = self._and(tokens)
-        while tokens and tokens[0] == ("op", "||"):
-            right, tokens = self._and(tokens[1:])
-            value = value if self.truthy(value) else right
-        return value, tokens
+        return self._chain(tokens, "||", self._and, keep_left=True)
 
     def _and(self, tokens: list[tuple[str, str]]) -> tuple[Any, list[tuple[str, str]]]:
-        value, tokens = self._compare(tokens)
-        while tokens and tokens[0] == ("op", "&&"):
-            right, tokens = self._compare(tokens[1:])
-            value = right if self.truthy(value) else value
+        return self._chain(tokens, "&&", self._compare, keep_left=False)
+
+    def _chain(
+        self,
+        tokens: list[tuple[str, str]],
+        op: str,
+        operand: Callable[[list[tuple[str, str]]], tuple[Any, list[tuple[str, str]]]],
+        *,
+        keep_left: bool,
+    ) -> tuple[Any, list[tuple[str, str]]]:
+        """``a op b op c``: the left value while it is truthy (``||``) or falsy (``&&``)."""
+        value, tokens = operand(tokens)
+        while tokens and tokens[0] == ("op", op):
+            right, tokens = operand(tokens[1:])
+            value = value if self.truthy(value) == keep_left else right
         return value, tokens
 
     def _compare(self, tokens: list[tuple[str, str]]) -> tuple[Any, list[tuple[str, str]]]:
