@@ -137,7 +137,7 @@ def install() -> None:
     python = os.environ.get("VIBETESTING_NATIVE_PYTHON") or sys.executable
     venv = Path(os.environ.get("VIBETESTING_NATIVE_VENV", ""))
     key = os.environ.get("VIBETESTING_NATIVE_KEY", "")
-    if not key or not str(venv) or venv == Path():
+    if not key or venv == Path():  # Path("") is Path(): the variable unset or empty
         fail("VIBETESTING_NATIVE_VENV and VIBETESTING_NATIVE_KEY are needed (the prepare step)")
     if usable(venv, key):
         print(f"vibetesting-ci native: using the cached virtual environment {venv}")

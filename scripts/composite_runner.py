@@ -79,26 +79,33 @@ class ActionRun:
 
 
 def parse_output_file(text: str) -> dict[str, str]:
-    """``name=value`` and ``name<<DELIM`` lines, as the runner reads them."""
+    """Read a ``$GITHUB_OUTPUT`` file the way the runner does (``k=v`` and ``k<<DELIM`` forms).
+
+    A delimiter that never closes or a line with neither form is an error, as it is for the
+    runner (``tests/github_output.py`` re-exports this for the tests)."""
     outputs: dict[str, str] = {}
     lines = text.split("\n")
     index = 0
     while index < len(lines):
-        line = lines[index].rstrip("\r")
+        line = lines[index]
         index += 1
         if not line:
             continue
         if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
             name, _, delimiter = line.partition("<<")
-            value: list[str] = []
-            while index < len(lines) and lines[index].rstrip("\r") != delimiter:
-                value.append(lines[index])
+            value_lines: list[str] = []
+            while index < len(lines) and lines[index] != delimiter:
+                value_lines.append(lines[index])
                 index += 1
-            index += 1
-            outputs[name] = "\n".join(value)
+            if index >= len(lines):
+                raise ValueError(f"output {name!r}: delimiter {delimiter!r} never closes")
+            index += 1  # the closing delimiter
+            outputs[name] = "\n".join(value_lines)
         else:
-            name, _, rest = line.partition("=")
-            outputs[name] = rest
+            name, sep, value = line.partition("=")
+            if not sep:
+                raise ValueError(f"bad output line {line!r}")
+            outputs[name] = value
     return outputs
 
 
@@ -152,17 +159,24 @@ class Expressions:
         return tokens
 
     def _or(self, tokens: list[tuple[str, str]]) -> tuple[Any, list[tuple[str, str]]]:
-        value, tokens = self._and(tokens)
-        while tokens and tokens[0] == ("op", "||"):
-            right, tokens = self._and(tokens[1:])
-            value = value if self.truthy(value) else right
-        return value, tokens
+        return self._chain(tokens, "||", self._and, keep_left=True)
 
     def _and(self, tokens: list[tuple[str, str]]) -> tuple[Any, list[tuple[str, str]]]:
-        value, tokens = self._compare(tokens)
-        while tokens and tokens[0] == ("op", "&&"):
-            right, tokens = self._compare(tokens[1:])
-            value = right if self.truthy(value) else value
+        return self._chain(tokens, "&&", self._compare, keep_left=False)
+
+    def _chain(
+        self,
+        tokens: list[tuple[str, str]],
+        op: str,
+        operand: Callable[[list[tuple[str, str]]], tuple[Any, list[tuple[str, str]]]],
+        *,
+        keep_left: bool,
+    ) -> tuple[Any, list[tuple[str, str]]]:
+        """``a op b op c``: the left value while it is truthy (``||``) or falsy (``&&``)."""
+        value, tokens = operand(tokens)
+        while tokens and tokens[0] == ("op", op):
+            right, tokens = operand(tokens[1:])
+            value = value if self.truthy(value) == keep_left else right
         return value, tokens
 
     def _compare(self, tokens: list[tuple[str, str]]) -> tuple[Any, list[tuple[str, str]]]:

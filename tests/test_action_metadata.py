@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+import gen_actions
 from vibetesting_ci.ci.github import outputs_for
 from vibetesting_ci.models import RunResult
 from vibetesting_ci.settings import OPTIONS
@@ -34,16 +35,6 @@ def action() -> dict[str, Any]:
 def native() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(NATIVE.read_text(encoding="utf-8"))
     return data
-
-
-def load_generator() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen_actions", ROOT / "scripts/gen_actions.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_step(native: dict[str, Any]) -> dict[str, Any]:
@@ -146,20 +137,18 @@ def test_entrypoint_is_executable() -> None:
 
 def test_action_files_are_current_with_the_generator() -> None:
     """`python scripts/gen_actions.py` after a change of the option table or the outputs."""
-    generator = load_generator()
-    assert ACTION.read_text(encoding="utf-8") == generator.render_docker(), (
+    assert ACTION.read_text(encoding="utf-8") == gen_actions.render_docker(), (
         "action.yml is stale: run `python scripts/gen_actions.py`"
     )
-    assert NATIVE.read_text(encoding="utf-8") == generator.render_native(), (
+    assert NATIVE.read_text(encoding="utf-8") == gen_actions.render_native(), (
         "native/action.yml is stale: run `python scripts/gen_actions.py`"
     )
-    assert generator.main(["--check"]) == 0
+    assert gen_actions.main(["--check"]) == 0
 
 
 def test_release_rewrites_only_the_image() -> None:
-    generator = load_generator()
-    released = generator.render_docker(
-        generator.release_image("ghcr.io/vibetesting/vibetesting-ci:1.2.3")
+    released = gen_actions.render_docker(
+        gen_actions.release_image("ghcr.io/vibetesting/vibetesting-ci:1.2.3")
     )
     data = yaml.safe_load(released)
     assert data["runs"]["image"] == "docker://ghcr.io/vibetesting/vibetesting-ci:1.2.3"
@@ -171,7 +160,7 @@ def test_release_rewrites_only_the_image() -> None:
         "ghcr.io/a/b:latest",
     ):
         with pytest.raises(SystemExit):
-            generator.release_image(bad)
+            gen_actions.release_image(bad)
 
 
 def test_native_has_the_same_inputs_and_outputs(
