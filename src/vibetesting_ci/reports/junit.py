@@ -447,8 +447,9 @@ def earlier_attempts(result: RunResult, execution: ExecutionResult) -> tuple[int
         return number, []
     attempt = result.attempts[number - 1]
     names = set(attempt.test_names)
-    if attempt.test_names and len(attempt.executions) == len(attempt.test_names):
-        names = {attempt.test_names[attempt.execution_ids.index(execution.execution_id)]}
+    own = _own_tests(attempt).get(execution.execution_id)
+    if own is not None:
+        names = {own}
     earlier = [
         a
         for a in result.attempts[: number - 1]
@@ -457,12 +458,22 @@ def earlier_attempts(result: RunResult, execution: ExecutionResult) -> tuple[int
     return number, earlier
 
 
+def _own_tests(attempt: Attempt) -> dict[int, str]:
+    """Execution id -> the one test of ``attempt`` it ran, where labels.assign_tests knows."""
+    assigned = labels.assign_tests(attempt.test_names, attempt.executions)
+    return {
+        e.execution_id: attempt.test_names[tests[0]]
+        for e, tests in zip(attempt.executions, assigned, strict=True)
+        if tests is not None and len(tests) == 1
+    }
+
+
 def _attempt_line(attempt: Attempt, test: str | None) -> str:
     """What an earlier attempt said about one case: the test's own execution, its counts and
     report where each execution ran one test (``test`` among them), else the attempt's verdict."""
-    if test is not None and len(attempt.test_names) == len(attempt.executions):
-        pairs = zip(attempt.test_names, attempt.executions, strict=True)
-        own = [e for n, e in pairs if n == test]
+    if test is not None:
+        tests = _own_tests(attempt)
+        own = [e for e in attempt.executions if tests.get(e.execution_id) == test]
         if len(own) == 1 and own[0].status is not None:
             status = own[0].status
             what = "failed" if status.failed else f"not passed ({status.state})"
