@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +15,9 @@ from tests.conftest import (
     TOKEN,
     CliResult,
     api_bodies,
-    clean_env,
     emulator_env,
     run_cli,
+    start_cli,
     wait_until,
 )
 from vibetesting_ci.emulator import EmulatorServer
@@ -227,14 +225,10 @@ def test_no_retry_when_less_time_is_left_than_the_last_attempt_took(
 def test_cancel_during_a_retry_stops_the_retry(
     slow_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    env = clean_env(emulator_env(slow_emulator, VIBETESTING_TIMEOUT="60"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vibetesting_ci", "run", "--suite-id", FLAKY_SUITE, *RETRY_WHOLE],
+    proc = start_cli(
+        ["run", "--suite-id", FLAKY_SUITE, *RETRY_WHOLE],
         cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        env=emulator_env(slow_emulator, VIBETESTING_TIMEOUT="60"),
     )
     try:
         assert wait_until(lambda: triggers(slow_emulator) == 2, timeout=30)
