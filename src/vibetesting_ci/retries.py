@@ -54,7 +54,7 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.settings import RunSettings
-from vibetesting_ci.verdict import after_retries, decide, with_flaky
+from vibetesting_ci.verdict import after_retries, counted, decide, with_flaky
 
 COST = "each retry is a billed run"
 
@@ -160,10 +160,6 @@ def plan(
     )
 
 
-def _total(executions: Sequence[ExecutionResult]) -> int:
-    return sum(e.status.tests for e in executions if e.status is not None)
-
-
 def unproven(
     step: Plan, final: Sequence[ExecutionResult], new: Sequence[ExecutionResult]
 ) -> str | None:
@@ -188,8 +184,8 @@ def unproven(
         return None
     if step.run.execution_type == "exploration" and step.run.flows_count is None:
         return None  # the service picks how many flows a run has
-    before = _total([e for e in final if e.execution_id in set(step.replaces)])
-    after = _total(new)
+    before = counted([e for e in final if e.execution_id in set(step.replaces)])
+    after = counted(new)
     if after < before:
         return f"it ran {after} test(s) where the run it repeats ran {before}"
     return None
