@@ -184,7 +184,8 @@ def unproven(
         return None
     if step.run.execution_type == "exploration" and step.run.flows_count is None:
         return None  # the service picks how many flows a run has
-    before = counted([e for e in final if e.execution_id in set(step.replaces)])
+    replaces = set(step.replaces)
+    before = counted([e for e in final if e.execution_id in replaces])
     after = counted(new)
     if after < before:
         return f"it ran {after} test(s) where the run it repeats ran {before}"
@@ -197,7 +198,8 @@ def replaced(
     """The final view with the executions ``old`` (ids) replaced by ``new``: one for one in
     place when they are as many (the tests keep their order), else ``new`` where the first
     of ``old`` was."""
-    olds = [i for i, e in enumerate(final) if e.execution_id in set(old)]
+    gone = set(old)
+    olds = [i for i, e in enumerate(final) if e.execution_id in gone]  # ascending
     if not olds:
         return (*final, *new)
     if len(olds) == len(new):
@@ -205,8 +207,8 @@ def replaced(
         for index, execution in zip(olds, new, strict=True):
             view[index] = execution
         return tuple(view)
-    view = [e for e in final if e.execution_id not in set(old)]
-    at = olds[0] - sum(1 for i in olds if i < olds[0])
+    view = [e for e in final if e.execution_id not in gone]
+    at = olds[0]  # nothing before the first of ``old`` was removed
     return (*view[:at], *new, *view[at:])
 
 
