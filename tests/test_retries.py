@@ -50,6 +50,7 @@ def _one_line_error(result: CliResult, needle: str) -> None:
         (["--retry-failed", "11"], "--retry-failed: must be at most 10"),
         (["--retry-failed", "two"], "--retry-failed: expected a whole number"),
         (["--max-failures", "1.5"], "--max-failures: expected a whole number"),
+        (["--max-failures", "2000000"], "--max-failures: must be at most 1000000, got 2000000"),
         (["--min-pass-rate", "101"], "--min-pass-rate: must be a percentage from 0 to 100"),
         (["--min-pass-rate", "nan"], "--min-pass-rate: must be a percentage"),
         (["--retry-failed", "1", "--no-wait"], "retries need a run that is waited for"),
