@@ -22,7 +22,13 @@ from tests.conftest import (
 )
 from vibetesting_ci.emulator import EmulatorServer
 
-RETRY_WHOLE = ("--retry-failed", "1", "--retry-failed-whole")
+
+def retry_whole(times: int) -> tuple[str, ...]:
+    """``--retry-failed TIMES --retry-failed-whole``."""
+    return ("--retry-failed", str(times), "--retry-failed-whole")
+
+
+RETRY_WHOLE = retry_whole(1)
 FLAKY_SUITE, CHECKOUT_SUITE = "5", "2"  # emulator suites: one [flaky] test; one test always fails
 
 
@@ -82,7 +88,7 @@ def test_variables_are_checked_too(cli: Any, emulator: EmulatorServer) -> None:
 def test_flaky_suite_retried_whole_passes_with_a_flaky_count(
     cli: Any, emulator: EmulatorServer
 ) -> None:
-    result = cli("run", "--suite-id", FLAKY_SUITE, "--retry-failed", "1", "--retry-failed-whole")
+    result = cli("run", "--suite-id", FLAKY_SUITE, *RETRY_WHOLE)
     assert result.returncode == 0, result.output
     assert triggers(emulator) == 2
     assert "retry 1 of 1: rerunning the whole run (each retry is a billed run)" in result.stderr
@@ -106,7 +112,7 @@ def test_suite_without_whole_is_not_retried_and_says_why(
 def test_consistent_failure_is_retried_n_times_then_fails(
     cli: Any, emulator: EmulatorServer
 ) -> None:
-    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "2", "--retry-failed-whole")
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, *retry_whole(2))
     assert result.returncode == 1, result.output
     assert triggers(emulator) == 3
     data = result.results()
@@ -114,7 +120,7 @@ def test_consistent_failure_is_retried_n_times_then_fails(
 
 
 def test_a_passing_run_is_never_retried(cli: Any, emulator: EmulatorServer) -> None:
-    result = cli("run", "--suite-id", "1", "--retry-failed", "3", "--retry-failed-whole")
+    result = cli("run", "--suite-id", "1", *retry_whole(3))
     assert result.returncode == 0, result.output
     assert triggers(emulator) == 1
     assert "retry" not in result.results()["message"]
@@ -130,9 +136,7 @@ def test_guided_run_of_several_tests_in_one_execution(cli: Any, emulator: Emulat
     assert "do not say which tests of execution(s) 1001 failed" in plain.stderr
     assert "--allow-parallel runs one per execution" in plain.stderr
 
-    whole = cli(
-        "run", "--tests", tests, "--retry-failed", "1", "--retry-failed-whole", "--stop-existing"
-    )
+    whole = cli("run", "--tests", tests, *RETRY_WHOLE, "--stop-existing")
     # The emulator counts [flaky:1] per name and the run above used it up: this one passes at
     # once and is not retried (the next test retries one).
     assert whole.returncode == 0, whole.output
@@ -146,9 +150,7 @@ def test_whole_rerun_of_a_guided_run_resends_the_tests_without_stop_existing(
     """A retry says should_stop_existing: false rather than leave it out: the vendor's page
     does not say what the service does without it, and a retry must not stop other runs."""
     tests = guided_tests("home", "search [flaky]")
-    result = cli(
-        "run", "--tests", tests, "--retry-failed", "1", "--retry-failed-whole", "--stop-existing"
-    )
+    result = cli("run", "--tests", tests, *RETRY_WHOLE, "--stop-existing")
     assert result.returncode == 0, result.output
     first, again = api_bodies(emulator, "run-tests")
     assert first["should_stop_existing"] is True and again["should_stop_existing"] is False
@@ -161,7 +163,7 @@ def test_whole_rerun_of_a_guided_run_resends_the_tests_without_stop_existing(
 
 def test_an_uncertain_retry_trigger_is_not_repeated(cli: Any, emulator: EmulatorServer) -> None:
     emulator.add_fault("run-suite:create-then-drop:after=1")  # the retry's answer is lost
-    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "3", "--retry-failed-whole")
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, *retry_whole(3))
     assert result.returncode == 1, result.output
     assert len(api_bodies(emulator, "run-suite")) == 2  # the first, and the one retry
     assert emulator.runs_created == 2  # the dropped retry did create a run
@@ -178,7 +180,7 @@ def test_a_refused_retry_trigger_ends_the_retries(
     from tests.github_output import parse_output_file
 
     emulator.add_fault("run-suite:html500:after=1,times=0,status=400")
-    args = ("--retry-failed", "3", "--retry-failed-whole", "--dotenv-file", "vt.env")
+    args = (*retry_whole(3), "--dotenv-file", "vt.env")
     result = cli("run", "--suite-id", CHECKOUT_SUITE, *args, env=github_env(tmp_path))
     assert result.returncode == 1, result.output
     assert len(api_bodies(emulator, "run-suite")) == 2
@@ -456,9 +458,7 @@ def test_each_retry_reruns_only_what_still_fails(cli: Any, emulator: EmulatorSer
 
 
 def test_dry_run_says_what_retries_would_cost(cli: Any, emulator: EmulatorServer) -> None:
-    result = cli(
-        "run", "--suite-id", "2", "--retry-failed", "2", "--retry-failed-whole", "--dry-run"
-    )
+    result = cli("run", "--suite-id", "2", *retry_whole(2), "--dry-run")
     assert result.returncode == 0, result.output
     assert "retrying failed tests (or the whole run) up to 2 time(s), each a billed run" in (
         result.stderr
@@ -492,7 +492,7 @@ def test_thresholds_weigh_the_counts_after_the_retries(cli: Any, emulator: Emula
 
 def test_an_exploration_is_retried_whole(cli: Any, emulator: EmulatorServer) -> None:
     explore = ["run", "--execution-type", "exploration", "--general-instructions", "[flaky]"]
-    result = cli(*explore, "--retry-failed", "1", "--retry-failed-whole")
+    result = cli(*explore, *RETRY_WHOLE)
     assert result.returncode == 0, result.output
     assert len(api_bodies(emulator, "run-tests")) == 2
     data = result.results()
