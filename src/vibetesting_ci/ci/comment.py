@@ -244,13 +244,12 @@ def render(
     key: str,
     previous: Mapping[str, int] | None = None,
     run_url: str = "",
-    flaky: tuple[str, ...] = (),
     verdict_note: str = "",
 ) -> str:
     """The comment's Markdown: marker, verdict, per-execution table, flaky tests, report links,
     the change against ``previous`` counts, and the counts marker for the next run."""
     totals = result.totals
-    flaky = flaky or result.flaky_tests
+    flaky = result.flaky_tests  # the named ones; a whole-run retry counts them only
     counts = {
         "tests": totals.tests,
         "passed": totals.passed,
