@@ -70,6 +70,21 @@ def run_cli(
     return CliResult(proc.returncode, proc.stdout, proc.stderr, cwd)
 
 
+def start_cli(
+    args: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start ``python -m vibetesting_ci ARGS`` for real (stdout and stderr piped, as text), for
+    a test that signals or watches it while it runs; the caller waits for it (and kills it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "vibetesting_ci", *args],
+        cwd=cwd,
+        env=clean_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as server:

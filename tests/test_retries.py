@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +15,20 @@ from tests.conftest import (
     TOKEN,
     CliResult,
     api_bodies,
-    clean_env,
     emulator_env,
     run_cli,
+    start_cli,
     wait_until,
 )
 from vibetesting_ci.emulator import EmulatorServer
 
-RETRY_WHOLE = ("--retry-failed", "1", "--retry-failed-whole")
+
+def retry_whole(times: int) -> tuple[str, ...]:
+    """``--retry-failed TIMES --retry-failed-whole``."""
+    return ("--retry-failed", str(times), "--retry-failed-whole")
+
+
+RETRY_WHOLE = retry_whole(1)
 FLAKY_SUITE, CHECKOUT_SUITE = "5", "2"  # emulator suites: one [flaky] test; one test always fails
 
 
@@ -52,6 +56,7 @@ def _one_line_error(result: CliResult, needle: str) -> None:
         (["--retry-failed", "11"], "--retry-failed: must be at most 10"),
         (["--retry-failed", "two"], "--retry-failed: expected a whole number"),
         (["--max-failures", "1.5"], "--max-failures: expected a whole number"),
+        (["--max-failures", "2000000"], "--max-failures: must be at most 1000000, got 2000000"),
         (["--min-pass-rate", "101"], "--min-pass-rate: must be a percentage from 0 to 100"),
         (["--min-pass-rate", "nan"], "--min-pass-rate: must be a percentage"),
         (["--retry-failed", "1", "--no-wait"], "retries need a run that is waited for"),
@@ -83,7 +88,7 @@ def test_variables_are_checked_too(cli: Any, emulator: EmulatorServer) -> None:
 def test_flaky_suite_retried_whole_passes_with_a_flaky_count(
     cli: Any, emulator: EmulatorServer
 ) -> None:
-    result = cli("run", "--suite-id", FLAKY_SUITE, "--retry-failed", "1", "--retry-failed-whole")
+    result = cli("run", "--suite-id", FLAKY_SUITE, *RETRY_WHOLE)
     assert result.returncode == 0, result.output
     assert triggers(emulator) == 2
     assert "retry 1 of 1: rerunning the whole run (each retry is a billed run)" in result.stderr
@@ -107,7 +112,7 @@ def test_suite_without_whole_is_not_retried_and_says_why(
 def test_consistent_failure_is_retried_n_times_then_fails(
     cli: Any, emulator: EmulatorServer
 ) -> None:
-    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "2", "--retry-failed-whole")
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, *retry_whole(2))
     assert result.returncode == 1, result.output
     assert triggers(emulator) == 3
     data = result.results()
@@ -115,7 +120,7 @@ def test_consistent_failure_is_retried_n_times_then_fails(
 
 
 def test_a_passing_run_is_never_retried(cli: Any, emulator: EmulatorServer) -> None:
-    result = cli("run", "--suite-id", "1", "--retry-failed", "3", "--retry-failed-whole")
+    result = cli("run", "--suite-id", "1", *retry_whole(3))
     assert result.returncode == 0, result.output
     assert triggers(emulator) == 1
     assert "retry" not in result.results()["message"]
@@ -131,9 +136,7 @@ def test_guided_run_of_several_tests_in_one_execution(cli: Any, emulator: Emulat
     assert "do not say which tests of execution(s) 1001 failed" in plain.stderr
     assert "--allow-parallel runs one per execution" in plain.stderr
 
-    whole = cli(
-        "run", "--tests", tests, "--retry-failed", "1", "--retry-failed-whole", "--stop-existing"
-    )
+    whole = cli("run", "--tests", tests, *RETRY_WHOLE, "--stop-existing")
     # The emulator counts [flaky:1] per name and the run above used it up: this one passes at
     # once and is not retried (the next test retries one).
     assert whole.returncode == 0, whole.output
@@ -147,9 +150,7 @@ def test_whole_rerun_of_a_guided_run_resends_the_tests_without_stop_existing(
     """A retry says should_stop_existing: false rather than leave it out: the vendor's page
     does not say what the service does without it, and a retry must not stop other runs."""
     tests = guided_tests("home", "search [flaky]")
-    result = cli(
-        "run", "--tests", tests, "--retry-failed", "1", "--retry-failed-whole", "--stop-existing"
-    )
+    result = cli("run", "--tests", tests, *RETRY_WHOLE, "--stop-existing")
     assert result.returncode == 0, result.output
     first, again = api_bodies(emulator, "run-tests")
     assert first["should_stop_existing"] is True and again["should_stop_existing"] is False
@@ -162,7 +163,7 @@ def test_whole_rerun_of_a_guided_run_resends_the_tests_without_stop_existing(
 
 def test_an_uncertain_retry_trigger_is_not_repeated(cli: Any, emulator: EmulatorServer) -> None:
     emulator.add_fault("run-suite:create-then-drop:after=1")  # the retry's answer is lost
-    result = cli("run", "--suite-id", CHECKOUT_SUITE, "--retry-failed", "3", "--retry-failed-whole")
+    result = cli("run", "--suite-id", CHECKOUT_SUITE, *retry_whole(3))
     assert result.returncode == 1, result.output
     assert len(api_bodies(emulator, "run-suite")) == 2  # the first, and the one retry
     assert emulator.runs_created == 2  # the dropped retry did create a run
@@ -179,7 +180,7 @@ def test_a_refused_retry_trigger_ends_the_retries(
     from tests.github_output import parse_output_file
 
     emulator.add_fault("run-suite:html500:after=1,times=0,status=400")
-    args = ("--retry-failed", "3", "--retry-failed-whole", "--dotenv-file", "vt.env")
+    args = (*retry_whole(3), "--dotenv-file", "vt.env")
     result = cli("run", "--suite-id", CHECKOUT_SUITE, *args, env=github_env(tmp_path))
     assert result.returncode == 1, result.output
     assert len(api_bodies(emulator, "run-suite")) == 2
@@ -227,14 +228,10 @@ def test_no_retry_when_less_time_is_left_than_the_last_attempt_took(
 def test_cancel_during_a_retry_stops_the_retry(
     slow_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    env = clean_env(emulator_env(slow_emulator, VIBETESTING_TIMEOUT="60"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vibetesting_ci", "run", "--suite-id", FLAKY_SUITE, *RETRY_WHOLE],
+    proc = start_cli(
+        ["run", "--suite-id", FLAKY_SUITE, *RETRY_WHOLE],
         cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        env=emulator_env(slow_emulator, VIBETESTING_TIMEOUT="60"),
     )
     try:
         assert wait_until(lambda: triggers(slow_emulator) == 2, timeout=30)
@@ -461,9 +458,7 @@ def test_each_retry_reruns_only_what_still_fails(cli: Any, emulator: EmulatorSer
 
 
 def test_dry_run_says_what_retries_would_cost(cli: Any, emulator: EmulatorServer) -> None:
-    result = cli(
-        "run", "--suite-id", "2", "--retry-failed", "2", "--retry-failed-whole", "--dry-run"
-    )
+    result = cli("run", "--suite-id", "2", *retry_whole(2), "--dry-run")
     assert result.returncode == 0, result.output
     assert "retrying failed tests (or the whole run) up to 2 time(s), each a billed run" in (
         result.stderr
@@ -497,7 +492,7 @@ def test_thresholds_weigh_the_counts_after_the_retries(cli: Any, emulator: Emula
 
 def test_an_exploration_is_retried_whole(cli: Any, emulator: EmulatorServer) -> None:
     explore = ["run", "--execution-type", "exploration", "--general-instructions", "[flaky]"]
-    result = cli(*explore, "--retry-failed", "1", "--retry-failed-whole")
+    result = cli(*explore, *RETRY_WHOLE)
     assert result.returncode == 0, result.output
     assert len(api_bodies(emulator, "run-tests")) == 2
     data = result.results()

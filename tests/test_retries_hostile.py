@@ -326,29 +326,18 @@ def test_cancel_while_the_retry_trigger_is_answering_stops_what_it_started(
     """SIGTERM while the retry's run-tests is out (the service takes 0.5 s to answer): the answer
     still comes within the grace, and the retry's execution is stopped, not left billed."""
     import signal
-    import subprocess
-    import sys
 
-    from tests.conftest import clean_env, wait_until
+    from tests.conftest import start_cli, wait_until
 
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault("run-tests:stall:after=1,seconds=0.5")
-        env = clean_env(
-            {
-                "VIBETESTING_API_TOKEN": TOKEN,
-                "VIBETESTING_API_URL": emulator.url,
-                "VIBETESTING_POLL_INTERVAL": "0.1",
-            }
-        )
+        env = {
+            "VIBETESTING_API_TOKEN": TOKEN,
+            "VIBETESTING_API_URL": emulator.url,
+            "VIBETESTING_POLL_INTERVAL": "0.1",
+        }
         args = ["run", "--tests", guided("home", "pay [fail]"), *PARALLEL]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vibetesting_ci", *args],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_cli(args, cwd=tmp_path, env=env)
         try:
             assert wait_until(lambda: len(api_bodies(emulator, "run-tests")) == 2, timeout=30)
             proc.send_signal(signal.SIGTERM)

@@ -54,7 +54,7 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.settings import RunSettings
-from vibetesting_ci.verdict import after_retries, decide, with_flaky
+from vibetesting_ci.verdict import after_retries, counted, decide, with_flaky
 
 COST = "each retry is a billed run"
 
@@ -160,10 +160,6 @@ def plan(
     )
 
 
-def _total(executions: Sequence[ExecutionResult]) -> int:
-    return sum(e.status.tests for e in executions if e.status is not None)
-
-
 def unproven(
     step: Plan, final: Sequence[ExecutionResult], new: Sequence[ExecutionResult]
 ) -> str | None:
@@ -188,8 +184,9 @@ def unproven(
         return None
     if step.run.execution_type == "exploration" and step.run.flows_count is None:
         return None  # the service picks how many flows a run has
-    before = _total([e for e in final if e.execution_id in set(step.replaces)])
-    after = _total(new)
+    replaces = set(step.replaces)
+    before = counted([e for e in final if e.execution_id in replaces])
+    after = counted(new)
     if after < before:
         return f"it ran {after} test(s) where the run it repeats ran {before}"
     return None
@@ -201,7 +198,8 @@ def replaced(
     """The final view with the executions ``old`` (ids) replaced by ``new``: one for one in
     place when they are as many (the tests keep their order), else ``new`` where the first
     of ``old`` was."""
-    olds = [i for i, e in enumerate(final) if e.execution_id in set(old)]
+    gone = set(old)
+    olds = [i for i, e in enumerate(final) if e.execution_id in gone]  # ascending
     if not olds:
         return (*final, *new)
     if len(olds) == len(new):
@@ -209,8 +207,8 @@ def replaced(
         for index, execution in zip(olds, new, strict=True):
             view[index] = execution
         return tuple(view)
-    view = [e for e in final if e.execution_id not in set(old)]
-    at = olds[0] - sum(1 for i in olds if i < olds[0])
+    view = [e for e in final if e.execution_id not in gone]
+    at = olds[0]  # nothing before the first of ``old`` was removed
     return (*view[:at], *new, *view[at:])
 
 
@@ -238,17 +236,16 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
         return first
     everything = tuple(range(len(run.tests)))
     shown = test_labels(run.test_names)  # the JUnit's names for the tests
-    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names, shown)]
+    failed = failed_positions(first)  # the last attempt's failed tests (None: not known)
+    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names, shown, failed)]
     verdicts = [first]
-    scopes = [everything]
+    positions = everything  # the last attempt's tests, in the first run's
     final = first.executions
     flaky: list[int] = []
     flaky_count = 0
     took = loop.clock() - loop.began  # the last attempt, from its trigger to its wait's end
     for number in range(2, run.retry_failed + 2):
-        verdict = verdicts[-1]
-        failed = failed_positions(verdict)
-        step = plan(attempts[-1], verdict, run, scopes[-1], failed)
+        step = plan(attempts[-1], verdicts[-1], run, positions, failed)
         if step is None:
             break
         if isinstance(step, str):
@@ -300,9 +297,10 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
         outcome = loop.wait(trigger.execution_ids, step.run.test_names)
         took = loop.clock() - began
         named = tuple(shown[p] for p in step.positions)
-        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names, named))
+        failed = failed_positions(outcome)
+        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names, named, failed))
         verdicts.append(outcome)
-        scopes.append(step.positions)
+        positions = step.positions
         if outcome.result in (RESULT_PASSED, RESULT_FAILED):
             why = unproven(step, final, outcome.executions)
             if why is not None:  # the earlier executions stay in the final view
@@ -325,7 +323,8 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             flaky += [p for i, p in enumerate(step.positions) if i in passed]
         elif outcome.result == RESULT_PASSED:  # a whole run passed: how many were flaky only
             flaky_count += max(_not_passed(v.executions) for v in verdicts[:-1])
-    result = merge(first, run, attempts, verdicts[-1], final, flaky, flaky_count)
+    names = tuple(shown[i] for i in flaky)
+    result = merge(first, attempts, verdicts[-1], final, names, len(flaky) + flaky_count)
     if result.flaky:
         listed = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
         loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{listed}")
@@ -337,11 +336,16 @@ def _seconds(value: float) -> str:
 
 
 def _attempt(
-    number: int, scope: str, verdict: RunResult, names: tuple[str, ...], shown: tuple[str, ...]
+    number: int,
+    scope: str,
+    verdict: RunResult,
+    names: tuple[str, ...],
+    shown: tuple[str, ...],
+    failed: tuple[int, ...] | None,
 ) -> Attempt:
     """One attempt's record: ``names`` the tests it sent, ``shown`` their JUnit names (its
-    failed tests are listed by those)."""
-    failed = failed_positions(verdict)
+    ``failed`` tests, positions in ``names`` by :func:`failed_positions`, are listed by
+    those)."""
     return Attempt(
         number,
         scope,
@@ -355,20 +359,18 @@ def _attempt(
 
 def merge(
     first: RunResult,
-    run: RunSettings,
     attempts: Sequence[Attempt],
     last: RunResult,
     final: tuple[ExecutionResult, ...],
-    flaky: Sequence[int],
-    flaky_count: int,
+    flaky_names: tuple[str, ...],
+    flaky: int,
 ) -> RunResult:
-    """One result from every attempt: the verdict on each test's last attempt (``final``).
-    A last attempt that timed out, was cancelled or could not be read decides as it is (the
+    """One result from every attempt: the verdict on each test's last attempt (``final``);
+    ``flaky`` tests failed, then passed (``flaky_names``: those the run named). A last
+    attempt that timed out, was cancelled or could not be read decides as it is (the
     failures before it stand: under --no-fail-on-timeout that is exit 1, not 0)."""
     if len(attempts) == 1:
         return first
-    shown = test_labels(run.test_names)
-    names = tuple(shown[i] for i in flaky)
     every = tuple(attempts)
     retries = replace(first, attempts=every).runs_started - 1
     if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
@@ -403,4 +405,4 @@ def merge(
             warnings=first.warnings,
             message=f"{result.message}{after_retries(retries)}",
         )
-    return with_flaky(result, len(flaky) + flaky_count, names)
+    return with_flaky(result, flaky, flaky_names)

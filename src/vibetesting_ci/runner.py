@@ -246,13 +246,12 @@ def _await(
         waiter = Waiter(
             client,
             execution_ids,
-            timeout=wait.timeout,
+            deadline=deadline,
             poll_interval=wait.poll_interval,
             max_poll_interval=wait.max_poll_interval,
             cancel=cancellation.event,
             wake=cancellation.wake,
             listener=listener,
-            deadline=deadline,
         )
         outcome = waiter.wait()
         executions = outcome.executions

@@ -643,7 +643,7 @@ def _count(option: Option, value: Any, where: str) -> int:
         raise InputError(f"{where}: expected a whole number (0 or more), got {text!r}")
     number = int(text)
     if option.maximum and number > option.maximum:
-        raise InputError(f"{where}: must be at most {option.maximum:g}, got {number}")
+        raise InputError(f"{where}: must be at most {option.maximum:.0f}, got {number}")
     return number
 
 

@@ -56,12 +56,17 @@ def _unreadable_message(unreadable: Sequence[ExecutionResult]) -> str:
     )
 
 
+def counted(executions: Sequence[ExecutionResult]) -> int:
+    """The tests the service counted in ``executions`` (those with a status)."""
+    return sum(e.status.tests for e in executions if e.status is not None)
+
+
 def uncounted(executions: Sequence[ExecutionResult], sent: int) -> str | None:
     """A guided run of ``sent`` tests whose executions count fewer (but some): the rest have
     no outcome, so they cannot pass (one id answered twice, counts of another run...)."""
-    counted = sum(e.status.tests for e in executions if e.status is not None)
-    if 0 < counted < sent:
-        return f"the service counted {counted} of the {sent} tests sent"
+    number = counted(executions)
+    if 0 < number < sent:
+        return f"the service counted {number} of the {sent} tests sent"
     return None
 
 
@@ -186,7 +191,7 @@ def decide(
             error_code=trouble_code,
             **common,
         )
-    total = sum(e.status.tests for e in readable if e.status is not None)
+    total = counted(readable)
     return RunResult(
         RESULT_PASSED,
         ExitCode.OK,

@@ -122,7 +122,7 @@ class Waiter:
         client: ApiClient,
         execution_ids: Iterable[int],
         *,
-        timeout: float,
+        deadline: float,
         poll_interval: float,
         max_poll_interval: float,
         cancel: threading.Event,
@@ -131,14 +131,12 @@ class Waiter:
         clock: Callable[[], float] = time.monotonic,
         max_concurrent: int = MAX_CONCURRENT_CALLS,
         seed: int | None = None,
-        deadline: float | None = None,
     ) -> None:
-        """``timeout`` counts from :meth:`wait`'s start, unless ``deadline`` (on ``clock``)
-        is given: then the wait ends there (a retry waits within the first wait's time)."""
+        """The wait ends at ``deadline`` (on ``clock``): the runner's ``--timeout`` after the
+        trigger, which a retry's wait shares."""
         self.client = client
         self.deadline = deadline
         self.ids = list(dict.fromkeys(execution_ids))
-        self.timeout = timeout
         self.poll_interval = poll_interval
         self.max_poll_interval = max(max_poll_interval, poll_interval)
         self.cancel = cancel
@@ -154,7 +152,7 @@ class Waiter:
 
     def wait(self) -> WaitOutcome:
         start = self.clock()
-        deadline = start + self.timeout if self.deadline is None else self.deadline
+        deadline = self.deadline
         tracked = {i: _Tracked(i) for i in self.ids}
         spread = first_round_spread(len(self.ids), self.poll_interval, self.max_concurrent)
         for index, item in enumerate(tracked.values()):

@@ -36,7 +36,7 @@ from urllib.parse import quote, urlsplit
 
 from vibetesting_ci.errors import CommentError
 from vibetesting_ci.labels import failed_case_names, plan_result
-from vibetesting_ci.models import RunResult
+from vibetesting_ci.models import SCOPE_FAILED_TESTS, RunResult
 from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import one_line
 from vibetesting_ci.verdict import attempts_said
@@ -244,13 +244,12 @@ def render(
     key: str,
     previous: Mapping[str, int] | None = None,
     run_url: str = "",
-    flaky: tuple[str, ...] = (),
     verdict_note: str = "",
 ) -> str:
     """The comment's Markdown: marker, verdict, per-execution table, flaky tests, report links,
     the change against ``previous`` counts, and the counts marker for the next run."""
     totals = result.totals
-    flaky = flaky or result.flaky_tests
+    flaky = result.flaky_tests  # the named ones; a whole-run retry counts them only
     counts = {
         "tests": totals.tests,
         "passed": totals.passed,
@@ -303,7 +302,7 @@ def render(
             out.append(f"- … {len(failed) - 50} more")
         out.append("")
     if result.attempts:
-        scopes = "failed tests" if result.attempts[-1].scope == "failed-tests" else "whole run"
+        scopes = "failed tests" if result.attempts[-1].scope == SCOPE_FAILED_TESTS else "whole run"
         out += [f"Attempts: {attempts_said(result)}, the last of the {scopes}", ""]
     if flaky:
         out += ["**Flaky** (failed, then passed on a retry):", ""]
