@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import xmlschema
 
-from tests.conftest import TOKEN, XSD, CliResult, api_bodies, run_cli
+from tests.conftest import TOKEN, XSD, CliResult, api_bodies, emulator_env, run_cli
 from tests.hostile_service import HostileService
 from vibetesting_ci.emulator import EmulatorServer
 
@@ -103,11 +103,7 @@ def test_the_same_with_the_emulator(tmp_path: Path) -> None:
     """The emulator creates the retry's run, then answers the first run's passed id."""
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault('run-tests:patch:after=1,times=0,fields={"execution_ids": [1001]}')
-        env = {
-            "VIBETESTING_API_TOKEN": TOKEN,
-            "VIBETESTING_API_URL": emulator.url,
-            "VIBETESTING_POLL_INTERVAL": "0.1",
-        }
+        env = emulator_env(emulator)
         args = ["run", "--tests", guided("home", "pay [fail]"), *PARALLEL]
         result = run_cli(args, cwd=tmp_path, env=env)
         assert len(api_bodies(emulator, "run-tests")) == 2
@@ -232,14 +228,12 @@ def test_flaky_tests_are_named_as_in_the_junit(tmp_path: Path) -> None:
     from tests.github_output import parse_output_file
 
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
-        env = {
-            "VIBETESTING_API_TOKEN": TOKEN,
-            "VIBETESTING_API_URL": emulator.url,
-            "VIBETESTING_POLL_INTERVAL": "0.1",
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_OUTPUT": str(tmp_path / "output"),
-            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        }
+        env = emulator_env(
+            emulator,
+            GITHUB_ACTIONS="true",
+            GITHUB_OUTPUT=str(tmp_path / "output"),
+            GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+        )
         tests = guided("a  b [flaky]", "a b [flaky]", "c\tfails [fail]")
         args = ["run", "--tests", tests, "--allow-parallel", "--retry-failed", "1"]
         result = run_cli(args, cwd=tmp_path, env=env)
@@ -293,11 +287,7 @@ def test_tests_the_service_never_counted_are_not_a_pass(
 ) -> None:
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault(fault)
-        env = {
-            "VIBETESTING_API_TOKEN": TOKEN,
-            "VIBETESTING_API_URL": emulator.url,
-            "VIBETESTING_POLL_INTERVAL": "0.1",
-        }
+        env = emulator_env(emulator)
         args = ["run", "--tests", guided("home", "pay", "cart"), *extra]
         result = run_cli(args, cwd=tmp_path, env=env)
     assert result.returncode == 1, result.output
@@ -331,11 +321,7 @@ def test_cancel_while_the_retry_trigger_is_answering_stops_what_it_started(
 
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault("run-tests:stall:after=1,seconds=0.5")
-        env = {
-            "VIBETESTING_API_TOKEN": TOKEN,
-            "VIBETESTING_API_URL": emulator.url,
-            "VIBETESTING_POLL_INTERVAL": "0.1",
-        }
+        env = emulator_env(emulator)
         args = ["run", "--tests", guided("home", "pay [fail]"), *PARALLEL]
         proc = start_cli(args, cwd=tmp_path, env=env)
         try:
