@@ -215,7 +215,8 @@ run_step() { # run_step NAME WITH_JSON [ARGS...] in $container (new_container fi
 output() { # output NAME KEY: one value from the step's GITHUB_OUTPUT file (heredoc form)
   "$PYTHON" - "$work/$1/commands/set_output" "$2" <<'PY'
 import sys
-from tests.github_output import parse_output_file  # the test helper (not in the package)
+sys.path.insert(0, "scripts")
+from composite_runner import parse_output_file  # the runner simulation's reader (tests use it too)
 text = open(sys.argv[1], encoding="utf-8").read() if __import__("os").path.exists(sys.argv[1]) else ""
 print(parse_output_file(text).get(sys.argv[2], "<unset>"))
 PY
