@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from vibetesting_ci import settings  # noqa: E402
 from vibetesting_ci.ci.github import outputs_for  # noqa: E402
 from vibetesting_ci.models import RunResult  # noqa: E402
+from vibetesting_ci.report import build_report  # noqa: E402
 
 DEV_IMAGE = "Dockerfile"
 RELEASE_IMAGE = re.compile(
@@ -145,8 +146,11 @@ OUTPUTS: dict[str, str] = {
     "report-file": "Paths of the PDF reports downloaded, comma-separated.",
     "report-url": "Links to the PDF reports, comma-separated (secret query parameters shown "
     "as ***).",
-    "failed-tests": "The failed tests by their JUnit names, as a JSON array (empty when none "
-    "failed or the service's counts cannot say which).",
+    "failed-tests": "The named tests that did not pass (failed, not done or not run) by their "
+    "JUnit names, as a JSON array (the list `retry-failed` reruns).",
+    "failed-tests-complete": "`true` when `failed-tests` holds every test that did not pass; "
+    "`false` when the service's counts leave some unnamed (several tests in one execution; "
+    "`allow-parallel: true` runs one per execution).",
 }
 
 BRANDING = ["branding:", "  icon: check-circle", "  color: purple"]
@@ -172,7 +176,7 @@ def input_description(option: settings.Option) -> str:
 
 def declared_outputs() -> dict[str, str]:
     """``OUTPUTS``, checked against what the adapter writes (a new output needs a line)."""
-    written = list(outputs_for(RunResult(result="passed", exit_code=0), junit_file=None))
+    written = list(outputs_for(build_report(RunResult(result="passed", exit_code=0))))
     missing = [name for name in written if name not in OUTPUTS]
     if missing:
         raise SystemExit(f"gen_actions.py: describe the new output(s) {missing} in OUTPUTS")

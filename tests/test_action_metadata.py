@@ -14,6 +14,7 @@ import yaml
 import gen_actions
 from vibetesting_ci.ci.github import outputs_for
 from vibetesting_ci.models import RunResult
+from vibetesting_ci.report import build_report
 from vibetesting_ci.settings import OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ def test_input_defaults_are_the_cli_defaults(action: dict[str, Any]) -> None:
 
 
 def test_outputs_declared_are_the_outputs_written(action: dict[str, Any]) -> None:
-    written = outputs_for(RunResult(result="passed", exit_code=0), junit_file=None)
+    written = outputs_for(build_report(RunResult(result="passed", exit_code=0)))
     assert set(written) == set(action["outputs"])
     for name, spec in action["outputs"].items():
         assert spec.get("description"), f"output {name} has no description"

@@ -26,6 +26,7 @@ from vibetesting_ci.models import (
     ExecutionStatus,
     RunResult,
 )
+from vibetesting_ci.report import FileKind, OutputFile, build_report
 
 
 def unescape(text: str) -> str:
@@ -192,7 +193,7 @@ def test_finish_writes_outputs_summary_and_annotations(tmp_path: Path) -> None:
         ),
         message="2 of 6 test(s) failed",
     )
-    gh.finish(result, junit_file="out/junit.xml")
+    gh.finish(build_report(result, [OutputFile(FileKind.JUNIT, "out/junit.xml")]))
     outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
     assert outputs["earlier"] == "1"
     assert outputs["result"] == "failed"
@@ -236,16 +237,16 @@ def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
         ),
         message="timed out with 1 of 1 execution(s) unfinished",
     )
-    text = render_summary(timed_out, junit_file=None)
+    text = render_summary(build_report(timed_out))
     assert "timed out" in text.splitlines()[0]
     assert "| 7 | Smoke suite | timed out (stopped) | 4 | 1 | 0 | 3 |" in text
     assert '"Not done" : 3' in text
 
     scheduled = RunResult(result="scheduled", exit_code=0, schedule_id="sch-42")
-    text = render_summary(scheduled, junit_file=None)
+    text = render_summary(build_report(scheduled))
     assert "scheduled" in text.splitlines()[0]
     assert "`sch-42`" in text and "mermaid" not in text and "| Execution" not in text
-    assert outputs_for(scheduled, junit_file=None)["schedule-id"] == "sch-42"
+    assert outputs_for(build_report(scheduled))["schedule-id"] == "sch-42"
 
 
 def test_timeout_annotation_is_an_error_only_when_it_fails_the_step(tmp_path: Path) -> None:
@@ -253,17 +254,17 @@ def test_timeout_annotation_is_an_error_only_when_it_fails_the_step(tmp_path: Pa
         7, status(7, state="running", passed=1, tests=4), interrupted=INTERRUPTED_TIMEOUT
     )
     gh, out = adapter(tmp_path)
-    gh.finish(RunResult(result="timeout", exit_code=4, executions=(execution,)), junit_file=None)
+    gh.finish(build_report(RunResult(result="timeout", exit_code=4, executions=(execution,))))
     assert out.getvalue().startswith("::error title=VibeTesting execution 7::timed out")
     gh, out = adapter(tmp_path)
-    gh.finish(RunResult(result="passed", exit_code=0, executions=(execution,)), junit_file=None)
+    gh.finish(build_report(RunResult(result="passed", exit_code=0, executions=(execution,))))
     assert out.getvalue().startswith("::warning title=VibeTesting execution 7::timed out")
 
 
 def test_finish_without_runner_files_writes_nothing(tmp_path: Path) -> None:
     out = io.StringIO()
     GitHubAdapter({"GITHUB_ACTIONS": "true"}, stream=out).finish(
-        RunResult(result="passed", exit_code=0), junit_file=None
+        build_report(RunResult(result="passed", exit_code=0))
     )
     assert out.getvalue() == ""
 
@@ -272,7 +273,7 @@ def test_unwritable_output_file_is_returned_to_the_runner(tmp_path: Path) -> Non
     out = io.StringIO()
     env = {"GITHUB_OUTPUT": str(tmp_path / "missing" / "output")}
     adapter = GitHubAdapter(env, stream=out)
-    failures = adapter.finish(RunResult(result="passed", exit_code=0), junit_file=None)
+    failures = adapter.finish(build_report(RunResult(result="passed", exit_code=0)))
     assert len(failures) == 1
     assert failures[0].startswith("could not write GITHUB_OUTPUT (")
     assert out.getvalue() == ""  # the runner reports it (and makes it the verdict)

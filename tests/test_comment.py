@@ -10,6 +10,7 @@ import pytest
 from tests.forge_standin import Forge, ForgeServer
 from vibetesting_ci.ci import comment
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.report import build_report
 
 TOKEN = "forge-token-s3cr3t"
 
@@ -58,7 +59,7 @@ def _post(env: dict[str, str], result: RunResult) -> comment.Posted:
     target = comment.find_target(env)
     key = comment.comment_key(env)
     return comment.post(
-        target, lambda prev: comment.render(result, key=key, previous=prev), key=key
+        target, lambda prev: comment.render(build_report(result), key=key, previous=prev), key=key
     )
 
 
@@ -224,7 +225,7 @@ def test_render_escapes_service_text_and_keeps_only_http_links() -> None:
         ),
         message="![t](https://tracker/pixel.png) [click](javascript:x)\n::error::x",
     )
-    body = comment.render(hostile, key="k")
+    body = comment.render(build_report(hostile), key="k")
     assert "<img" not in body and "](javascript" not in body and "![t](" not in body
     assert "\n::error" not in body
     rows = [line for line in body.splitlines() if line.startswith("| 1 |")]
@@ -233,7 +234,7 @@ def test_render_escapes_service_text_and_keeps_only_http_links() -> None:
 
 
 def test_previous_counts_reads_only_our_marker() -> None:
-    body = comment.render(_result(3, 1), key="k")
+    body = comment.render(build_report(_result(3, 1)), key="k")
     assert comment.previous_counts(body) == {"tests": 4, "passed": 3, "failed": 1, "flaky": 0}
     assert comment.previous_counts("<!-- vibetesting-ci:counts {oops} -->") is None
     assert comment.previous_counts("nothing") is None

@@ -38,6 +38,7 @@ from vibetesting_ci.models import (
     ExecutionResult,
     ExecutionStatus,
 )
+from vibetesting_ci.report import build_report
 from vibetesting_ci.testsfile import parse_tests
 from vibetesting_ci.text import normalise
 from vibetesting_ci.verdict import decide
@@ -633,7 +634,9 @@ def test_an_ended_execution_whose_counts_all_passed_is_never_green_in_the_junit(
     from vibetesting_ci.reports.junit import render_junit
 
     status = ExecutionStatus(9, "stopped", tests=2, done=2, passed=2)
-    text = render_junit(RunResult("failed", 1, executions=(ExecutionResult(9, status),)))
+    text = render_junit(
+        build_report(RunResult("failed", 1, executions=(ExecutionResult(9, status),)))
+    )
     _SCHEMA.validate(text)
     [suite] = list(JUnitXml.fromstring(text))
     assert suite.errors == 1 and suite.failures == 0

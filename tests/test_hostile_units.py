@@ -19,6 +19,7 @@ import requests
 from vibetesting_ci import scrub
 from vibetesting_ci.emulator.faults import parse_fault, spec_of
 from vibetesting_ci.errors import AnswerTooLarge
+from vibetesting_ci.report import FileKind, OutputFile, build_report
 from vibetesting_ci.reports.download import ReportError, download_report, report_session
 from vibetesting_ci.text import Budget, clip
 from vibetesting_ci.transport import (
@@ -330,10 +331,13 @@ def test_the_github_summary_stays_below_one_mib():
         for i in range(1, 3001)
     )
     result = RunResult("failed", 1, executions=executions, message="3000 of 3000 failed")
-    text = render_summary(result, junit_file="j.xml")
+    text = render_summary(build_report(result, [OutputFile(FileKind.JUNIT, "j.xml")]))
     assert len(text.encode("utf-8")) <= SUMMARY_LIMIT
     assert "The summary was cut here" in text
-    assert all(len(v) <= 512 * 1024 for v in outputs_for(result, junit_file="j.xml").values())
+    assert all(
+        len(v) <= 512 * 1024
+        for v in outputs_for(build_report(result, [OutputFile(FileKind.JUNIT, "j.xml")])).values()
+    )
 
 
 def test_a_dripping_forge_cannot_hold_the_pull_request_comment(monkeypatch):

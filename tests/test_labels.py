@@ -3,6 +3,7 @@ issue 13), and which named tests failed (for retries)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,17 @@ from vibetesting_ci.labels import (
     REASON_EMPTY,
     REASON_ENDED,
     REASON_NO_STATUS,
+    REASON_UNFINISHED,
     REASON_UNREADABLE,
+    SHAPE_ATTRIBUTED,
     SHAPE_COUNTS,
-    SHAPE_MIXED,
     SHAPE_NAMED,
     SHAPE_PER_TEST,
     SHAPE_STATUS,
     SKIPPED,
+    FailedTests,
     PlannedCase,
+    attribute_failures,
     failed_tests,
     file_label,
     outcomes_by_test,
@@ -32,6 +36,7 @@ from vibetesting_ci.labels import (
     unique_names,
 )
 from vibetesting_ci.models import CountProblem, ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.report import FileKind, OutputFile, build_report
 
 LABEL = "vibetesting.demo"
 
@@ -119,22 +124,57 @@ def test_uniform_execution_names_its_tests() -> None:
     assert plan[0][0].shape == SHAPE_NAMED and plan[0][0].attributed
 
 
-def test_mixed_execution_keeps_the_names_and_claims_no_pass() -> None:
+def done_saying(eid: int, tests: int, passed: int, failed: int, said: str) -> ExecutionResult:
+    execution = done(eid, tests, passed, failed)
+    assert execution.status is not None
+    return ExecutionResult(eid, replace(execution.status, detailed_status=said))
+
+
+def test_mixed_execution_is_numbered_by_position_and_counts_as_the_service_did() -> None:
     tests = ("a", "b", "c")
-    passed = plan_cases(LABEL, tests, [done(5, 3, 3, 0)])
     mixed = plan_cases(LABEL, tests, [done(6, 3, 2, 1)])
-    assert identities(passed) == identities(mixed)
-    assert names(mixed) == [("a", FAILED), ("b", FAILED), ("c", FAILED)]
-    case = mixed[0][0]
-    assert case.shape == SHAPE_MIXED and not case.attributed
-    assert case.candidates == (PASSED, FAILED)
+    assert names(mixed) == [("test 1", PASSED), ("test 2", PASSED), ("test 3", FAILED)]
+    assert all(c.shape == SHAPE_COUNTS and not c.attributed for c in mixed[0])
+    assert mixed[0][0].may_be == tests
 
 
-def test_mixed_with_unfinished_tests_is_an_error_for_each() -> None:
+def test_the_detailed_status_attributes_the_failures() -> None:
+    tests = ("login", "checkout", "search")
+    said = "2 of 3 passed. Failed: checkout (the pay button never appeared)"
+    plan = plan_cases(LABEL, tests, [done_saying(6, 3, 2, 1, said)])
+    assert names(plan) == [("login", PASSED), ("checkout", FAILED), ("search", PASSED)]
+    assert all(c.shape == SHAPE_ATTRIBUTED and c.attributed for c in plan[0])
+    assert failed_tests(plan) == FailedTests(("checkout",), (1,), True)
+
+
+def test_attribution_needs_exactly_the_failed_count_of_whole_names() -> None:
+    names_ = ("checkout", "checkout guest", "search")
+    assert attribute_failures("Failed: checkout guest", names_, 1) is None  # one inside another
+    assert attribute_failures("Failed: Checkout  Guest.", names_[1:], 1) == (0,)
+    assert attribute_failures("Failed: checkouts", ("checkout",), 1) is None  # not whole
+    assert attribute_failures("Passed: search. Failed: checkout", names_[::2], 1) is None
+    assert attribute_failures("Failed: a", ("a", "a"), 1) is None  # two tests, one name
+    assert attribute_failures("", ("a",), 1) is None
+    assert attribute_failures("Failed: [fail] x", ("[fail] x", "y"), 1) == (0,)
+    # Not attributed when some tests were not done: the others cannot be called passed.
+    status = ExecutionStatus(6, "done", tests=3, done=2, passed=1, failed=1, detailed_status="a")
+    plan = plan_cases(LABEL, ("a", "b", "c"), [ExecutionResult(6, status)])
+    assert [c.shape for c in plan[0]] == [SHAPE_COUNTS] * 3
+
+
+def test_mixed_with_unfinished_tests_is_by_position() -> None:
     status = ExecutionStatus(execution_id=6, state="running", tests=2, done=1, passed=1)
     plan = plan_cases(LABEL, ("a", "b"), [ExecutionResult(6, status, interrupted="timeout")])
-    assert names(plan) == [("a", ERROR), ("b", ERROR)]
-    assert plan[0][0].candidates == (PASSED, ERROR)
+    assert names(plan) == [("test 1", PASSED), ("test 2", ERROR)]
+    assert plan[0][1].may_be == ("a", "b")
+
+
+def test_an_unfinished_execution_with_everything_passed_is_never_all_green() -> None:
+    status = ExecutionStatus(execution_id=6, state="running", tests=2, done=2, passed=2)
+    plan = plan_cases(LABEL, ("a", "b"), [ExecutionResult(6, status, interrupted="timeout")])
+    assert names(plan) == [("a", PASSED), ("b", PASSED), ("execution status", ERROR)]
+    assert plan[0][2].reason == REASON_UNFINISHED
+    assert failed_tests(plan) == FailedTests((), (), True)
 
 
 def test_skipped_tests_of_a_done_execution() -> None:
@@ -243,29 +283,33 @@ def test_names_unique_in_every_plan(shapes: list[tuple[int, int, int]], n: int) 
 # ---------------------------------------------------------------- for retries
 
 
+def failed(tests: tuple[str, ...], executions: list[ExecutionResult]) -> FailedTests:
+    return failed_tests(plan_cases(LABEL, tests, executions))
+
+
 def test_failed_tests_one_per_execution() -> None:
     tests = ("a", "b", "c")
     executions = [done(1, 1, 1, 0), done(2, 1, 0, 1), done(3, 1, 0, 1)]
-    assert failed_tests(tests, executions) == ("b", "c")
+    assert failed(tests, executions) == FailedTests(("b", "c"), (1, 2), True)
     assert outcomes_by_test(tests, executions) == (PASSED, FAILED, FAILED)
 
 
 def test_failed_tests_when_the_outcome_is_uniform() -> None:
-    assert failed_tests(("a", "b"), [done(1, 2, 0, 2)]) == ("a", "b")
-    assert failed_tests(("a", "b"), [done(1, 2, 2, 0)]) == ()
+    assert failed(("a", "b"), [done(1, 2, 0, 2)]).names == ("a", "b")
+    assert failed(("a", "b"), [done(1, 2, 2, 0)]) == FailedTests()
 
 
-def test_failed_tests_cannot_be_attributed() -> None:
-    assert failed_tests(("a", "b"), [done(1, 2, 1, 1)]) is None
+def test_failed_tests_that_cannot_be_attributed() -> None:
+    assert failed(("a", "b"), [done(1, 2, 1, 1)]) == FailedTests((), (), False)
     assert outcomes_by_test(("a", "b"), [done(1, 2, 1, 1)]) == (None, None)
-    assert failed_tests(("a", "b"), [done(1, 3, 2, 1)]) is None
-    assert failed_tests((), [done(1, 1, 0, 1)]) is None
+    assert not failed(("a", "b"), [done(1, 3, 2, 1)]).complete
+    assert not failed((), [done(1, 1, 0, 1)]).complete
     assert outcomes_by_test((), [done(1, 1, 0, 1)]) is None
 
 
-def test_errors_are_outcomes_not_failures() -> None:
+def test_tests_not_done_are_failed_tests_too() -> None:
     executions = [done(1, 1, 0, 1), ExecutionResult(2)]
-    assert failed_tests(("a", "b"), executions) == ("a",)
+    assert failed(("a", "b"), executions) == FailedTests(("a", "b"), (0, 1), True)
     assert outcomes_by_test(("a", "b"), executions) == (FAILED, ERROR)
 
 
@@ -304,7 +348,7 @@ def _demo_result() -> RunResult:
 
 def test_every_report_names_the_tests_as_the_junit_does() -> None:
     from vibetesting_ci.ci.comment import render
-    from vibetesting_ci.ci.github import execution_problem, render_summary
+    from vibetesting_ci.ci.github import render_summary
     from vibetesting_ci.progress import Style
     from vibetesting_ci.reports.dotenv import render_dotenv
     from vibetesting_ci.reports.junit import render_junit
@@ -312,24 +356,27 @@ def test_every_report_names_the_tests_as_the_junit_does() -> None:
     from vibetesting_ci.summary import summary_lines
 
     result = _demo_result()
-    junit = render_junit(result)
+    junit = render_junit(build_report(result))
     assert 'classname="vibetesting.examples/tests" name="teacher signup"' in junit
-    results = render_results(result)
+    results = render_results(build_report(result))
     assert results["label"] == "vibetesting.examples/tests"
     assert [c["name"] for e in results["executions"] for c in e["cases"]] == list(result.test_names)
     assert results["failed_tests"] == ["teacher wrong credentials [fail]"]
     assert results["cases_left_out"] == 0
-    assert "FAILED_TESTS=teacher%20wrong%20credentials%20[fail]\n" in render_dotenv(result)
-    summary = render_summary(result, junit_file="j.xml")
+    assert "FAILED_TESTS=teacher%20wrong%20credentials%20[fail]\n" in render_dotenv(
+        build_report(result)
+    )
+    summary = render_summary(build_report(result, [OutputFile(FileKind.JUNIT, "j.xml")]))
     assert "**Tests** (JUnit classname `vibetesting.examples/tests`)" in summary
     assert "| teacher wrong credentials \\[fail\\] | **failed** | 12 |" in summary
-    plan = plan_cases(result.label, result.test_names, result.executions)
-    problem = execution_problem(result.executions[1], plan[1])
-    assert problem == "1 of 1 tests failed (failed: teacher wrong credentials [fail])"
-    assert execution_problem(result.executions[0], plan[0]) is None
-    comment = render(result, key="k")
+    report = build_report(result)
+    assert report.executions[1].problem == (
+        "1 of 1 tests failed (failed: teacher wrong credentials [fail])"
+    )
+    assert report.executions[0].problem is None
+    comment = render(build_report(result), key="k")
     assert "**Failed tests**" in comment and "teacher wrong credentials \\[fail\\]" in comment
-    lines = summary_lines(result, [], Style(False))
+    lines = summary_lines(build_report(result), Style(False))
     assert "tests (vibetesting.examples/tests):" in lines
     assert "  failed  teacher wrong credentials [fail]" in lines
     assert "  passed  teacher signup" in lines
@@ -343,29 +390,31 @@ def test_reports_when_only_counts_are_known() -> None:
     from vibetesting_ci.summary import summary_lines
 
     result = RunResult("failed", 1, executions=(done(5, 3, 2, 1),), label="vibetesting.suite_2")
-    assert "numbered by position (`test 1`, ...)" in render_summary(result, junit_file=None)
-    assert render_results(result)["failed_tests"] == []
-    assert "VIBETESTING_RESULT_FAILED_TESTS=\n" in render_dotenv(result)
-    assert not any(line.startswith("tests (") for line in summary_lines(result, [], Style(False)))
+    report = build_report(result)
+    assert "numbered by position (`test 1`, ...)" in render_summary(build_report(result))
+    assert render_results(build_report(result))["failed_tests"] == []
+    assert "VIBETESTING_RESULT_FAILED_TESTS=\n" in render_dotenv(build_report(result))
+    assert not any(line.startswith("tests (") for line in summary_lines(report, Style(False)))
     mixed = RunResult("failed", 1, executions=(done(5, 2, 1, 1),), test_names=("a", "b"), label="x")
-    case = render_results(mixed)["executions"][0]["cases"][0]
+    case = render_results(build_report(mixed))["executions"][0]["cases"][1]
     assert case == {
         "classname": "x",
-        "name": "a",
+        "name": "test 2",
         "outcome": "failed",
-        "test": "a",
+        "test": None,
         "attributed": False,
-        "possible_outcomes": ["passed", "failed"],
+        "how": "counts",
+        "may_be": ["a", "b"],
     }
-    lines = summary_lines(mixed, [], Style(False))
-    assert "  failed  a  (passed or failed: the counts do not say which)" in lines
+    lines = summary_lines(build_report(mixed), Style(False))
+    assert "  failed  test 2  (one of: a; b)" in lines
 
 
 def test_results_cap_the_cases() -> None:
     from vibetesting_ci.reports.results import MAX_CASES, render_results
 
     executions = tuple(done(i, 4000, 4000, 0) for i in range(1, 5))
-    results = render_results(RunResult("passed", 0, executions=executions))
+    results = render_results(build_report(RunResult("passed", 0, executions=executions)))
     listed = [e["cases"] for e in results["executions"]]
     assert [len(c) if c is not None else None for c in listed] == [4000, 4000, None, None]
     assert results["cases_left_out"] == 8000 and MAX_CASES >= 8000
@@ -378,6 +427,6 @@ def test_describe_tests_names_at_most_ten() -> None:
     [cases] = plan_cases(LABEL, tests, [done(1, 12, 0, 12)])
     assert describe_tests(cases) == "failed: " + ", ".join(tests[:10]) + " and 2 more"
     [mixed] = plan_cases(LABEL, ("a", "b"), [done(1, 2, 1, 1)])
-    assert describe_tests(mixed) == "one or more of: a; b"
+    assert describe_tests(mixed) == ""
     [counts] = plan_cases(LABEL, (), [done(1, 2, 1, 1)])
     assert describe_tests(counts) == ""

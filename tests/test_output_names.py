@@ -18,6 +18,7 @@ import yaml
 from vibetesting_ci import settings
 from vibetesting_ci.cli import cli
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.report import build_report
 from vibetesting_ci.reports import dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def dotenv_keys() -> list[str]:
     result = RunResult(
         result="failed", exit_code=1, executions=(ExecutionResult(7, status),), schedule_id="3"
     )
-    text = dotenv.render_dotenv(result)
+    text = dotenv.render_dotenv(build_report(result))
     return [line.split("=", 1)[0] for line in text.splitlines()]
 
 

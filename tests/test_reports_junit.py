@@ -16,6 +16,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 
 import vibetesting_ci.reports
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.report import build_report
 from vibetesting_ci.reports.junit import (
     duration_ms,
     format_seconds,
@@ -71,7 +72,7 @@ def run(*executions: ExecutionResult, names: tuple[str, ...] = ()) -> RunResult:
 
 def check(result: RunResult) -> tuple[str, JUnitXml]:
     """Render, validate against the XSD, read back; assert names unique and totals right."""
-    text = render_junit(result)
+    text = render_junit(build_report(result))
     _SCHEMA.validate(text)
     xml = JUnitXml.fromstring(text)
     keys = Counter()
@@ -168,19 +169,37 @@ def test_all_failed_with_named_tests() -> None:
         assert "https://r/1.pdf" in failure.message
 
 
-def test_mixed_outcome_keeps_the_names_and_claims_no_pass() -> None:
+def test_mixed_outcome_is_by_position_and_counts_as_the_service_did() -> None:
     mixed = status(1, tests=2, passed=1, failed=1)
     other_count = status(2, tests=3, passed=3)
     text, xml = check(
         run(ExecutionResult(1, mixed), ExecutionResult(2, other_count), names=("a", "b"))
     )
     first, second = suites(xml)
-    assert [(c.name, outcome(c)) for c in first] == [("a", "Failure"), ("b", "Failure")]
-    failure = next(iter(first)).result[0]
-    assert "not which test failed: this test passed or failed" in failure.text
+    assert [(c.name, outcome(c)) for c in first] == [
+        ("execution 1 test 1", "passed"),
+        ("execution 1 test 2", "Failure"),
+    ]
+    assert (first.tests, first.failures, first.errors) == (2, 1, 0)
+    failure = list(first)[1].result[0]
+    assert "not which test failed: cases are numbered by position" in failure.text
+    assert "This case is one of: a; b." in failure.text
     # counts that do not match the named tests: by position
     assert [c.name for c in second] == [f"execution 2 test {k}" for k in (1, 2, 3)]
     assert "Tests in this run: a; b" in text
+
+
+def test_failures_named_by_the_detailed_status_are_attributed() -> None:
+    said = status(1, tests=3, passed=2, failed=1, detail="2 of 3 passed. Failed: checkout")
+    _, xml = check(run(ExecutionResult(1, said), names=("login", "checkout", "search")))
+    [suite] = suites(xml)
+    assert [(c.name, outcome(c)) for c in suite] == [
+        ("login", "passed"),
+        ("checkout", "Failure"),
+        ("search", "passed"),
+    ]
+    failure = list(suite)[1].result[0]
+    assert "from the service's detailed status, which names the failed test" in failure.text
 
 
 def test_one_test_per_execution_gets_its_own_name_and_outcome() -> None:
@@ -341,7 +360,7 @@ def test_xml_text_replaces_forbidden_characters() -> None:
 
 def test_write_junit_atomic_and_parents(tmp_path: Path) -> None:
     target = tmp_path / "deep" / "er" / "junit.xml"
-    write_junit(run(ExecutionResult(1, status(tests=1, passed=1))), str(target))
+    write_junit(build_report(run(ExecutionResult(1, status(tests=1, passed=1)))), str(target))
     _SCHEMA.validate(str(target))
     assert [p.name for p in target.parent.iterdir()] == ["junit.xml"]
     plain = tmp_path / "plain"
@@ -352,7 +371,7 @@ def test_write_junit_atomic_and_parents(tmp_path: Path) -> None:
 def test_write_junit_error_is_an_os_error(tmp_path: Path) -> None:
     (tmp_path / "junit.xml").mkdir()
     with pytest.raises(OSError):
-        write_junit(run(), str(tmp_path / "junit.xml"))
+        write_junit(build_report(run()), str(tmp_path / "junit.xml"))
     assert [p.name for p in tmp_path.iterdir()] == ["junit.xml"]  # no temp file left
 
 

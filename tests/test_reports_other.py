@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from vibetesting_ci import __version__
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.report import build_report
 from vibetesting_ci.reports.atomic import atomic_open, atomic_write_bytes, atomic_write_text
 from vibetesting_ci.reports.dotenv import (
     KEYS,
@@ -131,11 +132,18 @@ def test_atomic_open_rejects_other_modes(tmp_path: Path) -> None:
 
 
 def test_results_shape_and_redaction() -> None:
-    doc = render_results(sample())
+    doc = render_results(build_report(sample()))
     assert doc["version"] == __version__
     assert (doc["result"], doc["exit_code"], doc["schedule_id"]) == ("failed", 1, None)
     assert doc["message"] == "1 test failed"
-    assert doc["totals"] == {"tests": 3, "done": 3, "passed": 2, "failed": 1, "flaky": 0}
+    assert doc["totals"] == {
+        "tests": 3,
+        "done": 3,
+        "passed": 2,
+        "failed": 1,
+        "not_done": 0,
+        "flaky": 0,
+    }
     assert (doc["flaky"], doc["flaky_tests"], doc["attempts"], doc["threshold"]) == (
         0,
         [],
@@ -158,9 +166,9 @@ def test_results_shape_and_redaction() -> None:
 
 def test_results_round_trip(tmp_path: Path) -> None:
     target = tmp_path / "out" / "results.json"
-    write_results(sample(), str(target))
+    write_results(build_report(sample()), str(target))
     text = target.read_text(encoding="utf-8")
-    assert json.loads(text) == render_results(sample())
+    assert json.loads(text) == render_results(build_report(sample()))
     assert "Checkout ✓" in text  # UTF-8, not \\u escapes
     assert text.endswith("}\n")
 
@@ -172,14 +180,14 @@ def test_results_lone_surrogates_become_replacement(tmp_path: Path) -> None:
         executions=(ExecutionResult(1, status(1, suite_name="a\ud800b")),),
     )
     target = tmp_path / "r.json"
-    write_results(result, str(target))
+    write_results(build_report(result), str(target))
     assert json.loads(target.read_text("utf-8"))["executions"][0]["suite_name"] == "a\ufffdb"
 
 
 def test_results_write_error(tmp_path: Path) -> None:
     (tmp_path / "r.json").mkdir()
     with pytest.raises(OSError):
-        write_results(sample(), str(tmp_path / "r.json"))
+        write_results(build_report(sample()), str(tmp_path / "r.json"))
 
 
 # ---------------------------------------------------------------- dotenv
@@ -199,7 +207,7 @@ def parse_gitlab_dotenv(text: str) -> dict[str, str]:
 
 
 def test_dotenv_content() -> None:
-    text = render_dotenv(sample())
+    text = render_dotenv(build_report(sample()))
     assert text.endswith("\n") and "\n\n" not in text
     for line in text.splitlines():
         assert DOTENV_LINE.match(line), line
@@ -214,6 +222,7 @@ def test_dotenv_content() -> None:
         "VIBETESTING_RESULT_FLAKY": "0",
         "VIBETESTING_RESULT_ATTEMPTS": "1",
         "VIBETESTING_RESULT_FAILED_TESTS": "",  # counts only: which test failed is not known
+        "VIBETESTING_RESULT_FAILED_TESTS_COMPLETE": "false",
         "VIBETESTING_RESULT_REPORT_URL": "https://r.example/a.pdf?api-key=***&sig=x%2By",
     }
 
@@ -225,23 +234,26 @@ def test_dotenv_failed_tests_by_their_junit_names() -> None:
 
     names = ("signup", "wrong, credentials [fail]", "log in $HOME")
     result = RunResult("failed", 1, executions=(one(1, 0), one(2, 1), one(3, 1)), test_names=names)
-    env = parse_gitlab_dotenv(render_dotenv(result))
+    env = parse_gitlab_dotenv(render_dotenv(build_report(result)))
     assert env["VIBETESTING_RESULT_FAILED_TESTS"] == (
         "wrong%2C%20credentials%20[fail],log%20in%20%24HOME"
     )
     # '%' is encoded too, so the list decodes back to the names: 'a%2Cb' is not 'a,b'
     names = ("a,b", "a%2Cb", "100% done")
     result = RunResult("failed", 1, executions=(one(1, 1), one(2, 1), one(3, 1)), test_names=names)
-    listed = parse_gitlab_dotenv(render_dotenv(result))["VIBETESTING_RESULT_FAILED_TESTS"]
+    listed = parse_gitlab_dotenv(render_dotenv(build_report(result)))[
+        "VIBETESTING_RESULT_FAILED_TESTS"
+    ]
     assert listed == "a%2Cb,a%252Cb,100%25%20done"
     assert [unquote(n) for n in listed.split(",")] == list(names)
     # whole or not at all: a list cut short would pass for the complete one
     many = tuple(f"test number {i} " + "x" * 60 for i in range(100))
     executions = tuple(one(i, 1) for i in range(100))
     env = parse_gitlab_dotenv(
-        render_dotenv(RunResult("failed", 1, executions=executions, test_names=many))
+        render_dotenv(build_report(RunResult("failed", 1, executions=executions, test_names=many)))
     )
     assert env["VIBETESTING_RESULT_FAILED_TESTS"] == ""
+    assert env["VIBETESTING_RESULT_FAILED_TESTS_COMPLETE"] == "false"
 
 
 def test_dotenv_several_urls_and_size_budget() -> None:
@@ -249,7 +261,9 @@ def test_dotenv_several_urls_and_size_budget() -> None:
     executions = tuple(
         ExecutionResult(i, status(i, report_url=f"{long}{i},x")) for i in range(1, 6)
     )
-    text = render_dotenv(RunResult(result="passed", exit_code=0, executions=executions))
+    text = render_dotenv(
+        build_report(RunResult(result="passed", exit_code=0, executions=executions))
+    )
     assert len(text.encode()) <= MAX_BYTES
     urls = parse_gitlab_dotenv(text)["VIBETESTING_RESULT_REPORT_URL"].split(",")
     assert len(urls) == 3  # whole links only; the rest did not fit
@@ -277,7 +291,7 @@ def test_dotenv_values_never_break_lines(result: str, schedule: str | None, url:
         executions=(ExecutionResult(1, status(1, report_url=url)),),
         schedule_id=schedule,
     )
-    text = render_dotenv(run)
+    text = render_dotenv(build_report(run))
     lines = text.splitlines()
     assert len(lines) == len(KEYS)
     for line in lines:
@@ -287,11 +301,11 @@ def test_dotenv_values_never_break_lines(result: str, schedule: str | None, url:
 
 def test_dotenv_write(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "vibetesting.env"
-    write_dotenv(sample(), str(target))
-    assert target.read_text() == render_dotenv(sample())
+    write_dotenv(build_report(sample()), str(target))
+    assert target.read_text() == render_dotenv(build_report(sample()))
     (tmp_path / "dir.env").mkdir()
     with pytest.raises(OSError):
-        write_dotenv(sample(), str(tmp_path / "dir.env"))
+        write_dotenv(build_report(sample()), str(tmp_path / "dir.env"))
 
 
 # ---------------------------------------------------------------- redaction and paths

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from tests.github_output import parse_output_file
 from vibetesting_ci.ci.github import output_block, outputs_for
 from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.report import FileKind, OutputFile, build_report
+from vibetesting_ci.reports.dotenv import KEYS as dotenv_keys_written
 from vibetesting_ci.reports.dotenv import render_dotenv
 from vibetesting_ci.text import (
     CommandGuard,
@@ -167,11 +169,13 @@ def _hostile_result(text: str, url: str) -> RunResult:
 @given(HOSTILE, st.one_of(HOSTILE, st.just("https://r.example/a.pdf?token=t")))
 def test_outputs_and_dotenv_parse_with_exactly_the_documented_keys(text: str, url: str) -> None:
     result = _hostile_result(text, url)
-    outputs = outputs_for(result, junit_file="vibetesting-junit.xml")
+    outputs = outputs_for(
+        build_report(result, [OutputFile(FileKind.JUNIT, "vibetesting-junit.xml")])
+    )
     block = "".join(output_block(k, v) for k, v in outputs.items())
     assert parse_output_file(block) == outputs
     assert all("\n" not in v and "\r" not in v and not CONTROL.search(v) for v in outputs.values())
-    lines = render_dotenv(result).splitlines()
+    lines = render_dotenv(build_report(result)).splitlines()
     keys = [line.partition("=")[0] for line in lines]
-    assert len(keys) == len(set(keys)) == 10
+    assert len(keys) == len(set(keys)) == len(dotenv_keys_written)
     assert all(re.fullmatch(r"[A-Z_]+=[\x21-\x7e]*", line) for line in lines)

@@ -21,6 +21,7 @@ from vibetesting_ci.models import (
     RunResult,
     TriggerResult,
 )
+from vibetesting_ci.report import build_report
 from vibetesting_ci.settings import RunSettings, option
 from vibetesting_ci.verdict import decide, with_flaky, with_thresholds
 
@@ -395,7 +396,7 @@ def retried() -> RunResult:
 
 def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
     from vibetesting_ci.ci.comment import render
-    from vibetesting_ci.verdict import attempts_said
+    from vibetesting_ci.report import attempts_said
 
     run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
@@ -406,7 +407,7 @@ def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
     assert len(result.attempts) == 3 and result.runs_started == 2
     said = attempts_said(result)
     assert said.startswith("3 (2 runs started, each billed; 1 retry trigger that started no ")
-    assert f"Attempts: {said}, the last of the whole run" in render(result, key="k")
+    assert f"Attempts: {said}, the last of the whole run" in render(build_report(result), key="k")
     assert attempts_said(retried()) == "2 (each a billed run)"
     assert first.runs_started == 1  # not retried: the one run
 
@@ -416,24 +417,23 @@ def test_the_comment_and_the_job_summary_show_attempts_and_flaky_tests() -> None
     from vibetesting_ci.ci.github import render_summary
 
     result = retried()
-    comment = render(result, key="k")
+    comment = render(build_report(result), key="k")
     assert "Attempts: 2 (each a billed run), the last of the failed tests" in comment
     assert "**Flaky** (failed, then passed on a retry):\n\n- search" in comment
     assert '"flaky": 1' in comment  # the counts marker the next comment compares with
-    summary = render_summary(result, junit_file=None)
-    assert "| 1 | home, search | 1, 2 | failed\\: 1 of 2 test(s) failed |" in summary
-    assert "| 2 | search | 3 | passed\\: all 1 test(s) passed |" in summary
+    summary = render_summary(build_report(result))
+    assert "| 1 | home, search | 1, 2 | failed\\: 1 of 2 test\\(s\\) failed |" in summary
+    assert "| 2 | search | 3 | passed\\: all 1 test\\(s\\) passed |" in summary
     assert "**Flaky** (1, failed, then passed on a retry): search" in summary
 
 
 def test_junit_marks_the_retried_case_only() -> None:
-    from vibetesting_ci.reports.junit import earlier_attempts
-
-    result = retried()
-    assert earlier_attempts(result, result.executions[0]) == (1, [])
-    number, earlier = earlier_attempts(result, result.executions[1])
-    assert number == 2 and [a.number for a in earlier] == [1]
-    assert earlier_attempts(verdict(execution(1)), execution(1)) == (0, [])
+    report = build_report(retried())
+    assert (report.executions[0].attempt, report.executions[0].earlier) == (1, ())
+    assert report.executions[1].attempt == 2
+    assert [line.split(" ")[1] for line in report.executions[1].earlier] == ["1"]
+    plain = build_report(verdict(execution(1)))
+    assert (plain.executions[0].attempt, plain.executions[0].earlier) == (0, ())
 
 
 # -- what a retry's answer proves (retries.unproven) ----------------------------------------------

@@ -18,6 +18,7 @@ from vibetesting_ci.models import (
     RunResult,
 )
 from vibetesting_ci.progress import Style
+from vibetesting_ci.report import FileKind, OutputFile, build_report
 from vibetesting_ci.summary import (
     SUMMARY_ROWS,
     status_lines,
@@ -119,9 +120,8 @@ def test_summary_table_files_and_verdict() -> None:
         ExecutionResult(3, interrupted=INTERRUPTED_TIMEOUT),
     )
     result = RunResult("timeout", 4, executions=executions, message="timed out")
-    lines = summary_lines(
-        result, ["j.xml", "res.json"], PLAIN, {"j.xml": "JUnit", "res.json": "results"}
-    )
+    files = [OutputFile(FileKind.JUNIT, "j.xml"), OutputFile(FileKind.RESULTS, "res.json")]
+    lines = summary_lines(build_report(result, files), PLAIN)
     assert lines[0] == "" and lines[1].split() == [
         "execution",
         "state",
@@ -132,8 +132,8 @@ def test_summary_table_files_and_verdict() -> None:
         "done",
     ]
     assert lines[2].split() == ["1", "done", "3", "2", "1", "0"]
-    assert lines[3].split() == ["2", "running", "(timeout)", "4", "1", "0", "3"]
-    assert lines[4].split() == ["3", "timeout", "-", "-", "-", "-"]
+    assert lines[3].split() == ["2", "timed", "out", "4", "1", "0", "3"]
+    assert lines[4].split() == ["3", "timed", "out", "?", "?", "?", "?"]
     assert lines[5] == ""
     assert lines[6:] == [
         "JUnit    j.xml",
@@ -145,12 +145,14 @@ def test_summary_table_files_and_verdict() -> None:
 
 def test_summary_of_a_scheduled_run_has_no_table() -> None:
     result = RunResult("scheduled", 0, executions=(ExecutionResult(5),), message="later")
-    assert summary_lines(result, [], PLAIN) == ["result: scheduled (exit 0): later"]
+    assert summary_lines(build_report(result), PLAIN) == ["result: scheduled (exit 0): later"]
 
 
 def test_many_executions_show_the_troubled_first_and_count_the_rest() -> None:
     executions = [done(i, 1, 1, 0) for i in range(1, 40)] + [done(99, 2, 1, 1)]
-    lines = table_lines(executions, PLAIN)
+    lines = table_lines(
+        build_report(RunResult("failed", 1, executions=tuple(executions))).executions, PLAIN
+    )
     rows = lines[2:-2]
     assert len(rows) == SUMMARY_ROWS and rows[0].split()[0] == "99"
     assert lines[-2] == (
@@ -160,9 +162,10 @@ def test_many_executions_show_the_troubled_first_and_count_the_rest() -> None:
 
 
 def test_colour_only_when_enabled() -> None:
-    coloured = table_lines([done(1, 1, 0, 1)], Style(True))
+    one = build_report(RunResult("failed", 1, executions=(done(1, 1, 0, 1),))).executions
+    coloured = table_lines(one, Style(True))
     assert "\x1b[31m" in coloured[2] and "\x1b[1m" in coloured[1]
-    assert "\x1b[" not in "".join(table_lines([done(1, 1, 0, 1)], PLAIN))
+    assert "\x1b[" not in "".join(table_lines(one, PLAIN))
 
 
 def test_status_lines_and_unfinished_warnings() -> None:
@@ -212,11 +215,7 @@ def test_a_failed_trigger_and_the_signal_that_left_it_uncertain() -> None:
 
 
 def test_after_the_wait_signals_reports_and_writes_change_the_verdict() -> None:
-    from vibetesting_ci.verdict import (
-        cancelled_after_wait,
-        with_missing_reports,
-        with_write_failures,
-    )
+    from vibetesting_ci.verdict import cancelled_after_wait, with_missing_reports
 
     passed = verdict((done(1, 1, 1, 0),))
     late = cancelled_after_wait(passed, 143)
@@ -229,15 +228,19 @@ def test_after_the_wait_signals_reports_and_writes_change_the_verdict() -> None:
     assert required.message == "report required but not downloaded: execution 1: HTTP 500"
     timed_out = verdict((running(1, INTERRUPTED_TIMEOUT),), interrupted=INTERRUPTED_TIMEOUT)
     assert with_missing_reports(timed_out, ["x"], require_report=True) is timed_out
-    unwritable = with_write_failures(passed, ["could not write j.xml: Is a directory"])
-    assert (unwritable.exit_code, unwritable.error_code) == (2, "output")
+    report = build_report(passed, [OutputFile(FileKind.JUNIT, "j.xml")])
+    unwritable = report.after_write_failures(
+        ["could not write j.xml: Is a directory"], lost=["j.xml"]
+    )
+    assert (unwritable.exit_code, unwritable.verdict.error_code) == (2, "output")
     assert unwritable.message == "could not write j.xml: Is a directory"
-    assert with_write_failures(passed, []) is passed
-    both = with_write_failures(passed, ["could not write a", "could not write b"])
+    assert unwritable.files == () and unwritable.executions == report.executions
+    assert report.after_write_failures([]) is report
+    both = report.after_write_failures(["could not write a", "could not write b"])
     assert (both.message, both.warnings[-1:]) == ("could not write a", ("could not write b",))
-    again = with_write_failures(both, ["could not write c"])  # the verdict stays; noted
+    again = both.after_write_failures(["could not write c"])  # the verdict stays; noted
     assert (again.exit_code, again.message) == (2, "could not write a")
     assert again.warnings[-2:] == ("could not write b", "could not write c")
-    kept = with_write_failures(timed_out, ["could not write"])
+    kept = build_report(timed_out).after_write_failures(["could not write"])
     assert (kept.exit_code, kept.result, kept.message) == (4, "timeout", timed_out.message)
     assert kept.warnings == (*timed_out.warnings, "could not write")

@@ -10,32 +10,37 @@ set of identities whatever their outcomes:
   ``vibetesting.<tests file path>`` (relative, suffix dropped, dots as ``_``) for a guided run
   from a file, ``vibetesting.tests`` for inline ``--tests``, ``vibetesting.exploration`` for an
   exploration run, plain ``vibetesting`` for ``wait`` (which knows only execution ids).
-- ``name`` follows the shape of the run (:func:`plan_cases`), in this order:
+- ``name`` follows the shape of the run (:func:`plan_cases`). **A case carries a test's name
+  only where that test's outcome is certain**, and the cases of an execution always add up to
+  the service's counts for it (passed, failed, not done), so a JUnit consumer that counts cases
+  counts what the service counted:
 
   1. **One test per execution.** The run named N tests and got N executions, none reporting
-     more than one test (the vendor's parallel shape): test *i* is execution *i* (trigger
-     order), and its case carries the test's name and that execution's own outcome.
+     more than one test (the vendor's parallel shape, ``--allow-parallel``): test *i* is
+     execution *i* (trigger order), and its case carries the test's name and that execution's
+     own outcome.
   2. **Tests known, outcome uniform.** An execution that carries all the run's named tests
      (its ``number_of_tests`` equals their number, or it is the run's only execution) and whose
      tests all had one outcome: one case per test, named after it, with that outcome.
-  3. **Tests known, outcome mixed.** The same, but the counts mix outcomes (say 1 passed,
-     1 failed): the names are still known, *which* test failed is not. Each test keeps its
-     named case (so identities do not change with the outcome); its outcome is the worst the
-     counts allow (error > failed > skipped > passed), so a pass the counts do not prove is
-     never claimed, and the case's text lists the possible outcomes (``candidates``).
-  4. **Only counts.** A suite re-run, an exploration, ``wait``, or counts that do not match
-     the named tests: cases by position, ``test 1`` .. ``test N`` (``execution 2 test 1`` when
-     there are several executions), outcomes assigned in count order (passed, failed,
-     unfinished, not run); the failure text says the service reports counts, not which test
-     failed.
+  3. **Failures attributed by the service's own words.** The same, with passed and failed
+     tests (none left undone), and the execution's ``detailed_status`` names exactly as many of
+     its tests as the service counted failed (:func:`attribute_failures`: whole names, none
+     inside another matched name): those tests fail, the others pass.
+  4. **Only counts.** Anything less certain (a suite re-run, an exploration, ``wait``, mixed
+     outcomes the detailed status does not attribute, counts that do not match the named
+     tests): cases by position, ``test 1`` .. ``test N`` (``execution 2 test 1`` when there are
+     several executions), outcomes assigned in count order (passed, failed, unfinished, not
+     run). Where the execution is known to carry named tests, each case lists the tests it may
+     be (``may_be``).
 
   An execution with no per-test counts to show (no status read, an unreadable final answer,
   ``done`` or ended with no test, unfinished with none reported yet) has one ``<error>`` case
-  per known test (shapes 1-3), else one case ``execution status`` (``execution 2 status``).
-  An execution that ended (``failed``, ``stopped``...) with no failed or unfinished count gets
-  that status case as well, so the test view is never green where the exit code is not; and
-  when every execution finished and they count fewer tests than the run named (but some), the
-  last execution gets one ``tests not counted`` error case (the tests left out have no outcome).
+  per known test (shapes 1-2), else one case ``execution status`` (``execution 2 status``).
+  An execution that did not end ``done`` (an ended state such as ``failed`` or ``stopped``, a
+  timeout, a cancel) and whose counts show no failed or unfinished test gets that status case
+  as well, so the test view is never green where the exit code is not; and when every
+  execution finished and they count fewer tests than the run named (but some), the last
+  execution gets one ``tests not counted`` error case (the tests left out have no outcome).
   Names are unique in the run (a repeat gets `` (2)``, `` (3)``...): GitLab keeps one case per
   ``(classname, name)``.
 
@@ -45,10 +50,11 @@ Pure logic: nothing here reads the network, files or the clock.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from enum import StrEnum
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, TypeGuard
 
@@ -58,24 +64,55 @@ from vibetesting_ci.text import one_line
 
 ROOT = "vibetesting"
 
-PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
-# Worst first: the outcome a case gets when the counts allow several.
-SEVERITY = (ERROR, FAILED, SKIPPED, PASSED)
 
-# How a case's name and outcome were found (PlannedCase.shape).
-SHAPE_PER_TEST = "per-test"  # rule 1: one test per execution
-SHAPE_NAMED = "named"  # rule 2: the execution's tests are known, one outcome
-SHAPE_MIXED = "mixed"  # rule 3: tests known, outcomes mixed: which one is not
-SHAPE_COUNTS = "counts"  # rule 4: only counts are known: names by position
-SHAPE_STATUS = "status"  # an execution-wide error case (see ``reason``)
+class Outcome(StrEnum):
+    """A case's outcome, as JUnit shows it."""
 
-# Why a status case (or a named case standing in for a test without counts) is an error.
-REASON_NO_STATUS = "no-status"  # no status answer was ever read
-REASON_UNREADABLE = "unreadable"  # a final answer whose counts cannot be read
-REASON_EMPTY = "empty"  # done, number_of_tests 0
-REASON_ENDED = "ended"  # an ended state with no failed or unfinished test counted
-REASON_NO_TESTS_YET = "no-tests-yet"  # unfinished, no tests reported yet
-REASON_UNCOUNTED = "uncounted"  # the executions count fewer tests than the run sent
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # not done in an execution that did not finish, or no outcome at all
+    SKIPPED = "skipped"  # not run by an execution that ended done
+
+
+PASSED, FAILED, ERROR, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
+# Count order: the order position cases take their outcomes in.
+COUNT_ORDER = (PASSED, FAILED, ERROR, SKIPPED)
+
+
+class Shape(StrEnum):
+    """How a case's name and outcome were found (PlannedCase.shape)."""
+
+    PER_TEST = "per-test"  # rule 1: one test per execution
+    NAMED = "named"  # rule 2: the execution's tests are known, one outcome
+    ATTRIBUTED = "attributed"  # rule 3: the detailed status names the failed tests
+    COUNTS = "counts"  # rule 4: only counts are known: names by position
+    STATUS = "status"  # an execution-wide error case (see ``reason``)
+
+
+SHAPE_PER_TEST, SHAPE_NAMED, SHAPE_ATTRIBUTED = Shape.PER_TEST, Shape.NAMED, Shape.ATTRIBUTED
+SHAPE_COUNTS, SHAPE_STATUS = Shape.COUNTS, Shape.STATUS
+
+
+class Reason(StrEnum):
+    """Why a status case (or a named case standing in for a test without counts) is an error."""
+
+    NONE = ""
+    NO_STATUS = "no-status"  # no status answer was ever read
+    UNREADABLE = "unreadable"  # a final answer whose counts cannot be read
+    EMPTY = "empty"  # done, number_of_tests 0
+    ENDED = "ended"  # an ended state with no failed or unfinished test counted
+    UNFINISHED = "unfinished"  # timed out or cancelled with no failed or unfinished test counted
+    NO_TESTS_YET = "no-tests-yet"  # unfinished, no tests reported yet
+    UNCOUNTED = "uncounted"  # the executions count fewer tests than the run sent
+
+
+REASON_NO_STATUS, REASON_UNREADABLE, REASON_EMPTY = (
+    Reason.NO_STATUS,
+    Reason.UNREADABLE,
+    Reason.EMPTY,
+)
+REASON_ENDED, REASON_UNFINISHED = Reason.ENDED, Reason.UNFINISHED
+REASON_NO_TESTS_YET, REASON_UNCOUNTED = Reason.NO_TESTS_YET, Reason.UNCOUNTED
 UNCOUNTED_CASE = "tests not counted"
 
 # Above this many tests in one execution (a service answer gone wrong) the position cases of
@@ -89,20 +126,25 @@ class PlannedCase:
 
     classname: str
     name: str  # unique in the run
-    outcome: str  # PASSED / FAILED / ERROR / SKIPPED
+    outcome: Outcome
     execution_id: int
     position: int  # 1-based, within its execution
-    shape: str  # SHAPE_*
+    shape: Shape
     test: str | None = None  # the run's test (its name as configured) this case is
     test_index: int | None = None  # that test's 0-based place in the run's tests
-    candidates: tuple[str, ...] = ()  # SHAPE_MIXED: the outcomes the counts allow
-    reason: str = ""  # REASON_* for the error cases that carry no counted outcome
+    may_be: tuple[str, ...] = ()  # SHAPE_COUNTS: the named tests this position may be
+    reason: Reason = Reason.NONE  # for the error cases that carry no counted outcome
     count: int = 1  # > 1 only for a range case above MAX_CASES_PER_EXECUTION
 
     @property
+    def is_test(self) -> bool:
+        """The case stands for tests the service counted (not an execution-wide status case)."""
+        return self.shape != SHAPE_STATUS
+
+    @property
     def attributed(self) -> bool:
-        """The outcome is this named test's own (not a guess from an execution's counts)."""
-        return self.test is not None and self.shape != SHAPE_MIXED
+        """The outcome is this named test's own (not a position among the counts)."""
+        return self.test is not None
 
 
 # ---------------------------------------------------------------- classname
@@ -165,9 +207,10 @@ def assign_tests(
 ) -> tuple[tuple[int, ...] | None, ...]:
     """Per execution, the indexes of the run's tests it carries, or None when unknown.
 
-    One test per execution when there are as many executions as tests and none reports more
-    than one; all tests for the run's only execution unless its counts name another number,
-    and for any execution whose ``number_of_tests`` equals the number of tests."""
+    Where the CLI knows (``ExecutionResult.tests``, set by retries), that; otherwise from the
+    counts: one test per execution when there are as many executions as tests and none reports
+    more than one; all tests for the run's only execution unless its counts name another
+    number, and for any execution whose ``number_of_tests`` equals the number of tests."""
     n = len(test_names)
     if n == 0:
         return tuple(None for _ in executions)
@@ -175,20 +218,25 @@ def assign_tests(
     if len(executions) == 1:
         status = executions[0].status
         fits = not _readable(status) or status.total in (0, n)
-        return (everything if fits else None,)
-    if len(executions) == n and all(
+        found: tuple[tuple[int, ...] | None, ...] = (everything if fits else None,)
+    elif len(executions) == n and all(
         not _readable(e.status) or e.status.total <= 1 for e in executions
     ):
-        return tuple((i,) for i in range(n))
+        found = tuple((i,) for i in range(n))
+    else:
+        found = tuple(
+            everything if _readable(e.status) and e.status.total == n else None for e in executions
+        )
     return tuple(
-        everything if _readable(e.status) and e.status.total == n else None for e in executions
+        e.tests if e.tests is not None else tests
+        for e, tests in zip(executions, found, strict=True)
     )
 
 
 # ---------------------------------------------------------------- cases
 
 
-def _counts(status: ExecutionStatus) -> dict[str, int]:
+def _counts(status: ExecutionStatus) -> dict[Outcome, int]:
     not_done = status.not_done
     # Tests a done execution left out were skipped; those of an ended or unfinished one, errors.
     return {
@@ -199,7 +247,7 @@ def _counts(status: ExecutionStatus) -> dict[str, int]:
     }
 
 
-def _status_reason(status: ExecutionStatus | None) -> str | None:
+def _status_reason(status: ExecutionStatus | None) -> Reason | None:
     """Why an execution has no per-test counts to show, or None when it has."""
     if status is None:
         return REASON_NO_STATUS
@@ -222,6 +270,54 @@ def case_name(name: str, index: int) -> str:
     return shown or f"test {index + 1}"
 
 
+# ---------------------------------------------------------------- attribution
+
+_WORD = re.compile(r"\w")
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _whole_name_in(text: str, name: str) -> bool:
+    """``name`` occurs in ``text`` as a whole name: not glued to a letter or digit on a side
+    where the name itself starts or ends with one (``checkout`` is not in ``checkouts``)."""
+    start = 0
+    while (at := text.find(name, start)) >= 0:
+        end = at + len(name)
+        glued_before = at > 0 and _WORD.match(text[at - 1]) and _WORD.match(name[0])
+        glued_after = end < len(text) and _WORD.match(text[end]) and _WORD.match(name[-1])
+        if not glued_before and not glued_after:
+            return True
+        start = at + 1
+    return False
+
+
+def attribute_failures(
+    detailed_status: str, names: Sequence[str], failed: int
+) -> tuple[int, ...] | None:
+    """Which of ``names`` (an execution's tests) failed, by the service's own words: the
+    positions of the names that ``detailed_status`` contains as whole names (case and spacing
+    aside), when they are exactly ``failed`` of them, no two tests share a name and no matched
+    name lies inside another matched name. Anything less certain is None (not attributed)."""
+    if failed <= 0 or not detailed_status.strip():
+        return None
+    text = _folded(detailed_status)
+    folded = [_folded(name) for name in names]
+    found = [i for i, name in enumerate(folded) if name and _whole_name_in(text, name)]
+    if len(found) != failed:
+        return None
+    matched = [folded[i] for i in found]
+    if len(set(matched)) != len(matched) or any(folded.count(name) > 1 for name in matched):
+        return None
+    if any(a != b and a in b for a in matched for b in matched):
+        return None
+    return tuple(found)
+
+
+# ---------------------------------------------------------------- the plan
+
+
 def plan_cases(
     label: str,
     test_names: Sequence[str],
@@ -232,7 +328,6 @@ def plan_cases(
     """Per execution (in the given order), its cases: see the module docstring for the rules.
     ``label`` is the classname (:func:`run_label`)."""
     several = len(executions) > 1
-    per_test = len(executions) > 1 and len(executions) == len(test_names)
     assigned = assign_tests(test_names, executions)
     draft: list[list[PlannedCase]] = []
     for number, (execution, tests) in enumerate(zip(executions, assigned, strict=True), 1):
@@ -243,8 +338,8 @@ def plan_cases(
 
         def add(
             name: str,
-            outcome: str,
-            shape: str,
+            outcome: Outcome,
+            shape: Shape,
             *,
             into: list[PlannedCase] = cases,
             eid: int = eid,
@@ -252,24 +347,26 @@ def plan_cases(
         ) -> None:
             into.append(PlannedCase(label, name, outcome, eid, len(into) + 1, shape, **extra))
 
-        def add_named(outcome: str, shape: str, tests: tuple[int, ...], **extra: Any) -> None:
-            for i in tests:
-                add(
-                    case_name(test_names[i], i),
-                    outcome,
-                    shape,
-                    test=test_names[i],
-                    test_index=i,
-                    **extra,
-                )
+        def add_named(outcome: Outcome, shape: Shape, i: int, **extra: Any) -> None:
+            add(
+                case_name(test_names[i], i),
+                outcome,
+                shape,
+                test=test_names[i],
+                test_index=i,
+                **extra,
+            )
 
         status = execution.status
         reason = _status_reason(status)
-        named_shape = SHAPE_PER_TEST if per_test and tests is not None else SHAPE_NAMED
+        named_shape = (
+            SHAPE_PER_TEST if several and tests is not None and len(tests) == 1 else SHAPE_NAMED
+        )
         if reason is not None:
             outcome = SKIPPED if reason == REASON_EMPTY and allow_empty else ERROR
             if tests is not None:
-                add_named(outcome, named_shape, tests, reason=reason)
+                for i in tests:
+                    add_named(outcome, named_shape, i, reason=reason)
             elif outcome == ERROR:
                 add(status_name, ERROR, SHAPE_STATUS, reason=reason)
             draft.append(cases)
@@ -278,17 +375,26 @@ def plan_cases(
         assert status is not None
         counts = _counts(status)
         total = status.total
-        present = tuple(o for o in SEVERITY if counts[o])
-        if tests is not None and len(tests) == total:
-            candidates: tuple[str, ...] = ()
-            if len(present) == 1:
-                shape, outcome = named_shape, present[0]
-            else:
-                shape, outcome, candidates = SHAPE_MIXED, present[0], present[::-1]
-            add_named(outcome, shape, tests, candidates=candidates)
+        present = tuple(o for o in COUNT_ORDER if counts[o])
+        known = tests is not None and len(tests) == total
+        failing = (
+            attribute_failures(
+                status.detailed_status, [test_names[i] for i in tests], status.failed
+            )
+            if tests is not None and known and status.passed + status.failed == total
+            else None
+        )
+        if tests is not None and known and len(present) == 1:
+            for i in tests:
+                add_named(present[0], named_shape, i)
+        elif tests is not None and failing is not None:
+            failed_here = {tests[k] for k in failing}
+            for i in tests:
+                add_named(FAILED if i in failed_here else PASSED, SHAPE_ATTRIBUTED, i)
         else:
+            may_be = tuple(case_name(test_names[i], i) for i in tests) if tests is not None else ()
             position = 0
-            for outcome in (PASSED, FAILED, ERROR, SKIPPED):
+            for outcome in COUNT_ORDER:
                 n = counts[outcome]
                 if n == 0:
                     continue
@@ -298,18 +404,28 @@ def plan_cases(
                         outcome,
                         SHAPE_COUNTS,
                         count=n,
+                        may_be=may_be,
                     )
                 else:  # the common bulk: built directly (a run can hold 100,000 of them)
                     start = len(cases) - position
                     cases.extend(
                         PlannedCase(
-                            label, f"{prefix}test {k}", outcome, eid, k + start, SHAPE_COUNTS
+                            label,
+                            f"{prefix}test {k}",
+                            outcome,
+                            eid,
+                            k + start,
+                            SHAPE_COUNTS,
+                            may_be=may_be,
                         )
                         for k in range(position + 1, position + n + 1)
                     )
                 position += n
-        if status.ended and not (counts[FAILED] or counts[ERROR]):
-            add(status_name, ERROR, SHAPE_STATUS, reason=REASON_ENDED)
+        if not status.is_done and not (counts[FAILED] or counts[ERROR]):
+            # Ended (failed, stopped...), timed out or cancelled, with nothing failed or left
+            # undone in its counts: one case says so, so the test view is never all green.
+            why = REASON_ENDED if status.ended else REASON_UNFINISHED
+            add(status_name, ERROR, SHAPE_STATUS, reason=why)
         draft.append(cases)
 
     counted = sum(e.status.total for e in executions if e.status is not None)
@@ -377,79 +493,70 @@ def result_label(result: RunResult) -> str:
 
 
 def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:
-    """:func:`plan_cases` for a finished ``run``/``wait``. Every report asks for the same plan
-    (JUnit, results, dotenv, summaries, comment): it is made once per run."""
-    return _plan_once(
-        result_label(result), result.test_names, result.executions, result.allow_empty
+    """:func:`plan_cases` for a finished ``run``/``wait`` (the report is built from it once:
+    ``report.build_report``)."""
+    return plan_cases(
+        result_label(result), result.test_names, result.executions, allow_empty=result.allow_empty
     )
 
 
-@lru_cache(maxsize=4)
-def _plan_once(
-    label: str,
-    test_names: tuple[str, ...],
-    executions: tuple[ExecutionResult, ...],
-    allow_empty: bool,
-) -> tuple[tuple[PlannedCase, ...], ...]:
-    return plan_cases(label, test_names, executions, allow_empty=allow_empty)
+# ---------------------------------------------------------------- the failed tests
 
 
-# ---------------------------------------------------------------- per test, for retries
+@dataclass(frozen=True, slots=True)
+class FailedTests:
+    """The one list of the run's failed tests: the named tests whose case did not pass (failed,
+    not done or not run), in the run's order, by their case names (``names``) and their places
+    in the run's tests (``indexes``); ``complete`` when no test that did not pass is left
+    unnamed (no position case and no status case standing for tests without a name)."""
+
+    names: tuple[str, ...] = ()
+    indexes: tuple[int, ...] = ()
+    complete: bool = True
+
+
+def failed_tests(plan: Sequence[Sequence[PlannedCase]]) -> FailedTests:
+    """:class:`FailedTests` from a plan: what every report lists and what ``--retry-failed``
+    reruns. A status case for an execution that ended or did not finish with every counted
+    test passed does not make the list incomplete (no test failed; the execution did)."""
+    names: list[str] = []
+    indexes: list[int] = []
+    seen: set[int] = set()
+    complete = True
+    for cases in plan:
+        for case in cases:
+            if case.outcome == PASSED:
+                continue
+            if case.test_index is None:
+                if case.reason not in (REASON_ENDED, REASON_UNFINISHED) or case.is_test:
+                    complete = False
+                continue
+            if case.test_index not in seen:
+                seen.add(case.test_index)
+                names.append(case.name)
+                indexes.append(case.test_index)
+    order = sorted(range(len(indexes)), key=lambda k: indexes[k])
+    return FailedTests(tuple(names[k] for k in order), tuple(indexes[k] for k in order), complete)
 
 
 def outcomes_by_test(
     test_names: Sequence[str], executions: Sequence[ExecutionResult]
-) -> tuple[str | None, ...] | None:
-    """Each named test's outcome (PASSED / FAILED / ERROR / SKIPPED), in the run's order;
-    None for a test whose outcome the counts cannot attribute (rule 3, or no execution known to
-    carry it). None overall when the run named no tests. A test carried by several executions
-    gets the worst of its outcomes."""
+) -> tuple[Outcome | None, ...] | None:
+    """Each named test's outcome, in the run's order; None for a test no case names (its
+    execution's counts are by position, or no execution is known to carry it). None overall
+    when the run named no tests. A test carried by several executions gets the worst."""
     if not test_names:
         return None
-    return _outcomes(len(test_names), plan_cases(ROOT, test_names, executions))
-
-
-def _outcomes(count: int, plan: Sequence[Sequence[PlannedCase]]) -> tuple[str | None, ...]:
-    found: list[list[str] | None] = [[] for _ in range(count)]
-    for cases in plan:
+    found: list[list[Outcome]] = [[] for _ in test_names]
+    for cases in plan_cases(ROOT, test_names, executions):
         for case in cases:
-            if case.test_index is None:
-                continue
-            slot = found[case.test_index]
-            if slot is None:
-                continue
-            if case.shape == SHAPE_MIXED:
-                found[case.test_index] = None
-            else:
-                slot.append(case.outcome)
-    return tuple(None if not slot else next(o for o in SEVERITY if o in slot) for slot in found)
-
-
-def failed_tests(
-    test_names: Sequence[str], executions: Sequence[ExecutionResult]
-) -> tuple[str, ...] | None:
-    """The names (as configured, in the run's order) of the tests that failed, or None when the
-    failures counted cannot all be attributed to named tests (rule 3 or 4 with a failure).
-    Tests with an error outcome (no status, unfinished, ended) are not in it: ask
-    :func:`outcomes_by_test` for those."""
-    if not test_names:
-        return None
-    plan = plan_cases(ROOT, test_names, executions)
-    counted = sum(e.status.failed for e in executions if _readable(e.status))
-    if counted > len(failed_case_names(plan)):
-        return None
-    outcomes = _outcomes(len(test_names), plan)
-    return tuple(name for name, o in zip(test_names, outcomes, strict=True) if o == FAILED)
+            if case.test_index is not None:
+                found[case.test_index].append(case.outcome)
+    worst = (ERROR, FAILED, SKIPPED, PASSED)
+    return tuple(next(o for o in worst if o in slot) if slot else None for slot in found)
 
 
 # ---------------------------------------------------------------- for the other reports
-
-
-def failed_case_names(plan: Sequence[Sequence[PlannedCase]]) -> tuple[str, ...]:
-    """The names of the cases that failed and are a named test's own outcome (rules 1-2), in
-    order: what the dotenv file and the comment list. Empty when nothing failed, or when the
-    counts cannot say which test failed (compare the failed count)."""
-    return tuple(c.name for cases in plan for c in cases if c.outcome == FAILED and c.attributed)
 
 
 DESCRIBED = 10  # tests named in one annotation or problem line
@@ -457,14 +564,12 @@ DESCRIBED = 10  # tests named in one annotation or problem line
 
 def describe_tests(cases: Sequence[PlannedCase]) -> str:
     """One line naming an execution's tests that did not pass, for an annotation or a
-    problem line: ``failed: a; error: b``; for rule 3 ``one or more of: a; b``; empty when the
-    cases are numbered by position or all passed."""
+    problem line: ``failed: a; error: b``; empty when the cases are numbered by position or
+    all passed."""
     troubled = [c for c in cases if c.outcome != PASSED and c.test is not None]
     if not troubled:
         return ""
     more = f" and {len(troubled) - DESCRIBED} more" if len(troubled) > DESCRIBED else ""
-    if any(c.shape == SHAPE_MIXED for c in troubled):
-        return "one or more of: " + "; ".join(c.name for c in troubled[:DESCRIBED]) + more
     parts: dict[str, list[str]] = {}
     for case in troubled[:DESCRIBED]:
         parts.setdefault(case.outcome, []).append(case.name)

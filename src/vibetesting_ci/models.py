@@ -277,6 +277,9 @@ class ExecutionResult:
     stopped: bool = False  # we asked the service to stop it
     report_file: str | None = None
     report_error: str | None = None
+    # The run's tests it stands for (indexes into RunResult.test_names), where the CLI knows
+    # them better than the counts tell: set by retries (labels.assign_tests honours it).
+    tests: tuple[int, ...] | None = None
 
     @property
     def finished(self) -> bool:

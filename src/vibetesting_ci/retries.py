@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from vibetesting_ci.errors import ApiError, ExitCode
-from vibetesting_ci.labels import PASSED, assign_tests, outcomes_by_test, test_labels
+from vibetesting_ci.labels import ROOT, assign_tests, failed_tests, plan_cases, test_labels
 from vibetesting_ci.models import (
     RESULT_CANCELLED,
     RESULT_ERROR,
@@ -60,21 +60,16 @@ COST = "each retry is a billed run"
 
 
 def failed_positions(result: RunResult) -> tuple[int, ...] | None:
-    """Positions (in ``result.test_names``) of the tests that did not pass (failed, not done,
-    in an execution that ended), by ``labels.outcomes_by_test``; None when the run named no
-    tests or the counts cannot tell a test's own outcome (several tests in one execution with
-    mixed outcomes, or no execution known to carry it)."""
-    outcomes = outcomes_by_test(result.test_names, result.executions)
-    if outcomes is None or None in outcomes:
+    """Positions (in ``result.test_names``) of the run's failed tests, the one list every
+    report shows (``labels.failed_tests``: named tests that failed, were not done or not run);
+    None when the run named no tests or that list is not complete (some test that did not pass
+    has no name: several tests in one execution with outcomes its detailed status does not
+    attribute, or no execution known to carry it)."""
+    if not result.test_names:
         return None
-    carried = assign_tests(result.test_names, result.executions)
-    ended = {  # an execution that ended (stopped, failed...) passed none of its tests
-        i
-        for e, tests in zip(result.executions, carried, strict=True)
-        if e.status is not None and e.status.ended
-        for i in tests or ()
-    }
-    return tuple(i for i, outcome in enumerate(outcomes) if outcome != PASSED or i in ended)
+    plan = plan_cases(ROOT, result.test_names, result.executions, allow_empty=result.allow_empty)
+    failed = failed_tests(plan)
+    return failed.indexes if failed.complete else None
 
 
 def _passed(execution: ExecutionResult) -> bool:
@@ -105,6 +100,9 @@ class Plan:
     run: RunSettings
     positions: tuple[int, ...]  # into the first run's tests (empty: a suite / exploration)
     replaces: tuple[int, ...]  # execution ids
+    # Executions that also ran tests that passed (their failures named by the detailed
+    # status): they stay, narrowed to those tests (execution id -> positions kept).
+    narrows: tuple[tuple[int, tuple[int, ...]], ...] = ()
 
 
 def up_front_warning(run: RunSettings) -> str | None:
@@ -137,14 +135,20 @@ def plan(
     if failed and run.tests:
         chosen = tuple(positions[i] for i in failed)
         carried = assign_tests(verdict.test_names, verdict.executions)
+        ran = [  # the executions that ran those tests, and what else each ran
+            (e.execution_id, tests)
+            for e, tests in zip(verdict.executions, carried, strict=True)
+            if tests is not None and set(tests) & set(failed)
+        ]
         return Plan(
             SCOPE_FAILED_TESTS,
             replace(base, tests=tuple(run.tests[i] for i in chosen)),
             chosen,
-            tuple(  # the executions that ran those tests
-                e.execution_id
-                for e, tests in zip(verdict.executions, carried, strict=True)
-                if tests is not None and set(tests) & set(failed)
+            tuple(eid for eid, tests in ran if set(tests) <= set(failed)),
+            tuple(
+                (eid, tuple(positions[i] for i in tests if i not in failed))
+                for eid, tests in ran
+                if not set(tests) <= set(failed)
             ),
         )
     if run.retry_failed_whole:
@@ -153,9 +157,15 @@ def plan(
     if not run.tests:
         return None  # said up front (up_front_warning)
     ids = ", ".join(str(e.execution_id) for e in verdict.executions if not _passed(e))
+    if failed == ():
+        return (
+            f"--retry-failed: no named test failed, but execution(s) {ids} did not pass; "
+            f"add --retry-failed-whole to rerun the whole run ({COST})"
+        )
     return (
         f"--retry-failed: the service's counts do not say which tests of execution(s) {ids} "
-        "failed (several tests in one execution; --allow-parallel runs one per execution); "
+        "failed (several tests in one execution, and its detailed status does not name them; "
+        "--allow-parallel runs one per execution); "
         f"add --retry-failed-whole to rerun them all ({COST})"
     )
 
@@ -210,6 +220,43 @@ def replaced(
     view = [e for e in final if e.execution_id not in gone]
     at = olds[0]  # nothing before the first of ``old`` was removed
     return (*view[:at], *new, *view[at:])
+
+
+def placed(step: Plan, outcome: RunResult) -> tuple[ExecutionResult, ...]:
+    """A retry's executions, each with the tests of the first run it ran where the counts
+    tell (``ExecutionResult.tests``): their place in the final view does not rest on counts."""
+    if step.scope != SCOPE_FAILED_TESTS:
+        return outcome.executions
+    carried = assign_tests(step.run.test_names, outcome.executions)
+    return tuple(
+        e if tests is None else replace(e, tests=tuple(step.positions[i] for i in tests))
+        for e, tests in zip(outcome.executions, carried, strict=True)
+    )
+
+
+def narrowed(
+    final: Sequence[ExecutionResult], narrows: Sequence[tuple[int, tuple[int, ...]]]
+) -> tuple[ExecutionResult, ...]:
+    """The final view with each execution of ``narrows`` standing only for the tests it keeps:
+    the others were its failed tests (named by its detailed status: ``labels.attribute_
+    failures``), retried now, so its counts lose them (each was counted failed)."""
+    keep = dict(narrows)
+    view = []
+    for execution in final:
+        kept = keep.get(execution.execution_id)
+        status = execution.status
+        if kept is None or status is None:
+            view.append(execution)
+            continue
+        gone = status.total - len(kept)
+        status = replace(
+            status,
+            tests=status.tests - gone,
+            done=max(0, status.done - gone),
+            failed=max(0, status.failed - gone),
+        )
+        view.append(replace(execution, status=status, tests=kept))
+    return tuple(view)
 
 
 @dataclass
@@ -309,7 +356,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
                     f"attempt ({why}); not retried again, the failures stand"
                 )
                 break
-        final = replaced(final, step.replaces, outcome.executions)
+        final = replaced(narrowed(final, step.narrows), step.replaces, placed(step, outcome))
         if outcome.result not in (RESULT_PASSED, RESULT_FAILED):
             break
         if step.scope == SCOPE_FAILED_TESTS:  # unproven() made sure each ran in one execution

@@ -33,17 +33,23 @@ from vibetesting_ci.models import (
     TriggerResult,
 )
 from vibetesting_ci.progress import Style, choose_listener, colour_enabled, format_duration
+from vibetesting_ci.report import Report
 from vibetesting_ci.reports.download import reports_for
 from vibetesting_ci.reports.writable import check_outputs
 from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
-from vibetesting_ci.summary import dry_run_lines, status_lines, summary_lines, unfinished_warnings
+from vibetesting_ci.summary import (
+    dry_run_lines,
+    status_lines,
+    summary_lines,
+    unfinished_warnings,
+    verdict_line,
+)
 from vibetesting_ci.verdict import (
     cancelled_after_wait,
     decide,
     not_awaited,
     trigger_failed,
     with_thresholds,
-    with_write_failures,
 )
 from vibetesting_ci.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 
@@ -73,9 +79,11 @@ class Context:
             print(f"debug: {text}", file=self.adapter.stream, flush=True)
 
     def warn(self, text: str) -> None:
-        """A warning: shown by the CI adapter, and recorded for the result."""
+        """A warning: recorded for the result, and shown by the CI adapter (with --quiet only
+        where it is an annotation apart from the log)."""
         self.warnings.append(text)
-        self.adapter.warning(text)
+        if not self.quiet or self.adapter.annotates:
+            self.adapter.warning(text)
 
     @property
     def log(self) -> Callable[[str], None] | None:
@@ -315,74 +323,51 @@ def _report(
 
 
 def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit: bool) -> int:
-    """Write the files, tell the CI system, print the summary; return the exit code. A file
-    that cannot be written makes the verdict exit 2 (``with_write_failures``) for every file
-    written after it; the results file comes last of ours and is written again if the CI
-    system's files fail, so it always says what the exit code says."""
-    from vibetesting_ci.reports.dotenv import write_dotenv
-    from vibetesting_ci.reports.junit import write_junit as junit_writer
-    from vibetesting_ci.reports.results import remove_stale_results, write_results
+    """Build the one report, write the files, tell the CI system, print the summary; return
+    the exit code. A file that cannot be written makes the verdict exit 2
+    (``Report.after_write_failures``) for every file written after it; the outputs that carry
+    the verdict (dotenv, results: ours come last) are written again if the CI system's files
+    fail, so they always say what the exit code says."""
+    from vibetesting_ci.report import FileKind, OutputFile, build_report
+    from vibetesting_ci.reports.publish import VERDICT_CARRIERS, write_files
 
     result = replace(result, warnings=(*result.warnings, *ctx.warnings), label=ctx.label)
-    written: list[str] = []
-    failures: list[str] = []
-    junit_file = wait.junit_file if write_junit else None
-    jobs: list[tuple[str | None, Callable[[RunResult, str], None]]] = [
-        (junit_file, junit_writer),
-        (wait.dotenv_file, write_dotenv),
-        (wait.results_file, write_results),
+    planned = [
+        OutputFile(kind, path)
+        for kind, path in (
+            (FileKind.JUNIT, wait.junit_file if write_junit else None),
+            (FileKind.RESULTS, wait.results_file),
+            (FileKind.DOTENV, wait.dotenv_file),
+        )
+        if path
     ]
-    for path, job in jobs:
-        if not path:
-            continue
-        try:
-            job(result, path)
-            written.append(path)
-        except OSError as exc:
-            failures.append(f"could not write {path}: {exc.strerror or exc}")
-            result = with_write_failures(result, failures[-1:])
-    if wait.results_file and wait.results_file not in written:
-        remove_stale_results(wait.results_file)  # an old verdict must not stay behind
+    report, failures = write_files(build_report(result, planned))
     for failure in failures:
         ctx.adapter.error(failure)
-    late = ctx.adapter.finish(result, junit_file=junit_file if junit_file in written else None)
+    late = ctx.adapter.finish(report)
     if late:
-        result = with_write_failures(result, late)
+        report = report.after_write_failures(late)
         for failure in late:
             ctx.adapter.error(failure)
-        if wait.results_file in written:
-            try:
-                write_results(result, wait.results_file)
-            except OSError as exc:
-                written.remove(wait.results_file)
-                remove_stale_results(wait.results_file)
-                ctx.adapter.error(f"could not write {wait.results_file}: {exc.strerror or exc}")
+        report, again = write_files(report, VERDICT_CARRIERS)  # they carry the verdict
+        for failure in again:
+            ctx.adapter.error(failure)
+        failures += again
 
-    if not ctx.quiet:
-        labels = {
-            wait.junit_file: "JUnit",
-            wait.results_file: "results",
-            wait.dotenv_file: "dotenv",
-        }
-        style = Style(colour_enabled(ctx.adapter.stream))
-        for line in summary_lines(result, written, style, labels):
-            ctx.say(line)
-    said = result.message in (*failures, *late)  # already one error line of its own
-    if (
-        result.exit_code != ExitCode.OK
-        and result.message
-        and not said
-        and (ctx.adapter.annotates or ctx.quiet)
-    ):
-        # The summary's last line already says it in plain logs; annotate (or, with --quiet,
-        # say it once) where it would otherwise be lost.
-        ctx.adapter.error(result.message)
+    style = Style(colour_enabled(ctx.adapter.stream))
+    lines = [verdict_line(report, style)] if ctx.quiet else summary_lines(report, style)
+    for line in lines:
+        print(line, file=ctx.adapter.stream, flush=True)
+    said = report.message in (*failures, *late)  # already one error line of its own
+    if report.exit_code != ExitCode.OK and report.message and not said and ctx.adapter.annotates:
+        # The summary's last line says it in the log; annotate it where people look.
+        ctx.adapter.error(report.message)
     if wait.comment:
-        _comment(ctx, wait, result)
-    return int(result.exit_code)
+        _comment(ctx, wait, report)
+    return int(report.exit_code)
 
 
-def _comment(ctx: Context, wait: WaitSettings, result: RunResult) -> None:
+def _comment(ctx: Context, wait: WaitSettings, report: Report) -> None:
     """The sticky pull/merge request comment: a warning on any problem, never the verdict."""
     import os
 
@@ -392,6 +377,6 @@ def _comment(ctx: Context, wait: WaitSettings, result: RunResult) -> None:
         ctx.adapter.warning("no comment: the job was cancelled")
         return
     try:
-        ctx.say(post_result(result, os.environ, github_token=wait.github_token or ""))
+        ctx.say(post_result(report, os.environ, github_token=wait.github_token or ""))
     except CommentError as exc:
         ctx.adapter.warning(str(exc))

@@ -5,19 +5,14 @@ and the rows of ``vibetesting status``. Pure: every function returns lines, the 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from vibetesting_ci.labels import ERROR, FAILED, PASSED, SKIPPED, plan_result, result_label
-from vibetesting_ci.models import (
-    RESULT_SCHEDULED,
-    RESULT_TRIGGERED,
-    ExecutionResult,
-    ExecutionStatus,
-    RunResult,
-)
+from vibetesting_ci.labels import ERROR, FAILED, PASSED, SKIPPED
+from vibetesting_ci.models import ExecutionResult, ExecutionStatus
 from vibetesting_ci.progress import Style, format_duration
-from vibetesting_ci.text import one_line
+from vibetesting_ci.report import ExecutionReport, Report
+from vibetesting_ci.text import log_text, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.settings import RunSettings, WaitSettings
@@ -25,38 +20,34 @@ if TYPE_CHECKING:  # pragma: no cover
 SUMMARY_ROWS = 20  # more executions than this: the troubled ones first, the rest counted
 
 
-def summary_lines(
-    result: RunResult,
-    written: Sequence[str],
-    style: Style,
-    labels: Mapping[str, str] | None = None,
-) -> list[str]:
-    """The end of the log: a short table of the executions, the files, the verdict.
+def verdict_line(report: Report, style: Style) -> str:
+    """The last line of the log: ``result: failed (exit 1): <message>``."""
+    verdict = style(f"result: {report.result}", style.for_result(report.result))
+    message = log_text(report.message, 2000) if report.message else ""
+    return f"{verdict} (exit {int(report.exit_code)})" + (f": {message}" if message else "")
 
-    ``written`` are the files written, in order; ``labels`` names them (path -> "JUnit", ...).
-    """
+
+def summary_lines(report: Report, style: Style) -> list[str]:
+    """The end of the log: a short table of the executions, the tests, the attempts, the files
+    written, the verdict."""
     lines: list[str] = []
-    executions = list(result.executions)
-    if executions and result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
-        lines += table_lines(executions, style)
-        lines += test_lines(result, style)
-    names = labels or {}
-    for attempt in result.attempts:
+    if report.executions and report.awaited:
+        lines += table_lines(report.executions, style)
+        lines += test_lines(report, style)
+    for attempt in report.attempts:
         ids = ", ".join(map(str, attempt.execution_ids[:20])) or "none started"
         lines.append(
             f"attempt {attempt.number} ({attempt.scope}): execution(s) {ids}: {attempt.result}"
         )
-    files: list[tuple[str, str]] = [(names.get(path, "file"), path) for path in written]
-    reports = [e.report_file for e in executions if e.report_file]
-    if reports:
-        files.insert(1 if files and files[0][0] == "JUnit" else 0, ("report", ", ".join(reports)))
-    width = max((len(label) for label, _ in files), default=0)
-    lines += [f"{label.ljust(width)}  {path}" for label, path in files]
-    verdict = style(f"result: {result.result}", style.for_result(result.result))
-    lines.append(
-        f"{verdict} (exit {int(result.exit_code)})"
-        + (f": {result.message}" if result.message else "")
-    )
+    files: list[tuple[str, str]] = []
+    for item in report.files:
+        if files and files[-1][0] == item.kind:  # the PDF reports, on one line
+            files[-1] = (item.kind, f"{files[-1][1]}, {item.path}")
+        else:
+            files.append((item.kind, item.path))
+    width = max((len(kind) for kind, _ in files), default=0)
+    lines += [f"{kind.ljust(width)}  {path}" for kind, path in files]
+    lines.append(verdict_line(report, style))
     return lines
 
 
@@ -64,59 +55,52 @@ TEST_ROWS = 20  # named tests listed in the log; the rest are in the JUnit and r
 _OUTCOME_STYLE = {PASSED: "green", FAILED: "red", ERROR: "red", SKIPPED: "yellow"}
 
 
-def test_lines(result: RunResult, style: Style) -> list[str]:
-    """The run's named tests with their outcomes, as the JUnit names them (labels.py); nothing
-    when the cases are numbered by position (the table's counts say it all)."""
-    cases = [c for planned in plan_result(result) for c in planned]
-    if not any(c.test is not None for c in cases):
+def test_lines(report: Report, style: Style) -> list[str]:
+    """The run's named tests with their outcomes, as the JUnit names them (labels.py); the
+    failed tests the counts leave unnamed are said in one line; nothing when every case is
+    numbered by position (the table's counts say it all)."""
+    cases = [c for c in report.cases if c.is_test]
+    if not any(c.test is not None or c.may_be for c in cases):
         return []
     troubled_first = sorted(cases, key=lambda c: c.outcome == PASSED)  # stable
     shown = troubled_first[:TEST_ROWS]
     width = max(len(c.outcome) for c in shown)
-    lines = [style(f"tests ({result_label(result)}):", "bold")]
+    lines = [style(f"tests ({report.label}):", "bold")]
     for case in shown:
         word = style(case.outcome.ljust(width), _OUTCOME_STYLE[case.outcome])
-        unsure = (
-            f"  ({' or '.join(case.candidates)}: the counts do not say which)"
-            if case.candidates
-            else ""
-        )
-        lines.append(f"  {word}  {one_line(case.name, 200)}{unsure}")
+        may_be = f"  (one of: {'; '.join(case.may_be[:5])}{' ...' if len(case.may_be) > 5 else ''})"
+        lines.append(f"  {word}  {one_line(case.name, 200)}{may_be if case.may_be else ''}")
     if len(cases) > len(shown):
         lines.append(f"  ... and {len(cases) - len(shown)} more in the JUnit file")
+    if not report.failed.complete:
+        lines.append(
+            "  the service's counts do not say which of the other tests did not pass "
+            "(--allow-parallel runs one test per execution)"
+        )
     lines.append("")
     return lines
 
 
-def _troubled(e: ExecutionResult) -> bool:
-    s = e.status
-    return s is None or not e.finished or s.ended or s.unreadable or bool(s.failed or s.not_done)
-
-
-def table_lines(executions: Sequence[ExecutionResult], style: Style) -> list[str]:
+def table_lines(executions: Sequence[ExecutionReport], style: Style) -> list[str]:
     """The executions' table, framed by empty lines; beyond :data:`SUMMARY_ROWS` executions
     the troubled ones are shown first and the rest counted."""
     shown = list(executions)
-    hidden: list[ExecutionResult] = []
+    hidden: list[ExecutionReport] = []
     if len(executions) > SUMMARY_ROWS:
-        ordered = sorted(executions, key=lambda e: not _troubled(e))  # stable: keeps id order
+        ordered = sorted(executions, key=lambda e: not e.troubled)  # stable: keeps id order
         shown, hidden = ordered[:SUMMARY_ROWS], ordered[SUMMARY_ROWS:]
     header: tuple[str, ...] = ("execution", "state", "tests", "passed", "failed", "not done")
     rows: list[tuple[tuple[str, ...], str | None]] = []
     for e in shown:
-        s = e.status
-        if s is None:
-            state = e.interrupted or "unknown"
-            rows.append(((str(e.execution_id), state, "-", "-", "-", "-"), "dim"))
-            continue
-        state = one_line(s.state, 40) or "unknown"
-        state += f" ({e.interrupted})" if e.interrupted else ""
-        state += ", stopped" if e.stopped else ""
-        state += ", unreadable" if s.unreadable else ""
-        not_done = str(s.not_done) if (s.finished or e.interrupted) and not s.unreadable else "-"
-        counts = (s.shown("tests"), s.shown("passed"), s.shown("failed"))
-        cells = (str(e.execution_id), state, *counts, not_done)
-        rows.append((cells, style.for_status(s) if not e.interrupted else "yellow"))
+        counts = tuple(e.counts.shown(n) for n in ("tests", "passed", "failed", "not_done"))
+        cells = (str(e.execution_id), e.state_word, *counts)
+        if not e.status_read:
+            colour: str | None = "dim"
+        elif e.interrupted:
+            colour = "yellow"
+        else:
+            colour = "red" if e.troubled else "green"
+        rows.append((cells, colour))
     widths = [max(len(r[i]) for r in (header, *(c for c, _ in rows))) for i in range(len(header))]
 
     def line(cells: tuple[str, ...], state_style: str | None) -> str:
@@ -129,7 +113,7 @@ def table_lines(executions: Sequence[ExecutionResult], style: Style) -> list[str
     lines = ["", style(line(header, None), "bold")]
     lines += [line(row_cells, state_style) for row_cells, state_style in rows]
     if hidden:
-        passed = sum(1 for e in hidden if not _troubled(e))
+        passed = sum(1 for e in hidden if not e.troubled)
         lines.append(
             f"  ... and {len(hidden)} more execution(s) ({passed} passed); "
             "every one is in the results file"

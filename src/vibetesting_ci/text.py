@@ -43,8 +43,9 @@ _COMMAND_START = re.compile(r"^\s*(::|##\[|##vso\[)")
 _COMMAND_PREFIX = re.compile(r"\s*(:|#|##|##v|##vs|##vso)?")
 _DROPPED = re.compile("[\x00\x80-\x9f]")
 # Every ASCII punctuation that Markdown (GitHub-flavoured) gives a meaning to, ``:`` and ``@``
-# included (bare URLs, e-mail addresses and ``:emoji:`` codes become links or images otherwise).
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]#!|~<>&:@])")
+# included (bare URLs, e-mail addresses and ``:emoji:`` codes become links or images otherwise),
+# and parentheses (so no ``](`` of a link is ever left, escaped bracket or not).
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()#!|~<>&:@])")
 _WWW = re.compile(r"(?i)www\.")
 
 

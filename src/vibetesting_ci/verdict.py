@@ -14,7 +14,6 @@ from vibetesting_ci.errors import (
     ERROR_ENDED,
     ERROR_NO_TESTS,
     ERROR_NONE,
-    ERROR_OUTPUT,
     ERROR_TESTS_FAILED,
     ERROR_TIMEOUT,
     ERROR_UNREADABLE,
@@ -278,24 +277,6 @@ def with_missing_reports(
     return result
 
 
-def with_write_failures(result: RunResult, failures: Sequence[str]) -> RunResult:
-    """An output file that could not be written turns a pass or fail into exit 2 (the first
-    failure is the message). Every other failure, and any on a verdict that stays (a timeout,
-    an API error, a cancel), is kept in the warnings, so the results file names them all."""
-    if not failures:
-        return result
-    if result.exit_code in (ExitCode.OK, ExitCode.FAILED):
-        return replace(
-            result,
-            result=RESULT_ERROR,
-            exit_code=ExitCode.USAGE,
-            error_code=ERROR_OUTPUT,
-            message=failures[0],
-            warnings=(*result.warnings, *failures[1:]),
-        )
-    return replace(result, warnings=(*result.warnings, *failures))
-
-
 def _percent(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -364,21 +345,6 @@ def with_thresholds(
 def after_retries(retries: int) -> str:
     """`` after N retries`` (the retries that started a run), or nothing."""
     return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-
-
-def attempts_said(result: RunResult) -> str:
-    """``3 (each a billed run)``, or, when a retry's trigger started no run known to the CLI
-    (refused, its answer lost, or answered with an earlier attempt's executions), how many
-    runs did start: ``3 (2 runs started, each billed; 1 retry trigger ...)``."""
-    count, started = len(result.attempts), result.runs_started
-    if started >= count:
-        return f"{count} (each a billed run)"
-    other = count - started
-    return (
-        f"{count} ({started} run{'s' if started != 1 else ''} started, each billed; {other} "
-        f"retry trigger{'s' if other != 1 else ''} that started no known run: refused, "
-        "unanswered or answered with earlier executions)"
-    )
 
 
 def _flaky_clause(flaky: int, names: Sequence[str]) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from vibetesting_ci.models import RunResult
 from vibetesting_ci.text import log_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vibetesting_ci.report import Report
 
 
 class CIAdapter:
@@ -50,8 +52,8 @@ class CIAdapter:
         """The files ``finish()`` appends to, as (variable, path): checked before the trigger."""
         return ()
 
-    def finish(self, result: RunResult, *, junit_file: str | None) -> list[str]:
-        """Publish outputs and summaries for the final result (nothing by default). Returns a
+    def finish(self, report: Report) -> list[str]:
+        """Publish outputs and summaries for the final report (nothing by default). Returns a
         line for each file that could not be written (the runner makes them the verdict)."""
         return []
 

@@ -35,11 +35,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from vibetesting_ci.errors import CommentError
-from vibetesting_ci.labels import failed_case_names, plan_result
-from vibetesting_ci.models import SCOPE_FAILED_TESTS, RunResult
+from vibetesting_ci.models import SCOPE_FAILED_TESTS
+from vibetesting_ci.report import Report
 from vibetesting_ci.scrub import scrub
-from vibetesting_ci.text import one_line
-from vibetesting_ci.verdict import attempts_said
+from vibetesting_ci.text import http_url, markdown_link, markdown_text, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -173,25 +172,13 @@ def comment_key(environ: Mapping[str, str], label: str = "") -> str:
 # -- the body ---------------------------------------------------------------------------------
 
 
+CELL_LIMIT = 300  # characters of service text or a test name in one line of the comment
+
+
 def _md(text: str) -> str:
-    """Service text safe in Markdown and in a table cell: one line, no HTML, no links; our
-    secrets scrubbed before the escaping (which would hide them from a later scrub)."""
-    text = one_line(scrub(text), 300)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", text)
-
-
-def _safe_link(url: str) -> str | None:
-    """``url`` if it is a plain http(s) URL we can put in a link, else None."""
-    if not url or any(c.isspace() or ord(c) < 32 for c in url) or len(url) > 2000:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    """Text (service text, test names) for the comment: the job summary's Markdown escaping
+    (text.markdown_text: no HTML, link, mention, emoji code or table break)."""
+    return markdown_text(text, CELL_LIMIT)
 
 
 def previous_counts(body: str) -> dict[str, int] | None:
@@ -236,77 +223,72 @@ VERDICT_WORDS = {
     "triggered": ":rocket: triggered (not awaited)",
     "scheduled": ":calendar: scheduled",
 }
+LISTED = 50  # failed and flaky tests, and executions, listed in the comment
 
 
 def render(
-    result: RunResult,
+    report: Report,
     *,
     key: str,
     previous: Mapping[str, int] | None = None,
     run_url: str = "",
-    verdict_note: str = "",
 ) -> str:
-    """The comment's Markdown: marker, verdict, per-execution table, flaky tests, report links,
-    the change against ``previous`` counts, and the counts marker for the next run."""
-    totals = result.totals
-    flaky = result.flaky_tests  # the named ones; a whole-run retry counts them only
+    """The comment's Markdown: marker, verdict, per-execution table, failed and flaky tests,
+    report links, the change against ``previous`` counts, and the counts marker for the next
+    run. Every text from the service or a test name goes through :func:`_md`; links only
+    through ``text.markdown_link`` (the report links are already redacted)."""
+    totals = report.totals
+    flaky = report.flaky_tests  # the named ones; a whole-run retry counts them only
     counts = {
-        "tests": totals.tests,
-        "passed": totals.passed,
-        "failed": totals.failed,
-        "flaky": max(len(flaky), result.flaky),
+        "tests": totals.tests or 0,
+        "passed": totals.passed or 0,
+        "failed": totals.failed or 0,
+        "flaky": max(len(flaky), report.flaky),
     }
-    out = [MARKER.format(key=key), f"### VibeTesting: {VERDICT_WORDS.get(result.result, '')}"]
+    out = [MARKER.format(key=key), f"### VibeTesting: {VERDICT_WORDS.get(report.result, '')}"]
     out.append("")
-    if result.message:
-        out += [_md(result.message), ""]
-    if verdict_note:
-        out += [_md(verdict_note), ""]
-    if result.executions:
+    if report.message:
+        out += [_md(report.message), ""]
+    if report.executions:
         out += [
             "| Execution | State | Tests | Passed | Failed | Not done | Report |",
             "|---|---|--:|--:|--:|--:|---|",
         ]
-        shown = result.executions[:50]
+        shown = report.executions[:LISTED]
         for execution in shown:
-            status = execution.status
-            if status is None:
-                cells = ["unknown", "—", "—", "—", "—"]
-                link = None
-            else:
-                cells = [
-                    status.state or "unknown",
-                    status.shown("tests"),
-                    status.shown("passed"),
-                    status.shown("failed"),
-                    "?" if status.unreadable else str(status.not_done),
-                ]
-                link = _safe_link(status.report_url)
-            if execution.interrupted:
-                cells[0] = "timed out" if execution.interrupted == "timeout" else "cancelled"
-            report = f"[PDF]({link})" if link else "—"
-            state = _md(cells[0])
+            cells = [
+                execution.counts.shown(name) for name in ("tests", "passed", "failed", "not_done")
+            ]
+            link = markdown_link("PDF", execution.report_url) if execution.report_url else ""
+            report_cell = link if link.startswith("[") else "—"
             out.append(
-                f"| {execution.execution_id} | {state} | "
-                + " | ".join(cells[1:])
-                + f" | {report} |"
+                f"| {execution.execution_id} | {_md(execution.state_word)} | "
+                + " | ".join(cells)
+                + f" | {report_cell} |"
             )
-        if len(result.executions) > len(shown):
-            out.append(f"| … {len(result.executions) - len(shown)} more | | | | | | |")
+        if len(report.executions) > len(shown):
+            out.append(f"| … {len(report.executions) - len(shown)} more | | | | | | |")
         out.append("")
-    failed = failed_case_names(plan_result(result))
-    if failed:
+    failed = report.failed
+    if failed.names:
         out += ["**Failed tests** (as named in the JUnit report):", ""]
-        out += [f"- {_md(name)}" for name in failed[:50]]
-        if len(failed) > 50:
-            out.append(f"- … {len(failed) - 50} more")
+        out += [f"- {_md(name)}" for name in failed.names[:LISTED]]
+        if len(failed.names) > LISTED:
+            out.append(f"- … {len(failed.names) - LISTED} more")
         out.append("")
-    if result.attempts:
-        scopes = "failed tests" if result.attempts[-1].scope == SCOPE_FAILED_TESTS else "whole run"
-        out += [f"Attempts: {attempts_said(result)}, the last of the {scopes}", ""]
+    if not failed.complete and report.awaited and report.test_names:
+        out += [
+            "The service's counts do not say which of the other tests did not pass (run one "
+            "test per execution with `allow-parallel` to have each test named).",
+            "",
+        ]
+    if report.attempts:
+        last = report.attempts[-1].scope
+        scopes = "failed tests" if last == SCOPE_FAILED_TESTS else "whole run"
+        out += [f"Attempts: {report.attempts_said}, the last of the {scopes}", ""]
     if flaky:
         out += ["**Flaky** (failed, then passed on a retry):", ""]
-        out += [f"- {_md(name)}" for name in flaky[:50]]
+        out += [f"- {_md(name)}" for name in flaky[:LISTED]]
         out.append("")
     elif counts["flaky"]:
         out += [
@@ -318,9 +300,9 @@ def render(
     if change:
         out += [change, ""]
     footer = "Posted by vibetesting-ci"
-    link = _safe_link(run_url)
-    if link:
-        footer += f" for [this run]({link})"
+    run_link = http_url(run_url)
+    if run_link:
+        footer += f" for {markdown_link('this run', run_link)}"
     out.append(f"<sub>{footer}; edited in place on later runs.</sub>")
     out.append(f"<!-- vibetesting-ci:counts {json.dumps(counts, sort_keys=True)} -->")
     text = "\n".join(out) + "\n"
@@ -574,15 +556,15 @@ def post(
             session.close()
 
 
-def post_result(result: RunResult, environ: Mapping[str, str], *, github_token: str = "") -> str:
-    """Post or edit the comment for ``result`` on the pull/merge request ``environ`` names;
+def post_result(report: Report, environ: Mapping[str, str], *, github_token: str = "") -> str:
+    """Post or edit the comment for ``report`` on the pull/merge request ``environ`` names;
     return a line for the log. Raises :class:`CommentError` (a warning) on any problem."""
     target = find_target(environ, github_token=github_token)
     key = comment_key(environ)
     link = run_url(environ)
     posted = post(
         target,
-        lambda previous: render(result, key=key, previous=previous, run_url=link),
+        lambda previous: render(report, key=key, previous=previous, run_url=link),
         key=key,
     )
     return f"comment {posted.action} on {target.where}"

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
 from vibetesting_ci import labels
 from vibetesting_ci.ci.base import CIAdapter
-from vibetesting_ci.labels import PlannedCase
 from vibetesting_ci.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
@@ -33,11 +32,8 @@ from vibetesting_ci.models import (
     RESULT_SCHEDULED,
     RESULT_TIMEOUT,
     RESULT_TRIGGERED,
-    ExecutionResult,
-    RunResult,
-    elapsed_ms,
 )
-from vibetesting_ci.reports.redact import redact_url
+from vibetesting_ci.report import FileKind, Report
 from vibetesting_ci.text import (
     markdown_code,
     markdown_link,
@@ -46,7 +42,6 @@ from vibetesting_ci.text import (
     output_text,
     write_command,
 )
-from vibetesting_ci.verdict import attempts_said, with_write_failures
 
 ANNOTATION_TITLE = "VibeTesting"
 
@@ -117,8 +112,7 @@ def _cell(text: str, limit: int = CELL_LIMIT) -> str:
     return markdown_text(scrub(text), limit)
 
 
-def _duration(start: str, end: str) -> str:
-    ms = elapsed_ms(start, end)
+def _duration(ms: int | None) -> str:
     if ms is None:
         return "—"
     minutes, secs = divmod(round(ms / 1000), 60)
@@ -128,51 +122,6 @@ def _duration(start: str, end: str) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
-
-
-def _state(execution: ExecutionResult) -> str:
-    if execution.interrupted == INTERRUPTED_TIMEOUT:
-        state = "timed out"
-    elif execution.interrupted == INTERRUPTED_CANCELLED:
-        state = "cancelled"
-    elif execution.status is None:
-        state = "unknown"
-    else:
-        state = execution.status.state or "unknown"
-    if execution.stopped:
-        state += " (stopped)"
-    return state
-
-
-def execution_problem(execution: ExecutionResult, cases: Sequence[PlannedCase] = ()) -> str | None:
-    """Why this execution counts against the run, in one line; None when it does not. The
-    tests that did not pass are named by their labels (``cases``, as in the JUnit)."""
-    problem = _problem(execution)
-    named = labels.describe_tests(cases)
-    return f"{problem} ({named})" if problem is not None and named else problem
-
-
-def _problem(execution: ExecutionResult) -> str | None:
-    status = execution.status
-    if execution.interrupted == INTERRUPTED_TIMEOUT:
-        return "timed out before it finished" + (" and was stopped" if execution.stopped else "")
-    if execution.interrupted == INTERRUPTED_CANCELLED:
-        return "cancelled before it finished" + (" and was stopped" if execution.stopped else "")
-    if status is None:
-        return None
-    if status.unreadable and status.problem is not None:
-        return f"its answer cannot establish the verdict: {status.problem.describe()}"
-    if status.failed:
-        text = f"{status.failed} of {status.tests} tests failed"
-    elif status.finished and status.not_done:
-        text = f"{status.not_done} of {status.tests} tests were not done"
-    elif status.ended:
-        text = f"it ended as {status.state!r}"
-    else:
-        return None
-    if status.detailed_status.strip():
-        text += f": {one_line(status.detailed_status)}"
-    return text
 
 
 def _pie(passed: int, failed: int, not_done: int) -> list[str]:
@@ -205,34 +154,43 @@ OUTCOME_WORDS = {
 TEST_ROWS = 100
 
 
-def _tests_table(label: str, plan: Sequence[Sequence[PlannedCase]]) -> list[str]:
-    """The tests as the JUnit names them (classname ``label``): a table when the run named its
-    tests, else one line saying the cases are numbered by position."""
-    cases = [c for planned in plan for c in planned]
+def _tests_table(report: Report) -> list[str]:
+    """The tests as the JUnit names them (classname the report's label): a table when the run
+    named its tests, else one line saying the cases are numbered by position."""
+    cases = [c for c in report.cases if c.is_test]
     if not cases:
         return []
-    head = ["", f"**Tests** (JUnit classname {markdown_code(label)})", ""]
+    head = ["", f"**Tests** (JUnit classname {markdown_code(report.label)})", ""]
     if not any(c.test is not None for c in cases):
         return [
             *head,
             "The service reports counts, not which test passed or failed: the JUnit cases "
-            f"are numbered by position ({markdown_code(cases[0].name)}, ...).",
+            f"are numbered by position ({markdown_code(cases[0].name)}, ...). Run one test per "
+            "execution (`allow-parallel: true`) to have each test named.",
         ]
     rows = ["| Test | Outcome | Execution |", "|---|---|--:|"]
     for case in cases[:TEST_ROWS]:
         outcome = OUTCOME_WORDS[case.outcome]
-        if case.shape == labels.SHAPE_MIXED:
-            outcome += " (" + " or ".join(case.candidates) + ": the counts do not say which)"
-        rows.append(f"| {_cell(case.name)} | {outcome} | {case.execution_id} |")
+        if case.shape == labels.SHAPE_ATTRIBUTED and case.outcome == labels.FAILED:
+            outcome += " (named by the service's detailed status)"
+        name = _cell(case.name)
+        if case.may_be:
+            name += (
+                " (one of: "
+                + _cell("; ".join(case.may_be[:5]))
+                + ("…" if len(case.may_be) > 5 else "")
+                + ")"
+            )
+        rows.append(f"| {name} | {outcome} | {case.execution_id} |")
     if len(cases) > TEST_ROWS:
         rows.append(f"| … {len(cases) - TEST_ROWS} more (in the JUnit file) | | |")
     return [*head, *rows]
 
 
-def render_summary(result: RunResult, *, junit_file: str | None) -> str:
-    """The Markdown job summary for ``result``, below GitHub's 1 MiB limit for a step's
+def render_summary(report: Report) -> str:
+    """The Markdown job summary for ``report``, below GitHub's 1 MiB limit for a step's
     summary (:data:`SUMMARY_LIMIT`): a longer one is cut at a line, saying so."""
-    text = _render_summary(result, junit_file=junit_file)
+    text = _render_summary(report)
     data = text.encode("utf-8")
     if len(data) <= SUMMARY_LIMIT:
         return text
@@ -244,13 +202,13 @@ def render_summary(result: RunResult, *, junit_file: str | None) -> str:
     return head[: head.rfind("\n") + 1] + note
 
 
-def _retry_lines(result: RunResult) -> list[str]:
+def _retry_lines(report: Report) -> list[str]:
     """Attempts (--retry-failed), flaky tests and the threshold sentence, for the summary."""
     out: list[str] = []
-    if result.attempts:
-        out += ["", f"**Attempts**: {attempts_said(result)}", ""]
+    if report.attempts:
+        out += ["", f"**Attempts**: {report.attempts_said}", ""]
         out += ["| Attempt | Ran | Executions | Result |", "|--:|---|---|---|"]
-        for attempt in result.attempts[:50]:
+        for attempt in report.attempts[:50]:
             ran = ", ".join(attempt.test_names[:10]) or attempt.scope
             more = (
                 f" and {len(attempt.test_names) - 10} more" if len(attempt.test_names) > 10 else ""
@@ -258,107 +216,122 @@ def _retry_lines(result: RunResult) -> list[str]:
             ids = ", ".join(map(str, attempt.execution_ids[:20])) or "—"
             outcome = f"{attempt.result}: {attempt.message}" if attempt.message else attempt.result
             out.append(f"| {attempt.number} | {_cell(ran + more)} | {ids} | {_cell(outcome)} |")
-    if result.flaky:
-        named = ", ".join(result.flaky_tests[:50]) or "which ones the counts do not say"
-        out += ["", f"**Flaky** ({result.flaky}, failed, then passed on a retry): {_cell(named)}"]
-    if result.threshold:
-        out += ["", f"**Threshold**: {_cell(result.threshold)}"]
+    if report.flaky:
+        named = ", ".join(report.flaky_tests[:50]) or "which ones the counts do not say"
+        out += ["", f"**Flaky** ({report.flaky}, failed, then passed on a retry): {_cell(named)}"]
+    if report.threshold:
+        out += ["", f"**Threshold**: {_cell(report.threshold)}"]
     return out
 
 
-def _render_summary(result: RunResult, *, junit_file: str | None) -> str:
-    verdict = VERDICTS.get(result.result, result.result)
+FILE_WORDS = {
+    FileKind.JUNIT: "JUnit XML",
+    FileKind.REPORT: "PDF report",
+    FileKind.RESULTS: "Results JSON",
+    FileKind.DOTENV: "Dotenv",
+}
+
+
+def _render_summary(report: Report) -> str:
+    verdict = VERDICTS.get(report.result, report.result)
     out = [f"## VibeTesting: {verdict}", ""]
-    if result.message:
-        out += [_cell(result.message), ""]
-    if result.schedule_id:
-        out += [f"Schedule id: {markdown_code(result.schedule_id)}", ""]
-    if result.executions:
-        totals = result.totals
-        not_done = sum(e.status.not_done for e in result.executions if e.status is not None)
+    if report.message:
+        out += [_cell(report.message), ""]
+    if report.schedule_id:
+        out += [f"Schedule id: {markdown_code(report.schedule_id)}", ""]
+    if report.executions:
+        totals = report.totals
         out += [
             "| Execution | Suite | State | Tests | Passed | Failed | Not done | Duration "
             "| Report |",
             "|---|---|---|--:|--:|--:|--:|---|---|",
         ]
-        for execution in result.executions:
-            status = execution.status
-            if status is None:
-                counts = ["—"] * 4
-                suite, duration, report = "", "—", "—"
-            else:
-                counts = [status.shown(name) for name in ("tests", "passed", "failed")]
-                counts.append("?" if status.unreadable else str(status.not_done))
-                suite = status.suite_name
-                duration = _duration(status.start_time, status.end_time)
-                report = (
-                    markdown_link("PDF", redact_url(status.report_url))
-                    if status.report_url
-                    else "—"
-                )
-                report = report if report.startswith("[") else "—"
-            out.append(
-                f"| {execution.execution_id} | {_cell(suite)} | {_cell(_state(execution))} | "
-                + " | ".join(counts)
-                + f" | {duration} | {report} |"
+        for execution in report.executions:
+            counts = [
+                execution.counts.shown(name) for name in ("tests", "passed", "failed", "not_done")
+            ]
+            report_link = (
+                markdown_link("PDF", execution.report_url) if execution.report_url else "—"
             )
-        if len(result.executions) > 1:
+            report_link = report_link if report_link.startswith("[") else "—"
+            out.append(
+                f"| {execution.execution_id} | {_cell(execution.suite_name)} | "
+                f"{_cell(execution.state_word)} | "
+                + " | ".join(counts)
+                + f" | {_duration(execution.duration_ms)} | {report_link} |"
+            )
+        if len(report.executions) > 1:
             out.append(
                 f"| **Total** | | | **{totals.tests}** | **{totals.passed}** | "
-                f"**{totals.failed}** | **{not_done}** | | |"
+                f"**{totals.failed}** | **{totals.not_done}** | | |"
             )
         out.append("")
-        out += _pie(totals.passed, totals.failed, not_done)
-        plan = labels.plan_result(result)
-        problems = [
-            (e.execution_id, execution_problem(e, cases))
-            for e, cases in zip(result.executions, plan, strict=True)
-        ]
-        problems_found = [(i, p) for i, p in problems if p]
-        if problems_found:
+        out += _pie(totals.passed or 0, totals.failed or 0, totals.not_done or 0)
+        problems = [(e.execution_id, e.problem) for e in report.executions if e.problem]
+        if problems:
             out += ["", "**Problems**", ""]
-            out += [f"- Execution {i}: {_cell(p)}" for i, p in problems_found]
-        out += _tests_table(labels.result_label(result), plan)
-    elif result.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED):
+            out += [f"- Execution {i}: {_cell(p)}" for i, p in problems]
+        out += _tests_table(report)
+        out += _failed_lines(report)
+    elif report.awaited:
         out += ["No execution was started.", ""]
-    out += _retry_lines(result)
-    files = []
-    if junit_file:
-        files.append(f"JUnit XML: {markdown_code(junit_file)}")
-    files += [f"PDF report: {markdown_code(name)}" for name in result.report_files]
-    if files:
+    out += _retry_lines(report)
+    if report.files:
         out += [
             "",
             "**Files written** (in the workspace; upload them with `actions/upload-artifact`)",
             "",
         ]
-        out += [f"- {item}" for item in files]
-    if result.warnings:
+        out += [f"- {FILE_WORDS[f.kind]}: {markdown_code(f.path)}" for f in report.files]
+    if report.warnings:
         out += ["", "**Warnings**", ""]
-        out += [f"- {_cell(w)}" for w in result.warnings]
+        out += [f"- {_cell(w)}" for w in report.warnings]
     out.append("")
     return "\n".join(out) + "\n"
 
 
-def outputs_for(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
+def _failed_lines(report: Report) -> list[str]:
+    """The failed tests, when some are named and the tests table may not show them all, or
+    when some are left unnamed (said in words)."""
+    failed = report.failed
+    if failed.complete or not report.awaited or not report.test_names:
+        return []
+    named = f" Named: {_cell(', '.join(failed.names[:50]))}." if failed.names else ""
+    return [
+        "",
+        "**Failed tests**: the service's counts do not say which of the tests numbered by "
+        f"position did not pass.{named}",
+    ]
+
+
+def outputs_for(report: Report) -> dict[str, str]:
     """The action's outputs (names as in ``action.yml``), each at most :data:`OUTPUT_LIMIT`
-    characters (GitHub takes 1 MB per output)."""
-    outputs = _outputs(result, junit_file=junit_file)
-    return {
-        name: value if name == "failed-tests" else _clip_list(value, OUTPUT_LIMIT)
-        for name, value in outputs.items()
-    }
-
-
-def failed_tests_output(result: RunResult) -> str:
-    """The ``failed-tests`` output: a JSON array of the failed tests' JUnit names (for
-    ``fromJSON()``), whole or ``[]``; ``[]`` also when the counts cannot say which test
-    failed (compare ``failed``)."""
+    characters (GitHub takes 1 MB per output): a list is cut after its last whole item, the
+    JSON list of failed tests is whole or ``[]`` (then ``failed-tests-complete`` is false)."""
     import json
 
-    names = list(labels.failed_case_names(labels.plan_result(result)))
-    text = json.dumps(names, ensure_ascii=False)
-    return text if len(text) <= OUTPUT_LIMIT else "[]"
+    totals = report.totals
+    names = json.dumps(list(report.failed.names), ensure_ascii=False)
+    complete = report.failed.complete
+    if len(names) > OUTPUT_LIMIT:
+        names, complete = "[]", False
+    outputs = {
+        "result": report.result,
+        "exit-code": str(report.exit_code),
+        "execution-ids": _clip_list(",".join(map(str, report.execution_ids)), OUTPUT_LIMIT),
+        "schedule-id": report.schedule_id or "",
+        "tests": str(totals.tests),
+        "passed": str(totals.passed),
+        "failed": str(totals.failed),
+        "flaky": str(report.flaky),
+        "attempts": str(report.runs_started),
+        "junit-file": report.file(FileKind.JUNIT) or "",
+        "report-file": _clip_list(",".join(report.report_files), OUTPUT_LIMIT),
+        "report-url": _clip_list(",".join(report.report_urls), OUTPUT_LIMIT),
+        "failed-tests": names,
+        "failed-tests-complete": "true" if complete else "false",
+    }
+    return {name: output_text(value) for name, value in outputs.items()}
 
 
 def _clip_list(value: str, limit: int) -> str:
@@ -370,24 +343,20 @@ def _clip_list(value: str, limit: int) -> str:
     return value[:cut] if cut > 0 else value[: max(0, limit - 1)] + "…"
 
 
-def _outputs(result: RunResult, *, junit_file: str | None) -> dict[str, str]:
-    totals = result.totals
-    outputs = {
-        "result": result.result,
-        "exit-code": str(result.exit_code),
-        "execution-ids": ",".join(str(i) for i in result.execution_ids),
-        "schedule-id": result.schedule_id or "",
-        "tests": str(totals.tests),
-        "passed": str(totals.passed),
-        "failed": str(totals.failed),
-        "flaky": str(result.flaky),
-        "attempts": str(result.runs_started),
-        "junit-file": junit_file or "",
-        "report-file": ",".join(result.report_files),
-        "report-url": ",".join(redact_url(url) for url in result.report_urls),
-        "failed-tests": failed_tests_output(result),
-    }
-    return {name: output_text(value) for name, value in outputs.items()}
+def annotations_for(report: Report) -> list[tuple[str, str, str]]:
+    """``(kind, title, message)`` for each execution with a problem: an error, or a warning
+    where it does not decide the step (a cancel; a timeout that is not the verdict)."""
+    found = []
+    for execution in report.executions:
+        if execution.problem is None:
+            continue
+        title = f"{ANNOTATION_TITLE} execution {execution.execution_id}"
+        timed_out_ok = (
+            execution.interrupted == INTERRUPTED_TIMEOUT and report.result != RESULT_TIMEOUT
+        )
+        quiet = execution.interrupted == INTERRUPTED_CANCELLED or timed_out_ok
+        found.append(("warning" if quiet else "error", title, execution.problem))
+    return found
 
 
 class GitHubAdapter(CIAdapter):
@@ -445,32 +414,21 @@ class GitHubAdapter(CIAdapter):
             if self.environ.get(variable)
         )
 
-    def finish(self, result: RunResult, *, junit_file: str | None) -> list[str]:
-        plan = labels.plan_result(result)
-        for execution, cases in zip(result.executions, plan, strict=True):
-            problem = execution_problem(execution, cases)
-            if problem is None:
-                continue
-            title = f"{ANNOTATION_TITLE} execution {execution.execution_id}"
-            timed_out_ok = (
-                execution.interrupted == INTERRUPTED_TIMEOUT and result.result != RESULT_TIMEOUT
-            )
-            if execution.interrupted == INTERRUPTED_CANCELLED or timed_out_ok:
-                self._emit(command("warning", problem, title=title))
-            else:
-                self._emit(command("error", problem, title=title))
+    def finish(self, report: Report) -> list[str]:
+        for kind, title, message in annotations_for(report):
+            self._emit(command(kind, message, title=title))
         # The summary first: if it cannot be written, the outputs (which later steps read)
         # already carry the exit code that failure gives the step.
         failures: list[str] = []
         for variable in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
             if variable == "GITHUB_STEP_SUMMARY":
-                text = render_summary(result, junit_file=junit_file)
+                text = render_summary(report)
             else:
-                text = self._outputs_text(outputs_for(result, junit_file=junit_file))
+                text = self._outputs_text(outputs_for(report))
             failure = self._append(variable, text)
             if failure is not None:
                 failures.append(failure)
-                result = with_write_failures(result, [failure])
+                report = report.after_write_failures([failure])
         return failures
 
     @staticmethod

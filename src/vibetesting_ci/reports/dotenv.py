@@ -11,6 +11,7 @@
     VIBETESTING_RESULT_FLAKY=0
     VIBETESTING_RESULT_ATTEMPTS=1
     VIBETESTING_RESULT_FAILED_TESTS=teacher%20wrong%20credentials%20[fail]
+    VIBETESTING_RESULT_FAILED_TESTS_COMPLETE=true
     VIBETESTING_RESULT_REPORT_URL=https://...pdf,https://...pdf
 
 Names: GitLab exports these keys into the environment of every later job that needs this one,
@@ -21,7 +22,7 @@ prefix are never option variables (a test derives both sets from the option tabl
 GitLab's rules, respected here: one ``KEY=VALUE`` per line, no empty lines or comments, no
 quoting or escapes (quotes would be kept literally), values are stripped, ``$`` in a value is
 expanded later in the job, the file must be smaller than 5 KiB (5120 bytes on GitLab.com and
-by default), and at most 20 variables on the smallest plans (this file has 10).
+by default), and at most 20 variables on the smallest plans (this file has 11).
 
 Values: characters that could break a line or change meaning (whitespace, controls, quotes,
 backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-encoded**
@@ -29,12 +30,14 @@ backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-
 ``VIBETESTING_RESULT_REPORT_URL`` lists every execution's report link (secret query parameters
 redacted), comma-separated, with commas inside a link encoded as ``%2C``; links that would push
 the file past the size limit are left out whole (never cut), the others are kept.
-``VIBETESTING_RESULT_FAILED_TESTS`` lists the tests that failed by their JUnit names
+``VIBETESTING_RESULT_FAILED_TESTS`` lists the named tests that did not pass (failed, not done
+or not run: the list every report and ``--retry-failed`` use) by their JUnit names
 (``labels.py``), comma-separated and encoded the same way, ``%`` and ``,`` in a name included
-(``%25``, ``%2C``: each item percent-decodes back to its name). It is
-empty when nothing failed, and also when the service's counts cannot say *which* test failed
-(a suite re-run, several tests sharing one execution with mixed outcomes) or the list would not
-fit whole: compare ``VIBETESTING_RESULT_FAILED``.
+(``%25``, ``%2C``: each item percent-decodes back to its name).
+``VIBETESTING_RESULT_FAILED_TESTS_COMPLETE`` is ``true`` when that list holds every test that
+did not pass, ``false`` when the service's counts leave some unnamed (a suite re-run, several
+tests sharing one execution with mixed outcomes its detailed status does not attribute) or the
+list would not fit whole (it is then empty: a list cut short would pass for the whole one).
 ``_FLAKY`` counts the tests that failed and then passed on a retry, ``_ATTEMPTS`` the runs
 triggered (1 without ``--retry-failed``). No secrets: the token and login never reach any of
 these values.
@@ -44,10 +47,8 @@ from __future__ import annotations
 
 import re
 
-from vibetesting_ci.labels import failed_case_names, plan_result
-from vibetesting_ci.models import RunResult
+from vibetesting_ci.report import Report
 from vibetesting_ci.reports.atomic import atomic_write_text
-from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.scrub import scrub
 
 PREFIX = "VIBETESTING_RESULT_"
@@ -58,6 +59,7 @@ KEYS = (
     PREFIX + "FLAKY",
     PREFIX + "ATTEMPTS",
     PREFIX + "FAILED_TESTS",
+    PREFIX + "FAILED_TESTS_COMPLETE",
     PREFIX + "REPORT_URL",
 )
 
@@ -92,34 +94,34 @@ def _room(lines: list[str]) -> int:
     return MAX_BYTES - sum(len(line.encode()) for line in lines) - len(_URL_KEY) - 1
 
 
-def render_dotenv(result: RunResult) -> str:
+def render_dotenv(report: Report) -> str:
     """The dotenv file's text: ``KEY=VALUE`` lines, each ending in ``\\n``."""
-    totals = result.totals
+    totals = report.totals
     lines = [
-        _line("VIBETESTING_RESULT", result.result),
-        _line(PREFIX + "EXECUTION_IDS", ",".join(str(i) for i in result.execution_ids)),
-        _line(PREFIX + "SCHEDULE_ID", result.schedule_id or ""),
+        _line("VIBETESTING_RESULT", report.result),
+        _line(PREFIX + "EXECUTION_IDS", ",".join(str(i) for i in report.execution_ids)),
+        _line(PREFIX + "SCHEDULE_ID", report.schedule_id or ""),
         _line(PREFIX + "TESTS", str(totals.tests)),
         _line(PREFIX + "PASSED", str(totals.passed)),
         _line(PREFIX + "FAILED", str(totals.failed)),
-        _line(PREFIX + "FLAKY", str(result.flaky)),
-        _line(PREFIX + "ATTEMPTS", str(result.runs_started)),
+        _line(PREFIX + "FLAKY", str(report.flaky)),
+        _line(PREFIX + "ATTEMPTS", str(report.runs_started)),
     ]
     # The failed tests' names (labels.py, as in the JUnit), whole or not at all: a list cut
     # short would pass for the complete one.
-    names = ",".join(
-        _UNSAFE_IN_NAME.sub(_encode_char, scrub(name))
-        for name in failed_case_names(plan_result(result))
-    )
+    names = ",".join(_UNSAFE_IN_NAME.sub(_encode_char, scrub(name)) for name in report.failed.names)
+    complete = report.failed.complete
     failed_line = f"{PREFIX}FAILED_TESTS={names}\n"
-    if len(failed_line.encode()) > _room(lines):
-        failed_line = f"{PREFIX}FAILED_TESTS=\n"
+    complete_line = f"{PREFIX}FAILED_TESTS_COMPLETE=false\n"
+    if len(failed_line.encode()) + len(complete_line.encode()) > _room(lines):
+        failed_line, complete = f"{PREFIX}FAILED_TESTS=\n", False
     lines.append(failed_line)
+    lines.append(_line(PREFIX + "FAILED_TESTS_COMPLETE", "true" if complete else "false"))
     # Fixed lines first; the report links get what is left of the size budget.
     budget = _room(lines)
     urls: list[str] = []
-    for url in result.report_urls:
-        encoded = dotenv_value(redact_url(url)).replace(",", "%2C")
+    for url in report.report_urls:
+        encoded = dotenv_value(url).replace(",", "%2C")
         cost = len(encoded) + (1 if urls else 0)
         if cost <= budget:
             urls.append(encoded)
@@ -128,9 +130,9 @@ def render_dotenv(result: RunResult) -> str:
     return "".join(lines)
 
 
-def write_dotenv(result: RunResult, path: str) -> None:
+def write_dotenv(report: Report, path: str) -> None:
     """Write the dotenv lines to ``path`` atomically (parents created).
 
     Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
     """
-    atomic_write_text(path, render_dotenv(result))
+    atomic_write_text(path, render_dotenv(report))

@@ -27,21 +27,21 @@ Shape (valid against ``junit-10.xsd`` unmodified)::
   name, classname, name), Jenkins and the test-report actions by (classname, name), so two runs
   of one configuration give the same identities. The execution id, the service's suite name,
   the state and the report link are in the properties, ``system-out`` and the failure text.
-- One ``<testsuite>`` per execution; its cases are ``labels.plan_cases``: a test's own name
-  and outcome when each execution carries one test or an execution's outcome is uniform; the
-  test names with the worst possible outcome when they shared an execution with mixed
-  outcomes (the text lists the possibilities); ``test 1``.. by position when only counts are
-  known (the text says the service reports counts, not which test failed). Names are unique in
-  the file.
+- One ``<testsuite>`` per execution; its cases are the report's (``labels.plan_cases``): they
+  add up to the service's counts for it (a consumer that counts cases counts what the service
+  counted), and carry a test's name only where its outcome is certain: each execution carries
+  one test, the execution's outcome is uniform, or the service's detailed status names the
+  failed tests (the text says the outcome came from it). Otherwise ``test 1``.. by position,
+  the text listing the tests each may be. Names are unique in the file.
 - Passed tests are plain cases, failed ones carry ``<failure>`` (``message`` attribute and text
   both hold ``detailed_status`` and the report link, since GitLab shows only the text), tests
   not done carry ``<error>`` when the execution did not finish (timeout, cancel) or ended in a
   state such as ``failed`` (``models.ENDED_STATES``), and ``<skipped>`` (always with text: an
   empty one reads as a pass to some readers) when the service reported it done without them.
-- An execution whose final answer cannot establish the verdict (``ExecutionStatus.unreadable``),
-  one done with no test (unless ``RunResult.allow_empty``), one with no status at all and one
-  unfinished with no tests reported get an ``<error>`` per known test (or one ``execution
-  status`` case); one in an ended state with no failed or unfinished test gets an extra
+- An execution whose final answer cannot establish the verdict, one done with no test (unless
+  ``--allow-empty``), one with no status at all and one unfinished with no tests reported get an
+  ``<error>`` per known test (or one ``execution status`` case); one that did not end ``done``
+  (an ended state, a timeout, a cancel) with no failed or unfinished test gets an extra
   ``execution status`` error, so the test view is never green where the exit code is not.
 - ``timestamp`` is the execution's ``start_time`` in the usual JUnit form
   ``YYYY-MM-DDTHH:MM:SS`` (converted to UTC when the service gives a zone), ``time`` is
@@ -54,36 +54,28 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
-from vibetesting_ci import labels
 from vibetesting_ci.labels import (
     ERROR,
     FAILED,
     PASSED,
     REASON_EMPTY,
+    REASON_ENDED,
     REASON_NO_TESTS_YET,
     REASON_UNCOUNTED,
+    REASON_UNFINISHED,
     REASON_UNREADABLE,
+    SHAPE_ATTRIBUTED,
     SHAPE_COUNTS,
-    SHAPE_MIXED,
     SKIPPED,
+    Outcome,
     PlannedCase,
 )
-from vibetesting_ci.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    Attempt,
-    ExecutionResult,
-    ExecutionStatus,
-    RunResult,
-    elapsed_ms,
-    parse_time,
-)
+from vibetesting_ci.models import INTERRUPTED_CANCELLED, INTERRUPTED_TIMEOUT, elapsed_ms, parse_time
+from vibetesting_ci.report import ExecutionReport, Report
 from vibetesting_ci.reports.atomic import atomic_write_text
-from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import Budget, one_line
 
@@ -145,7 +137,7 @@ def format_seconds(ms: int) -> str:
 @dataclass(frozen=True, slots=True)
 class _Case:
     name: str
-    outcome: str  # PASSED / FAILED / ERROR / SKIPPED
+    outcome: Outcome
     message: str = ""
     text: str = ""
     type: str = ""
@@ -159,10 +151,11 @@ def _report_line(url: str) -> str:
     return f"Report: {url}" if url else ""
 
 
-def _unfinished_reason(execution: ExecutionResult, status: ExecutionStatus | None) -> str:
-    state = (status.state if status else "") or "unknown"
-    if status is not None and status.ended:
-        return f"Execution {execution.execution_id} ended as {state!r} before this test was done."
+def _unfinished_reason(execution: ExecutionReport) -> str:
+    state = execution.state or "unknown"
+    eid = execution.execution_id
+    if execution.ended:
+        return f"Execution {eid} ended as {state!r} before this test was done."
     if execution.interrupted == INTERRUPTED_TIMEOUT:
         why = "timed out waiting for it"
     elif execution.interrupted == INTERRUPTED_CANCELLED:
@@ -170,16 +163,16 @@ def _unfinished_reason(execution: ExecutionResult, status: ExecutionStatus | Non
     else:
         why = "it had not finished"
     stopped = "; vibetesting-ci asked the service to stop it" if execution.stopped else ""
-    return f"Execution {execution.execution_id} did not finish ({why}; state: {state}){stopped}."
+    return f"Execution {eid} did not finish ({why}; state: {state}){stopped}."
 
 
-def _error_type(execution: ExecutionResult) -> str:
-    if execution.status is not None and execution.status.ended:
+def _error_type(execution: ExecutionReport) -> str:
+    if execution.ended:
         return "ended"
     return execution.interrupted or "unfinished"
 
 
-def _no_status_text(execution: ExecutionResult) -> str:
+def _no_status_text(execution: ExecutionReport) -> str:
     if execution.interrupted == INTERRUPTED_CANCELLED:
         why = "the wait was cancelled before its status was read"
     elif execution.interrupted == INTERRUPTED_TIMEOUT:
@@ -198,103 +191,117 @@ def _message(detail: str, url: str, fallback: str) -> str:
     return f"{line} | {_report_line(url)}" if url else line
 
 
-def _verdict_head(execution: ExecutionResult, status: ExecutionStatus, reason: str) -> str:
+def _verdict_head(execution: ExecutionReport, reason: str) -> str:
     """Why an execution's answer gives no per-test outcome to show: counts that cannot be read,
-    ``done`` with no test, an ended state with no test (or none failed), no tests yet."""
+    ``done`` with no test, an ended state with no test (or none failed), no tests yet, a wait
+    that ended before it did with nothing failed in its counts."""
     eid = execution.execution_id
     if reason == REASON_UNREADABLE:
-        assert status.problem is not None
+        assert execution.unreadable is not None
         return (
             f"The service's answer for execution {eid} cannot establish the verdict: "
-            f"{status.problem.describe()}."
+            f"{execution.unreadable.describe()}."
         )
     if reason == REASON_EMPTY:
         return f"The service ran no test in execution {eid} (done, number_of_tests 0)."
     if reason == REASON_NO_TESTS_YET:
-        return _unfinished_reason(execution, status) + " No tests were reported yet."
+        return _unfinished_reason(execution) + " No tests were reported yet."
     if reason == REASON_UNCOUNTED:
         return (
             "The service's counts cover fewer tests than the run sent: the tests left out "
             "have no outcome."
         )
-    if status.tests:
+    if reason == REASON_UNFINISHED:
         return (
-            f"Execution {eid} ended as {status.state!r}; its counts show no failed test, but "
+            _unfinished_reason(execution)
+            + " Its counts so far show no failed test, but an execution that did not finish "
+            "never passes."
+        )
+    if reason == REASON_ENDED and execution.total:
+        return (
+            f"Execution {eid} ended as {execution.state!r}; its counts show no failed test, but "
             "an ended execution never passes."
         )
-    return f"Execution {eid} ended as {status.state!r} without reporting any test."
+    return f"Execution {eid} ended as {execution.state!r} without reporting any test."
 
 
 _SAID = {PASSED: "passed", FAILED: "failed", ERROR: "did not finish", SKIPPED: "was not run"}
 
 
-def _counts_line(status: ExecutionStatus) -> str:
-    total = status.total
-    parts = [f"{status.passed} passed", f"{status.failed} failed"]
-    if status.not_done:
-        parts.append(f"{status.not_done} {'not run' if status.is_done else 'unfinished'}")
-    return f"{total} tests: " + ", ".join(parts)
+def _counts_line(execution: ExecutionReport) -> str:
+    counts = execution.counts
+    parts = [f"{counts.passed} passed", f"{counts.failed} failed"]
+    if counts.not_done:
+        parts.append(f"{counts.not_done} {'not run' if execution.is_done else 'unfinished'}")
+    return f"{execution.total} tests: " + ", ".join(parts)
 
 
-def _planned_case(
-    execution: ExecutionResult,
-    planned: PlannedCase,
-    budget: Budget,
-) -> _Case:
+def _how_known(execution: ExecutionReport, planned: PlannedCase) -> str:
+    """How the case's outcome is known, when it is not simply its own test's."""
+    if planned.shape == SHAPE_ATTRIBUTED:
+        return (
+            "The outcome comes from the service's detailed status, which names the failed "
+            f"test(s) ({_counts_line(execution)})."
+        )
+    if planned.shape != SHAPE_COUNTS:
+        return ""
+    said = (
+        f"The service reports counts ({_counts_line(execution)}), not which test "
+        f"{_SAID[planned.outcome]}: cases are numbered by position."
+    )
+    if planned.may_be:
+        shown = planned.may_be[:20]
+        more = f" and {len(planned.may_be) - 20} more" if len(planned.may_be) > 20 else ""
+        said += " This case is one of: " + "; ".join(shown) + more + "."
+    return said + " See the report."
+
+
+def _planned_case(execution: ExecutionReport, planned: PlannedCase, budget: Budget) -> _Case:
     """The JUnit case for one planned case: its failure/error/skipped text says what is known
-    (the outcome is this test's own, or only the execution's counts are known)."""
-    status = execution.status
-    eid = execution.execution_id
-    if status is None:
+    (the outcome is this test's own, the detailed status named it, or only the execution's
+    counts are known)."""
+    if not execution.status_read:
         text = _no_status_text(execution)
         return _Case(planned.name, ERROR, text, text, _error_type(execution))
-    url = redact_url(status.report_url)
-    detail = status.detailed_status.strip()
+    url = execution.report_url
+    detail = execution.detailed_status.strip()
     if planned.reason:
-        head = _verdict_head(execution, status, planned.reason)
+        head = _verdict_head(execution, planned.reason)
         if planned.outcome == SKIPPED:  # --allow-empty: tests known, none run, not a failure
             return _Case(planned.name, SKIPPED, head, _join(head, _report_line(url)))
-        kind = _error_type(execution) if planned.reason == REASON_NO_TESTS_YET else planned.reason
+        kind = (
+            _error_type(execution)
+            if planned.reason in (REASON_NO_TESTS_YET, REASON_UNFINISHED)
+            else planned.reason
+        )
         text = _join(head, budget.take(detail, CASE_DETAIL_LIMIT), _report_line(url))
         return _Case(planned.name, ERROR, _message(head, url, head), text, kind)
+    how = _how_known(execution, planned)
     if planned.outcome == PASSED:
-        return _Case(planned.name, PASSED)
-    unknown = ""
-    if planned.shape == SHAPE_MIXED:
-        said = " or ".join(_SAID[o] for o in planned.candidates)
-        unknown = (
-            f"The service reports counts ({_counts_line(status)}), not which test "
-            f"{_SAID[planned.outcome]}: this test {said}, and is shown as the worst of those. "
-            "See the report."
-        )
-    elif planned.shape == SHAPE_COUNTS:
-        unknown = (
-            f"The service reports counts ({_counts_line(status)}), not which test "
-            f"{_SAID[planned.outcome]}: cases are numbered by position. See the report."
-        )
+        return _Case(planned.name, PASSED, text=how)
+    eid = execution.execution_id
     count = f" ({planned.count} tests)" if planned.count > 1 else ""
     if planned.outcome == FAILED:
         head = (
             f"Test failed in VibeTesting execution {eid}.{count}"
-            if not unknown
-            else f"{status.failed} of {status.total} "
+            if planned.shape != SHAPE_COUNTS
+            else f"{execution.counts.failed} of {execution.total} "
             f"tests failed in VibeTesting execution {eid}.{count}"
         )
         message = _message(detail, url, "Failed (no detailed status).")
         kind = "failed"
     elif planned.outcome == ERROR:
-        head = _unfinished_reason(execution, status) + count
+        head = _unfinished_reason(execution) + count
         message = _message(detail, url, head)
         kind = _error_type(execution)
     else:
-        total = status.total
         head = (
             f"Execution {eid} ended (done) without running this test "
-            f"({status.not_done} of {total} tests not run).{count}"
+            f"({execution.counts.not_done} of {execution.total} tests not run).{count}"
         )
         message = _message(detail, url, head)
         kind = ""
-    text = _join(head, unknown, budget.take(detail, CASE_DETAIL_LIMIT), _report_line(url))
+    text = _join(head, how, budget.take(detail, CASE_DETAIL_LIMIT), _report_line(url))
     return _Case(planned.name, planned.outcome, message, text, kind)
 
 
@@ -308,29 +315,19 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _count_text(status: ExecutionStatus | None, name: str) -> str:
-    """A count for a property: empty (no property) when unknown or not held by the answer."""
-    value = status.count(name) if status is not None else None
-    return "" if value is None else str(value)
-
-
-def build_junit(result: RunResult) -> ET.Element:
-    """The ``<testsuites>`` element for ``result`` (see the module docstring)."""
+def build_junit(report: Report) -> ET.Element:
+    """The ``<testsuites>`` element for ``report`` (see the module docstring)."""
     root = ET.Element("testsuites", {"name": ROOT_NAME})
     budget = Budget(DETAIL_BUDGET, BUDGET_NOTE)
     totals = Counter[str]()
     total_ms = 0
-    label = labels.result_label(result)
-    plans = labels.plan_result(result)
-    for execution, planned in zip(result.executions, plans, strict=True):
-        status = execution.status
+    label = report.label
+    for execution in report.executions:
+        planned = execution.cases
         cases = [_planned_case(execution, p, budget) for p in planned]
-        if status is None:
-            ms, stamp, url = 0, None, ""
-        else:
-            ms = duration_ms(status.start_time, status.end_time)
-            stamp = junit_timestamp(status.start_time)
-            url = redact_url(status.report_url)
+        ms = execution.duration_ms or 0
+        stamp = junit_timestamp(execution.start_time) if execution.start_time else None
+        url = execution.report_url
         outcomes = Counter(c.outcome for c in cases)
         attrs = {
             # The label, not the service's suite name or an execution id: GitLab keys a test
@@ -349,21 +346,24 @@ def build_junit(result: RunResult) -> ET.Element:
         suite = _sub(root, "testsuite", **attrs)
 
         properties = _sub(suite, "properties")
+        counts = execution.counts
         props = {
             "execution_id": str(execution.execution_id),
-            "suite_name": _one_line(status.suite_name) if status else "",
-            "state": (status.state if status else "") or "unknown",
-            "number_of_tests": _count_text(status, "tests"),
-            "passed": _count_text(status, "passed"),
-            "failed": _count_text(status, "failed"),
-            "start_time": status.start_time if status else "",
-            "end_time": status.end_time if status else "",
+            "suite_name": _one_line(execution.suite_name),
+            "state": execution.state_word,
+            "service_state": execution.state,
+            "number_of_tests": "" if counts.tests is None else str(counts.tests),
+            "passed": "" if counts.passed is None else str(counts.passed),
+            "failed": "" if counts.failed is None else str(counts.failed),
+            "not_done": "" if counts.not_done is None else str(counts.not_done),
+            "start_time": execution.start_time,
+            "end_time": execution.end_time,
             "report_url": url,
             "report_file": execution.report_file or "",
             "report_error": execution.report_error or "",
             "interrupted": execution.interrupted or "",
             "stopped": "true" if execution.stopped else "",
-            "schedule_id": result.schedule_id or "",
+            "schedule_id": report.schedule_id or "",
         }
         for name, value in props.items():
             if value:
@@ -377,6 +377,8 @@ def build_junit(result: RunResult) -> ET.Element:
                 suite, "testcase", classname=plan.classname, name=case.name, time=case_time
             )
             if case.outcome == PASSED:
+                if case.text:  # a position case: the tests it may be
+                    _sub(element, "system-out", case.text)
                 continue
             detail = {"message": case.message}
             if case.type:
@@ -385,28 +387,28 @@ def build_junit(result: RunResult) -> ET.Element:
             _sub(element, tag, case.text, **detail)
 
         out = []
-        if status is not None:
-            if status.suite_name.strip():
-                out.append(f"VibeTesting suite: {_one_line(status.suite_name)}")
-            out.append(budget.take(status.detailed_status.strip(), DETAIL_SYSTEM_OUT_LIMIT))
+        if execution.status_read:
+            if execution.suite_name.strip():
+                out.append(f"VibeTesting suite: {_one_line(execution.suite_name)}")
+            out.append(budget.take(execution.detailed_status.strip(), DETAIL_SYSTEM_OUT_LIMIT))
             if url:
                 out.append(f"Report: {url}")
             if execution.report_file:
                 out.append(f"Report file: {execution.report_file}")
-            listed = [_one_line(n) for n in result.test_names if n.strip()]
+            listed = [n for n in report.test_names if n.strip()]
             if listed and not any(p.test is not None for p in planned):
                 out.append("Tests in this run: " + "; ".join(listed))
         if execution.report_error:
             out.append(f"Report download failed: {execution.report_error}")
         if any(out):
             _sub(suite, "system-out", _join(*out))
-        _mark_attempts(suite, properties, execution, result, planned)
+        _mark_attempts(suite, properties, execution)
 
         totals.update(outcomes)
         totals["tests"] += len(cases)
         total_ms += ms
 
-    if not result.executions and result.message:
+    if not report.executions and report.message and report.awaited:
         # The run never started (a refused or uncertain trigger, a cancel before any id was
         # known): one <error> case says why, so the CI's test view shows it, and a JUnit file
         # left by an earlier run in the same workspace is replaced rather than reported again.
@@ -421,8 +423,8 @@ def build_junit(result: RunResult) -> ET.Element:
             time=format_seconds(0),
         )
         element = _sub(suite, "testcase", classname=label, name=START_CASE, time=format_seconds(0))
-        text = xml_text(_one_line(result.message))
-        _sub(element, "error", text, message=text, type=result.result)
+        text = xml_text(_one_line(report.message))
+        _sub(element, "error", text, message=text, type=report.result)
         totals[ERROR] += 1
         totals["tests"] += 1
 
@@ -436,78 +438,17 @@ def build_junit(result: RunResult) -> ET.Element:
 # ---------------------------------------------------------------- retries
 
 
-def earlier_attempts(result: RunResult, execution: ExecutionResult) -> tuple[int, list[Attempt]]:
-    """For an execution of a retried run (``--retry-failed``): the attempt it belongs to, and
-    the earlier attempts that ran its tests (each of them failed them: only what fails is
-    retried). ``(0, [])`` when the run was not retried or the execution is not in an attempt."""
-    number = next(
-        (a.number for a in result.attempts if execution.execution_id in a.execution_ids), 0
-    )
-    if number <= 1:
-        return number, []
-    attempt = result.attempts[number - 1]
-    names = set(attempt.test_names)
-    own = _own_tests(attempt).get(execution.execution_id)
-    if own is not None:
-        names = {own}
-    earlier = [
-        a
-        for a in result.attempts[: number - 1]
-        if a.executions and (not names or not a.test_names or names & set(a.test_names))
-    ]
-    return number, earlier
-
-
-def _own_tests(attempt: Attempt) -> dict[int, str]:
-    """Execution id -> the one test of ``attempt`` it ran, where labels.assign_tests knows."""
-    assigned = labels.assign_tests(attempt.test_names, attempt.executions)
-    return {
-        e.execution_id: attempt.test_names[tests[0]]
-        for e, tests in zip(attempt.executions, assigned, strict=True)
-        if tests is not None and len(tests) == 1
-    }
-
-
-def _attempt_line(attempt: Attempt, test: str | None) -> str:
-    """What an earlier attempt said about one case: the test's own execution, its counts and
-    report where each execution ran one test (``test`` among them), else the attempt's verdict."""
-    if test is not None:
-        tests = _own_tests(attempt)
-        own = [e for e in attempt.executions if tests.get(e.execution_id) == test]
-        if len(own) == 1 and own[0].status is not None:
-            status = own[0].status
-            what = "failed" if status.failed else f"not passed ({status.state})"
-            report = f"report {status.report_url}" if status.report_url else ""
-            details = [status.detailed_status, report]
-            extra = "; ".join(d for d in details if d)
-            head = f"attempt {attempt.number} (execution {own[0].execution_id}): {what}"
-            return _one_line(f"{head}: {extra}" if extra else head)
-    ids = ", ".join(map(str, attempt.execution_ids))
-    what = f"{attempt.result}: {attempt.message}" if attempt.message else attempt.result
-    return _one_line(f"attempt {attempt.number} (execution(s) {ids}): {what}")
-
-
-def _mark_attempts(
-    suite: ET.Element,
-    properties: ET.Element,
-    execution: ExecutionResult,
-    result: RunResult,
-    planned: Sequence[PlannedCase],
-) -> None:
+def _mark_attempts(suite: ET.Element, properties: ET.Element, execution: ExecutionReport) -> None:
     """A retried test's cases keep their identity; their earlier attempts are recorded: a case
     that passed now (flaky) gets a ``<flakyFailure>`` per earlier attempt, one that still fails
     a ``<rerunFailure>`` (Surefire's elements, in junit-10.xsd), and each says so in its
     ``<system-out>``; the suite has the properties ``attempts`` and ``flaky``."""
-    number, earlier = earlier_attempts(result, execution)
-    if not earlier:
+    if not execution.earlier:
         return
     cases = suite.findall("testcase")
-    # The test as configured (attempts record the names sent), not its case name: two names
-    # can show as one ('a  b' and 'a b' are both 'a b'; the second case is 'a b (2)').
-    test = planned[0].test if len(planned) == 1 else None
-    lines = [_attempt_line(a, test) for a in earlier]
+    lines = [_one_line(line) for line in execution.earlier]
     passed = all(c.find("failure") is None and c.find("error") is None for c in cases)
-    _sub(properties, "property", name="attempts", value=str(number))
+    _sub(properties, "property", name="attempts", value=str(execution.attempt))
     _sub(properties, "property", name="flaky", value="true" if passed else "false")
     for case in cases:
         ok = case.find("failure") is None and case.find("error") is None
@@ -518,20 +459,23 @@ def _mark_attempts(
         _sub(
             case,
             "system-out",
-            _join(*lines, f"attempt {number} (execution {execution.execution_id}): {now}"),
+            _join(
+                *lines,
+                f"attempt {execution.attempt} (execution {execution.execution_id}): {now}",
+            ),
         )
 
 
-def render_junit(result: RunResult) -> str:
-    """The JUnit XML document for ``result``, as text (with an XML declaration)."""
-    root = build_junit(result)
+def render_junit(report: Report) -> str:
+    """The JUnit XML document for ``report``, as text (with an XML declaration)."""
+    root = build_junit(report)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(result: RunResult, path: str) -> None:
+def write_junit(report: Report, path: str) -> None:
     """Write the JUnit XML (UTF-8) to ``path`` atomically (parents created).
 
     Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
     """
-    atomic_write_text(path, render_junit(result))
+    atomic_write_text(path, render_junit(report))

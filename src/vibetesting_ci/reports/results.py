@@ -5,17 +5,19 @@ Shape (``version`` is the vibetesting-ci version that wrote it)::
     {"version": "0.1.0", "result": "failed", "exit_code": 1, "error_code": "tests_failed",
      "message": "...",
      "schedule_id": null,
-     "executions": [{"id": 123, "state": "done", "suite_name": "...", "tests": 3, "done": 3,
+     "executions": [{"id": 123, "state": "done", "state_word": "done", "suite_name": "...",
+                     "tests": 3, "done": 3,
                      "passed": 2, "failed": 1, "not_done": 0, "detailed_status": "...",
                      "start_time": "...", "end_time": "...", "report_url": "https://...",
                      "report_file": "vibetesting-report.pdf", "interrupted": null,
                      "stopped": false, "report_error": null, "warnings": [],
-                     "unreadable": null,
+                     "unreadable": null, "problem": "1 of 3 tests failed (failed: login): ...",
                      "cases": [{"classname": "vibetesting.e2e/tests", "name": "login",
                                 "outcome": "failed", "test": "login", "attributed": true,
-                                "possible_outcomes": ["failed"]}, ...]}],
-     "label": "vibetesting.e2e/tests", "failed_tests": ["login"], "cases_left_out": 0,
-     "totals": {"tests": 3, "done": 3, "passed": 2, "failed": 1, "flaky": 0},
+                                "how": "named", "may_be": []}, ...]}],
+     "label": "vibetesting.e2e/tests", "failed_tests": ["login"],
+     "failed_tests_complete": true, "cases_left_out": 0,
+     "totals": {"tests": 3, "done": 3, "passed": 2, "failed": 1, "not_done": 0, "flaky": 0},
      "flaky": 0, "flaky_tests": [], "threshold": null,
      "attempts": [],
      "warnings": []}
@@ -23,10 +25,16 @@ Shape (``version`` is the vibetesting-ci version that wrote it)::
 ``label`` and each execution's ``cases`` are the test identities of the JUnit file
 (``labels.py``: ``classname``/``name``, the same in every report): ``test`` is the run's test
 the case stands for (null when the cases are numbered by position), ``attributed`` whether the
-outcome is that test's own, ``possible_outcomes`` what the counts allow when several tests
-shared an execution with mixed outcomes. ``failed_tests`` lists the cases that failed as named
-tests (empty when the counts cannot say which test failed). Past 10,000 cases in the file an
-execution's ``cases`` is null and ``cases_left_out`` counts them.
+outcome is that test's own, ``how`` how it is known (``per-test``, ``named``: the execution's
+outcome is uniform, ``attributed``: the service's detailed status names the failed tests,
+``counts``: by position, ``status``: an execution-wide error), ``may_be`` the tests a
+position case may be. ``state`` is the service's ``execution_state`` as it came, ``state_word``
+the state every output shows (``timed out (stopped)``...); ``problem`` why the execution counts
+against the run (null when it does not). ``failed_tests`` lists the named tests that did not
+pass (failed, not done or not run), the list every output and ``--retry-failed`` use;
+``failed_tests_complete`` is false when some test that did not pass has no name (its
+execution's counts are by position). Past 10,000 cases in the file an execution's ``cases`` is
+null and ``cases_left_out`` counts them.
 
 With ``--retry-failed``, ``executions`` and ``totals`` are each test's last attempt, and
 ``attempts`` lists every attempt, the first included: ``{"attempt": 1, "scope": "first" |
@@ -58,10 +66,9 @@ import stat
 from typing import Any
 
 from vibetesting_ci import __version__
-from vibetesting_ci.labels import PlannedCase, failed_case_names, plan_result, result_label
-from vibetesting_ci.models import Attempt, ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.labels import PlannedCase
+from vibetesting_ci.report import AttemptReport, ExecutionReport, Report
 from vibetesting_ci.reports.atomic import atomic_write_text
-from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.scrub import scrub
 from vibetesting_ci.text import Budget
 
@@ -87,74 +94,78 @@ def _case(case: PlannedCase) -> dict[str, Any]:
     return {
         "classname": _clean(case.classname),
         "name": _clean(case.name),
-        "outcome": case.outcome,
+        "outcome": str(case.outcome),
         "test": _clean(case.test),
         "attributed": case.attributed,
-        "possible_outcomes": list(case.candidates) or [case.outcome],
+        "how": str(case.shape),
+        "may_be": [_clean(n) for n in case.may_be],
     }
 
 
 def _execution(
-    execution: ExecutionResult, budget: Budget, cases: list[dict[str, Any]] | None
+    execution: ExecutionReport, budget: Budget, cases: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
-    status = execution.status
+    read = execution.status_read
+    counts = execution.counts
     return {
         "id": execution.execution_id,
-        "state": _clean(status.state) if status else None,
-        "suite_name": _clean(status.suite_name) if status else None,
-        "tests": status.count("tests") if status else None,
-        "done": status.count("done") if status else None,
-        "passed": status.count("passed") if status else None,
-        "failed": status.count("failed") if status else None,
-        "not_done": status.not_done if status else None,
-        "detailed_status": _clean(budget.take(status.detailed_status)) if status else None,
-        "start_time": _clean(status.start_time) if status else None,
-        "end_time": _clean(status.end_time) if status else None,
-        "report_url": _clean(redact_url(status.report_url)) if status else None,
+        "state": _clean(execution.state) if read else None,
+        "state_word": _clean(execution.state_word),
+        "suite_name": _clean(execution.suite_name) if read else None,
+        "tests": counts.tests,
+        "done": counts.done,
+        "passed": counts.passed,
+        "failed": counts.failed,
+        "not_done": counts.not_done,
+        "detailed_status": _clean(budget.take(execution.detailed_status)) if read else None,
+        "start_time": _clean(execution.start_time) if read else None,
+        "end_time": _clean(execution.end_time) if read else None,
+        "report_url": _clean(execution.report_url) if read else None,
         "report_file": _clean(execution.report_file),
         "interrupted": execution.interrupted,
         "stopped": execution.stopped,
         "report_error": _clean(execution.report_error),
-        "warnings": [_clean(w) for w in status.warnings] if status else [],
-        "unreadable": _unreadable(status),
+        "warnings": [_clean(w) for w in execution.warnings],
+        "unreadable": _unreadable(execution),
+        "problem": _clean(execution.problem),
         "cases": cases,
     }
 
 
-def _unreadable(status: ExecutionStatus | None) -> dict[str, str] | None:
+def _unreadable(execution: ExecutionReport) -> dict[str, str] | None:
     """Which field of a final answer could not be read, what it held and why (else null)."""
-    if status is None or not status.unreadable or status.problem is None:
+    problem = execution.unreadable
+    if problem is None:
         return None
-    problem = status.problem
     return {"field": problem.field, "held": problem.held, "why": problem.describe()}
 
 
-def render_results(result: RunResult) -> dict[str, Any]:
-    """The results document for ``result`` as a JSON-ready dict (see the module docstring)."""
-    totals = result.totals
+def render_results(report: Report) -> dict[str, Any]:
+    """The results document for ``report`` as a JSON-ready dict (see the module docstring)."""
+    totals = report.totals
     budget = Budget(DETAIL_BUDGET, "(left out: the results file's size cap)")
     room = MAX_CASES
     executions = []
     left_out = 0
-    plan = plan_result(result)
-    for execution, planned in zip(result.executions, plan, strict=True):
+    for execution in report.executions:
         cases: list[dict[str, Any]] | None = None
-        if len(planned) <= room:
-            cases = [_case(c) for c in planned]
-            room -= len(planned)
+        if len(execution.cases) <= room:
+            cases = [_case(c) for c in execution.cases]
+            room -= len(execution.cases)
         else:
-            left_out += len(planned)
+            left_out += len(execution.cases)
             room = 0
         executions.append(_execution(execution, budget, cases))
     return {
         "version": __version__,
-        "result": result.result,
-        "exit_code": int(result.exit_code),
-        "error_code": result.error_code,
-        "message": _clean(result.message),
-        "schedule_id": _clean(result.schedule_id),
-        "label": _clean(result_label(result)),
-        "failed_tests": [_clean(n) for n in failed_case_names(plan)],
+        "result": report.result,
+        "exit_code": int(report.exit_code),
+        "error_code": report.verdict.error_code,
+        "message": _clean(report.message) or None,
+        "schedule_id": _clean(report.schedule_id),
+        "label": _clean(report.label),
+        "failed_tests": [_clean(n) for n in report.failed.names],
+        "failed_tests_complete": report.failed.complete,
         "cases_left_out": left_out,
         "executions": executions,
         "totals": {
@@ -162,17 +173,18 @@ def render_results(result: RunResult) -> dict[str, Any]:
             "done": totals.done,
             "passed": totals.passed,
             "failed": totals.failed,
-            "flaky": result.flaky,
+            "not_done": totals.not_done,
+            "flaky": report.flaky,
         },
-        "flaky": result.flaky,
-        "flaky_tests": [_clean(n) for n in result.flaky_tests],
-        "threshold": _clean(result.threshold) or None,
-        "attempts": [_attempt(a, budget) for a in result.attempts],
-        "warnings": [_clean(w) for w in result.warnings],
+        "flaky": report.flaky,
+        "flaky_tests": [_clean(n) for n in report.flaky_tests],
+        "threshold": _clean(report.threshold) or None,
+        "attempts": [_attempt(a, budget) for a in report.attempts],
+        "warnings": [_clean(w) for w in report.warnings],
     }
 
 
-def _attempt(attempt: Attempt, budget: Budget) -> dict[str, Any]:
+def _attempt(attempt: AttemptReport, budget: Budget) -> dict[str, Any]:
     """One attempt of a retried run (``--retry-failed``), with its own executions."""
     failed = attempt.failed_tests
     return {
@@ -186,18 +198,18 @@ def _attempt(attempt: Attempt, budget: Budget) -> dict[str, Any]:
     }
 
 
-def dumps_results(result: RunResult) -> str:
+def dumps_results(report: Report) -> str:
     """:func:`render_results` as indented JSON text ending in a newline."""
-    return json.dumps(render_results(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(render_results(report), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_results(result: RunResult, path: str) -> None:
+def write_results(report: Report, path: str) -> None:
     """Write the results JSON (UTF-8) to ``path`` atomically (parents created).
 
     Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept (the
     runner then removes it: :func:`remove_stale_results`).
     """
-    atomic_write_text(path, dumps_results(result))
+    atomic_write_text(path, dumps_results(report))
 
 
 def remove_stale_results(path: str) -> None:

@@ -18,7 +18,7 @@ by the check: a run refused here leaves the workspace as it was.
 
 What no check can foresee (the disk filling up during the run, a folder replaced by a file
 meanwhile) still fails the write later; the runner reports that in the exit code, the results
-file and the log alike (``verdict.with_write_failures``).
+file and the log alike (``report.Report.after_write_failures``).
 """
 
 from __future__ import annotations
