@@ -51,7 +51,14 @@ def test_guided_run_two_executions_one_failing(cli, emulator, tmp_path):
         assert data.startswith(b"%PDF-") and b"%%EOF" in data[-64:]
     results = result.results()
     assert results["result"] == "failed" and results["exit_code"] == 1
-    assert results["totals"] == {"tests": 2, "done": 2, "passed": 1, "failed": 1, "flaky": 0}
+    assert results["totals"] == {
+        "tests": 2,
+        "done": 2,
+        "passed": 1,
+        "failed": 1,
+        "not_done": 0,
+        "flaky": 0,
+    }
     assert sorted(e["id"] for e in results["executions"]) == sorted(ids)
     # Reports were fetched without the API credentials.
     reports = [r for r in emulator.journal if r.endpoint == "report"]

@@ -41,6 +41,7 @@ OUTPUT_KEYS = {
     "report-file",
     "report-url",
     "failed-tests",
+    "failed-tests-complete",
 }
 
 CASES: list[tuple[str, dict[str, Any]]] = [

@@ -207,22 +207,54 @@ def test_other_reports_use_the_same_labels(servers: list[EmulatorServer], worksp
 # ---------------------------------------------------------------- tests sharing an execution
 
 
-def test_tests_sharing_an_execution_keep_their_names_and_claim_no_pass(
+def counts_of(text: str) -> dict[str, int]:
+    """What a JUnit consumer counts: cases by outcome, as both readers read them."""
+    outcomes = list(read_both(text).values())
+    return {o: outcomes.count(o) for o in ("passed", "failed", "error", "skipped")}
+
+
+def test_tests_sharing_an_execution_named_by_the_detailed_status(
     servers: list[EmulatorServer], workspace: Path
 ) -> None:
     args = ("--tests-file", "e2e/vibetesting.yml")  # one execution for both tests
     mixed, mixed_xml = run_once(servers, workspace, *args)
     assert mixed.returncode == 1, mixed.output
+    results = mixed.results()
     passed, passed_xml = run_once(servers, workspace, *args, faults=(ALL_PASS_2,))
     assert passed.returncode == 0, passed.output
 
+    # The emulator's detailed status names the failed test ("...; 1 failed: teacher wrong
+    # credentials [fail]"): the failure is attributed, the identities stay the tests' names.
     assert identities(mixed_xml) == identities(passed_xml)
     assert {name for _, _, name in identities(mixed_xml)} == NAMES
-    # 1 passed, 1 failed, and the counts do not say which: neither is claimed as a pass.
-    assert set(read_both(mixed_xml).values()) == {"failed"}
-    assert "this test passed or failed" in mixed_xml
-    assert set(read_both(passed_xml).values()) == {"passed"}
-    assert mixed.results()["failed_tests"] == []  # cannot be attributed
+    assert read_both(mixed_xml) == {
+        (CLASSNAME, "teacher signup"): "passed",
+        (CLASSNAME, "teacher wrong credentials [fail]"): "failed",
+    }
+    assert "from the service's detailed status" in mixed_xml
+    assert counts_of(mixed_xml) == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
+    assert results["failed_tests"] == ["teacher wrong credentials [fail]"]
+    assert results["failed_tests_complete"] is True
+
+
+def test_tests_sharing_an_execution_by_position_when_nothing_names_them(
+    servers: list[EmulatorServer], workspace: Path
+) -> None:
+    args = ("--tests-file", "e2e/vibetesting.yml")
+    silent = patched(number_of_passed_tests=1, number_of_failed_tests=1)
+    silent = silent.replace("fields={", 'fields={"detailed_status": "1 of 2 tests failed", ', 1)
+    mixed, mixed_xml = run_once(servers, workspace, *args, faults=(silent,))
+    assert mixed.returncode == 1, mixed.output
+    # Counts only: what a consumer counts is what the service counted, by position; each case
+    # says which tests it may be.
+    assert read_both(mixed_xml) == {
+        (CLASSNAME, "test 1"): "passed",
+        (CLASSNAME, "test 2"): "failed",
+    }
+    assert counts_of(mixed_xml) == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
+    assert "This case is one of: teacher signup; teacher wrong credentials [fail]." in mixed_xml
+    results = mixed.results()
+    assert results["failed_tests"] == [] and results["failed_tests_complete"] is False
 
 
 # ---------------------------------------------------------------- only counts known

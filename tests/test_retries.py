@@ -126,9 +126,35 @@ def test_a_passing_run_is_never_retried(cli: Any, emulator: EmulatorServer) -> N
     assert "retry" not in result.results()["message"]
 
 
-def test_guided_run_of_several_tests_in_one_execution(cli: Any, emulator: EmulatorServer) -> None:
+# The service's detailed status names no test: the counts alone cannot say which one failed.
+SILENT = 'execution-status:patch:times=0,fields={"detailed_status": "some tests failed"}'
+
+
+def test_several_tests_in_one_execution_retry_the_one_its_detailed_status_names(
+    cli: Any, emulator: EmulatorServer
+) -> None:
+    """One execution for three tests; the emulator's detailed status names the failed one
+    ("2 of 3 tests passed; 1 failed: search [flaky:1]"): only that test is retried, and the
+    final view keeps the others' outcomes from the first execution."""
+    tests = guided_tests("home", "search [flaky:1]", "cart")
+    result = cli("run", "--tests", tests, "--retry-failed", "1")
+    assert result.returncode == 0, result.output
+    first, again = api_bodies(emulator, "run-tests")
+    assert [t["name"] for t in first["tests"]] == ["home", "search [flaky:1]", "cart"]
+    assert [t["name"] for t in again["tests"]] == ["search [flaky:1]"]
+    data = result.results()
+    assert data["flaky_tests"] == ["search [flaky:1]"] and data["failed_tests"] == []
+    cases = [(c["name"], c["outcome"]) for e in data["executions"] for c in e["cases"]]
+    assert sorted(cases) == [("cart", "passed"), ("home", "passed"), ("search [flaky:1]", "passed")]
+    assert data["totals"]["tests"] == 3 and data["totals"]["passed"] == 3
+
+
+def test_several_tests_in_one_execution_not_named_need_the_whole_run(
+    cli: Any, emulator: EmulatorServer
+) -> None:
     """The counts cannot say which of the three failed: no retry without --retry-failed-whole
     (a warning says why); with it, the whole run again, which stops existing runs no more."""
+    emulator.add_fault(SILENT)
     tests = guided_tests("home", "search [flaky:1]", "cart")
     plain = cli("run", "--tests", tests, "--retry-failed", "1")
     assert plain.returncode == 1, plain.output
@@ -149,6 +175,7 @@ def test_whole_rerun_of_a_guided_run_resends_the_tests_without_stop_existing(
 ) -> None:
     """A retry says should_stop_existing: false rather than leave it out: the vendor's page
     does not say what the service does without it, and a retry must not stop other runs."""
+    emulator.add_fault(SILENT)
     tests = guided_tests("home", "search [flaky]")
     result = cli("run", "--tests", tests, *RETRY_WHOLE, "--stop-existing")
     assert result.returncode == 0, result.output

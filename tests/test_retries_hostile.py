@@ -259,7 +259,7 @@ def test_flaky_tests_are_named_as_in_the_junit(tmp_path: Path) -> None:
     outputs = parse_output_file((tmp_path / "output").read_text(encoding="utf-8"))
     assert json.loads(outputs["failed-tests"]) == ["c fails [fail]"]
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert "failed, then passed on a retry): a b \\[flaky\\], a b \\[flaky\\] (2)" in summary
+    assert "failed, then passed on a retry): a b \\[flaky\\], a b \\[flaky\\] \\(2\\)" in summary
     assert "2 flaky test(s), failed and then passed on a retry: a b [flaky], a b [flaky] (2)" in (
         result.stdout
     )

@@ -377,10 +377,17 @@ def test_ci_log_of_a_long_wait_is_a_handful_of_lines(tmp_path, slow_emulator):
     assert ANY_ESCAPE.search(result.output) is None
 
 
-def test_quiet_prints_only_errors_and_the_verdict_goes_to_the_exit_code(cli):
+def test_quiet_prints_only_errors_and_the_result_line(cli):
     result = cli("run", "--tests", THREE, "--allow-parallel", "--quiet")
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == ["error: 1 of 3 test(s) failed"]
+    assert result.stderr.strip().splitlines() == ["result: failed (exit 1): 1 of 3 test(s) failed"]
+    passed = cli("run", "--tests", "[{name: a, steps: x}]", "--quiet")
+    assert passed.returncode == 0
+    assert passed.stderr.strip().splitlines() == ["result: passed (exit 0): all 1 test(s) passed"]
+    refused = cli("run", "--tests", "[{name: a, steps: x}]", "--quiet", "--api-token", "wrong")
+    assert refused.returncode == 3
+    lines = refused.stderr.strip().splitlines()
+    assert lines[-1].startswith("result: error (exit 3): ") and len(lines) <= 2, lines
 
 
 def test_verbose_logs_requests_without_secrets(cli):

@@ -60,16 +60,26 @@ COST = "each retry is a billed run"
 
 
 def failed_positions(result: RunResult) -> tuple[int, ...] | None:
-    """Positions (in ``result.test_names``) of the run's failed tests, the one list every
-    report shows (``labels.failed_tests``: named tests that failed, were not done or not run);
-    None when the run named no tests or that list is not complete (some test that did not pass
-    has no name: several tests in one execution with outcomes its detailed status does not
-    attribute, or no execution known to carry it)."""
+    """Positions (in ``result.test_names``) of the tests to rerun: the run's failed tests, the
+    one list every report shows (``labels.failed_tests``: named tests that failed, were not
+    done or not run), and the tests of an execution that ended without ``done`` (``stopped``,
+    ``failed``...: whatever its counts say, it proved none of its tests); None when the run
+    named no tests or that list is not complete (some test that did not pass has no name:
+    several tests in one execution with outcomes its detailed status does not attribute)."""
     if not result.test_names:
         return None
     plan = plan_cases(ROOT, result.test_names, result.executions, allow_empty=result.allow_empty)
     failed = failed_tests(plan)
-    return failed.indexes if failed.complete else None
+    if not failed.complete:
+        return None
+    carried = assign_tests(result.test_names, result.executions)
+    ended = {
+        i
+        for e, tests in zip(result.executions, carried, strict=True)
+        if e.status is not None and e.status.ended
+        for i in tests or ()
+    }
+    return tuple(sorted(set(failed.indexes) | ended))
 
 
 def _passed(execution: ExecutionResult) -> bool:
