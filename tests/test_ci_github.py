@@ -239,7 +239,7 @@ def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
     )
     text = render_summary(build_report(timed_out))
     assert "timed out" in text.splitlines()[0]
-    assert "| 7 | Smoke suite | timed out (stopped) | 4 | 1 | 0 | 3 |" in text
+    assert "| 7 | Smoke suite | timed out \\(stopped\\) | 4 | 1 | 0 | 3 |" in text
     assert '"Not done" : 3' in text
 
     scheduled = RunResult(result="scheduled", exit_code=0, schedule_id="sch-42")
