@@ -37,6 +37,7 @@ from vibetesting_ci.reports.download import reports_for
 from vibetesting_ci.reports.writable import check_outputs
 from vibetesting_ci.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.summary import dry_run_lines, status_lines, summary_lines, unfinished_warnings
+from vibetesting_ci.text import json_text, log_text
 from vibetesting_ci.verdict import (
     cancelled_after_wait,
     decide,
@@ -93,7 +94,7 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         raw = dict(answer.raw)
         if isinstance(raw.get("full_report_link"), str):  # the one field that can hold a key
             raw["full_report_link"] = redact_url(raw["full_report_link"])
-        print(json.dumps(raw, indent=2, ensure_ascii=False), file=ctx.out)
+        print(json_text(json.dumps(raw, indent=2, ensure_ascii=False)), file=ctx.out)
         return ExitCode.OK
     s = answer.status
     for line in status_lines(s, redact_url(s.report_url) if s.report_url else None):
@@ -110,14 +111,14 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
 
 def stop_command(ctx: Context, api: ApiSettings, execution_id: int) -> int:
     message = ApiClient.one_shot(api, log=ctx.log).stop_execution(execution_id)
-    print(f"execution {execution_id}: {message}", file=ctx.out)
+    print(log_text(f"execution {execution_id}: {message}"), file=ctx.out)
     return ExitCode.OK
 
 
 def cancel_schedule_command(ctx: Context, api: ApiSettings, schedule_id: str) -> int:
     count, message = ApiClient.one_shot(api, log=ctx.log).cancel_schedule(schedule_id)
     counted = f" ({count} execution(s) cancelled)" if count is not None else ""
-    print(f"schedule {schedule_id}: {message}{counted}", file=ctx.out)
+    print(log_text(f"schedule {schedule_id}{counted}: {message}"), file=ctx.out)
     return ExitCode.OK
 
 
@@ -185,8 +186,10 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
             print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
             ctx.say(
-                f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
-                + (f" ({trigger.message})" if trigger.message else "")
+                log_text(
+                    f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
+                    + (f" ({trigger.message})" if trigger.message else "")
+                )
             )
             return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
         ctx.say(f"started execution(s) {ids}")

@@ -39,6 +39,7 @@ from vibetesting_ci.models import (
 )
 from vibetesting_ci.reports.redact import redact_url
 from vibetesting_ci.text import (
+    line_text,
     markdown_code,
     markdown_link,
     markdown_text,
@@ -431,12 +432,16 @@ class GitHubAdapter(CIAdapter):
             self._emit(command("endgroup"))
             self._in_group = False
 
-    # Annotations carry service text: one line, controls shown escaped (text.one_line).
+    def annotate(self, kind: str, message: str, title: str = ANNOTATION_TITLE) -> None:
+        """An ``error`` or ``warning`` annotation. Annotations carry service text: one line,
+        controls shown escaped, at most ``text.LINE_LIMIT`` characters (``text.line_text``)."""
+        self._emit(command(kind, line_text(message), title=title))
+
     def error(self, message: str) -> None:
-        self._emit(command("error", one_line(message), title=ANNOTATION_TITLE))
+        self.annotate("error", message)
 
     def warning(self, message: str) -> None:
-        self._emit(command("warning", one_line(message), title=ANNOTATION_TITLE))
+        self.annotate("warning", message)
 
     def output_files(self) -> tuple[tuple[str, str], ...]:
         return tuple(
@@ -456,9 +461,9 @@ class GitHubAdapter(CIAdapter):
                 execution.interrupted == INTERRUPTED_TIMEOUT and result.result != RESULT_TIMEOUT
             )
             if execution.interrupted == INTERRUPTED_CANCELLED or timed_out_ok:
-                self._emit(command("warning", problem, title=title))
+                self.annotate("warning", problem, title)
             else:
-                self._emit(command("error", problem, title=title))
+                self.annotate("error", problem, title)
         # The summary first: if it cannot be written, the outputs (which later steps read)
         # already carry the exit code that failure gives the step.
         failures: list[str] = []
