@@ -185,12 +185,8 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         if trigger.scheduled:
             print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
-            ctx.say(
-                log_text(
-                    f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
-                    + (f" ({trigger.message})" if trigger.message else "")
-                )
-            )
+            said = f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
+            ctx.say(log_text(said + (f" ({trigger.message})" if trigger.message else "")))
             return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
         ctx.say(f"started execution(s) {ids}")
         if not run.wait and not ctx.cancellation.is_set():
