@@ -4,7 +4,8 @@ untrusted). Everything else is well-formed, so each test changes one field at a 
 ``HostileService(status={...}, trigger={...})``: ``status`` overrides fields of every
 ``execution-status`` answer (after ``state_once``, if given, was answered once as
 ``execution_state``), ``trigger`` overrides the ``run-tests`` answer (``{"status": "fail",
-"reason": ...}`` for a refusal). Report links point at ``/report.pdf`` on the same server.
+"reason": ...}`` for a refusal), ``stop`` the ``stop-execution`` answer (stop and cancel
+schedule alike). Report links point at ``/report.pdf`` on the same server.
 
 For runs of several attempts (``--retry-failed``): ``triggers`` overrides the successive
 trigger answers (the n-th trigger gets the n-th entry, later ones the last), and ``statuses``
@@ -31,6 +32,7 @@ class HostileService:
         state_once: str | None = None,
         triggers: list[dict[str, Any]] | None = None,
         statuses: dict[int, dict[str, Any]] | None = None,
+        stop: dict[str, Any] | None = None,
     ) -> None:
         self.token = token
         self.status = status or {}
@@ -38,6 +40,7 @@ class HostileService:
         self.state_once = state_once
         self.triggers = triggers or []
         self.statuses = statuses or {}
+        self.stop = stop or {}
         self.triggered = 0
         self.requests: list[tuple[str, Any]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -77,7 +80,7 @@ class HostileService:
                 answer["execution_state"], self.state_once = self.state_once, None
             return 200, answer
         if endpoint == "stop-execution":
-            return 200, {"status": "success", "message": "Stopped"}
+            return 200, {"status": "success", "message": "Stopped", **self.stop}
         return 404, {"status": "fail", "reason": "not found"}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

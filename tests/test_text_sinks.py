@@ -15,8 +15,11 @@ from vibetesting_ci.report import FileKind, OutputFile, build_report
 from vibetesting_ci.reports.dotenv import KEYS as dotenv_keys_written
 from vibetesting_ci.reports.dotenv import render_dotenv
 from vibetesting_ci.text import (
+    LINE_LIMIT,
     CommandGuard,
     http_url,
+    json_text,
+    line_text,
     log_text,
     markdown_link,
     markdown_text,
@@ -179,3 +182,61 @@ def test_outputs_and_dotenv_parse_with_exactly_the_documented_keys(text: str, ur
     keys = [line.partition("=")[0] for line in lines]
     assert len(keys) == len(set(keys)) == len(dotenv_keys_written)
     assert all(re.fullmatch(r"[A-Z_]+=[\x21-\x7e]*", line) for line in lines)
+
+
+# -- the cap on service text in a log line or an annotation (text.LINE_LIMIT) -----------------
+
+NOTE = re.compile(r"… \[(\d+) more characters cut\]$")
+
+
+@settings(max_examples=200)
+@given(HOSTILE, st.integers(min_value=0, max_value=3 * LINE_LIMIT))
+def test_a_log_line_carries_at_most_line_limit_characters_saying_what_was_cut(
+    text: str, padding: int
+) -> None:
+    long = text + "é" * padding + text
+    flat, out = one_line(long), line_text(long)
+    assert log_text(long) in (out, "\\" + out)  # the same text, never a command's start
+    note = NOTE.search(out)
+    if len(flat) <= LINE_LIMIT:
+        assert note is None and out == flat
+        return
+    assert note is not None, out[-80:]
+    kept = out[: note.start()]
+    assert len(kept) <= LINE_LIMIT and flat.startswith(kept)
+    assert len(kept) + int(note.group(1)) == len(flat)  # the count is exact
+    assert not CONTROL.search(out) and not COMMAND_LINE.search(log_text(long))
+
+
+def test_the_cut_never_splits_an_escape() -> None:
+    for shift in range(6):
+        text = "a" * (LINE_LIMIT - shift) + "\x1b" * 10
+        out = line_text(text)
+        kept = out[: NOTE.search(out).start()]  # type: ignore[union-attr]
+        assert re.fullmatch(r"a*(\\x1b)*", kept), kept[-12:]
+    assert line_text("\u202e" * 400).startswith("\\u202e" * 166 + "…")
+
+
+def test_annotations_are_cut_at_the_same_place() -> None:
+    from vibetesting_ci.ci.github import GitHubAdapter
+
+    raw = io.StringIO()
+    adapter = GitHubAdapter({}, raw)
+    adapter.error("x" * 100_000)
+    adapter.warning("::add-mask::y\n" * 10_000)
+    adapter.annotate("error", "z" * 5000, "VibeTesting execution 5")
+    lines = raw.getvalue().splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert len(line) < LINE_LIMIT + 100 and "more characters cut]" in line, line[-80:]
+        assert line.startswith(("::error title=VibeTesting", "::warning title=VibeTesting"))
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.text(max_size=5), HOSTILE, max_size=4))
+def test_json_text_is_the_same_json_with_nothing_raw(answer: dict[str, str]) -> None:
+    import json
+
+    dumped = json_text(json.dumps(answer, indent=2, ensure_ascii=False))
+    assert json.loads(dumped) == answer
+    assert not CONTROL.search(dumped.replace("\n", ""))

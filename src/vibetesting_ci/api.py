@@ -719,6 +719,14 @@ def _positive_id(item: Any) -> bool:
     return isinstance(item, int) and not isinstance(item, bool) and item > 0
 
 
+SCHEDULE_ID_LIMIT = 200
+
+
+def _plain_id(text: str) -> bool:
+    """An id as the service's own (a UUID): no whitespace, nothing :func:`one_line` escapes."""
+    return 0 < len(text) <= SCHEDULE_ID_LIMIT and " " not in text and one_line(text) == text
+
+
 def _trigger_result(endpoint: str, answer: dict[str, Any], *, scheduled: bool) -> TriggerResult:
     """The trigger's answer, checked: every execution id a positive integer, and a schedule id
     exactly when the user asked for a schedule (``scheduled``). An answer that fails a check
@@ -751,6 +759,12 @@ def _trigger_result(endpoint: str, answer: dict[str, Any], *, scheduled: bool) -
         raise unusable("execution_ids is empty")
     if has_schedule and not isinstance(schedule, str | int):
         raise unusable(f"schedule_id held {held_text(schedule)}, not an id")
+    if scheduled and has_schedule and not _plain_id(str(schedule)):
+        # It is printed, passed to cancel-schedule and written to every output: an id, not text.
+        raise unusable(
+            f"schedule_id held {held_text(schedule)}, not an id (no spaces or control "
+            f"characters, at most {SCHEDULE_ID_LIMIT} characters)"
+        )
     if scheduled and not has_schedule:
         raise unusable(
             "a scheduled run was asked for (schedule_at) but the answer has no schedule_id"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,23 @@ PROCESSING = "processing"
 # execution ends at once as not passed (README, "Exit codes"). Any other state keeps waiting.
 ENDED_STATES = frozenset({"failed", "error", "stopped", "cancelled", "canceled", "aborted"})
 KNOWN_STATES = frozenset({DONE, RUNNING, PROCESSING}) | ENDED_STATES
+# Unknown states that look final (README, "Exit codes"). With every test counted, the wait
+# warns once and, after FINAL_LOOKING_GRACE such answers in a row, ends the execution as
+# unreadable (exit 3, never a pass: only ``done`` is); without, it keeps waiting as for any
+# other unknown state.
+FINAL_LOOKING_STATES = frozenset(
+    {
+        "finished",
+        "complete",
+        "completed",
+        "ended",
+        "passed",
+        "success",
+        "succeeded",
+        "successful",
+    }
+)
+FINAL_LOOKING_GRACE = 3
 
 COUNT_FIELDS = (
     ("tests", "number_of_tests"),
@@ -34,9 +51,10 @@ _HELD_LIMIT = 60
 
 @dataclass(frozen=True, slots=True)
 class CountProblem:
-    """Why an answer's counts cannot establish a verdict: the field at fault, what it held
-    (as JSON text; empty when missing) and why it cannot be right, e.g. ``number_of_failed_tests``,
-    ``1.5``, ``"held 1.5, not a whole number"``."""
+    """Why an answer cannot establish a verdict: the field at fault, what it held (as JSON
+    text; empty when missing) and why it cannot be right, e.g. ``number_of_failed_tests``,
+    ``1.5``, ``"held 1.5, not a whole number"``; or ``execution_state`` for an unknown state
+    that looked final (:meth:`ExecutionStatus.assume_final`)."""
 
     field: str
     held: str
@@ -153,6 +171,10 @@ def elapsed_ms(start: str, end: str) -> int | None:
     return ms if ms >= 0 else None
 
 
+def _looks_final(state: str, tests: int, done: int, counted: int) -> bool:
+    return state in FINAL_LOOKING_STATES and tests > 0 and tests in (done, counted)
+
+
 @dataclass(frozen=True, slots=True)
 class ExecutionStatus:
     """One ``execution-status`` answer, normalised. ``warnings`` lists what was odd about it;
@@ -171,6 +193,9 @@ class ExecutionStatus:
     report_url: str = ""
     warnings: tuple[str, ...] = ()
     problem: CountProblem | None = None
+    # The wait took an unknown, final-looking state as final (:meth:`assume_final`): finished,
+    # and unreadable through its ``problem``.
+    assumed_final: bool = False
 
     @property
     def is_done(self) -> bool:
@@ -184,8 +209,27 @@ class ExecutionStatus:
 
     @property
     def finished(self) -> bool:
-        """Over: ``done`` or an ended state. A finished execution is never polled again."""
-        return self.is_done or self.ended
+        """Over: ``done``, an ended state, or a state :meth:`assume_final` took as final. A
+        finished execution is never polled again."""
+        return self.is_done or self.ended or self.assumed_final
+
+    @property
+    def looks_final(self) -> bool:
+        """An unknown state of :data:`FINAL_LOOKING_STATES` with readable counts that count
+        every test: ``number_of_tests`` > 0 and all of them done, or passed + failed."""
+        return _looks_final(self.state, self.tests, self.done, self.passed + self.failed) and (
+            self.problem is None
+        )
+
+    def assume_final(self, answers: int) -> ExecutionStatus:
+        """This status taken as final after ``answers`` final-looking answers in a row
+        (:attr:`looks_final`): finished and unreadable, the problem naming the state."""
+        why = (
+            f"held {held_text(self.state)} with every test counted in {answers} answers in a "
+            f"row, a state the vendor does not document (only {DONE!r} is a pass)"
+        )
+        problem = CountProblem("execution_state", held_text(self.state), why)
+        return replace(self, assumed_final=True, problem=problem)
 
     @property
     def unreadable(self) -> bool:
@@ -220,21 +264,33 @@ class ExecutionStatus:
     def from_api(cls, execution_id: int, body: Mapping[str, Any]) -> ExecutionStatus:
         warnings: list[str] = []
         state = _text(body, "execution_state").strip().lower()
-        if not state:
-            warnings.append("execution_state missing")
-        elif state not in KNOWN_STATES:
-            warnings.append(f"unknown execution_state {state!r}; still waiting")
         counts: dict[str, int] = {}
         problem: CountProblem | None = None
         for name, key in COUNT_FIELDS:
             counts[name], found = read_count(body, key)
             problem = problem or found
         problem = problem or _disagreement(counts)
+        if not state:
+            warnings.append("execution_state missing")
+        elif state not in KNOWN_STATES:
+            tests, done, passed, failed = (counts[name] for name, _ in COUNT_FIELDS)
+            looks = problem is None and _looks_final(state, tests, done, passed + failed)
+            warnings.append(
+                f"unknown execution_state {state!r} with every test counted; only 'done' is "
+                f"a pass: the wait ends it as unreadable (exit 3) after {FINAL_LOOKING_GRACE} "
+                "such answers in a row"
+                if looks
+                else f"unknown execution_state {state!r}; still waiting"
+            )
         if problem is not None and state not in (DONE, *ENDED_STATES):
             # While it runs the counts are only progress: a warning, and wait for the end.
             warnings.append(f"{problem.describe()}; waiting for the final answer")
         return cls(
             execution_id=execution_id,
+            tests=counts["tests"],
+            done=counts["done"],
+            passed=counts["passed"],
+            failed=counts["failed"],
             state=state,
             # Service text is scrubbed of our secrets (it may echo them) and capped on arrival.
             suite_name=clip(scrub(_text(body, "suite_name")), SUITE_NAME_LIMIT),
@@ -244,7 +300,6 @@ class ExecutionStatus:
             report_url=_text(body, "full_report_link"),
             warnings=tuple(warnings),
             problem=problem,
-            **counts,
         )
 
 

@@ -44,6 +44,7 @@ from vibetesting_ci.summary import (
     unfinished_warnings,
     verdict_line,
 )
+from vibetesting_ci.text import json_text, log_text
 from vibetesting_ci.verdict import (
     cancelled_after_wait,
     decide,
@@ -101,7 +102,7 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
         raw = dict(answer.raw)
         if isinstance(raw.get("full_report_link"), str):  # the one field that can hold a key
             raw["full_report_link"] = redact_url(raw["full_report_link"])
-        print(json.dumps(raw, indent=2, ensure_ascii=False), file=ctx.out)
+        print(json_text(json.dumps(raw, indent=2, ensure_ascii=False)), file=ctx.out)
         return ExitCode.OK
     s = answer.status
     for line in status_lines(s, redact_url(s.report_url) if s.report_url else None):
@@ -118,14 +119,14 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
 
 def stop_command(ctx: Context, api: ApiSettings, execution_id: int) -> int:
     message = ApiClient.one_shot(api, log=ctx.log).stop_execution(execution_id)
-    print(f"execution {execution_id}: {message}", file=ctx.out)
+    print(log_text(f"execution {execution_id}: {message}"), file=ctx.out)
     return ExitCode.OK
 
 
 def cancel_schedule_command(ctx: Context, api: ApiSettings, schedule_id: str) -> int:
     count, message = ApiClient.one_shot(api, log=ctx.log).cancel_schedule(schedule_id)
     counted = f" ({count} execution(s) cancelled)" if count is not None else ""
-    print(f"schedule {schedule_id}: {message}{counted}", file=ctx.out)
+    print(log_text(f"schedule {schedule_id}{counted}: {message}"), file=ctx.out)
     return ExitCode.OK
 
 
@@ -192,10 +193,8 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         if trigger.scheduled:
             print(f"schedule_id={trigger.schedule_id}", file=ctx.out)
             print(f"execution_ids={','.join(map(str, trigger.execution_ids))}", file=ctx.out)
-            ctx.say(
-                f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
-                + (f" ({trigger.message})" if trigger.message else "")
-            )
+            said = f"scheduled: schedule {trigger.schedule_id}, execution(s) {ids}"
+            ctx.say(log_text(said + (f" ({trigger.message})" if trigger.message else "")))
             return _publish(ctx, wait, not_awaited(trigger, run.test_names), write_junit=False)
         ctx.say(f"started execution(s) {ids}")
         if not run.wait and not ctx.cancellation.is_set():

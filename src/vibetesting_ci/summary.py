@@ -123,20 +123,21 @@ def table_lines(executions: Sequence[ExecutionReport], style: Style) -> list[str
 
 
 def status_lines(status: ExecutionStatus, report_url: str | None) -> list[str]:
-    """``vibetesting status``: one ``label value`` line per field (``report_url`` redacted)."""
+    """``vibetesting status``: one ``label value`` line per field (``report_url`` redacted),
+    service text through the log sink (``text.log_text``)."""
     s = status
     rows = [
         ("execution", str(s.execution_id)),
-        ("state", one_line(s.state) or "unknown"),
-        ("suite", one_line(s.suite_name) or "-"),
+        ("state", log_text(s.state) or "unknown"),
+        ("suite", log_text(s.suite_name) or "-"),
         (
             "tests",
             f"{s.shown('done')}/{s.shown('tests')} done, {s.shown('passed')} passed, "
             f"{s.shown('failed')} failed",
         ),
-        ("started", one_line(s.start_time) or "-"),
-        ("ended", one_line(s.end_time) or "-"),
-        ("status", one_line(s.detailed_status, 2000) or "-"),
+        ("started", log_text(s.start_time) or "-"),
+        ("ended", log_text(s.end_time) or "-"),
+        ("status", log_text(s.detailed_status) or "-"),
         ("report", report_url or "-"),
     ]
     return [f"{label:<10} {value}" for label, value in rows]

@@ -8,9 +8,10 @@ carry a link or a tracking image. So every sink gets its own, single, tested tre
 =====================  ==========================================================================
 sink                   treatment
 =====================  ==========================================================================
-log lines              :func:`one_line` / :func:`log_text`: one line, controls shown escaped
-                       (``\\x1b``), and a line can never start with ``::`` or ``##[``
-                       (:func:`log_text`; the :class:`CommandGuard` on stdout/stderr makes sure)
+log lines,             :func:`log_text` (annotations: :func:`line_text`): one line, controls shown
+annotations            escaped (``\\x1b``), at most :data:`LINE_LIMIT` characters (cut, saying
+                       so); a log line can never start with ``::`` or ``##[`` (:func:`log_text`;
+                       the :class:`CommandGuard` on stdout/stderr makes sure)
 GitHub outputs,        :func:`output_text`: one line, no controls; links only through
 dotenv                 :func:`http_url`, which drops anything but a plain http(s) URL
 job summary, comment   :func:`markdown_text`: HTML and Markdown specials escaped, ``|`` and line
@@ -47,6 +48,11 @@ _DROPPED = re.compile("[\x00\x80-\x9f]")
 # and parentheses (so no ``](`` of a link is ever left, escaped bracket or not).
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()#!|~<>&:@])")
 _WWW = re.compile(r"(?i)www\.")
+# Characters of text one log line or annotation carries at most (README, "Security"): service
+# text can be 64 KiB (models.DETAIL_LIMIT); a log line or a GitHub annotation is cut here,
+# saying so, and the JUnit and results files keep the whole text.
+LINE_LIMIT = 1000
+_ESCAPE = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4})")
 
 
 def _escape_control(match: re.Match[str]) -> str:
@@ -64,10 +70,39 @@ def one_line(text: str, limit: int | None = None) -> str:
     return flat
 
 
-def log_text(text: str, limit: int | None = None) -> str:
-    """:func:`one_line`, and never the start of a workflow command even at a line's start."""
+def line_text(text: str, limit: int | None = None) -> str:
+    """:func:`one_line`, cut to :data:`LINE_LIMIT` characters saying how many were cut (an
+    escape sequence is never split): the text of one log line or one annotation."""
     flat = one_line(text, limit)
+    if len(flat) <= LINE_LIMIT:
+        return flat
+    cut = LINE_LIMIT
+    start = flat.rfind("\\", cut - 5, cut)  # an escape (\\xNN, \\uNNNN) is kept whole or dropped
+    escape = _ESCAPE.match(flat, start) if start >= 0 else None
+    if escape is not None and escape.end() > cut:
+        cut = start
+    return flat[:cut] + f"… [{len(flat) - cut} more characters cut]"
+
+
+def log_text(text: str, limit: int | None = None) -> str:
+    """:func:`line_text`, and never the start of a workflow command even at a line's start.
+    The one sink for service text on a log line (stdout and stderr alike)."""
+    flat = line_text(text, limit)
     return "\\" + flat if _COMMAND_START.match(flat) else flat
+
+
+# What JSON leaves raw but a log must not show: DEL, C1 controls (NEL included), the Unicode
+# line and paragraph separators, and what _CONTROLS adds (bidi and zero-width marks, BOM, lone
+# surrogates).
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029{_CONTROLS.pattern[1:-1]}]")
+
+
+def json_text(text: str) -> str:
+    """JSON text (``json.dumps`` output) with every character a log must not show raw (see
+    ``_JSON_UNSAFE``) written as a JSON ``\\uXXXX`` escape instead: it parses to the same value
+    and prints nothing raw. (JSON has those characters only inside strings, where the escape
+    means the same.)"""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def output_text(text: str, limit: int | None = None) -> str:

@@ -11,6 +11,11 @@ slowly (up to ``max_poll_interval``) while its progress (``number_of_done_tests`
 left (the observed time per test times the tests left, less what the running test has already
 had). Every interval gets +-10 % jitter so parallel CI jobs drift apart. A finished execution is
 never polled again.
+
+An unknown state that looks final (``models.FINAL_LOOKING_STATES``, e.g. ``finished``) with
+every test counted is warned about once (the answer's own warning) and, after
+``models.FINAL_LOOKING_GRACE`` such answers in a row, taken as final and unreadable
+(``ExecutionStatus.assume_final``): the verdict is exit 3 instead of waiting out ``--timeout``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from vibetesting_ci.api import DEFAULT_POOL_SIZE, ApiClient, StatusAnswer
 from vibetesting_ci.concurrency import DaemonPool, wait_for
 from vibetesting_ci.errors import ApiError, DeadlineReached
 from vibetesting_ci.models import (
+    FINAL_LOOKING_GRACE,
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
     KNOWN_STATES,
@@ -65,6 +71,7 @@ class _Tracked:
     last_answer: float | None = None
     test_started: float | None = None  # earliest start of the running test (progress seen)
     warned: set[str] = field(default_factory=set)
+    final_looking: int = 0  # answers in a row whose unknown state looks final (looks_final)
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,11 @@ class Waiter:
     def _record(self, item: _Tracked, status: ExecutionStatus) -> None:
         now = self.clock()
         previous = item.status
+        # An unknown state that looks final, with every test counted: after the grace, the
+        # execution ends as unreadable (exit 3) rather than waiting out --timeout.
+        item.final_looking = item.final_looking + 1 if status.looks_final else 0
+        if item.final_looking >= FINAL_LOOKING_GRACE:
+            status = status.assume_final(item.final_looking)
         for warning in status.warnings:
             if warning not in item.warned:  # each distinct oddity once per execution
                 item.warned.add(warning)

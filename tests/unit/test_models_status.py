@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from vibetesting_ci.models import (
+    FINAL_LOOKING_GRACE,
+    FINAL_LOOKING_STATES,
     ExecutionResult,
     ExecutionStatus,
     RunResult,
@@ -43,11 +45,63 @@ def test_known_states_are_normalised_without_a_warning(state, finished):
     assert status.warnings == ()
 
 
-@pytest.mark.parametrize("state", ["queued", "finished", "completed", "succeeded", "paused"])
+@pytest.mark.parametrize("state", ["queued", "paused", "waiting", "new"])
 def test_an_unknown_state_is_not_finished_and_says_so(state):
     status = ExecutionStatus.from_api(7, answer(execution_state=state))
     assert status.finished is False  # "done" or an ended state ends the wait
+    assert status.looks_final is False
     assert status.warnings == (f"unknown execution_state {state!r}; still waiting",)
+
+
+@pytest.mark.parametrize("state", sorted(FINAL_LOOKING_STATES))
+def test_an_unknown_final_looking_state_with_every_test_counted_says_what_the_wait_does(state):
+    status = ExecutionStatus.from_api(7, answer(execution_state=state.upper()))
+    assert status.finished is False and status.unreadable is False  # the waiter decides
+    assert status.looks_final is True
+    assert status.warnings == (
+        f"unknown execution_state {state!r} with every test counted; only 'done' is a pass: "
+        f"the wait ends it as unreadable (exit 3) after {FINAL_LOOKING_GRACE} such answers "
+        "in a row",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "looks"),
+    [
+        ({}, True),  # 2 tests, 2 done, 2 passed
+        ({"number_of_passed_tests": 1, "number_of_failed_tests": 1}, True),
+        ({"number_of_done_tests": 2, "number_of_passed_tests": 0}, True),  # all done
+        ({"number_of_done_tests": 1, "number_of_passed_tests": 1}, False),  # one still to do
+        ({"number_of_tests": 0, "number_of_done_tests": 0, "number_of_passed_tests": 0}, False),
+        ({"number_of_failed_tests": None}, False),  # a count that cannot be read
+        ({"number_of_tests": "two"}, False),
+        ({"number_of_done_tests": 3}, False),  # counts that contradict each other
+        ({"number_of_done_tests": 1, "number_of_failed_tests": 1}, False),
+    ],
+)
+def test_looks_final_needs_readable_counts_that_count_every_test(fields, looks):
+    status = ExecutionStatus.from_api(7, answer(execution_state="finished", **fields))
+    assert status.looks_final is looks
+    if not looks:
+        assert any("still waiting" in w for w in status.warnings)
+
+
+@pytest.mark.parametrize("state", ["done", "running", "processing", "failed", "stopped"])
+def test_known_and_ended_states_never_look_final(state):
+    assert ExecutionStatus.from_api(7, answer(execution_state=state)).looks_final is False
+
+
+def test_assume_final_makes_the_status_finished_and_unreadable_naming_the_state():
+    status = ExecutionStatus.from_api(7, answer(execution_state="finished")).assume_final(3)
+    assert status.assumed_final and status.finished and status.unreadable
+    assert not status.is_done and not status.ended and not status.looks_final
+    assert status.problem is not None and status.problem.field == "execution_state"
+    assert status.problem.describe() == (
+        'execution_state held "finished" with every test counted in 3 answers in a row, a '
+        "state the vendor does not document (only 'done' is a pass)"
+    )
+    # The counts stay the service's, shown as counts.
+    assert [status.count(n) for n in ("tests", "done", "passed", "failed")] == [2, 2, 2, 0]
 
 
 @pytest.mark.parametrize(

@@ -35,10 +35,10 @@ from vibetesting_ci.models import (
 )
 from vibetesting_ci.report import FileKind, Report
 from vibetesting_ci.text import (
+    line_text,
     markdown_code,
     markdown_link,
     markdown_text,
-    one_line,
     output_text,
     write_command,
 )
@@ -400,12 +400,16 @@ class GitHubAdapter(CIAdapter):
             self._emit(command("endgroup"))
             self._in_group = False
 
-    # Annotations carry service text: one line, controls shown escaped (text.one_line).
+    def annotate(self, kind: str, message: str, title: str = ANNOTATION_TITLE) -> None:
+        """An ``error`` or ``warning`` annotation. Annotations carry service text: one line,
+        controls shown escaped, at most ``text.LINE_LIMIT`` characters (``text.line_text``)."""
+        self._emit(command(kind, line_text(message), title=title))
+
     def error(self, message: str) -> None:
-        self._emit(command("error", one_line(message), title=ANNOTATION_TITLE))
+        self.annotate("error", message)
 
     def warning(self, message: str) -> None:
-        self._emit(command("warning", one_line(message), title=ANNOTATION_TITLE))
+        self.annotate("warning", message)
 
     def output_files(self) -> tuple[tuple[str, str], ...]:
         return tuple(
@@ -416,7 +420,7 @@ class GitHubAdapter(CIAdapter):
 
     def finish(self, report: Report) -> list[str]:
         for kind, title, message in annotations_for(report):
-            self._emit(command(kind, message, title=title))
+            self.annotate(kind, message, title)
         # The summary first: if it cannot be written, the outputs (which later steps read)
         # already carry the exit code that failure gives the step.
         failures: list[str] = []
