@@ -245,13 +245,18 @@ def run(quiet: bool, verbose: bool, **values: Any) -> None:
     epilog="""\b
 Examples:
   vibetesting wait 123 124 --timeout 1800
+  vibetesting wait 123,124
   vibetesting wait 123 --junit-file out/junit.xml --report-file out/report.pdf""",
 )
 @click.argument("execution_ids", nargs=-1, required=True, metavar="EXECUTION_ID...")
 @options_for("wait")
 @output_options
 def wait(execution_ids: tuple[str, ...], quiet: bool, verbose: bool, **values: Any) -> None:
-    """Wait for executions started elsewhere; same files and exit codes as run."""
+    """Wait for executions started elsewhere; same files and exit codes as run.
+
+    EXECUTION_ID...: one or more ids, separated by spaces or commas (as run --no-wait prints
+    them: execution_ids=123,124).
+    """
 
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
@@ -281,7 +286,7 @@ def status(execution_id: str, as_json: bool, quiet: bool, verbose: bool, **value
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        (number,) = settings.execution_ids((execution_id,))
+        number = settings.execution_id(execution_id)
         return runner.status_command(ctx, settings.api_settings(raw), number, as_json)
 
     _execute(quiet, verbose, values, work)
@@ -300,7 +305,7 @@ def stop(execution_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        (number,) = settings.execution_ids((execution_id,))
+        number = settings.execution_id(execution_id)
         return runner.stop_command(ctx, settings.api_settings(raw), number)
 
     _execute(quiet, verbose, values, work)

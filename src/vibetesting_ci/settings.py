@@ -1034,10 +1034,30 @@ def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:
 
 
 def execution_ids(values: tuple[str, ...]) -> tuple[int, ...]:
-    """Validate EXECUTION_ID arguments (positive integers, duplicates dropped, order kept)."""
+    """Validate EXECUTION_ID arguments as ``run --no-wait`` prints them: each argument may hold
+    several ids separated by commas and/or spaces (``1007,1008``, ``"1007, 1008"``, ``1007
+    1008``); each id a positive integer; duplicates dropped, order kept."""
     ids: list[int] = []
     for text in values:
-        number = parse_positive_int(text, f"execution id {text!r}")
-        if number not in ids:
-            ids.append(number)
+        pieces = [piece for piece in re.split(r"[,\s]+", text) if piece]
+        if not pieces:
+            raise InputError(
+                f"execution id {text!r}: expected a positive whole number "
+                "(ids separated by commas or spaces, as run --no-wait prints them)"
+            )
+        for piece in pieces:
+            number = parse_positive_int(piece, f"execution id {piece!r}")
+            if number not in ids:
+                ids.append(number)
     return tuple(ids)
+
+
+def execution_id(text: str) -> int:
+    """The one EXECUTION_ID argument of ``status`` and ``stop`` (a positive integer)."""
+    pieces = [piece for piece in re.split(r"[,\s]+", text) if piece]
+    if len(pieces) > 1:
+        raise InputError(
+            f"execution id {text!r}: this command takes one execution id; "
+            "run it once per id (vibetesting wait takes several)"
+        )
+    return parse_positive_int(text, f"execution id {text!r}")
