@@ -108,7 +108,7 @@ def test_the_body_follows_the_table_order_and_leaves_unset_fields_out() -> None:
         },
         {
             "VIBETESTING_TESTS": "[{name: a, steps: [one, two]}]",
-            "VIBETESTING_SCHEDULE_AT": "2026-04-04T02:00:00+03:00",
+            "VIBETESTING_SCHEDULE_AT": "2030-04-04T02:00:00+03:00",
             "VIBETESTING_SEND_REPORT": "no",
         },
     )

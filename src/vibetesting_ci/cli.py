@@ -220,7 +220,7 @@ def cli() -> None:
 Examples:
   vibetesting run --tests-file examples/tests.yml
   vibetesting run --suite-id 42 --timeout 1800
-  vibetesting run --tests-file tests.yml --schedule-at 2026-04-04T02:00:00+03:00 --repeat weekly
+  vibetesting run --tests-file tests.yml --schedule-at 2030-04-04T02:00:00+03:00 --repeat weekly
   vibetesting run --execution-type exploration --flows-count 3 --no-wait
   vibetesting run --tests-file tests.yml --dry-run""",
 )

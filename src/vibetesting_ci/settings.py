@@ -34,7 +34,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -287,7 +287,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         name="schedule_at",
         kind=Kind.DATETIME,
-        help="Schedule instead of starting now (ISO 8601, e.g. 2026-04-04T02:00:00+03:00).",
+        help="Schedule instead of starting now (ISO 8601, e.g. 2030-04-04T02:00:00+03:00).",
         commands=("run",),
         api_field="schedule_at",
     ),
@@ -540,12 +540,12 @@ def _datetime(value: str, where: str) -> str:
         datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
         raise InputError(
-            f"{where}: not an ISO 8601 date and time: {text!r} (example: 2026-04-04T02:00:00+03:00)"
+            f"{where}: not an ISO 8601 date and time: {text!r} (example: 2030-04-04T02:00:00+03:00)"
         ) from None
     if "T" not in text and " " not in text:
         raise InputError(
             f"{where}: needs a time as well as a date: {text!r} "
-            "(example: 2026-04-04T02:00:00+03:00)"
+            "(example: 2030-04-04T02:00:00+03:00)"
         )
     return text
 
@@ -963,6 +963,8 @@ def run_settings(raw: Raw) -> RunSettings:
     from vibetesting_ci.testsfile import TestsDocument, read_tests
 
     values = {name: raw.value(name) for name in _RUN_FIELDS}
+    if values["schedule_at"] is not None:
+        _check_not_past(raw.where("schedule_at"), values["schedule_at"], values["timezone"])
 
     for name in _SCHEDULE_ONLY:
         if values[name] is not None and values["schedule_at"] is None:
@@ -1010,6 +1012,44 @@ def run_settings(raw: Raw) -> RunSettings:
     found = raw.get("tests_file")
     tests_file = str(found[0]) if found is not None else None
     return _check_body_size(RunSettings(tests=document.tests, tests_file=tests_file, **values))
+
+
+SCHEDULE_GRACE = timedelta(minutes=1)  # a schedule_at this far in the past is still taken
+# A time without an offset is in --timezone, or else in the service's own (unknown) zone: past
+# for sure only when it is past even in the westernmost zone, UTC-12.
+_WESTERNMOST = timedelta(hours=12)
+
+
+def _check_not_past(
+    where: str, text: str, timezone: str | None, now: datetime | None = None
+) -> None:
+    """A ``schedule_at`` more than :data:`SCHEDULE_GRACE` in the past is an input error: the
+    service would schedule a run that never comes (or start it at once)."""
+    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    current = now or datetime.now(UTC)
+    zone_hint = ""
+    if moment.tzinfo is None:
+        zone = None
+        if timezone:
+            import zoneinfo
+
+            try:
+                zone = zoneinfo.ZoneInfo(timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # no database: cannot judge
+                return
+        if zone is not None:
+            moment = moment.replace(tzinfo=zone)
+            zone_hint = f" in {timezone}"
+        else:
+            moment = moment.replace(tzinfo=UTC) + _WESTERNMOST
+            zone_hint = " in every time zone"
+    if moment >= current - SCHEDULE_GRACE:
+        return
+    raise InputError(
+        f"{where}: {text} is in the past{zone_hint} (it is now "
+        f"{current.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}); give a future date and time, "
+        "or leave it out to start the run now"
+    )
 
 
 def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:
