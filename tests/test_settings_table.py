@@ -82,7 +82,7 @@ def test_each_kind_parses(name: str, raw: object, value: object) -> None:
     [
         ("wait", "maybe", "X: expected true/false/1/0/yes/no, got 'maybe'"),
         ("flows_count", "0", "X: must be a positive whole number, got 0"),
-        ("poll_interval", "0.05", "X: must be at least 0.1, got '0.05'"),
+        ("poll_interval", "0.05", "X: must be at least 0.1 seconds, got '0.05'"),
         ("timeout", "0.05", None),  # no minimum beyond positive
         ("repeat", "hourly", "X: must be one of once, daily, weekly, got 'hourly'"),
         ("api_token", "a\nb", "X: must be one line"),

@@ -56,3 +56,17 @@ def test_a_bad_id_among_good_ones_is_one_line_and_nothing_is_asked(cli, emulator
         "error: execution id 'x1008': expected a positive whole number, got 'x1008'"
     ]
     assert emulator.journal == []
+
+
+# -- the timeout as given -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("timeout", "shown"),
+    [("5", "(timeout 5s)"), ("", "(timeout 1h00m)"), ("90", "(timeout 1m30s)")],
+)
+def test_the_wait_line_shows_the_timeout_given(cli, emulator, timeout, shown):
+    # An empty VIBETESTING_TIMEOUT is unset: the default, an hour.
+    result = cli("run", "--suite-id", "1", env={"VIBETESTING_TIMEOUT": timeout})
+    assert result.returncode == 0, result.output
+    assert shown in result.stderr

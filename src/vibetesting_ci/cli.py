@@ -16,7 +16,7 @@ import click
 
 from vibetesting_ci import __version__
 from vibetesting_ci.errors import ExitCode, VibetestingError
-from vibetesting_ci.settings import OPTIONS, Kind, Option, Raw
+from vibetesting_ci.settings import OPTIONS, Kind, Option, Raw, plain_number
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,7 +32,7 @@ def _help_for(option: Option) -> str:
     elif default == "":
         shown = "none"
     else:
-        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        shown = plain_number(default) if isinstance(default, float) else str(default)
     tail = f" [env: {option.env}" + (f"; default: {shown}]" if shown else "]")
     return option.help + tail
 

@@ -518,6 +518,25 @@ def parse_positive_int(value: Any, where: str) -> int:
     return number
 
 
+def plain_number(value: float) -> str:
+    """A number as people write it: ``30``, ``0.1``, ``2592000`` (never ``2.592e+06``)."""
+    if not math.isfinite(value):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+def human_seconds(seconds: float) -> str:
+    """A limit in seconds as people say it: ``30 days``, ``1 day``, ``2 hours``, ``90 seconds``
+    (a whole number of the largest unit that divides it)."""
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size and float(seconds / size).is_integer():
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{plain_number(seconds)} second{'' if seconds == 1 else 's'}"
+
+
 def _positive_float(
     value: Any, where: str, minimum: float = 0.0, maximum: float = MAX_SECONDS
 ) -> float:
@@ -528,9 +547,12 @@ def _positive_float(
     if not math.isfinite(number) or number <= 0:
         raise InputError(f"{where}: must be a positive number, got {value!r}")
     if number < minimum:
-        raise InputError(f"{where}: must be at least {minimum:g}, got {value!r}")
+        raise InputError(f"{where}: must be at least {human_seconds(minimum)}, got {value!r}")
     if number > maximum:
-        raise InputError(f"{where}: must be at most {maximum:g} seconds, got {value!r}")
+        limit = human_seconds(maximum)
+        if not limit.endswith("seconds"):
+            limit += f" ({plain_number(maximum)} seconds)"
+        raise InputError(f"{where}: must be at most {limit}, got {value!r}")
     return number
 
 
@@ -639,12 +661,14 @@ def _lines(_option: Option, value: Any, _where: str) -> tuple[str, ...] | None:
 def _count(option: Option, value: Any, where: str) -> int:
     """A whole number >= 0 (``0``, ``12``, ``"3"``), at most the row's ``maximum`` if set."""
     text = str(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"\+?\d{1,12}", text):
+    if isinstance(value, bool) or not re.fullmatch(r"\+?\d+", text):
         raise InputError(f"{where}: expected a whole number (0 or more), got {text!r}")
-    number = int(text)
-    if option.maximum and number > option.maximum:
-        raise InputError(f"{where}: must be at most {option.maximum:.0f}, got {number}")
-    return number
+    shown = text if len(text) <= 20 else text[:20] + "..."
+    if option.maximum and (len(text) > 15 or int(text) > option.maximum):
+        raise InputError(f"{where}: must be at most {plain_number(option.maximum)}, got {shown}")
+    if len(text) > 15:
+        raise InputError(f"{where}: must be a whole number of sensible size, got {shown}")
+    return int(text)
 
 
 def _percent(_option: Option, value: Any, where: str) -> float:
@@ -908,7 +932,8 @@ def wait_settings(raw: Raw) -> WaitSettings:
             values["max_poll_interval"] = values["poll_interval"]
         else:
             raise InputError(
-                f"{found[1]}: must not be below the poll interval ({values['poll_interval']:g} s)"
+                f"{found[1]}: must not be below the poll interval "
+                f"({plain_number(values['poll_interval'])} seconds)"
             )
     return WaitSettings(**values)
 

@@ -5,11 +5,13 @@ The API URL is a dead loopback port (``conftest.invoke``): a request sent by mis
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from vibetesting_ci import settings
+from vibetesting_ci.settings import OPTIONS, Kind
 
 SUITE = ("run", "--suite-id", "1", "--dry-run")
 SCHEDULED = (*SUITE, "--schedule-at", "2030-01-01T10:00:00Z")
@@ -88,3 +90,45 @@ def test_a_schedule_now_or_later_is_sent(invoke, given, extra):
 def test_the_variable_is_named_too(invoke):
     error = invoke(*SUITE, env={"VIBETESTING_SCHEDULE_AT": "2020-01-01T00:00:00Z"}).error
     assert error.startswith("error: VIBETESTING_SCHEDULE_AT: 2020-01-01T00:00:00Z is in the past")
+
+
+# -- numbers and durations as people write them -------------------------------------------------
+
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?e[+-]?\d", re.IGNORECASE)
+NUMERIC = [o for o in OPTIONS if o.kind in (Kind.FLOAT, Kind.INT, Kind.COUNT, Kind.PERCENT)]
+ABSURD = ["99999999999", "99999999999999999999999", "1e300", "0.0000001", "1e-300", "-1", "0"]
+
+
+@pytest.mark.parametrize("option", NUMERIC, ids=lambda o: o.flag)
+@pytest.mark.parametrize("value", ABSURD)
+def test_no_limit_message_is_in_scientific_notation(invoke, option, value):
+    result = invoke(*SUITE, env={option.env: value})
+    if result.exit_code == 0:
+        return
+    error = result.error
+    # What is left once the value given is taken out (it is echoed as written).
+    said = error.replace(value, "").replace(value[:20], "")
+    assert not _SCIENTIFIC.search(said), error
+
+
+def test_the_longest_timeout_is_said_in_days(invoke):
+    error = invoke(*SUITE, "--timeout", "99999999999").error
+    assert error == (
+        "error: --timeout: must be at most 30 days (2592000 seconds), got '99999999999'"
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "wait"])
+def test_help_shows_defaults_as_written(invoke, command):
+    text = invoke(command, "--help").stdout
+    assert not _SCIENTIFIC.search(text)
+    assert "default: 3600]" in " ".join(text.split())
+
+
+def test_human_units():
+    assert settings.human_seconds(30 * 86_400) == "30 days"
+    assert settings.human_seconds(86_400) == "1 day"
+    assert settings.human_seconds(7_200) == "2 hours"
+    assert settings.human_seconds(0.1) == "0.1 seconds"
+    assert settings.plain_number(2_592_000.0) == "2592000"
+    assert settings.plain_number(1_234_567.5) == "1234567.5"
