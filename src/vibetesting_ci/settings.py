@@ -577,16 +577,41 @@ def _timezone(value: str, where: str) -> str:
 
     name = value.strip()
     if not re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", name) or ".." in name:
-        raise InputError(f"{where}: not an IANA time zone name: {name!r} (example: Europe/Berlin)")
+        raise InputError(
+            f"{where}: not an IANA time zone name: {name!r}{_zone_hint(name, 'Europe/Berlin')}"
+        )
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         if not zoneinfo.available_timezones():  # no database here: cannot judge, let it through
             return name
         raise InputError(
-            f"{where}: unknown IANA time zone {name!r} (example: America/New_York)"
+            f"{where}: unknown IANA time zone {name!r}{_zone_hint(name, 'America/New_York')}"
         ) from None
     return name
+
+
+def _zone_hint(name: str, example: str) -> str:
+    """``; did you mean 'Europe/Berlin'?`` for a misspelt zone (the tests file's "did you
+    mean", over the IANA names; a city alone finds its zone), else an example."""
+    import zoneinfo
+
+    from vibetesting_ci.testsfile import nearest
+
+    zones = sorted(zoneinfo.available_timezones())
+    offset = re.fullmatch(r"(?:UTC|GMT)([+-])(\d{1,2})(?::?00)?", name.strip(), re.IGNORECASE)
+    if offset:  # "UTC+3" is Etc/GMT-3: the POSIX sign is reversed
+        etc = f"Etc/GMT{'-' if offset.group(1) == '+' else '+'}{int(offset.group(2))}"
+        if etc in zones:
+            return f"; did you mean {etc!r} (its sign is reversed)?"
+    close = nearest(name, zones)
+    if close is None and "/" not in name:  # "Berlin", "new york": by the zone's last part
+        cities: dict[str, str] = {}
+        for zone in zones:
+            cities.setdefault(zone.rsplit("/", 1)[-1], zone)
+        city = nearest(name, list(cities))
+        close = cities[city] if city else None
+    return f"; did you mean {close!r}?" if close else f" (example: {example})"
 
 
 def _url(value: str, where: str) -> str:

@@ -77,17 +77,25 @@ class _Where:
         return InputError(f"{self.source}{line}: {where}{problem}")
 
 
-def _nearest(word: str, known: tuple[str, ...]) -> str | None:
-    """The known word closest to ``word`` (spelling, dashes for underscores, case), if any."""
-    normal = word.strip().lower().replace("-", "_").replace(" ", "_")
-    if normal in known:
-        return normal
-    close = difflib.get_close_matches(normal, known, n=1, cutoff=0.6)
-    return close[0] if close else None
+def _folded(word: str) -> str:
+    return word.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def nearest(word: str, known: tuple[str, ...] | list[str]) -> str | None:
+    """The known word closest to ``word`` (spelling, dashes for underscores, case), as it is
+    spelled in ``known``, if any: the "did you mean" of tests-file keys and time zones."""
+    by_fold: dict[str, str] = {}
+    for item in known:
+        by_fold.setdefault(_folded(item), item)
+    normal = _folded(word)
+    if normal in by_fold:
+        return by_fold[normal]
+    close = difflib.get_close_matches(normal, list(by_fold), n=1, cutoff=0.6)
+    return by_fold[close[0]] if close else None
 
 
 def _suggest(key: str, known: tuple[str, ...]) -> str:
-    close = _nearest(key, known)
+    close = nearest(key, known)
     hint = f"; did you mean {close!r}?" if close else f"; known keys: {', '.join(known)}"
     return f"unknown key {key!r}{hint}"
 
@@ -267,7 +275,7 @@ def _settings(where: _Where, items: dict[str, tuple[yaml.Node, yaml.Node]]) -> d
         if key == "execution_type":
             value = _scalar_str(where, node, key)
             if value not in EXECUTION_TYPES:
-                close = _nearest(value, EXECUTION_TYPES)
+                close = nearest(value, EXECUTION_TYPES)
                 hint = f"; did you mean {close!r}?" if close else ""
                 raise where.fail(
                     node,

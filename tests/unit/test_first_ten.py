@@ -132,3 +132,28 @@ def test_human_units():
     assert settings.human_seconds(0.1) == "0.1 seconds"
     assert settings.plain_number(2_592_000.0) == "2592000"
     assert settings.plain_number(1_234_567.5) == "1234567.5"
+
+
+# -- time zones: did you mean ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("Europe/Berln", "Europe/Berlin"),
+        ("europe/berlin", "Europe/Berlin"),
+        ("Berlin", "Europe/Berlin"),
+        ("new york", "America/New_York"),
+        ("America/New-York", "America/New_York"),
+        ("UTC+3", "Etc/GMT-3"),
+    ],
+)
+def test_a_misspelt_time_zone_gets_a_did_you_mean(invoke, given, meant):
+    error = invoke(*SCHEDULED, "--timezone", given).error
+    assert error.startswith("error: --timezone: ")
+    assert f"did you mean '{meant}'" in error
+
+
+def test_a_zone_like_nothing_gets_an_example(invoke):
+    error = invoke(*SCHEDULED, "--timezone", "Mars/Olympus").error
+    assert "did you mean" not in error and "(example: America/New_York)" in error
