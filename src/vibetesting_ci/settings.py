@@ -1044,6 +1044,16 @@ def run_settings(raw: Raw) -> RunSettings:
             values[key] = value
 
     execution_type = values["execution_type"] or ("guided" if document.tests else None)
+    if document.without_tests is not None and execution_type in (None, "guided"):
+        raise InputError(
+            f"{document.without_tests}: the mapping has no 'tests' key; add 'tests:' with a "
+            "list of {name, steps}"
+            + (
+                ""
+                if execution_type
+                else " (or execution_type: exploration for a run without tests)"
+            )
+        )
     if execution_type is None:
         raise InputError(
             "nothing to run: give --tests-file or --tests (a guided run), "

@@ -157,3 +157,54 @@ def test_a_misspelt_time_zone_gets_a_did_you_mean(invoke, given, meant):
 def test_a_zone_like_nothing_gets_an_example(invoke):
     error = invoke(*SCHEDULED, "--timezone", "Mars/Olympus").error
     assert "did you mean" not in error and "(example: America/New_York)" in error
+
+
+# -- the tests mapping without tests, and YAML indentation ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["{}", "{general_instructions: be gentle}", "{execution_type: guided}"]
+)
+def test_a_mapping_without_tests_says_so(invoke, text):
+    error = invoke("run", "--tests", text, "--dry-run").error
+    assert error.startswith("error: --tests: the mapping has no 'tests' key")
+    assert "give --tests-file or --tests" not in error
+
+
+def test_a_mapping_without_tests_in_a_variable_or_file_names_it(invoke, tmp_path):
+    error = invoke("run", "--dry-run", env={"VIBETESTING_TESTS": "{}"}).error
+    assert error.startswith("error: VIBETESTING_TESTS: the mapping has no 'tests' key")
+    (tmp_path / "t.yml").write_text("execution_type: guided\n", encoding="utf-8")
+    error = invoke("run", "--dry-run", "--tests-file", "t.yml").error
+    assert error.startswith("error: t.yml: the mapping has no 'tests' key")
+
+
+def test_an_exploration_mapping_needs_no_tests(invoke):
+    body = invoke("run", "--tests", "{execution_type: exploration}", "--dry-run").body
+    assert body["execution_type"] == "exploration" and "tests" not in body
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        ("- name: a\n    steps: b\n", 2, "'steps:' is indented more than 'name:' on line 1"),
+        (
+            "tests:\n  - name: a\n      steps:\n        - x\n",
+            3,
+            "'steps:' is indented more than 'name:' on line 2",
+        ),
+        ("- name: a\n  steps: b\n   more: c\n", 3, "'more:' is indented more than 'steps:'"),
+        ("- name: a\n  steps: open: the page\n", 2, "a ':' followed by a space inside a value"),
+        (
+            "- name: a\n  steps: open the page\n    and click: here\n",
+            3,
+            "a ':' followed by a space inside a value",
+        ),
+    ],
+)
+def test_yaml_indentation_and_colon_hints(invoke, text, line, hint):
+    error = invoke("run", "--tests", text, "--dry-run").error
+    assert error.startswith(f"error: --tests:{line}: not valid YAML or JSON: ")
+    assert hint in error
+    other = "indented more" if "inside a value" in hint else "inside a value"
+    assert other not in error
