@@ -12,7 +12,15 @@ emulator (and, for TLS that breaks after the request went out, a small TLS serve
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from faultkit.tls import make_ca
+from tests.conftest import TOKEN, api_bodies, run_cli
 
 # -- wait: ids as run --no-wait prints them -----------------------------------------------------
 
@@ -70,3 +78,122 @@ def test_the_wait_line_shows_the_timeout_given(cli, emulator, timeout, shown):
     result = cli("run", "--suite-id", "1", env={"VIBETESTING_TIMEOUT": timeout})
     assert result.returncode == 0, result.output
     assert shown in result.stderr
+
+
+# -- connection errors: did anything reach the service? -----------------------------------------
+
+
+def test_https_to_a_plain_http_server_started_nothing(cli, emulator):
+    url = emulator.url.replace("http://", "https://")
+    result = cli("run", "--suite-id", "1", "--api-url", url)
+    assert result.returncode == 3, result.output
+    message = result.results()["message"]
+    assert "the TLS handshake failed" in message and "nothing was started" in message
+    assert "may have started" not in message
+    assert "plain http:// server? check --api-url" in message
+    assert emulator.runs_created == 0 and api_bodies(emulator, "run-suite") == []
+    assert "Traceback" not in result.output
+
+
+def test_a_status_call_to_a_plain_http_server_names_the_handshake(cli, emulator):
+    url = emulator.url.replace("http://", "https://")
+    result = cli("status", "1", "--api-url", url, "--request-timeout", "1")
+    assert result.returncode == 3
+    assert "the TLS handshake failed" in result.stderr
+    assert "is it a plain http:// server? check --api-url" in result.stderr
+
+
+def test_a_refused_connection_started_nothing(cli, tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = cli("run", "--suite-id", "1", "--api-url", f"http://127.0.0.1:{port}/api/external/")
+    assert result.returncode == 3
+    message = result.results()["message"]
+    assert "could not connect" in message and "nothing was started" in message
+
+
+class _TlsThenGarbage:
+    """A TLS server on loopback that completes the handshake, reads a whole request, then
+    writes bytes that are not TLS on the socket: the client's read fails with a TLS error
+    *after* its request went out (the run may have started)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.ca = make_ca(folder)
+        self.requests: list[bytes] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                with self.ca.server_context.wrap_socket(raw, server_side=True) as tls:
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        data += tls.recv(65536)
+                    head, _, body = data.partition(b"\r\n\r\n")
+                    length = next(
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    )
+                    while len(body) < length:
+                        body += tls.recv(65536)
+                    self.requests.append(head)
+                    socket.socket.send(tls, b"HTTP/1.1 200 OK\r\n\r\nnot a TLS record at all")
+            except (OSError, StopIteration):
+                continue
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def tls_then_garbage(tmp_path: Path) -> Iterator[_TlsThenGarbage]:
+    server = _TlsThenGarbage(tmp_path / "ca")
+    yield server
+    server.close()
+
+
+def test_a_tls_error_after_the_request_was_sent_may_have_started_a_run(tmp_path, tls_then_garbage):
+    env = {
+        "VIBETESTING_API_TOKEN": TOKEN,
+        "VIBETESTING_API_URL": f"https://127.0.0.1:{tls_then_garbage.port}/api/external/",
+        "REQUESTS_CA_BUNDLE": str(tls_then_garbage.ca.ca_file),
+    }
+    # REQUESTS_CA_BUNDLE wins over the machine's other CA variables (transport.ca_bundle).
+    result = run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=env)
+    assert result.returncode == 3, result.output
+    message = result.results()["message"]
+    assert "the run may have started" in message and "nothing was started" not in message
+    # Sent once, never repeated.
+    assert [r.split(b"\r\n")[0] for r in tls_then_garbage.requests] == [
+        b"POST /api/external/run-suite/ HTTP/1.1"
+    ]
+
+
+# -- a 404 from a URL that is not the API ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/api/", "/external/"])
+def test_a_404_from_the_wrong_api_url_suggests_checking_it(cli, emulator, path):
+    url = emulator.url.split("/api/external/")[0] + path
+    result = cli("run", "--suite-id", "1", "--api-url", url)
+    assert result.returncode == 3, result.output
+    message = result.results()["message"]
+    assert "(HTTP 404)" in message
+    assert "check --api-url (VIBETESTING_API_URL)" in message
+    assert "ending in /api/external/" in message
+    assert emulator.runs_created == 0
+
+
+def test_an_unknown_execution_at_the_right_url_gets_no_url_hint(cli, emulator):
+    result = cli("status", "987654")
+    assert result.returncode == 3, result.output
+    assert "404" in result.stderr and "--api-url" not in result.stderr
