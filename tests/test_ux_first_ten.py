@@ -13,6 +13,8 @@ emulator (and, for TLS that breaks after the request went out, a small TLS serve
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from faultkit.tls import make_ca
-from tests.conftest import TOKEN, api_bodies, run_cli
+from tests.conftest import ROOT, TOKEN, api_bodies, run_cli
 
 # -- wait: ids as run --no-wait prints them -----------------------------------------------------
 
@@ -197,3 +199,32 @@ def test_an_unknown_execution_at_the_right_url_gets_no_url_hint(cli, emulator):
     result = cli("status", "987654")
     assert result.returncode == 3, result.output
     assert "404" in result.stderr and "--api-url" not in result.stderr
+
+
+# -- make demo with its port taken ----------------------------------------------------------------
+
+
+def test_demo_picks_a_free_port_when_its_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "scripts/demo.py",
+                "--output",
+                str(tmp_path / "out"),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"port {port} is taken" in proc.stdout
+    assert "demo: done (exit 0)" in proc.stdout.splitlines()[-1]
+    assert "did not start: \n" not in proc.stdout + proc.stderr
