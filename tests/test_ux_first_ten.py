@@ -115,6 +115,18 @@ def test_a_refused_connection_started_nothing(cli, tmp_path):
     assert "could not connect" in message and "nothing was started" in message
 
 
+def test_a_tls_handshake_that_never_ends_started_nothing(cli):
+    # A server that accepts the connection and never answers the TLS hello: the request itself
+    # was never written.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        url = f"https://127.0.0.1:{port}/api/external/"
+        result = cli("run", "--suite-id", "1", "--api-url", url, "--request-timeout", "1")
+    assert result.returncode == 3, result.output
+    message = result.results()["message"]
+    assert "no connection within 1 s" in message and "nothing was started" in message
+
+
 class _TlsThenGarbage:
     """A TLS server on loopback that completes the handshake, reads a whole request, then
     writes bytes that are not TLS on the socket: the client's read fails with a TLS error

@@ -147,10 +147,11 @@ class _ApiKeyAuth:
 class _CutOff(Exception):
     """The request's wall-clock bound passed (or a cancel cut it); the connection was shut."""
 
-    def __init__(self, seconds: float, aborted: bool) -> None:
+    def __init__(self, seconds: float, aborted: bool, unsent: bool = False) -> None:
         super().__init__(f"no answer within {seconds:g} s")
         self.seconds = seconds
         self.aborted = aborted
+        self.unsent = unsent  # cut while connecting: nothing of the request was sent
 
 
 class _Unsent(Exception):
@@ -339,10 +340,10 @@ class ApiClient:
             except AnswerTooLarge:
                 raise
             except (requests.exceptions.RequestException, OSError) as exc:
+                if dog.expired and not _before_send(exc):
+                    raise _CutOff(timeout[1], dog.aborted, dog.nothing_sent) from None
                 if dog.nothing_sent:
                     raise _Unsent(exc) from exc
-                if dog.expired and not _before_send(exc):
-                    raise _CutOff(timeout[1], dog.aborted) from None
                 raise
         return response
 
@@ -615,14 +616,21 @@ class ApiClient:
                 cause = exc.cause
                 if is_certificate_error(cause):
                     raise self._tls_refused(endpoint, cause, "; nothing was started") from None
-                if isinstance(cause, requests.exceptions.ConnectTimeout):
-                    problem = f"no connection within {timeout[0]:g} s"
+                if isinstance(cause, requests.exceptions.Timeout):  # a stalled TLS handshake
+                    problem = f"no connection within {timeout[0]:g} s"  # is a "read" timeout
                 elif isinstance(cause, requests.exceptions.SSLError):
                     problem = f"the TLS handshake failed: {_short(cause)}{_plain_http_hint(cause)}"
                 else:
                     problem = _short(cause)
                 raise ServiceUnreachable(self._scrub(unsent.format(problem=problem))) from None
             except _CutOff as exc:
+                if exc.unsent:  # cut while connecting (the clock or a cancel): nothing sent
+                    problem = (
+                        "cancelled while connecting"
+                        if exc.aborted
+                        else f"no connection within {exc.seconds:g} s"
+                    )
+                    raise ServiceUnreachable(unsent.format(problem=problem)) from None
                 problem = (
                     "cancelled while the service was answering"
                     if exc.aborted
