@@ -1160,4 +1160,4 @@ def execution_id(text: str) -> int:
             f"execution id {text!r}: this command takes one execution id; "
             "run it once per id (vibetesting wait takes several)"
         )
-    return parse_positive_int(text, f"execution id {text!r}")
+    return parse_positive_int(pieces[0] if pieces else text, f"execution id {text!r}")

@@ -38,53 +38,54 @@ def test_bad_ids_are_one_line_and_exit_2(invoke, args, needle):
 def test_ids_in_every_form_give_the_same_ids():
     forms = [("1007,1008",), ("1007", "1008"), ("1007, 1008",), (" 1007 ,", "1008,1007")]
     assert {settings.execution_ids(form) for form in forms} == {(1007, 1008)}
+    assert settings.execution_id(" 1007, ") == 1007  # status and stop: one id, as printed
 
 
 # -- schedule_at in the past ---------------------------------------------------------------------
 
 
-def _iso(moment: datetime, *, offset: bool = True) -> str:
-    text = moment.astimezone(UTC).isoformat(timespec="seconds")
-    return text if offset else text.removesuffix("+00:00")
+def _at(offset: timedelta, *, zone: bool = True) -> str:
+    """Now plus ``offset`` in UTC, ISO 8601; ``zone=False``: without the offset. Computed when
+    the test runs, not when it is collected (a long session would move "now")."""
+    text = (datetime.now(UTC) + offset).isoformat(timespec="seconds")
+    return text if zone else text.removesuffix("+00:00")
 
 
 @pytest.mark.parametrize(
     ("given", "extra", "needle"),
     [
-        ("2020-01-01T02:00:00+03:00", (), "is in the past (it is now "),
-        (_iso(datetime.now(UTC) - timedelta(minutes=5)), (), "is in the past"),
+        (lambda: "2020-01-01T02:00:00+03:00", (), "is in the past (it is now "),
+        (lambda: _at(-timedelta(minutes=5)), (), "is in the past"),
         # Without an offset, in --timezone...
         (
-            _iso(datetime.now(UTC) - timedelta(hours=2), offset=False),
+            lambda: _at(-timedelta(hours=2), zone=False),
             ("--timezone", "UTC"),
             "is in the past in UTC",
         ),
         # ... or in the service's own zone: past only when past in every zone.
-        (
-            _iso(datetime.now(UTC) - timedelta(hours=13), offset=False),
-            (),
-            "is in the past in every time zone",
-        ),
+        (lambda: _at(-timedelta(hours=13), zone=False), (), "is in the past in every time zone"),
     ],
 )
 def test_a_schedule_in_the_past_is_an_input_error(invoke, given, extra, needle):
-    error = invoke(*SUITE, "--schedule-at", given, *extra).error
-    assert error.startswith(f"error: --schedule-at: {given} ")
+    moment = given()
+    error = invoke(*SUITE, "--schedule-at", moment, *extra).error
+    assert error.startswith(f"error: --schedule-at: {moment} ")
     assert needle in error and "give a future date and time" in error
 
 
 @pytest.mark.parametrize(
     ("given", "extra"),
     [
-        (_iso(datetime.now(UTC) - timedelta(seconds=30)), ()),  # within the minute allowed
-        (_iso(datetime.now(UTC) + timedelta(days=1)), ()),
-        # Two hours ago in UTC is still ahead in America/Los_Angeles's or UTC-12's clock.
-        (_iso(datetime.now(UTC) - timedelta(hours=2), offset=False), ()),
-        (_iso(datetime.now(UTC) + timedelta(hours=3), offset=False), ("--timezone", "UTC")),
+        (lambda: _at(-timedelta(seconds=30)), ()),  # within the minute allowed
+        (lambda: _at(timedelta(days=1)), ()),
+        # Two hours ago in UTC is still ahead on UTC-12's clock (the service's zone is unknown).
+        (lambda: _at(-timedelta(hours=2), zone=False), ()),
+        (lambda: _at(timedelta(hours=3), zone=False), ("--timezone", "UTC")),
     ],
 )
 def test_a_schedule_now_or_later_is_sent(invoke, given, extra):
-    assert invoke(*SUITE, "--schedule-at", given, *extra).body["schedule_at"] == given
+    moment = given()
+    assert invoke(*SUITE, "--schedule-at", moment, *extra).body["schedule_at"] == moment
 
 
 def test_the_variable_is_named_too(invoke):
