@@ -1,6 +1,7 @@
 # vibetesting-ci developer commands. Needs only Python 3.11+ and make.
 #   make demo   - a guided run against the local emulator; leaves JUnit, PDFs, results in demo-output/
-#   make test   - install test dependencies into .venv and run the test suite
+#   make test   - install test dependencies into .venv and run the whole test suite (minutes)
+#   make test-fast - the unit layer only (in-process, no emulator or subprocess): seconds
 #   make lint   - ruff, mypy (strict), shellcheck, hadolint, check-jsonschema, actionlint, zizmor,
 #                 lock-file check
 #   make bench  - benchmarks (start-up, many executions, polling, report download)
@@ -14,7 +15,17 @@ DEMO_PORT ?= 8765
 # here with --no-index (a local stand-in for PyPI).
 WHEELHOUSE := .ci-work/wheelhouse
 
-.PHONY: demo test lint bench venv wheelhouse clean
+# The unit layer (make test-fast): tests/unit/ and the in-process test files below, which check
+# pure logic, the CLI through click's CliRunner and the docs against the code, with no emulator,
+# no server and no subprocess. tests/test_fast_layer.py checks that each path exists.
+UNIT_TESTS := tests/unit \
+	tests/test_unit_retries.py tests/test_unit_verdict_summary.py tests/test_unit_concurrency.py \
+	tests/test_labels.py tests/test_settings_table.py tests/test_architecture.py \
+	tests/test_output_names.py tests/test_readme_sync.py tests/test_docs_lists.py \
+	tests/test_action_metadata.py tests/test_gitlab_component.py tests/test_ci_gitlab.py \
+	tests/test_fast_layer.py
+
+.PHONY: demo test test-fast lint bench venv wheelhouse clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -47,6 +58,9 @@ wheelhouse: $(WHEELHOUSE)/.done
 
 test: $(VENV)/.installed-test $(WHEELHOUSE)/.done
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest $(UNIT_TESTS)
 
 lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check src tests scripts native $(wildcard benchmarks)

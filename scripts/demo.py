@@ -39,6 +39,43 @@ def junit_cases(path: Path) -> dict[tuple[str, str], str]:
     return cases
 
 
+def start_emulator(port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str] | None, str, str]:
+    """Start ``vibetesting emulator`` on ``port`` (0: any free one): ``(process, url, "")``,
+    or ``(None, "", why)`` when it did not start (its error line, never empty)."""
+    emulator = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vibetesting_ci",
+            "emulator",
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+            "--test-seconds",
+            "1",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert emulator.stdout is not None
+    first = emulator.stdout.readline()
+    url = next((word for word in first.split() if word.startswith("http")), "")
+    if url:
+        return emulator, url, ""
+    try:
+        _, err = emulator.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        emulator.kill()
+        _, err = emulator.communicate()
+    lines = [line.strip() for line in (first + (err or "")).splitlines() if line.strip()]
+    why = lines[-1].removeprefix("error: ") if lines else f"exit code {emulator.returncode}"
+    return None, "", why
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", default="demo-output", help="folder for the files")
@@ -51,31 +88,18 @@ def main() -> int:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIBETESTING_")}
     env["PYTHONUNBUFFERED"] = "1"
-    emulator = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vibetesting_ci",
-            "emulator",
-            "--port",
-            str(args.port),
-            "--token",
-            TOKEN,
-            "--test-seconds",
-            "1",
-            "--quiet",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    emulator, url, why = start_emulator(args.port, env)
+    if emulator is None and args.port and "cannot listen" in why:
+        # The port is taken (another emulator, another demo) or refused: any free one will do.
+        print(
+            f"demo: port {args.port} is taken ({why.rsplit(': ', 1)[-1]}); using a free port "
+            "instead (choose one with: make demo DEMO_PORT=NUMBER)"
+        )
+        emulator, url, why = start_emulator(0, env)
+    if emulator is None:
+        print(f"demo: the emulator did not start: {why}", file=sys.stderr)
+        return 1
     try:
-        assert emulator.stdout is not None
-        first = emulator.stdout.readline()
-        url = next((word for word in first.split() if word.startswith("http")), "")
-        if not url:
-            print(f"demo: the emulator did not start: {first.strip()}", file=sys.stderr)
-            return 1
         print(f"demo: emulator at {url}\n")
         env.update(
             VIBETESTING_API_TOKEN=TOKEN,

@@ -87,7 +87,7 @@ INPUT_HELP: dict[str, str] = {
     "allow_parallel": "`true`/`false`: batched parallel execution (the run may get several "
     "executions). Empty: the service default.",
     "schedule_at": "ISO 8601 date and time to schedule the run instead of starting it now (e.g. "
-    "`2026-04-04T02:00:00+03:00`). A scheduled run is not awaited.",
+    "`2030-04-04T02:00:00+03:00`). A scheduled run is not awaited.",
     "repeat": "Recurrence of a scheduled run: `once`, `daily` or `weekly`.",
     "repeat_count": "Number of occurrences of a recurring schedule.",
     "timezone": "IANA time zone of `schedule-at` (e.g. `Europe/Berlin`). Empty: the account's "

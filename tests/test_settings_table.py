@@ -82,7 +82,7 @@ def test_each_kind_parses(name: str, raw: object, value: object) -> None:
     [
         ("wait", "maybe", "X: expected true/false/1/0/yes/no, got 'maybe'"),
         ("flows_count", "0", "X: must be a positive whole number, got 0"),
-        ("poll_interval", "0.05", "X: must be at least 0.1, got '0.05'"),
+        ("poll_interval", "0.05", "X: must be at least 0.1 seconds, got '0.05'"),
         ("timeout", "0.05", None),  # no minimum beyond positive
         ("repeat", "hourly", "X: must be one of once, daily, weekly, got 'hourly'"),
         ("api_token", "a\nb", "X: must be one line"),
@@ -108,7 +108,7 @@ def test_the_body_follows_the_table_order_and_leaves_unset_fields_out() -> None:
         },
         {
             "VIBETESTING_TESTS": "[{name: a, steps: [one, two]}]",
-            "VIBETESTING_SCHEDULE_AT": "2026-04-04T02:00:00+03:00",
+            "VIBETESTING_SCHEDULE_AT": "2030-04-04T02:00:00+03:00",
             "VIBETESTING_SEND_REPORT": "no",
         },
     )

@@ -1078,7 +1078,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         args=(*RUN, "--request-timeout", "1e12"),
         expect_exit=2,
         expect_runs=0,
-        expect_text=("must be at most 86400 seconds",),
+        expect_text=("must be at most 1 day (86400 seconds)",),
         expect_calls={"run-tests": 0},
     ),
     Scenario(

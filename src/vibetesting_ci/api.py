@@ -50,6 +50,7 @@ from vibetesting_ci.errors import (
 )
 from vibetesting_ci.models import ExecutionStatus, TriggerResult, held_text
 from vibetesting_ci.scrub import scrub
+from vibetesting_ci.settings import plain_number
 from vibetesting_ci.text import http_url, one_line
 from vibetesting_ci.transport import (
     CA_HINT,
@@ -146,10 +147,21 @@ class _ApiKeyAuth:
 class _CutOff(Exception):
     """The request's wall-clock bound passed (or a cancel cut it); the connection was shut."""
 
-    def __init__(self, seconds: float, aborted: bool) -> None:
+    def __init__(self, seconds: float, aborted: bool, unsent: bool = False) -> None:
         super().__init__(f"no answer within {seconds:g} s")
         self.seconds = seconds
         self.aborted = aborted
+        self.unsent = unsent  # cut while connecting: nothing of the request was sent
+
+
+class _Unsent(Exception):
+    """A request failed in its connect (TCP, proxy tunnel or TLS handshake) before any byte of
+    it was written (``transport.Watchdog.nothing_sent``): the service cannot have acted on it.
+    ``cause`` is the requests error."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class _Redirected(Exception):
@@ -315,7 +327,8 @@ class ApiClient:
     ) -> requests.Response:
         """One POST, its body read whole (capped), within ``timeout[1]`` s of wall-clock time:
         past that the connection is shut down and :class:`_CutOff` raised. No redirect is
-        followed here. Raises requests' errors, :class:`AnswerTooLarge` or :class:`_CutOff`."""
+        followed here. Raises requests' errors, :class:`AnswerTooLarge`, :class:`_CutOff`, or
+        :class:`_Unsent` (wrapping requests' error) when nothing of the request was sent."""
         import requests
 
         with Watchdog(timeout[1], "api") as dog:
@@ -328,7 +341,9 @@ class ApiClient:
                 raise
             except (requests.exceptions.RequestException, OSError) as exc:
                 if dog.expired and not _before_send(exc):
-                    raise _CutOff(timeout[1], dog.aborted) from None
+                    raise _CutOff(timeout[1], dog.aborted, dog.nothing_sent) from None
+                if dog.nothing_sent:
+                    raise _Unsent(exc) from exc
                 raise
         return response
 
@@ -380,9 +395,30 @@ class ApiClient:
                 f"{endpoint}: the API token was refused (HTTP {status}{why}); check "
                 "VIBETESTING_API_TOKEN against the dashboard's API section"
             )
+        hint = self._url_hint() if status == 404 else ""
         if reason is not None:
-            return ServiceRefused(f"{endpoint}: the service refused (HTTP {status}): {reason}")
-        return ServiceRefused(f"{endpoint}: the service refused the request (HTTP {status})")
+            return ServiceRefused(
+                f"{endpoint}: the service refused (HTTP {status}): {reason}{hint}"
+            )
+        return ServiceRefused(
+            f"{endpoint}: the service refused the request (HTTP {status})"
+            f"{self._url_hint(always=True) if status == 404 else ''}"
+        )
+
+    def _url_hint(self, *, always: bool = False) -> str:
+        """For a 404: check --api-url, when its path is not the documented ``/api/external/``
+        (``always``: whatever the path, for a 404 that is not the service's own refusal)."""
+        from urllib.parse import urlsplit
+
+        from vibetesting_ci.reports.redact import redact_url
+
+        if not always and urlsplit(self.base_url).path.endswith("/api/external/"):
+            return ""  # a refusal with a reason from the API itself (an unknown execution)
+        shown = self._scrub(one_line(redact_url(self.base_url), 200))
+        return (
+            f"; check --api-url (VIBETESTING_API_URL): it is {shown}, and should be the "
+            "API's base URL, ending in /api/external/"
+        )
 
     def _classify(self, endpoint: str, response: requests.Response) -> dict[str, Any]:
         """A success body, or raise: refusal (final) or _RetryableAnswer (worth a retry)."""
@@ -453,13 +489,21 @@ class ApiClient:
             hint: float | None = None
             timeout = self._timeout(deadline)
             attempts += 1
+            handshake = False  # this attempt failed connecting: nothing of it was sent
             try:
                 self.calls += 1
                 url = self._url(endpoint)
                 for hop in range(redirects + 1):
                     if self._log is not None:
                         self._debug(f"POST {_shown_url(url)} {json.dumps(payload)}")
-                    response = self._post(url, payload, timeout)
+                    unsent: BaseException | None = None
+                    try:
+                        response = self._post(url, payload, timeout)
+                    except _Unsent as exc:  # safe to repeat anyway: judged by what failed
+                        unsent = exc.cause
+                    if unsent is not None:  # raised outside the handler: its chain unchanged
+                        handshake = True
+                        raise unsent
                     if response.status_code not in _REDIRECT_CODES:
                         break
                     url = self._redirect(what, response, url, follow=hop < redirects)
@@ -489,7 +533,11 @@ class ApiClient:
             except requests.exceptions.SSLError as exc:
                 if is_certificate_error(exc):
                     raise self._tls_refused(what, exc) from None
-                last_error = f"TLS error ({_short(exc)})"
+                last_error = (
+                    f"the TLS handshake failed ({_short(exc)}){_plain_http_hint(exc)}"
+                    if handshake
+                    else f"TLS error ({_short(exc)})"
+                )
             except requests.exceptions.Timeout as exc:
                 last_error = (
                     f"could not connect within {timeout[0]:g} s"
@@ -561,7 +609,28 @@ class ApiClient:
             try:
                 self.calls += 1
                 response = self._post(url, body, timeout)
+            except _Unsent as exc:
+                # The connect failed (refused, no such host, TLS handshake) and no byte of the
+                # request was written: nothing can have started (urllib3 already retried what
+                # its connect retries cover).
+                cause = exc.cause
+                if is_certificate_error(cause):
+                    raise self._tls_refused(endpoint, cause, "; nothing was started") from None
+                if isinstance(cause, requests.exceptions.Timeout):  # a stalled TLS handshake
+                    problem = f"no connection within {timeout[0]:g} s"  # is a "read" timeout
+                elif isinstance(cause, requests.exceptions.SSLError):
+                    problem = f"the TLS handshake failed: {_short(cause)}{_plain_http_hint(cause)}"
+                else:
+                    problem = _short(cause)
+                raise ServiceUnreachable(self._scrub(unsent.format(problem=problem))) from None
             except _CutOff as exc:
+                if exc.unsent:  # cut while connecting (the clock or a cancel): nothing sent
+                    problem = (
+                        "cancelled while connecting"
+                        if exc.aborted
+                        else f"no connection within {exc.seconds:g} s"
+                    )
+                    raise ServiceUnreachable(unsent.format(problem=problem)) from None
                 problem = (
                     "cancelled while the service was answering"
                     if exc.aborted
@@ -628,7 +697,9 @@ class ApiClient:
                 )
             pause = self._sleep_for(attempt, hint)  # Retry-After honoured, capped
             if deadline is not None and time.monotonic() + pause > deadline:
-                asked = f"Retry-After {hint:g} s" if hint is not None else f"{pause:.1f} s"
+                asked = (
+                    f"Retry-After {plain_number(hint)} s" if hint is not None else f"{pause:.1f} s"
+                )
                 raise ServiceUnreachable(
                     f"{endpoint}: rate limited (HTTP 429); waiting ({asked}) would pass the "
                     "--timeout deadline; nothing was started"
@@ -841,6 +912,18 @@ def _origin(url: str) -> str:
         return "the API"
     host = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{host}{port}/"
+
+
+def _plain_http_hint(exc: BaseException) -> str:
+    """A hint when a TLS error looks like a server that does not speak TLS at all (OpenSSL's
+    "wrong version number" and kin: an https:// --api-url to a plain-http port)."""
+    text = " ".join(str(item) for item in exception_chain(exc)).lower()
+    if any(
+        sign in text
+        for sign in ("wrong version number", "record layer failure", "packet length too long")
+    ):
+        return "; is it a plain http:// server? check --api-url"
+    return ""
 
 
 def _read_timeout(exc: BaseException) -> bool:

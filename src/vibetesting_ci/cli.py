@@ -16,7 +16,7 @@ import click
 
 from vibetesting_ci import __version__
 from vibetesting_ci.errors import ExitCode, VibetestingError
-from vibetesting_ci.settings import OPTIONS, Kind, Option, Raw
+from vibetesting_ci.settings import OPTIONS, Kind, Option, Raw, plain_number
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,7 +32,7 @@ def _help_for(option: Option) -> str:
     elif default == "":
         shown = "none"
     else:
-        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        shown = plain_number(default) if isinstance(default, float) else str(default)
     tail = f" [env: {option.env}" + (f"; default: {shown}]" if shown else "]")
     return option.help + tail
 
@@ -220,7 +220,7 @@ def cli() -> None:
 Examples:
   vibetesting run --tests-file examples/tests.yml
   vibetesting run --suite-id 42 --timeout 1800
-  vibetesting run --tests-file tests.yml --schedule-at 2026-04-04T02:00:00+03:00 --repeat weekly
+  vibetesting run --tests-file tests.yml --schedule-at 2030-04-04T02:00:00+03:00 --repeat weekly
   vibetesting run --execution-type exploration --flows-count 3 --no-wait
   vibetesting run --tests-file tests.yml --dry-run""",
 )
@@ -245,13 +245,18 @@ def run(quiet: bool, verbose: bool, **values: Any) -> None:
     epilog="""\b
 Examples:
   vibetesting wait 123 124 --timeout 1800
+  vibetesting wait 123,124
   vibetesting wait 123 --junit-file out/junit.xml --report-file out/report.pdf""",
 )
 @click.argument("execution_ids", nargs=-1, required=True, metavar="EXECUTION_ID...")
 @options_for("wait")
 @output_options
 def wait(execution_ids: tuple[str, ...], quiet: bool, verbose: bool, **values: Any) -> None:
-    """Wait for executions started elsewhere; same files and exit codes as run."""
+    """Wait for executions started elsewhere; same files and exit codes as run.
+
+    EXECUTION_ID...: one or more ids, separated by spaces or commas (as run --no-wait prints
+    them: execution_ids=123,124).
+    """
 
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
@@ -281,7 +286,7 @@ def status(execution_id: str, as_json: bool, quiet: bool, verbose: bool, **value
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        (number,) = settings.execution_ids((execution_id,))
+        number = settings.execution_id(execution_id)
         return runner.status_command(ctx, settings.api_settings(raw), number, as_json)
 
     _execute(quiet, verbose, values, work)
@@ -300,7 +305,7 @@ def stop(execution_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci import runner, settings
 
-        (number,) = settings.execution_ids((execution_id,))
+        number = settings.execution_id(execution_id)
         return runner.stop_command(ctx, settings.api_settings(raw), number)
 
     _execute(quiet, verbose, values, work)

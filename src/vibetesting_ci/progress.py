@@ -130,7 +130,9 @@ def describe(status: ExecutionStatus) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
+    """``45s``, ``4m05s``, ``1h00m``: to the nearest second (a timeout of 3600 s that has
+    had a few milliseconds taken off is still ``1h00m``, 5 s still ``5s``)."""
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds}s"
     minutes, seconds = divmod(seconds, 60)

@@ -34,7 +34,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -287,7 +287,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         name="schedule_at",
         kind=Kind.DATETIME,
-        help="Schedule instead of starting now (ISO 8601, e.g. 2026-04-04T02:00:00+03:00).",
+        help="Schedule instead of starting now (ISO 8601, e.g. 2030-04-04T02:00:00+03:00).",
         commands=("run",),
         api_field="schedule_at",
     ),
@@ -518,6 +518,25 @@ def parse_positive_int(value: Any, where: str) -> int:
     return number
 
 
+def plain_number(value: float) -> str:
+    """A number as people write it: ``30``, ``0.1``, ``2592000`` (never ``2.592e+06``)."""
+    if not math.isfinite(value):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+def human_seconds(seconds: float) -> str:
+    """A limit in seconds as people say it: ``30 days``, ``1 day``, ``2 hours``, ``90 seconds``
+    (a whole number of the largest unit that divides it)."""
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size and float(seconds / size).is_integer():
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{plain_number(seconds)} second{'' if seconds == 1 else 's'}"
+
+
 def _positive_float(
     value: Any, where: str, minimum: float = 0.0, maximum: float = MAX_SECONDS
 ) -> float:
@@ -528,9 +547,12 @@ def _positive_float(
     if not math.isfinite(number) or number <= 0:
         raise InputError(f"{where}: must be a positive number, got {value!r}")
     if number < minimum:
-        raise InputError(f"{where}: must be at least {minimum:g}, got {value!r}")
+        raise InputError(f"{where}: must be at least {human_seconds(minimum)}, got {value!r}")
     if number > maximum:
-        raise InputError(f"{where}: must be at most {maximum:g} seconds, got {value!r}")
+        limit = human_seconds(maximum)
+        if not limit.endswith("seconds"):
+            limit += f" ({plain_number(maximum)} seconds)"
+        raise InputError(f"{where}: must be at most {limit}, got {value!r}")
     return number
 
 
@@ -540,12 +562,12 @@ def _datetime(value: str, where: str) -> str:
         datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
         raise InputError(
-            f"{where}: not an ISO 8601 date and time: {text!r} (example: 2026-04-04T02:00:00+03:00)"
+            f"{where}: not an ISO 8601 date and time: {text!r} (example: 2030-04-04T02:00:00+03:00)"
         ) from None
     if "T" not in text and " " not in text:
         raise InputError(
             f"{where}: needs a time as well as a date: {text!r} "
-            "(example: 2026-04-04T02:00:00+03:00)"
+            "(example: 2030-04-04T02:00:00+03:00)"
         )
     return text
 
@@ -555,16 +577,41 @@ def _timezone(value: str, where: str) -> str:
 
     name = value.strip()
     if not re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", name) or ".." in name:
-        raise InputError(f"{where}: not an IANA time zone name: {name!r} (example: Europe/Berlin)")
+        raise InputError(
+            f"{where}: not an IANA time zone name: {name!r}{_zone_hint(name, 'Europe/Berlin')}"
+        )
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         if not zoneinfo.available_timezones():  # no database here: cannot judge, let it through
             return name
         raise InputError(
-            f"{where}: unknown IANA time zone {name!r} (example: America/New_York)"
+            f"{where}: unknown IANA time zone {name!r}{_zone_hint(name, 'America/New_York')}"
         ) from None
     return name
+
+
+def _zone_hint(name: str, example: str) -> str:
+    """``; did you mean 'Europe/Berlin'?`` for a misspelt zone (the tests file's "did you
+    mean", over the IANA names; a city alone finds its zone), else an example."""
+    import zoneinfo
+
+    from vibetesting_ci.testsfile import nearest
+
+    zones = sorted(zoneinfo.available_timezones())
+    offset = re.fullmatch(r"(?:UTC|GMT)([+-])(\d{1,2})(?::?00)?", name.strip(), re.IGNORECASE)
+    if offset:  # "UTC+3" is Etc/GMT-3: the POSIX sign is reversed
+        etc = f"Etc/GMT{'-' if offset.group(1) == '+' else '+'}{int(offset.group(2))}"
+        if etc in zones:
+            return f"; did you mean {etc!r} (its sign is reversed)?"
+    close = nearest(name, zones)
+    if close is None and "/" not in name:  # "Berlin", "new york": by the zone's last part
+        cities: dict[str, str] = {}
+        for zone in zones:
+            cities.setdefault(zone.rsplit("/", 1)[-1], zone)
+        city = nearest(name, list(cities))
+        close = cities[city] if city else None
+    return f"; did you mean {close!r}?" if close else f" (example: {example})"
 
 
 def _url(value: str, where: str) -> str:
@@ -639,12 +686,14 @@ def _lines(_option: Option, value: Any, _where: str) -> tuple[str, ...] | None:
 def _count(option: Option, value: Any, where: str) -> int:
     """A whole number >= 0 (``0``, ``12``, ``"3"``), at most the row's ``maximum`` if set."""
     text = str(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"\+?\d{1,12}", text):
+    if isinstance(value, bool) or not re.fullmatch(r"\+?\d+", text):
         raise InputError(f"{where}: expected a whole number (0 or more), got {text!r}")
-    number = int(text)
-    if option.maximum and number > option.maximum:
-        raise InputError(f"{where}: must be at most {option.maximum:.0f}, got {number}")
-    return number
+    shown = text if len(text) <= 20 else text[:20] + "..."
+    if option.maximum and (len(text) > 15 or int(text) > option.maximum):
+        raise InputError(f"{where}: must be at most {plain_number(option.maximum)}, got {shown}")
+    if len(text) > 15:
+        raise InputError(f"{where}: must be a whole number of sensible size, got {shown}")
+    return int(text)
 
 
 def _percent(_option: Option, value: Any, where: str) -> float:
@@ -908,7 +957,8 @@ def wait_settings(raw: Raw) -> WaitSettings:
             values["max_poll_interval"] = values["poll_interval"]
         else:
             raise InputError(
-                f"{found[1]}: must not be below the poll interval ({values['poll_interval']:g} s)"
+                f"{found[1]}: must not be below the poll interval "
+                f"({plain_number(values['poll_interval'])} seconds)"
             )
     return WaitSettings(**values)
 
@@ -963,6 +1013,8 @@ def run_settings(raw: Raw) -> RunSettings:
     from vibetesting_ci.testsfile import TestsDocument, read_tests
 
     values = {name: raw.value(name) for name in _RUN_FIELDS}
+    if values["schedule_at"] is not None:
+        _check_not_past(raw.where("schedule_at"), values["schedule_at"], values["timezone"])
 
     for name in _SCHEDULE_ONLY:
         if values[name] is not None and values["schedule_at"] is None:
@@ -992,6 +1044,16 @@ def run_settings(raw: Raw) -> RunSettings:
             values[key] = value
 
     execution_type = values["execution_type"] or ("guided" if document.tests else None)
+    if document.without_tests is not None and execution_type in (None, "guided"):
+        raise InputError(
+            f"{document.without_tests}: the mapping has no 'tests' key; add 'tests:' with a "
+            "list of {name, steps}"
+            + (
+                ""
+                if execution_type
+                else " (or execution_type: exploration for a run without tests)"
+            )
+        )
     if execution_type is None:
         raise InputError(
             "nothing to run: give --tests-file or --tests (a guided run), "
@@ -1010,6 +1072,44 @@ def run_settings(raw: Raw) -> RunSettings:
     found = raw.get("tests_file")
     tests_file = str(found[0]) if found is not None else None
     return _check_body_size(RunSettings(tests=document.tests, tests_file=tests_file, **values))
+
+
+SCHEDULE_GRACE = timedelta(minutes=1)  # a schedule_at this far in the past is still taken
+# A time without an offset is in --timezone, or else in the service's own (unknown) zone: past
+# for sure only when it is past even in the westernmost zone, UTC-12.
+_WESTERNMOST = timedelta(hours=12)
+
+
+def _check_not_past(
+    where: str, text: str, timezone: str | None, now: datetime | None = None
+) -> None:
+    """A ``schedule_at`` more than :data:`SCHEDULE_GRACE` in the past is an input error: the
+    service would schedule a run that never comes (or start it at once)."""
+    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    current = now or datetime.now(UTC)
+    zone_hint = ""
+    if moment.tzinfo is None:
+        zone = None
+        if timezone:
+            import zoneinfo
+
+            try:
+                zone = zoneinfo.ZoneInfo(timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # no database: cannot judge
+                return
+        if zone is not None:
+            moment = moment.replace(tzinfo=zone)
+            zone_hint = f" in {timezone}"
+        else:
+            moment = moment.replace(tzinfo=UTC) + _WESTERNMOST
+            zone_hint = " in every time zone"
+    if moment >= current - SCHEDULE_GRACE:
+        return
+    raise InputError(
+        f"{where}: {text} is in the past{zone_hint} (it is now "
+        f"{current.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}); give a future date and time, "
+        "or leave it out to start the run now"
+    )
 
 
 def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:
@@ -1034,10 +1134,30 @@ def _check_login_pair(raw: Raw, values: Mapping[str, Any]) -> None:
 
 
 def execution_ids(values: tuple[str, ...]) -> tuple[int, ...]:
-    """Validate EXECUTION_ID arguments (positive integers, duplicates dropped, order kept)."""
+    """Validate EXECUTION_ID arguments as ``run --no-wait`` prints them: each argument may hold
+    several ids separated by commas and/or spaces (``1007,1008``, ``"1007, 1008"``, ``1007
+    1008``); each id a positive integer; duplicates dropped, order kept."""
     ids: list[int] = []
     for text in values:
-        number = parse_positive_int(text, f"execution id {text!r}")
-        if number not in ids:
-            ids.append(number)
+        pieces = [piece for piece in re.split(r"[,\s]+", text) if piece]
+        if not pieces:
+            raise InputError(
+                f"execution id {text!r}: expected a positive whole number "
+                "(ids separated by commas or spaces, as run --no-wait prints them)"
+            )
+        for piece in pieces:
+            number = parse_positive_int(piece, f"execution id {piece!r}")
+            if number not in ids:
+                ids.append(number)
     return tuple(ids)
+
+
+def execution_id(text: str) -> int:
+    """The one EXECUTION_ID argument of ``status`` and ``stop`` (a positive integer)."""
+    pieces = [piece for piece in re.split(r"[,\s]+", text) if piece]
+    if len(pieces) > 1:
+        raise InputError(
+            f"execution id {text!r}: this command takes one execution id; "
+            "run it once per id (vibetesting wait takes several)"
+        )
+    return parse_positive_int(pieces[0] if pieces else text, f"execution id {text!r}")

@@ -54,6 +54,9 @@ class TestsDocument:
 
     tests: tuple[TestCase, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)  # keys from FILE_SETTINGS
+    # A mapping without a ``tests`` key: where it came from (a path, --tests or its variable),
+    # so that "no tests" can say what is missing. None for a list, or a mapping with tests.
+    without_tests: str | None = None
 
 
 class _Where:
@@ -77,17 +80,25 @@ class _Where:
         return InputError(f"{self.source}{line}: {where}{problem}")
 
 
-def _nearest(word: str, known: tuple[str, ...]) -> str | None:
-    """The known word closest to ``word`` (spelling, dashes for underscores, case), if any."""
-    normal = word.strip().lower().replace("-", "_").replace(" ", "_")
-    if normal in known:
-        return normal
-    close = difflib.get_close_matches(normal, known, n=1, cutoff=0.6)
-    return close[0] if close else None
+def _folded(word: str) -> str:
+    return word.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def nearest(word: str, known: tuple[str, ...] | list[str]) -> str | None:
+    """The known word closest to ``word`` (spelling, dashes for underscores, case), as it is
+    spelled in ``known``, if any: the "did you mean" of tests-file keys and time zones."""
+    by_fold: dict[str, str] = {}
+    for item in known:
+        by_fold.setdefault(_folded(item), item)
+    normal = _folded(word)
+    if normal in by_fold:
+        return by_fold[normal]
+    close = difflib.get_close_matches(normal, list(by_fold), n=1, cutoff=0.6)
+    return by_fold[close[0]] if close else None
 
 
 def _suggest(key: str, known: tuple[str, ...]) -> str:
-    close = _nearest(key, known)
+    close = nearest(key, known)
     hint = f"; did you mean {close!r}?" if close else f"; known keys: {', '.join(known)}"
     return f"unknown key {key!r}{hint}"
 
@@ -267,7 +278,7 @@ def _settings(where: _Where, items: dict[str, tuple[yaml.Node, yaml.Node]]) -> d
         if key == "execution_type":
             value = _scalar_str(where, node, key)
             if value not in EXECUTION_TYPES:
-                close = _nearest(value, EXECUTION_TYPES)
+                close = nearest(value, EXECUTION_TYPES)
                 hint = f"; did you mean {close!r}?" if close else ""
                 raise where.fail(
                     node,
@@ -317,7 +328,37 @@ _OPENED = {
 }
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
+_KEY_ALONE = re.compile(r"(?:- )?[A-Za-z_][\w-]*")
+_KEY_AT = re.compile(r"^(\s*(?:- +)*)([^\s#:][^:]*?)?(?::|$)")
+
+
+def _over_indented(text: str, line: int, column: int) -> str | None:
+    """A hint if the ':' at (``line``, ``column``) follows a lone key (``    steps:``) that is
+    indented more than the key on the line above it: the two were meant to line up."""
+    lines = text.splitlines()
+    if not 0 < line < len(lines):
+        return None
+    before = lines[line][:column]
+    if not _KEY_ALONE.fullmatch(before.strip()):
+        return None  # "steps: open: the page": a ':' inside a value
+    here = _KEY_AT.match(lines[line])
+    for number in range(line - 1, -1, -1):
+        above = lines[number]
+        if not above.strip() or above.lstrip().startswith("#"):
+            continue
+        there = _KEY_AT.match(above)
+        if here is None or there is None or len(here.group(1)) <= len(there.group(1)):
+            return None
+        key = before.strip().removeprefix("- ").strip()
+        other = f"'{there.group(2).strip()}:'" if there.group(2) else "the line"
+        return (
+            f"'{key}:' is indented more than {other} on line {number + 1}; keys of one "
+            "mapping, such as a test's name and steps, start in the same column"
+        )
+    return None
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str = "") -> tuple[str, str]:
     """``(":line", problem)`` for a YAML syntax error, in words a CI user can act on."""
     problem = exc.problem or exc.context or "not valid YAML or JSON"
     mark = exc.problem_mark or exc.context_mark
@@ -331,7 +372,11 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
     elif problem.startswith("expected <block end>") or "<block mapping start>" in problem:
         problem += " (check the indentation of this line)"
     elif problem == "mapping values are not allowed here":
-        problem += " (a ':' followed by a space inside a value? put the value in quotes)"
+        hint = _over_indented(text, mark.line, mark.column) if mark is not None else None
+        if hint is not None:
+            problem += f" ({hint})"
+        else:
+            problem += " (a ':' followed by a space inside a value? put the value in quotes)"
     elif opened and exc.context_mark is not None and mark is not None:
         if exc.context_mark.line != mark.line:
             problem += f" (in {opened} opened on line {exc.context_mark.line + 1})"
@@ -348,7 +393,7 @@ def parse_tests(text: str, source: str) -> TestsDocument:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        line, problem = _syntax_problem(exc)
+        line, problem = _syntax_problem(exc, text)
         raise InputError(f"{source}{line}: not valid YAML or JSON: {problem}") from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (controls...)
         row = text[: exc.position].count("\n") + 1
@@ -368,7 +413,11 @@ def parse_tests(text: str, source: str) -> TestsDocument:
     if isinstance(root, yaml.MappingNode):
         items = _mapping_items(where, root, "", TOP_KEYS)
         tests = _tests(where, items["tests"][1], "tests") if "tests" in items else ()
-        return TestsDocument(tests=tests, settings=_settings(where, items))
+        return TestsDocument(
+            tests=tests,
+            settings=_settings(where, items),
+            without_tests=None if "tests" in items else source,
+        )
     raise where.fail(
         root, "", f"must be a list of tests or a mapping with 'tests', not {_kind(root)}"
     )

@@ -145,6 +145,11 @@ class Watchdog:
         self.tag = tag
         self.expired = False
         self.aborted = False  # by abort_all (a cancel), not by the clock
+        # What the connections under this watchdog did (see :attr:`nothing_sent`): a connect
+        # (TCP, proxy tunnel, TLS handshake) that failed, and whether any request byte was
+        # handed to a socket.
+        self.connect_failed = False
+        self.sent = False
         self._conns: list[Any] = []
         self._lock = threading.Lock()
         self._done = False
@@ -194,6 +199,13 @@ class Watchdog:
     @property
     def done(self) -> bool:
         return self._done
+
+    @property
+    def nothing_sent(self) -> bool:
+        """True when a connect failed and no byte of any request left on a connection under
+        this watchdog: whatever failed, the service cannot have acted on the request. False
+        whenever in doubt (a request byte written, or no connect failed)."""
+        return self.connect_failed and not self.sent
 
 
 def current_watchdog() -> Watchdog | None:
@@ -279,13 +291,45 @@ def _pool_classes() -> dict[str, type[Any]]:
             _shutdown(sock)
         return sock  # type: ignore[no-any-return]
 
+    def connect(base: Any, self: Any) -> None:
+        # TCP connect, proxy tunnel, TLS handshake: the request itself is written later, by
+        # send(). A connect that raises never carried it.
+        try:
+            base.connect(self)
+        except BaseException:
+            dog = getattr(self, "_vt_watchdog", None)
+            if dog is not None:
+                dog.connect_failed = True
+            raise
+
+    def send(base: Any, self: Any, data: Any) -> None:
+        # Marked before the first byte is written (and before http.client's lazy connect of a
+        # plain-http connection): in doubt, something was sent. A proxy's CONNECT goes this way
+        # too, which only makes the mark come early.
+        dog = getattr(self, "_vt_watchdog", None)
+        if dog is not None:
+            dog.sent = True
+        base.send(self, data)
+
     class BoundedConnection(HTTPConnection):
         def _new_conn(self) -> socket.socket:
             return new_conn(HTTPConnection, self)
 
+        def connect(self) -> None:
+            connect(HTTPConnection, self)
+
+        def send(self, data: Any) -> None:
+            send(HTTPConnection, self, data)
+
     class BoundedHTTPSConnection(HTTPSConnection):
         def _new_conn(self) -> socket.socket:
             return new_conn(HTTPSConnection, self)
+
+        def connect(self) -> None:
+            connect(HTTPSConnection, self)
+
+        def send(self, data: Any) -> None:
+            send(HTTPSConnection, self, data)
 
     def get_conn(base: Any, self: Any, timeout: float | None) -> Any:
         conn = base._get_conn(self, timeout)

@@ -14,58 +14,99 @@ from typing import Any
 
 import click
 
-from vibetesting_ci.emulator.faults import Fault, coerce_faults, parse_fault
-from vibetesting_ci.emulator.model import PACES
+from vibetesting_ci.emulator.faults import ANY, ENDPOINTS, KINDS, Fault, coerce_faults, parse_fault
+from vibetesting_ci.emulator.model import BUILTIN_SUITES, FAIL, MARKERS, MISSING_SUITE_ID, PACES
 from vibetesting_ci.emulator.server import DEFAULT_TOKEN, EmulatorServer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_TEST_SECONDS = 2.0
 
-_EPILOG = """\b
-Examples:
-  vibetesting emulator --port 8765 --token demo
-  vibetesting emulator --port 0 --test-seconds 0.2 --fault execution-status:html500:times=3
-  vibetesting emulator --scenario slow-service.yml
 
-\b
-Then, in another shell:
-  export VIBETESTING_API_URL=http://127.0.0.1:8765/api/external/ VIBETESTING_API_TOKEN=demo
-  vibetesting run --tests-file examples/tests.yml
+def _wrapped(words: list[str], first: str, rest: str, width: int = 76) -> list[str]:
+    import textwrap
 
-\b
-Outcomes are steered by markers in test names (guided runs):
-  [fail]  the test fails          [slow]  it takes 5x as long
-  [hang]  it never finishes (the execution stays running)
-  [skip]  it is never done (the execution ends done without it)
-  anything else passes. Exploration runs pass unless general_instructions
-  contains [fail] (then the last flow fails).
+    return textwrap.wrap(
+        " ".join(words),
+        width=width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+    )
 
-\b
-Suites (run-suite): 1 "Smoke suite" (3 pass), 2 "Checkout suite" (4 tests,
-1 fails), 3 "Parallel suite" (2 executions, all pass), 404 "Suite not
-found", any other id: "Suite <id>" with 2 passing tests.
 
-\b
-Faults (--fault ENDPOINT:KIND[:key=value,...], repeatable):
-  endpoints: run-tests run-suite execution-status stop-execution report *
-  kinds: html500 429 drop garbage stall not-found create-then-500
-         create-then-drop odd-state null-counts odd-counts patch drip
-         drip-body redirect big gzip-bomb echo-refusal echo-status
-         huge-failure
-  keys: times (0 = forever, default 1), after, retry_after, seconds,
-        status, state, mib, count, target, drop (patch: NAME+NAME),
-        fields (patch: a JSON object set in the answer; last)
-  e.g. execution-status:html500:times=3   run-tests:429:retry_after=1
-       execution-status:patch:times=0,fields={"number_of_tests": null}
+def _suite_lines() -> list[str]:
+    """One line per built-in suite, from the suites themselves (they cannot drift apart)."""
+    lines = []
+    for suite_id, suite in BUILTIN_SUITES.items():
+        tests = [test for group in suite.executions for test in group]
+        text = f'  {suite_id:<6}"{suite.name}": {len(tests)} tests'
+        if len(suite.executions) > 1:
+            text += f" in {len(suite.executions)} executions"
+        failing = sum(test.outcome == FAIL for test in tests)
+        flaky = sum(test.flaky > 0 for test in tests)
+        text += "".join(
+            (
+                f", {failing} failing" if failing else "",
+                f", {flaky} [flaky]" if flaky else "",
+                ", all pass" if not failing and not flaky else "",
+            )
+        )
+        lines.append(text)
+    lines.append(f'  {MISSING_SUITE_ID:<6}HTTP 404 "Suite not found"')
+    lines.append('  other "Suite <id>": 2 passing tests (--pace realistic: 1-8)')
+    return lines
 
-\b
-Scenario file (YAML or JSON): host, port, token, test_seconds, seed, pace,
-report_host, faults (list of SPEC strings or mappings). Command-line options
-and environment variables win over the file.
 
-See docs/emulator.md for details.
-"""
+def _epilog() -> str:
+    width = max(len(marker) for marker in MARKERS)
+    markers = [f"  {marker:<{width}}  {what}" for marker, what in MARKERS.items()]
+    kinds = _wrapped(sorted(KINDS), "  kinds: ", "         ")
+    endpoints = " ".join((*ENDPOINTS, ANY))
+    return "\n".join(
+        [
+            "\b",
+            "Examples:",
+            "  vibetesting emulator --port 8765 --token demo",
+            "  vibetesting emulator --port 0 --test-seconds 0.2 "
+            "--fault execution-status:html500:times=3",
+            "  vibetesting emulator --scenario slow-service.yml",
+            "",
+            "\b",
+            "Then, in another shell:",
+            "  export VIBETESTING_API_URL=http://127.0.0.1:8765/api/external/ "
+            "VIBETESTING_API_TOKEN=demo",
+            "  vibetesting run --tests-file examples/tests.yml",
+            "",
+            "\b",
+            "Outcomes are steered by markers in test names (guided runs, any case):",
+            *markers,
+            "  anything else passes. Exploration runs pass unless general_instructions",
+            "  holds [fail], [hang] or [flaky] (then so does the last flow).",
+            "",
+            "\b",
+            "Suites (run-suite, by suite_id):",
+            *_suite_lines(),
+            "",
+            "\b",
+            "Faults (--fault ENDPOINT:KIND[:key=value,...], repeatable):",
+            f"  endpoints: {endpoints}",
+            *kinds,
+            "  keys: times (0 = forever, default 1), after, retry_after, seconds,",
+            "        status, state, mib, count, target, drop (patch: NAME+NAME),",
+            "        fields (patch: a JSON object set in the answer; last)",
+            "  e.g. execution-status:html500:times=3   run-tests:429:retry_after=1",
+            '       execution-status:patch:times=0,fields={"number_of_tests": null}',
+            "",
+            "\b",
+            "Scenario file (YAML or JSON): host, port, token, test_seconds, seed, pace,",
+            "report_host, faults (list of SPEC strings or mappings). Command-line options",
+            "and environment variables win over the file.",
+            "",
+            "See docs/emulator.md for details.",
+        ]
+    )
+
 
 _SCENARIO_KEYS = {
     "host",
@@ -157,7 +198,7 @@ def _explicit(ctx: click.Context, name: str) -> bool:
 
 @click.command(
     "emulator",
-    epilog=_EPILOG,
+    epilog=_epilog(),
     short_help="Run a local VibeTesting API emulator for trying pipelines.",
 )
 @click.option(

@@ -33,8 +33,21 @@ STOPPED_BY_USER = "Stopped by user"
 CANCELLED = "Cancelled"
 
 
+# The markers in test names that steer outcomes, with what they do: ``emulator --help`` and
+# docs/emulator.md list every one (tests/test_docs_lists.py checks both).
+MARKERS: dict[str, str] = {
+    "[fail]": "the test fails",
+    "[slow]": "it takes 5x as long",
+    "[hang]": "it never finishes (the execution stays running)",
+    "[skip]": "it is never done (the execution ends done without it)",
+    "[flaky]": "it fails the first run that holds it, passes later ones",
+    "[flaky:N]": "it fails the first N runs, then passes (try --retry-failed)",
+}
+
+
 def outcome_from_name(name: str) -> tuple[str, float]:
-    """(outcome, duration factor) steered by markers in a test name (case-insensitive)."""
+    """(outcome, duration factor) steered by markers in a test name (case-insensitive);
+    ``[flaky]`` is :func:`flaky_from_name`'s."""
     lowered = name.lower()
     factor = 5.0 if "[slow]" in lowered else 1.0
     if "[hang]" in lowered:
@@ -115,7 +128,8 @@ MISSING_SUITE_ID = 404
 
 
 def suite_for(suite_id: int, seed: int, pace: str) -> Suite | None:
-    """The suite behind an id: built-ins 1-3, 404 missing, any other id two passing tests."""
+    """The suite behind an id: the built-ins (:data:`BUILTIN_SUITES`), 404 missing, any other
+    id two passing tests (1-8 at the realistic pace)."""
     if suite_id == MISSING_SUITE_ID:
         return None
     if suite_id in BUILTIN_SUITES:

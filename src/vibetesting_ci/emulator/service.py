@@ -161,7 +161,7 @@ def _schedule(body: Mapping[str, Any]) -> Schedule | None:
         first = datetime.fromisoformat(at.strip())
     except ValueError:
         raise _bad(
-            "schedule_at must be an ISO 8601 datetime (e.g. 2026-04-04T02:00:00+03:00)"
+            "schedule_at must be an ISO 8601 datetime (e.g. 2030-04-04T02:00:00+03:00)"
         ) from None
     if first.tzinfo is None:
         first = first.replace(tzinfo=zone or UTC)
