@@ -114,7 +114,7 @@ def main() -> int:
             "run",
             "--tests-file",
             "examples/tests.yml",  # relative: the JUnit classname is vibetesting.examples/tests
-            "--allow-parallel",
+            "--allow-parallel",  # one execution per test: every output names each test
             "--junit-file",
             str(out / "vibetesting-junit.xml"),
             "--report-file",
@@ -122,7 +122,11 @@ def main() -> int:
             "--results-file",
             str(out / "vibetesting-results.json"),
         ]
-        print("demo: $ vibetesting run --tests-file examples/tests.yml --allow-parallel ...\n")
+        print(
+            "demo: $ vibetesting run --tests-file examples/tests.yml --allow-parallel ...\n"
+            "demo: (--allow-parallel: one execution per test, so every output names each "
+            "test's own outcome)\n"
+        )
         code = subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
     finally:
         emulator.terminate()

@@ -28,6 +28,7 @@ from vibetesting_ci.cli import cli
 from vibetesting_ci.emulator.faults import KINDS
 from vibetesting_ci.emulator.model import BUILTIN_SUITES, MARKERS, MISSING_SUITE_ID
 from vibetesting_ci.models import RunResult
+from vibetesting_ci.report import build_report
 from vibetesting_ci.reports.dotenv import KEYS, PREFIX
 from vibetesting_ci.reports.results import render_results
 from vibetesting_ci.settings import OPTIONS, Kind
@@ -87,7 +88,7 @@ def test_every_dotenv_list_names_every_key(name, block):
 
 # -- action outputs ------------------------------------------------------------------------------
 
-OUTPUTS = list(outputs_for(RunResult(result="passed", exit_code=0), junit_file=None))
+OUTPUTS = list(outputs_for(build_report(RunResult(result="passed", exit_code=0))))
 
 
 def table_after(text: str, heading: str) -> list[str]:
@@ -125,7 +126,7 @@ def test_the_files_table_has_every_output_file(option):
 
 def test_the_results_row_lists_every_top_level_key():
     (row,) = [line for line in FILES_TABLE.splitlines() if line.startswith("| results JSON |")]
-    keys = list(render_results(RunResult(result="passed", exit_code=0)))
+    keys = list(render_results(build_report(RunResult(result="passed", exit_code=0))))
     assert [key for key in keys if f"`{key}`" not in row] == []
 
 
