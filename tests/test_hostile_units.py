@@ -310,8 +310,9 @@ def test_github_commands_are_scrubbed_before_escaping_but_masks_are_not():
     assert command("add-mask", "p@ss-word-1") == "::add-mask::p@ss-word-1"
 
 
-def test_the_github_summary_stays_below_one_mib():
-    from vibetesting_ci.ci.github import SUMMARY_LIMIT, outputs_for, render_summary
+def _huge_report():
+    """3,000 failed executions, each one test named in Markdown specials (each shows escaped at
+    twice its length), a long suite name and detailed status, every test flaky too."""
     from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
 
     executions = tuple(
@@ -330,14 +331,46 @@ def test_the_github_summary_stays_below_one_mib():
         )
         for i in range(1, 3001)
     )
-    result = RunResult("failed", 1, executions=executions, message="3000 of 3000 failed")
-    text = render_summary(build_report(result, [OutputFile(FileKind.JUNIT, "j.xml")]))
-    assert len(text.encode("utf-8")) <= SUMMARY_LIMIT
-    assert "The summary was cut here" in text
-    assert all(
-        len(v) <= 512 * 1024
-        for v in outputs_for(build_report(result, [OutputFile(FileKind.JUNIT, "j.xml")])).values()
+    names = tuple(f"{i} " + "@<[" * 400 for i in range(1, 3001))
+    result = RunResult(
+        "failed",
+        1,
+        executions=executions,
+        test_names=names,
+        message="3000 of 3000 failed",
+        flaky=3000,
+        flaky_tests=names,
     )
+    return build_report(result, [OutputFile(FileKind.JUNIT, "j.xml")])
+
+
+def _summary(report):
+    from vibetesting_ci.ci.github import SUMMARY_LIMIT, render_summary
+
+    text = render_summary(report)
+    # GitHub's limit is in bytes (1 MiB); the cut says so.
+    return text, len(text.encode("utf-8")) <= SUMMARY_LIMIT, "The summary was cut here"
+
+
+def _comment(report):
+    from vibetesting_ci.ci.comment import MAX_BODY_CHARS, render
+
+    text = render(report, key="deploy/e2e", run_url="https://github.com/octo/shop/actions/runs/9")
+    assert text.startswith("<!-- vibetesting-ci:comment key=deploy/e2e -->\n")  # found again
+    assert text.rstrip().endswith("-->") and "<!-- vibetesting-ci:counts {" in text  # compared
+    # GitHub's limit is in characters (65,536); the cut says so.
+    return text, len(text) <= MAX_BODY_CHARS, "… (cut)"
+
+
+@pytest.mark.parametrize("render", [_summary, _comment], ids=["summary", "comment"])
+def test_the_github_summary_and_the_comment_stay_below_their_limits(render):
+    from vibetesting_ci.ci.github import outputs_for
+
+    report = _huge_report()
+    text, within, cut = render(report)
+    assert within
+    assert cut in text
+    assert all(len(v) <= 512 * 1024 for v in outputs_for(report).values())
 
 
 def test_a_dripping_forge_cannot_hold_the_pull_request_comment(monkeypatch):

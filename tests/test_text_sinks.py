@@ -1,17 +1,21 @@
-"""Property tests: service text cannot become a command, a control sequence, Markdown or HTML."""
+"""Property tests: service text cannot become a command, a control sequence, Markdown or HTML.
+The job summary and the pull request comment (the two Markdown renderers) face the same tests."""
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.github_output import parse_output_file
-from vibetesting_ci.ci.github import output_block, outputs_for
-from vibetesting_ci.models import ExecutionResult, ExecutionStatus, RunResult
-from vibetesting_ci.report import FileKind, OutputFile, build_report
+from vibetesting_ci.ci import comment, github
+from vibetesting_ci.ci.github import output_block, outputs_for, render_summary
+from vibetesting_ci.models import INTERRUPTED_TIMEOUT, ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.report import FileKind, OutputFile, Report, build_report
 from vibetesting_ci.reports.dotenv import KEYS as dotenv_keys_written
 from vibetesting_ci.reports.dotenv import render_dotenv
 from vibetesting_ci.text import (
@@ -80,10 +84,22 @@ def test_log_text_is_one_harmless_line(text: str, limit: int | None) -> None:
         assert not CONTROL.search(flat)
 
 
+# Each Markdown renderer's escaper for service text and test names (the same one: the summary's
+# and the comment's differ only in how much of a text they show).
+CELL_ESCAPERS: dict[str, Callable[[str], str]] = {
+    "markdown_text": markdown_text,
+    "summary": github._cell,
+    "comment": comment._md,
+}
+
+
+@pytest.mark.parametrize("escape", CELL_ESCAPERS.values(), ids=list(CELL_ESCAPERS))
 @settings(max_examples=400)
-@given(st.lists(HOSTILE, min_size=1, max_size=5))
-def test_markdown_cells_keep_the_table_intact(cells: list[str]) -> None:
-    row = "| " + " | ".join(markdown_text(c) for c in cells) + " |"
+@given(cells=st.lists(HOSTILE, min_size=1, max_size=5))
+def test_markdown_cells_keep_the_table_intact(
+    escape: Callable[[str], str], cells: list[str]
+) -> None:
+    row = "| " + " | ".join(escape(c) for c in cells) + " |"
     assert "\n" not in row and not CONTROL.search(row)
     # Unescaped pipes are exactly the row's own separators.
     assert len(re.findall(r"(?<!\\)\|", row)) == len(cells) + 1
@@ -182,6 +198,89 @@ def test_outputs_and_dotenv_parse_with_exactly_the_documented_keys(text: str, ur
     keys = [line.partition("=")[0] for line in lines]
     assert len(keys) == len(set(keys)) == len(dotenv_keys_written)
     assert all(re.fullmatch(r"[A-Z_]+=[\x21-\x7e]*", line) for line in lines)
+
+
+# -- the summary and the comment: a whole report of hostile text ------------------------------
+
+RUN_URL = "https://github.com/octo/shop/actions/runs/99"
+MARKDOWN_RENDERERS: dict[str, Callable[[Report], str]] = {
+    "summary": render_summary,
+    "comment": lambda report: comment.render(report, key="deploy/e2e", run_url=RUN_URL),
+}
+LIVE = r"(?<!\\)(?:\\\\)*"  # after an even number of backslashes (none included): not escaped
+LIVE_MARKDOWN = {
+    "a link": re.compile(LIVE + r"\]\("),
+    "an image": re.compile(LIVE + r"!\["),
+    "an HTML tag": re.compile(r"<[A-Za-z/!?]"),
+    "a mention": re.compile(LIVE + "@"),
+    "an emoji code": re.compile(LIVE + r":[A-Za-z0-9_+-]+:"),
+    "a bare www. link": re.compile(r"(?i)www\."),
+    "a bare link": re.compile(r"(?i)\b(https?|javascript):"),
+}
+OWN_MARKDOWN = re.compile(
+    r"^#+ VibeTesting: .*$"  # the verdict line, with its emoji code
+    r"|\[PDF\]\(https?://[^\s()]+\)|\[this run\]\(" + re.escape(RUN_URL) + r"\)"
+    r"|</?sub>|<!-- vibetesting-ci:[^\n]*-->|`vibetesting[^`]*`",
+    re.MULTILINE,
+)
+
+
+def _hostile_report(text: str, url: str, names: list[str]) -> Report:
+    """Hostile ``text`` in every field a reader sees (message, state, suite name, detailed
+    status, warnings, flaky tests), hostile test names: one execution whose tests all failed
+    (so the failed tests are named), one timed out in a hostile state."""
+    failed = ExecutionStatus(
+        5,
+        "done",
+        suite_name=text,
+        tests=len(names),
+        done=len(names),
+        failed=len(names),
+        detailed_status=text,
+        report_url=url,
+    )
+    running = ExecutionStatus(6, text, suite_name=text, tests=1, passed=1, detailed_status=text)
+    executions = (
+        ExecutionResult(5, failed, tests=tuple(range(len(names)))),
+        ExecutionResult(6, running, interrupted=INTERRUPTED_TIMEOUT, stopped=True),
+    )
+    result = RunResult(
+        "failed",
+        1,
+        executions=executions,
+        test_names=tuple(names),
+        label="vibetesting.tests",
+        message=text,
+        warnings=(text,),
+        flaky=1,
+        flaky_tests=(text,),
+        threshold=text,
+    )
+    return build_report(result)
+
+
+@pytest.mark.parametrize("render", MARKDOWN_RENDERERS.values(), ids=list(MARKDOWN_RENDERERS))
+@settings(max_examples=150, deadline=None)
+@given(
+    text=HOSTILE,
+    url=st.one_of(HOSTILE, st.just("https://r.example/a.pdf?token=t&sig=x")),
+    names=st.lists(HOSTILE, min_size=1, max_size=3),
+)
+def test_hostile_text_in_a_report_stays_text_in_the_summary_and_the_comment(
+    render: Callable[[Report], str], text: str, url: str, names: list[str]
+) -> None:
+    out = render(_hostile_report(text, url, names))
+    assert not CONTROL.search(out.replace("\n", ""))
+    # Every table row has its header's cells: no pipe or line break from the text splits one.
+    for table in re.findall(r"(?m)(?:^\|.*\n)+", out):
+        rows = table.splitlines()
+        cells = len(re.findall(LIVE + r"\|", rows[0]))
+        assert all(len(re.findall(LIVE + r"\|", row)) == cells for row in rows), table
+    rest = OWN_MARKDOWN.sub("", out)
+    for what, pattern in LIVE_MARKDOWN.items():
+        found = pattern.search(rest)
+        assert found is None, f"{what}: {rest[max(0, found.start() - 40) : found.end() + 20]!r}"
+    assert "token=t" not in out  # the signed link's secret parameter is redacted
 
 
 # -- the cap on service text in a log line or an annotation (text.LINE_LIMIT) -----------------

@@ -263,7 +263,9 @@ class ExecutionStatus:
     @classmethod
     def from_api(cls, execution_id: int, body: Mapping[str, Any]) -> ExecutionStatus:
         warnings: list[str] = []
-        state = _text(body, "execution_state").strip().lower()
+        # Scrubbed before it is lowercased: a secret the service echoes here would otherwise
+        # pass every scrubber (they match the secret's own case).
+        state = scrub(_text(body, "execution_state")).strip().lower()
         counts: dict[str, int] = {}
         problem: CountProblem | None = None
         for name, key in COUNT_FIELDS:
