@@ -23,7 +23,7 @@ UNIT_TESTS := tests/unit \
 	tests/test_labels.py tests/test_settings_table.py tests/test_architecture.py \
 	tests/test_output_names.py tests/test_readme_sync.py tests/test_docs_lists.py \
 	tests/test_action_metadata.py tests/test_gitlab_component.py tests/test_ci_gitlab.py \
-	tests/test_fast_layer.py
+	tests/test_fast_layer.py tests/test_report_agreement.py
 
 .PHONY: demo test test-fast lint bench venv wheelhouse clean
 

@@ -471,13 +471,13 @@ def build_report(result: RunResult, files: Sequence[OutputFile] = ()) -> Report:
                 earlier=earlier,
             )
         )
-    statuses = [e.status for e in result.executions if e.status is not None]
+    # The totals add up the counts the rows show: a count an answer did not hold (``?``) adds
+    # nothing, so the total row agrees with the rows above it.
     totals = Counts(
-        tests=sum(s.tests for s in statuses),
-        done=sum(s.done for s in statuses),
-        passed=sum(s.passed for s in statuses),
-        failed=sum(s.failed for s in statuses),
-        not_done=sum(s.not_done for s in statuses),
+        **{
+            name: sum(getattr(e.counts, name) or 0 for e in executions)
+            for name in ("tests", "done", "passed", "failed", "not_done")
+        }
     )
     reports = tuple(
         OutputFile(FileKind.REPORT, e.report_file) for e in result.executions if e.report_file
