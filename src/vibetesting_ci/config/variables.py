@@ -37,7 +37,7 @@ Rules (issue 23, "Variables"):
   is the silent failure the issue reports; the message says to write ``$${`` for a literal.
 * :meth:`Variables.expand_shown` is the dry run's form: each secret placeholder shows ``***``,
   and so does any literal occurrence of a secret value of :data:`scrub.MIN_LENGTH` or more
-  characters (the scrubber's rule), wherever it came from.
+  characters (the scrubber's rule), wherever it came from; so do the errors of both forms.
 * Test names take no placeholders (they are the tests' identity in CI history):
   :func:`check_test_name` raises for one, and undoes ``$${`` like everywhere else.
 
@@ -226,12 +226,12 @@ class Variables:
         for token in _tokens(text):
             if isinstance(token, _Text):
                 yield token.text
-            elif isinstance(token, _Malformed):
-                raise InputError(f"{where}: {token.problem}; {LITERAL_HINT}")
+            elif isinstance(token, _Malformed):  # the text may hold a secret written out
+                raise InputError(self._mask(f"{where}: {token.problem}; {LITERAL_HINT}"))
             else:
                 variable = self.get(token.name)
                 if variable is None:
-                    raise InputError(f"{where}: {self._unknown(token.name)}")
+                    raise InputError(self._mask(f"{where}: {self._unknown(token.name)}"))
                 yield MASK if shown and variable.secret else variable.value
 
     def _unknown(self, name: str) -> str:
