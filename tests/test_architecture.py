@@ -28,6 +28,15 @@ RANKS: dict[str, int] = {
     "reports.atomic": 0,
     "reports.redact": 0,
     "testsfile": 1,
+    # Tests as code (issue 23): pure, from errors, text, scrub and reports.redact only.
+    "config": 1,
+    "config.suggest": 1,
+    "config.variables": 1,
+    "config.target": 1,
+    "config.selection": 1,
+    "config.shards": 1,
+    "config.discovery": 1,
+    "config.merge": 1,
     "labels": 1,  # test identities: pure, from models; every report uses them
     "settings": 2,
     "api": 3,

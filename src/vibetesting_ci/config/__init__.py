@@ -1,0 +1,1 @@
+"""Configuration: the option table, parsers, sources, settings and the tests files."""

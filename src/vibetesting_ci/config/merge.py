@@ -1,0 +1,145 @@
+"""Several parsed tests files as one run: tests in order, settings and variables agreed.
+
+Rules (issue 23, "Many files"):
+
+* Tests keep their files' order (the order :mod:`discovery` gives), each carrying the file and
+  line it came from (:class:`SourcedTest`): its JUnit classname comes from its own file.
+* A test name used in two files is an input error naming both places (``a.yml:4`` and
+  ``b.yml:9``); names compare exactly, as within one file (``testsfile``).
+* A run setting (whatever a file's ``settings`` holds: ``execution_type``,
+  ``general_instructions``, ``focus_areas``, ``login_identifier``, ``flows_count``,
+  ``max_steps_per_flow``, ``target_url``...) given by more than one file must be equal in each,
+  else an input error naming the key and both places. A setting the command line or the
+  environment sets (``overridden``) is not compared: the option wins over every file anyway.
+  Values are compared as written, before ``${NAME}`` expansion.
+* The files' ``variables:`` merge by name; the same name with different values in two files is
+  an input error naming both places (the same value twice is fine), unless ``--var`` or
+  ``VIBETESTING_VARS`` defines it (it wins over every file anyway).
+
+Pure: the files are parsed already (by ``testsfile``), this only combines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vibetesting_ci.config.variables import Variable
+from vibetesting_ci.errors import InputError
+from vibetesting_ci.text import one_line
+
+
+@dataclass(frozen=True)
+class SourcedTest:
+    """One test and where it came from. ``file`` is None for tests given inline (``--tests``)."""
+
+    name: str
+    steps: str | tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    file: str | None = None
+    line: int | None = None  # the line of the test's entry (or of its name) in ``file``
+
+    @property
+    def place(self) -> str:
+        """``tests/a.yml:4`` (or just the file, or ``--tests``)."""
+        return _place(self.file or "--tests", self.line)
+
+    def to_api(self) -> dict[str, Any]:
+        """The test as the request body carries it (tags and origin are ours, not sent)."""
+        steps: str | list[str] = self.steps if isinstance(self.steps, str) else list(self.steps)
+        return {"name": self.name, "steps": steps}
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """What one tests file gave: its path as discovered, its tests, its run settings (keyed as
+    ``testsfile.TestsDocument.settings``), the line of each setting when known, and its
+    ``variables:`` (``variables.parse_file_variables``)."""
+
+    path: str
+    tests: tuple[SourcedTest, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    setting_lines: Mapping[str, int] = field(default_factory=dict)
+    variables: Mapping[str, Variable] = field(default_factory=dict)
+
+    def setting_place(self, key: str) -> str:
+        return _place(self.path, self.setting_lines.get(key))
+
+
+@dataclass(frozen=True)
+class MergedFiles:
+    """The run the files describe together: every test in order, the settings and variables
+    they agree on, and which file gave each setting."""
+
+    tests: tuple[SourcedTest, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    setting_places: Mapping[str, str] = field(default_factory=dict)
+    variables: Mapping[str, Variable] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+
+def _place(file: str, line: int | None) -> str:
+    return f"{file}:{line}" if line else file
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        value = ", ".join(map(str, value))
+    return repr(one_line(str(value), 60))
+
+
+def merge_files(
+    files: Sequence[ParsedFile],
+    overridden: Collection[str] = (),
+    overridden_variables: Collection[str] = (),
+) -> MergedFiles:
+    """The files as one run (see the module's rules), or an input error naming the places.
+
+    ``overridden``: the settings an option or variable sets; ``overridden_variables``: the
+    names ``--var`` or ``VIBETESTING_VARS`` define. Those are not compared between files."""
+    tests: list[SourcedTest] = []
+    names: dict[str, SourcedTest] = {}
+    settings: dict[str, Any] = {}
+    places: dict[str, str] = {}
+    variables: dict[str, Variable] = {}
+    for parsed in files:
+        for test in parsed.tests:
+            first = names.get(test.name)
+            if first is not None:
+                raise InputError(
+                    f"test name {one_line(test.name, 80)!r} is used twice: {first.place} and "
+                    f"{test.place}; names must be unique across tests files"
+                )
+            names[test.name] = test
+            tests.append(test)
+        for key, value in parsed.settings.items():
+            if key in overridden:
+                continue
+            here = parsed.setting_place(key)
+            if key in settings and settings[key] != value:
+                raise InputError(
+                    f"run setting {key!r} differs between tests files: {places[key]} has "
+                    f"{_shown(settings[key])}, {here} has {_shown(value)}; give it in one file, "
+                    "the same in each, or set it as an option"
+                )
+            if key not in settings:
+                settings[key], places[key] = value, here
+        for name, variable in parsed.variables.items():
+            known = variables.get(name)
+            if known is not None and name in overridden_variables:
+                continue
+            if known is not None and known.value != variable.value:
+                raise InputError(
+                    f"variable {name} differs between tests files: {known.source} has "
+                    f"{_shown(known.value)}, {variable.source} has {_shown(variable.value)}; "
+                    "give it in one file, the same in each, or set it with --var"
+                )
+            variables.setdefault(name, variable)
+    return MergedFiles(
+        tests=tuple(tests),
+        settings=settings,
+        setting_places=places,
+        variables=variables,
+        files=tuple(parsed.path for parsed in files),
+    )
