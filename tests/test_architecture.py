@@ -27,7 +27,7 @@ RANKS: dict[str, int] = {
     "reports": 0,
     "reports.atomic": 0,
     "reports.redact": 0,
-    "testsfile": 1,
+    "testsfile": 2,  # reads files into config.merge.ParsedFile
     # Tests as code (issue 23): pure, from errors, text, scrub and reports.redact only.
     "config": 1,
     "config.suggest": 1,
@@ -37,6 +37,7 @@ RANKS: dict[str, int] = {
     "config.shards": 1,
     "config.discovery": 1,
     "config.merge": 1,
+    "config.yaml_nodes": 1,
     "labels": 1,  # test identities: pure, from models; every report uses them
     "settings": 2,
     "api": 3,

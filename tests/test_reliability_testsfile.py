@@ -30,6 +30,14 @@ FRAGMENTS = st.sampled_from(
         "login:",
         "  identifier: ",
         "focus_areas:",
+        "tags: ",
+        "variables:",
+        "target_url: ",
+        "https://a.example",
+        "${",
+        "$${",
+        "}",
+        "X",
         "flows_count: ",
         "3",
         "-1",
@@ -41,7 +49,6 @@ FRAGMENTS = st.sampled_from(
         "[",
         "]",
         "{",
-        "}",
         ",",
         ":",
         "'",
@@ -74,7 +81,20 @@ JSONABLE = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )
-KEYS = st.sampled_from(["tests", "name", "steps", "execution_type", "login", "focus_areas", "x"])
+KEYS = st.sampled_from(
+    [
+        "tests",
+        "name",
+        "steps",
+        "execution_type",
+        "login",
+        "focus_areas",
+        "x",
+        "tags",
+        "variables",
+        "target_url",
+    ]
+)
 SHAPED = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),

@@ -32,18 +32,40 @@ from vibetesting_ci.text import one_line
 
 @dataclass(frozen=True)
 class SourcedTest:
-    """One test and where it came from. ``file`` is None for tests given inline (``--tests``)."""
+    """One test and where it came from. ``file`` is None for tests given inline (``--tests``);
+    ``source`` then names the option or variable that gave them (for error messages)."""
 
     name: str
     steps: str | tuple[str, ...]
     tags: tuple[str, ...] = ()
     file: str | None = None
     line: int | None = None  # the line of the test's entry (or of its name) in ``file``
+    index: int = 0  # its place among its file's tests, from 1 (``tests[2]``); 0: unknown
+    step_lines: tuple[int, ...] = ()  # the line of each step (of the one string), when known
+    source: str | None = None  # the file, option or variable it was read from
 
     @property
     def place(self) -> str:
         """``tests/a.yml:4`` (or just the file, or ``--tests``)."""
-        return _place(self.file or "--tests", self.line)
+        return _place(self.file or self.source or "--tests", self.line)
+
+    @property
+    def field(self) -> str:
+        """``tests[2] ('checkout')``: the test as error messages name it."""
+        at = f"tests[{self.index}]" if self.index else "test"
+        return f"{at} ({one_line(self.name, 40)!r})"
+
+    def step_places(self) -> tuple[str, ...]:
+        """Where each step is written, as errors about it start: ``a.yml:9: tests[2]
+        ('checkout').steps[1]`` (``.steps`` for steps given as one string)."""
+        origin = self.file or self.source or "--tests"
+        count = 1 if isinstance(self.steps, str) else len(self.steps)
+        places = []
+        for i in range(count):
+            line = self.step_lines[i] if i < len(self.step_lines) else self.line
+            path = ".steps" if isinstance(self.steps, str) else f".steps[{i + 1}]"
+            places.append(f"{_place(origin, line)}: {self.field}{path}")
+        return tuple(places)
 
     def to_api(self) -> dict[str, Any]:
         """The test as the request body carries it (tags and origin are ours, not sent)."""
@@ -60,8 +82,11 @@ class ParsedFile:
     path: str
     tests: tuple[SourcedTest, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
-    setting_lines: Mapping[str, int] = field(default_factory=dict)
+    setting_lines: Mapping[str, int] = field(default_factory=dict)  # also "focus_areas[2]"
     variables: Mapping[str, Variable] = field(default_factory=dict)
+    # A mapping without a ``tests`` key: where it came from, so that "no tests" can say what
+    # is missing. None for a list, or a mapping with tests.
+    without_tests: str | None = None
 
     def setting_place(self, key: str) -> str:
         return _place(self.path, self.setting_lines.get(key))
@@ -74,7 +99,7 @@ class MergedFiles:
 
     tests: tuple[SourcedTest, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
-    setting_places: Mapping[str, str] = field(default_factory=dict)
+    setting_places: Mapping[str, str] = field(default_factory=dict)  # also "focus_areas[2]"
     variables: Mapping[str, Variable] = field(default_factory=dict)
     files: tuple[str, ...] = ()
 
@@ -125,6 +150,9 @@ def merge_files(
                 )
             if key not in settings:
                 settings[key], places[key] = value, here
+                for item, line in parsed.setting_lines.items():  # focus_areas[2]: its own line
+                    if item.startswith(f"{key}["):
+                        places[item] = _place(parsed.path, line)
         for name, variable in parsed.variables.items():
             known = variables.get(name)
             if known is not None and name in overridden_variables:
