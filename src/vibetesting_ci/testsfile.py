@@ -66,6 +66,7 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 TestCase = SourcedTest
 TestsDocument = ParsedFile
 
+
 def field_name(key: str) -> str:
     """How the file writes the setting ``key`` (``login_identifier`` -> ``login.identifier``)."""
     return FIELDS.get(key, key)
