@@ -38,6 +38,7 @@ RANKS: dict[str, int] = {
     "config.discovery": 1,
     "config.merge": 1,
     "config.yaml_nodes": 1,
+    "config.assemble": 3,  # reads the files (testsfile); the run settings build on it
     "labels": 1,  # test identities: pure, from models; every report uses them
     "settings": 2,
     "api": 3,

@@ -31,11 +31,11 @@ from vibetesting_ci.config.yaml_nodes import (
     kind_of,
     line_of,
     mapping_items,
-    nearest,
     positive_int,
     scalar_str,
     whole_number_problem,
 )
+from vibetesting_ci.config.yaml_nodes import nearest as nearest  # settings' time zone hints
 from vibetesting_ci.errors import InputError
 from vibetesting_ci.text import one_line
 from vibetesting_ci.vocabulary import EXECUTION_TYPES

@@ -43,6 +43,9 @@ class SourcedTest:
     index: int = 0  # its place among its file's tests, from 1 (``tests[2]``); 0: unknown
     step_lines: tuple[int, ...] = ()  # the line of each step (of the one string), when known
     source: str | None = None  # the file, option or variable it was read from
+    # The steps as the dry run and logs may show them (secret variables as ***), once the
+    # variables are filled in; None: the same as ``steps``.
+    shown_steps: str | tuple[str, ...] | None = None
 
     @property
     def place(self) -> str:
@@ -67,9 +70,11 @@ class SourcedTest:
             places.append(f"{_place(origin, line)}: {self.field}{path}")
         return tuple(places)
 
-    def to_api(self) -> dict[str, Any]:
-        """The test as the request body carries it (tags and origin are ours, not sent)."""
-        steps: str | list[str] = self.steps if isinstance(self.steps, str) else list(self.steps)
+    def to_api(self, *, shown: bool = False) -> dict[str, Any]:
+        """The test as the request body carries it (tags and origin are ours, not sent);
+        ``shown``: with the secrets as ``***`` (:attr:`shown_steps`)."""
+        chosen = self.shown_steps if shown and self.shown_steps is not None else self.steps
+        steps: str | list[str] = chosen if isinstance(chosen, str) else list(chosen)
         return {"name": self.name, "steps": steps}
 
 

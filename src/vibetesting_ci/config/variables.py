@@ -155,6 +155,16 @@ def has_placeholder(text: str) -> bool:
     return any(isinstance(t, _Placeholder | _Malformed) for t in _tokens(text))
 
 
+def check_syntax(text: str, where: str) -> None:
+    """An input error for a malformed placeholder in ``text`` (``${}``, ``${1X}``, a ``${``
+    never closed), whatever the variables: what :meth:`Variables.expand` would refuse even
+    with every name defined. For the text of tests that are not sent (left out by a tag or
+    in another shard): their names need no value, their syntax is checked all the same."""
+    for token in _tokens(text):
+        if isinstance(token, _Malformed):
+            raise InputError(f"{where}: {token.problem}; {LITERAL_HINT}")
+
+
 def escape(text: str) -> str:
     """The text to write so that expansion gives ``text`` back (``${`` becomes ``$${``)."""
     return text.replace("${", "$${")
@@ -348,6 +358,24 @@ def _secret_value(value: str, where: str) -> str | None:
     if "\n" in text or "\r" in text:
         raise InputError(f"{where}: a secret variable must be one line")
     return text or None
+
+
+def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Every value that may be a secret variable's, read leniently (no errors: a malformed line
+    is the run's error to report later): each ``VIBETESTING_SECRET_<NAME>`` value and the text
+    after the first ``=`` of each line of ``VIBETESTING_SECRET_VARS`` (and the whole line when
+    it has none), stripped. To mask and scrub before anything is printed."""
+    found: list[str] = []
+    for key, value in environ.items():
+        if not key.startswith(SECRET_PREFIX):
+            continue
+        if key != SECRET_VARS_ENV:
+            found.append(value.strip())
+            continue
+        for line in value.splitlines():
+            name, equals, rest = line.partition("=")
+            found.append((rest if equals else name).strip())
+    return tuple(sorted({v for v in found if v}, key=lambda v: (-len(v), v)))
 
 
 def secret_variables(environ: Mapping[str, str]) -> tuple[dict[str, Variable], dict[str, str]]:
