@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "vibetesting" / "template.yml"
 sys.path.insert(0, str(ROOT / "src"))
 
-from vibetesting_ci import settings  # noqa: E402
+from vibetesting_ci.config import settings  # noqa: E402
 
 SPEC_DESCRIPTION = "Run VibeTesting AI tests; JUnit in merge requests, PDF report, dotenv results."
 IMAGE = "ghcr.io/vibetesting/vibetesting-ci:1"

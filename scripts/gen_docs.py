@@ -31,8 +31,8 @@ README = ROOT / "README.md"
 ACTION = ROOT / "action.yml"
 sys.path.insert(0, str(ROOT / "src"))
 
-from vibetesting_ci import settings  # noqa: E402
 from vibetesting_ci.cli import cli  # noqa: E402
+from vibetesting_ci.config import settings  # noqa: E402
 
 MARKER = re.compile(
     r"(<!-- generated:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /generated:(?P=name) -->)",

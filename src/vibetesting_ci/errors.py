@@ -104,7 +104,7 @@ class ReportError(VibetestingError):
 class CommentError(VibetestingError):
     """The pull/merge request comment was not posted or edited (no token, no pull request, a
     refused, odd or slow answer). Always a warning, never the step's verdict; one line, no
-    token (``ci/comment.py``)."""
+    token (``publish/comment.py``)."""
 
     exit_code = ExitCode.OK
     error_code = "none"
