@@ -1,6 +1,6 @@
 """The thin click layer: options in, exit code out. The work happens in ``runner``.
 
-Options are generated from ``settings.OPTIONS`` (the single table of names, variables and
+Options are generated from ``config.options.OPTIONS`` (the single table of names, variables and
 defaults), so the CLI, the README and ``action.yml`` cannot drift apart unnoticed. Heavy modules
 (requests, YAML, the emulator) are imported only by the commands that use them, so ``--help``,
 ``--version`` and input errors stay fast.
@@ -15,7 +15,9 @@ from typing import Any, ClassVar, NoReturn
 import click
 
 from vibetesting_ci import __version__
-from vibetesting_ci.config.settings import OPTIONS, Kind, Option, Raw, plain_number
+from vibetesting_ci.config.kinds import Kind, Option, plain_number
+from vibetesting_ci.config.options import OPTIONS
+from vibetesting_ci.config.sources import Raw
 from vibetesting_ci.errors import ExitCode, VibetestingError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -16,7 +16,7 @@ import click
 import yaml
 
 from vibetesting_ci.cli import cli
-from vibetesting_ci.config import settings
+from vibetesting_ci.config import options
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.render import dotenv
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def input_variables() -> set[str]:
     """Every variable any command reads: the option table's, plus click's own envvars."""
-    names = {option.env for option in settings.OPTIONS}
+    names = {option.env for option in options.OPTIONS}
     ctx = click.Context(cli, info_name="vibetesting")
     for name in cli.list_commands(ctx):
         _, command, _ = cli.resolve_command(ctx, [name])

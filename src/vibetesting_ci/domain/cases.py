@@ -6,10 +6,11 @@ actions) follows a test by ``(classname, name)``. Both come only from what the u
 never from execution ids, times or outcomes, so two runs of the same configuration give the same
 set of identities whatever their outcomes:
 
-- ``classname`` is :func:`run_label`: ``vibetesting.suite_<id>`` for a suite re-run,
-  ``vibetesting.<tests file path>`` (relative, suffix dropped, dots as ``_``) for a guided run
-  from a file, ``vibetesting.tests`` for inline ``--tests``, ``vibetesting.exploration`` for an
-  exploration run, plain ``vibetesting`` for ``wait`` (which knows only execution ids).
+- ``classname`` is the run's label (``config/labels.py``): ``vibetesting.suite_<id>`` for a
+  suite re-run, ``vibetesting.<tests file path>`` (relative, suffix dropped, dots as ``_``) for
+  a guided run from a file, ``vibetesting.tests`` for inline ``--tests``,
+  ``vibetesting.exploration`` for an exploration run, plain ``vibetesting`` for ``wait`` (which
+  knows only execution ids).
 - ``name`` follows the shape of the run (:func:`plan_cases`). **A case carries a test's name
   only where that test's outcome is certain**, and the cases of an execution always add up to
   the service's counts for it (passed, failed, not done), so a JUnit consumer that counts cases
@@ -49,20 +50,17 @@ Pure logic: nothing here reads the network, files or the clock.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, TypeGuard
 
+from vibetesting_ci.config.labels import ROOT
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import one_line
-
-ROOT = "vibetesting"
 
 
 class Outcome(StrEnum):
@@ -145,54 +143,6 @@ class PlannedCase:
     def attributed(self) -> bool:
         """The outcome is this named test's own (not a position among the counts)."""
         return self.test is not None
-
-
-# ---------------------------------------------------------------- classname
-
-
-def file_label(path: str, cwd: str | None = None) -> str:
-    """The part of the classname a tests file gives: its path relative to ``cwd`` (or as
-    given when relative), forward slashes, suffix dropped, dots as ``_``. An absolute path
-    outside ``cwd`` (a CI's per-runner build folder) gives just the file's stem, so the label
-    does not change with the machine."""
-    text = path.strip()
-    windows = "\\" in text or (len(text) > 1 and text[1] == ":")
-    pure: PurePath = PureWindowsPath(text) if windows else PurePosixPath(text)
-    if pure.is_absolute():
-        relative = None
-        if cwd:
-            base: PurePath = PureWindowsPath(cwd) if windows else PurePosixPath(cwd)
-            try:
-                relative = pure.relative_to(base)
-            except ValueError:
-                relative = None
-        pure = relative if relative is not None else PurePosixPath(pure.name)
-    parts = [p for p in pure.parts if p not in ("", ".", "..") and p != pure.anchor]
-    joined = posixpath.join(*parts) if parts else "tests"
-    stem = posixpath.splitext(joined)[0] or joined
-    label = one_line(stem).replace(".", "_").strip("/ ")
-    return label or "tests"
-
-
-def run_label(
-    *,
-    suite_id: int | None = None,
-    tests_file: str | None = None,
-    guided: bool = False,
-    exploration: bool = False,
-    cwd: str | None = None,
-) -> str:
-    """The classname every case of a run carries, from what the user configured (see the
-    module docstring): never an execution id, a time or an outcome."""
-    if suite_id is not None:
-        return f"{ROOT}.suite_{suite_id}"
-    if tests_file:
-        return f"{ROOT}.{file_label(tests_file, cwd)}"
-    if guided:
-        return f"{ROOT}.tests"
-    if exploration:
-        return f"{ROOT}.exploration"
-    return ROOT
 
 
 # ---------------------------------------------------------------- which tests ran where
@@ -326,7 +276,7 @@ def plan_cases(
     allow_empty: bool = False,
 ) -> tuple[tuple[PlannedCase, ...], ...]:
     """Per execution (in the given order), its cases: see the module docstring for the rules.
-    ``label`` is the classname (:func:`run_label`)."""
+    ``label`` is the classname (``config.labels.run_label``)."""
     several = len(executions) > 1
     assigned = assign_tests(test_names, executions)
     draft: list[list[PlannedCase]] = []

@@ -394,7 +394,7 @@ class RunResult:
     executions: tuple[ExecutionResult, ...] = ()
     schedule_id: str | None = None
     test_names: tuple[str, ...] = ()  # names the run gave its tests (guided), in order
-    label: str = ""  # the tests' classname (labels.run_label); empty: plain "vibetesting"
+    label: str = ""  # the tests' classname (config.labels.run_label); empty: plain "vibetesting"
     allow_empty: bool = False  # --allow-empty: an execution done with no test does not fail
     message: str | None = None  # one line for people: why this result
     warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order

@@ -37,8 +37,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from vibetesting_ci.config.labels import ROOT
 from vibetesting_ci.config.settings import RunSettings
-from vibetesting_ci.domain.cases import ROOT, assign_tests, failed_tests, plan_cases, test_labels
+from vibetesting_ci.domain.cases import assign_tests, failed_tests, plan_cases, test_labels
 from vibetesting_ci.domain.models import (
     RESULT_CANCELLED,
     RESULT_ERROR,

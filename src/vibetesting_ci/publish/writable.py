@@ -29,7 +29,8 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vibetesting_ci.config.settings import OPTIONS_BY_NAME, WaitSettings
+from vibetesting_ci.config.options import OPTIONS_BY_NAME
+from vibetesting_ci.config.settings import WaitSettings
 from vibetesting_ci.errors import InputError
 from vibetesting_ci.service.download import report_path_for
 

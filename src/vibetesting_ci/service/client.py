@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci import __version__
-from vibetesting_ci.config.settings import plain_number
+from vibetesting_ci.config.kinds import plain_number
 from vibetesting_ci.domain.models import ExecutionStatus, TriggerResult, held_text
 from vibetesting_ci.errors import (
     AnswerTooLarge,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import gen_actions
-from vibetesting_ci.config.settings import OPTIONS
+from vibetesting_ci.config.options import OPTIONS
 from vibetesting_ci.domain.models import RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.publish.ci.github import outputs_for

@@ -24,7 +24,8 @@ import yaml
 from click.testing import CliRunner
 
 from vibetesting_ci.cli import cli
-from vibetesting_ci.config.settings import OPTIONS, Kind
+from vibetesting_ci.config.kinds import Kind
+from vibetesting_ci.config.options import OPTIONS
 from vibetesting_ci.domain.models import RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.emulator.faults import KINDS

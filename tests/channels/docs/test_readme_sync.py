@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from vibetesting_ci.cli import cli
-from vibetesting_ci.config import settings
+from vibetesting_ci.config import options
 from vibetesting_ci.config.testsfile import parse_tests
 from vibetesting_ci.errors import ExitCode
 
@@ -72,7 +72,7 @@ def test_every_command_option_and_variable_is_in_a_table(name):
 
 
 def test_every_option_variable_and_api_field_is_in_a_table():
-    for option in settings.OPTIONS:
+    for option in options.OPTIONS:
         assert in_tables(option.flag), option.flag
         assert in_tables(option.env), option.env
         if option.api_field:
@@ -91,7 +91,7 @@ def test_every_action_input_and_output_is_in_a_table():
     for name in ACTION["outputs"]:
         assert in_tables(name), f"action output {name} missing"
     # Each input documents the variable it sets, and that variable is the CLI's.
-    env_names = {o.env for o in settings.OPTIONS}
+    env_names = {o.env for o in options.OPTIONS}
     for variable in ACTION["runs"]["env"]:
         assert variable in env_names
         assert in_tables(variable)

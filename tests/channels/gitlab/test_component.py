@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from vibetesting_ci.config import settings
+from vibetesting_ci.config import kinds, options
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -66,14 +66,14 @@ def test_every_input_is_typed_described_and_valid(name: str) -> None:
     assert re.match(r"^[a-z][a-z0-9-]*$", name)
 
 
-def option_inputs() -> dict[str, settings.Option]:
+def option_inputs() -> dict[str, kinds.Option]:
     return {GEN.input_name(o): o for o in GEN.option_rows()}
 
 
 def test_every_run_option_but_the_secrets_is_an_input_with_the_clis_default() -> None:
     rows = option_inputs()
     overridden = {GEN.PATH_OVERRIDES[n][0]: n for n in GEN.PATH_OVERRIDES}
-    for option in settings.OPTIONS:
+    for option in options.OPTIONS:
         if "run" not in option.commands:
             continue
         name = GEN.input_name(option)
@@ -112,7 +112,7 @@ def test_the_two_paths_that_differ_from_the_cli() -> None:
     one input gives both the CLI's path and the artifacts' pattern."""
     assert INPUTS["dotenv-file"]["default"] == "vibetesting.env"
     assert (
-        INPUTS["report-name"]["default"] + ".pdf" == settings.OPTIONS_BY_NAME["report_file"].default
+        INPUTS["report-name"]["default"] + ".pdf" == options.OPTIONS_BY_NAME["report_file"].default
     )
     job = GEN.interpolate()["vibetesting"]
     assert job["variables"]["VIBETESTING_REPORT_FILE"] == "vibetesting-report.pdf"
@@ -170,7 +170,7 @@ def test_job_timeout_is_above_the_wait() -> None:
     """Room above the wait for stopping the executions and downloading the reports."""
     job_timeout = seconds(INPUTS["job-timeout"]["default"])
     assert job_timeout >= INPUTS["timeout"]["default"] + 10 * 60
-    assert INPUTS["timeout"]["default"] == settings.OPTIONS_BY_NAME["timeout"].default
+    assert INPUTS["timeout"]["default"] == options.OPTIONS_BY_NAME["timeout"].default
     assert GEN.interpolate()["vibetesting"]["timeout"] == INPUTS["job-timeout"]["default"]
 
 

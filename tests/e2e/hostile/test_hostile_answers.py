@@ -220,7 +220,7 @@ def test_a_bad_input_is_one_line_and_nothing_is_sent(matrix, scenario):
 
 
 def test_loopback_is_recognised():
-    from vibetesting_ci.config.settings import is_loopback
+    from vibetesting_ci.config.kinds import is_loopback
 
     for host in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "api.localhost"):
         assert is_loopback(host), host
@@ -229,7 +229,8 @@ def test_loopback_is_recognised():
 
 
 def test_allow_insecure_http_lets_the_url_through(monkeypatch):
-    from vibetesting_ci.config.settings import Raw, api_settings
+    from vibetesting_ci.config.settings import api_settings
+    from vibetesting_ci.config.sources import Raw
     from vibetesting_ci.errors import InputError
 
     env = {"VIBETESTING_API_TOKEN": "tok-abcdef", "VIBETESTING_API_URL": "http://ci.example/api/"}

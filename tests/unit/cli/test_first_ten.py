@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vibetesting_ci.config import settings
-from vibetesting_ci.config.settings import OPTIONS, Kind
+from vibetesting_ci.config import kinds, settings
+from vibetesting_ci.config.kinds import Kind
+from vibetesting_ci.config.options import OPTIONS
 
 SUITE = ("run", "--suite-id", "1", "--dry-run")
 SCHEDULED = (*SUITE, "--schedule-at", "2030-01-01T10:00:00Z")
@@ -127,12 +128,12 @@ def test_help_shows_defaults_as_written(invoke, command):
 
 
 def test_human_units():
-    assert settings.human_seconds(30 * 86_400) == "30 days"
-    assert settings.human_seconds(86_400) == "1 day"
-    assert settings.human_seconds(7_200) == "2 hours"
-    assert settings.human_seconds(0.1) == "0.1 seconds"
-    assert settings.plain_number(2_592_000.0) == "2592000"
-    assert settings.plain_number(1_234_567.5) == "1234567.5"
+    assert kinds.human_seconds(30 * 86_400) == "30 days"
+    assert kinds.human_seconds(86_400) == "1 day"
+    assert kinds.human_seconds(7_200) == "2 hours"
+    assert kinds.human_seconds(0.1) == "0.1 seconds"
+    assert kinds.plain_number(2_592_000.0) == "2592000"
+    assert kinds.plain_number(1_234_567.5) == "1234567.5"
 
 
 # -- time zones: did you mean ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The option table's public surface (``settings.OPTIONS`` rows), which the CLI, the README
+"""The option table's public surface (``options.OPTIONS`` rows), which the CLI, the README
 generator, the action and the CI templates are built from: names follow one rule, kinds are an
 enum with one parser each, and the run's request body is built from the typed RunSettings."""
 
@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from vibetesting_ci.config import settings
-from vibetesting_ci.config.settings import OPTIONS, Kind, Option
+from vibetesting_ci.config import kinds, options, settings, sources
+from vibetesting_ci.config.kinds import Kind, Option
+from vibetesting_ci.config.options import OPTIONS
 from vibetesting_ci.errors import InputError
 
 # The only rows whose flag does not follow from the name (one area per --focus-area).
@@ -21,9 +22,9 @@ def test_names_follow_the_rule(row: Option) -> None:
     assert row.env == f"VIBETESTING_{row.name.upper()}"
     assert row.input == dashed
     assert isinstance(row.kind, Kind)
-    assert row.kind in settings._PARSERS
-    assert set(row.commands) <= set(settings.API_COMMANDS)
-    assert settings.option(row.name) is row
+    assert row.kind in kinds._PARSERS
+    assert set(row.commands) <= set(options.API_COMMANDS)
+    assert options.option(row.name) is row
 
 
 def test_names_are_unique() -> None:
@@ -51,11 +52,11 @@ def test_kinds_compare_as_their_old_names() -> None:
         ("dotenv_file", ""),
         ("junit_file", "vibetesting-junit.xml"),
         ("max_report_size", "512"),
-        ("api_url", settings.DEFAULT_API_URL),
+        ("api_url", options.DEFAULT_API_URL),
     ],
 )
 def test_default_text_is_what_an_input_writes(name: str, text: str) -> None:
-    assert settings.option(name).default_text == text
+    assert options.option(name).default_text == text
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,7 @@ def test_default_text_is_what_an_input_writes(name: str, text: str) -> None:
     ],
 )
 def test_each_kind_parses(name: str, raw: object, value: object) -> None:
-    assert settings.option(name).parse(raw, "X") == value
+    assert options.option(name).parse(raw, "X") == value
 
 
 @pytest.mark.parametrize(
@@ -89,7 +90,7 @@ def test_each_kind_parses(name: str, raw: object, value: object) -> None:
     ],
 )
 def test_each_kind_validates(name: str, raw: str, message: str | None) -> None:
-    row = settings.option(name)
+    row = options.option(name)
     if message is None:
         assert row.parse(raw, "X") == float(raw)
         return
@@ -99,7 +100,7 @@ def test_each_kind_validates(name: str, raw: str, message: str | None) -> None:
 
 
 def test_the_body_follows_the_table_order_and_leaves_unset_fields_out() -> None:
-    raw = settings.Raw(
+    raw = sources.Raw(
         {
             "timezone": "UTC",
             "focus_areas": ("checkout",),
@@ -130,7 +131,7 @@ def test_the_body_follows_the_table_order_and_leaves_unset_fields_out() -> None:
 
 
 def test_a_suite_body() -> None:
-    run = settings.run_settings(settings.Raw({"suite_id": "42", "send_report": True}, {}))
+    run = settings.run_settings(sources.Raw({"suite_id": "42", "send_report": True}, {}))
     assert (run.endpoint, run.body, run.test_names) == (
         "run-suite",
         {"suite_id": 42, "should_send_report": True},

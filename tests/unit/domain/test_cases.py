@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vibetesting_ci.config.labels import file_label, run_label
 from vibetesting_ci.domain.cases import (
     ERROR,
     FAILED,
@@ -29,10 +30,8 @@ from vibetesting_ci.domain.cases import (
     PlannedCase,
     attribute_failures,
     failed_tests,
-    file_label,
     outcomes_by_test,
     plan_cases,
-    run_label,
     unique_names,
 )
 from vibetesting_ci.domain.models import CountProblem, ExecutionResult, ExecutionStatus, RunResult
@@ -317,19 +316,19 @@ def test_tests_not_done_are_failed_tests_too() -> None:
 
 
 def test_run_settings_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from vibetesting_ci.config import settings
+    from vibetesting_ci.config import settings, sources
 
     (tmp_path / "e2e").mkdir()
     (tmp_path / "e2e" / "t.yml").write_text("[{name: a, steps: go}]", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     for path in ("e2e/t.yml", str(tmp_path / "e2e" / "t.yml")):
-        run = settings.run_settings(settings.Raw({"tests_file": path}, {}))
+        run = settings.run_settings(sources.Raw({"tests_file": path}, {}))
         assert run.label == "vibetesting.e2e/t"
-    inline = settings.run_settings(settings.Raw({"tests": "[{name: a, steps: go}]"}, {}))
+    inline = settings.run_settings(sources.Raw({"tests": "[{name: a, steps: go}]"}, {}))
     assert inline.label == "vibetesting.tests"
-    suite = settings.run_settings(settings.Raw({"suite_id": "42"}, {}))
+    suite = settings.run_settings(sources.Raw({"suite_id": "42"}, {}))
     assert suite.label == "vibetesting.suite_42"
-    explore = settings.run_settings(settings.Raw({"execution_type": "exploration"}, {}))
+    explore = settings.run_settings(sources.Raw({"execution_type": "exploration"}, {}))
     assert explore.label == "vibetesting.exploration"
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from vibetesting_ci.config import testsfile
-from vibetesting_ci.config.settings import RunSettings, option
+from vibetesting_ci.config.options import option
+from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain import retry_plan as retries
 from vibetesting_ci.domain.models import (
     INTERRUPTED_TIMEOUT,

@@ -5,7 +5,7 @@ of every fault scenario are checked in ``test_reliability_matrix.py``.)"""
 from __future__ import annotations
 
 from tests.conftest import PASSWORD, TOKEN, assert_no_secret
-from vibetesting_ci.config import settings
+from vibetesting_ci.config import settings, sources
 from vibetesting_ci.service.client import ApiClient
 
 ENV = {
@@ -18,7 +18,7 @@ ENV = {
 
 
 def test_settings_reprs_hide_secrets():
-    raw = settings.Raw({}, ENV)
+    raw = sources.Raw({}, ENV)
     api = settings.api_settings(raw)
     run = settings.run_settings(raw)
     assert api.api_token == TOKEN and run.body["login"]["password"] == PASSWORD
