@@ -23,6 +23,12 @@ class ExitCode(IntEnum):
     SIGTERM = 143
 
 
+def signal_name(exit_code: int) -> str:
+    """``SIGINT`` / ``SIGTERM`` for their exit codes, else ``a signal``."""
+    signals = (ExitCode.SIGINT, ExitCode.SIGTERM)
+    return ExitCode(exit_code).name if exit_code in signals else "a signal"
+
+
 class VibetestingError(Exception):
     """Base class: an expected failure with a one-line message and an exit code."""
 

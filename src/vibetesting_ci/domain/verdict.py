@@ -35,8 +35,8 @@ from vibetesting_ci.errors import (
     ReportError,
     TriggerUncertain,
     VibetestingError,
+    signal_name,
 )
-from vibetesting_ci.run.cancellation import signal_name
 
 
 def _ids(executions: Sequence[ExecutionResult], limit: int = 5) -> str:

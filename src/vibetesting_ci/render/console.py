@@ -1,23 +1,94 @@
 """The text at the end of the log: the executions' table, the files written, the verdict line;
-and the rows of ``vibetesting status``. Pure: every function returns lines, the runner prints.
+and the rows of ``vibetesting status``; the colours (:class:`Style`) and the words progress lines
+use (:func:`describe`, :func:`format_duration`). Pure: every function returns lines, the runner
+(and ``run/progress.py``) prints.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from vibetesting_ci.domain.cases import ERROR, FAILED, PASSED, SKIPPED
-from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus
+from vibetesting_ci.domain.models import PROCESSING, RUNNING, ExecutionResult, ExecutionStatus
 from vibetesting_ci.domain.report import ExecutionReport, Report
-from vibetesting_ci.run.progress import Style, format_duration
 from vibetesting_ci.safety.text import log_text, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.config.settings import RunSettings, WaitSettings
 
 SUMMARY_ROWS = 20  # more executions than this: the troubled ones first, the rest counted
+
+
+class Style:
+    """SGR colours, or plain text when disabled."""
+
+    CODES: Mapping[str, str] = {
+        "bold": "1",
+        "dim": "2",
+        "red": "31",
+        "green": "32",
+        "yellow": "33",
+        "cyan": "36",
+    }
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, style: str | None) -> str:
+        if not self.enabled or not style or not text:
+            return text
+        return f"\x1b[{self.CODES[style]}m{text}\x1b[0m"
+
+    def for_status(self, status: ExecutionStatus | None) -> str | None:
+        if status is None:
+            return "dim"
+        if status.failed or status.ended or status.unreadable:
+            return "red"
+        if status.finished and status.not_done:
+            return "red"
+        if status.finished:
+            return "green"
+        if status.state == RUNNING:
+            return "yellow"
+        if status.state == PROCESSING:
+            return "cyan"
+        return None
+
+    def for_result(self, result: str) -> str | None:
+        return {
+            "passed": "green",
+            "failed": "red",
+            "error": "red",
+            "timeout": "yellow",
+            "cancelled": "yellow",
+        }.get(result, "cyan")
+
+
+def describe(status: ExecutionStatus) -> str:
+    shown = status.shown
+    text = (
+        f"execution {status.execution_id}: {one_line(status.state, 40) or 'unknown'}, "
+        f"{shown('done')}/{shown('tests')} done, {shown('passed')} passed, "
+        f"{shown('failed')} failed"
+    )
+    if status.finished and status.detailed_status:
+        text += f" ({one_line(status.detailed_status, 160)})"
+    return text
+
+
+def format_duration(seconds: float) -> str:
+    """``45s``, ``4m05s``, ``1h00m``: to the nearest second (a timeout of 3600 s that has
+    had a few milliseconds taken off is still ``1h00m``, 5 s still ``5s``)."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def verdict_line(report: Report, style: Style) -> str:

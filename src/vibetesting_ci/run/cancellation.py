@@ -97,9 +97,3 @@ class Cancellation:
         finally:
             for sig, old in previous.items():
                 signal.signal(sig, old)
-
-
-def signal_name(exit_code: int) -> str:
-    """``SIGINT`` / ``SIGTERM`` for their exit codes, else ``a signal``."""
-    signals = (ExitCode.SIGINT, ExitCode.SIGTERM)
-    return ExitCode(exit_code).name if exit_code in signals else "a signal"

@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
-from vibetesting_ci.domain.models import DONE, PROCESSING, RUNNING, ExecutionStatus
+from vibetesting_ci.domain.models import DONE, RUNNING, ExecutionStatus
+from vibetesting_ci.render.console import Style, describe, format_duration
 from vibetesting_ci.run.waiting import Listener
 from vibetesting_ci.safety.text import log_text, one_line
 from vibetesting_ci.vocabulary import FALSE_WORDS, TRUE_WORDS
@@ -67,79 +68,6 @@ def live_enabled(stream: TextIO, environ: Mapping[str, str] | None = None) -> bo
     """Redraw in place only on a real terminal that understands cursor moves, outside CI."""
     env = os.environ if environ is None else environ
     return _isatty(stream) and env.get("TERM", "") != "dumb" and not in_ci(env)
-
-
-class Style:
-    """SGR colours, or plain text when disabled."""
-
-    CODES: Mapping[str, str] = {
-        "bold": "1",
-        "dim": "2",
-        "red": "31",
-        "green": "32",
-        "yellow": "33",
-        "cyan": "36",
-    }
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def __call__(self, text: str, style: str | None) -> str:
-        if not self.enabled or not style or not text:
-            return text
-        return f"\x1b[{self.CODES[style]}m{text}\x1b[0m"
-
-    def for_status(self, status: ExecutionStatus | None) -> str | None:
-        if status is None:
-            return "dim"
-        if status.failed or status.ended or status.unreadable:
-            return "red"
-        if status.finished and status.not_done:
-            return "red"
-        if status.finished:
-            return "green"
-        if status.state == RUNNING:
-            return "yellow"
-        if status.state == PROCESSING:
-            return "cyan"
-        return None
-
-    def for_result(self, result: str) -> str | None:
-        return {
-            "passed": "green",
-            "failed": "red",
-            "error": "red",
-            "timeout": "yellow",
-            "cancelled": "yellow",
-        }.get(result, "cyan")
-
-
-# -- words -------------------------------------------------------------------------------------
-
-
-def describe(status: ExecutionStatus) -> str:
-    shown = status.shown
-    text = (
-        f"execution {status.execution_id}: {one_line(status.state, 40) or 'unknown'}, "
-        f"{shown('done')}/{shown('tests')} done, {shown('passed')} passed, "
-        f"{shown('failed')} failed"
-    )
-    if status.finished and status.detailed_status:
-        text += f" ({one_line(status.detailed_status, 160)})"
-    return text
-
-
-def format_duration(seconds: float) -> str:
-    """``45s``, ``4m05s``, ``1h00m``: to the nearest second (a timeout of 3600 s that has
-    had a few milliseconds taken off is still ``1h00m``, 5 s still ``5s``)."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 # -- log mode ----------------------------------------------------------------------------------

@@ -41,7 +41,9 @@ from vibetesting_ci.errors import (
 from vibetesting_ci.publish.ci.base import CIAdapter
 from vibetesting_ci.publish.writable import check_outputs
 from vibetesting_ci.render.console import (
+    Style,
     dry_run_lines,
+    format_duration,
     status_lines,
     summary_lines,
     unfinished_warnings,
@@ -49,7 +51,7 @@ from vibetesting_ci.render.console import (
 )
 from vibetesting_ci.run import concurrency
 from vibetesting_ci.run.cancellation import CANCEL_BUDGET, Cancellation
-from vibetesting_ci.run.progress import Style, choose_listener, colour_enabled, format_duration
+from vibetesting_ci.run.progress import choose_listener, colour_enabled
 from vibetesting_ci.run.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 from vibetesting_ci.safety.text import json_text, log_text
 from vibetesting_ci.service.client import USER_AGENT, ApiClient

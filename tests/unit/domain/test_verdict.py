@@ -21,12 +21,12 @@ from vibetesting_ci.errors import (
 )
 from vibetesting_ci.render.console import (
     SUMMARY_ROWS,
+    Style,
     status_lines,
     summary_lines,
     table_lines,
     unfinished_warnings,
 )
-from vibetesting_ci.run.progress import Style
 
 PLAIN = Style(False)
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from vibetesting_ci import __main__ as entry
+from vibetesting_ci import errors
 from vibetesting_ci.publish import atomic
 from vibetesting_ci.run import cancellation
 
@@ -89,7 +90,7 @@ def test_ctrl_break_counts_as_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
     cancel = cancellation.Cancellation()
     cancel.cancel(FAKE_SIGBREAK)
     assert cancel.exit_code == 143
-    assert cancellation.signal_name(cancel.exit_code) == "SIGTERM"
+    assert errors.signal_name(cancel.exit_code) == "SIGTERM"
     with pytest.raises(SystemExit) as raised:
         entry._exit_on_signal(FAKE_SIGBREAK, None)
     assert raised.value.code == 143

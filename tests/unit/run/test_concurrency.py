@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from vibetesting_ci.run.cancellation import Cancellation, signal_name
+from vibetesting_ci.errors import signal_name
+from vibetesting_ci.run.cancellation import Cancellation
 from vibetesting_ci.run.concurrency import DaemonPool, call, wait_for
 
 NEVER = threading.Event()  # never set: a call that blocks on it is stuck for good
