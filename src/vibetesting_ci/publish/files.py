@@ -1,26 +1,64 @@
-"""Writing the report's files: each a pure rendering of the one report, written whole or not
-at all (``reports.atomic``). A file that cannot be written changes the report's verdict
-(:meth:`~vibetesting_ci.domain.report.Report.after_write_failures`) before the next one is rendered.
+"""Writing the report's files: each a pure rendering of the one report (``render/``), written
+whole or not at all (``publish/atomic.py``). A file that cannot be written changes the report's
+verdict (:meth:`~vibetesting_ci.domain.report.Report.after_write_failures`) before the next one is
+rendered.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from collections.abc import Callable, Sequence
 
 from vibetesting_ci.domain.report import FileKind, Report
+from vibetesting_ci.publish.atomic import atomic_write_text
 
 
-def _writers() -> dict[FileKind, Callable[[Report, str], None]]:
-    from vibetesting_ci.render.dotenv import write_dotenv
-    from vibetesting_ci.render.junit import write_junit
-    from vibetesting_ci.render.results import write_results
+def write_junit(report: Report, path: str) -> None:
+    """Write the JUnit XML (UTF-8) to ``path`` atomically (parents created).
 
-    return {
-        FileKind.JUNIT: write_junit,
-        FileKind.DOTENV: write_dotenv,
-        FileKind.RESULTS: write_results,
-    }
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
+    """
+    from vibetesting_ci.render.junit import render_junit
 
+    atomic_write_text(path, render_junit(report))
+
+
+def write_results(report: Report, path: str) -> None:
+    """Write the results JSON (UTF-8) to ``path`` atomically (parents created).
+
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept (the
+    runner then removes it: :func:`remove_stale_results`).
+    """
+    from vibetesting_ci.render.results import dumps_results
+
+    atomic_write_text(path, dumps_results(report))
+
+
+def remove_stale_results(path: str) -> None:
+    """After a failed write: remove an older results file at ``path`` (best effort), so no
+    earlier run's verdict is left to contradict this run's exit code."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            os.unlink(path)
+
+
+def write_dotenv(report: Report, path: str) -> None:
+    """Write the dotenv lines to ``path`` atomically (parents created).
+
+    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
+    """
+    from vibetesting_ci.render.dotenv import render_dotenv
+
+    atomic_write_text(path, render_dotenv(report))
+
+
+_WRITERS: dict[FileKind, Callable[[Report, str], None]] = {
+    FileKind.JUNIT: write_junit,
+    FileKind.DOTENV: write_dotenv,
+    FileKind.RESULTS: write_results,
+}
 
 # The order files are written in: the results file last, so it says the verdict the other
 # writes left. After a late failure (the CI system's files) the ones that carry the verdict are
@@ -35,16 +73,13 @@ def write_files(
     """Write the report's files of ``kinds`` (in that order); the report after any failure, and
     a line for each file that could not be written (it is then no longer listed as written; a
     results file that could not be written is removed, so no earlier verdict stays behind)."""
-    from vibetesting_ci.render.results import remove_stale_results
-
-    writers = _writers()
     failures: list[str] = []
     for kind in kinds:
         path = report.file(kind)
         if not path:
             continue
         try:
-            writers[kind](report, path)
+            _WRITERS[kind](report, path)
         except OSError as exc:
             failures.append(f"could not write {path}: {exc.strerror or exc}")
             report = report.after_write_failures(failures[-1:], lost=[path])

@@ -48,7 +48,6 @@ from __future__ import annotations
 import re
 
 from vibetesting_ci.domain.report import Report
-from vibetesting_ci.publish.atomic import atomic_write_text
 from vibetesting_ci.safety.scrub import scrub
 
 PREFIX = "VIBETESTING_RESULT_"
@@ -128,11 +127,3 @@ def render_dotenv(report: Report) -> str:
             budget -= cost
     lines.append(f"{_URL_KEY}{','.join(urls)}\n")
     return "".join(lines)
-
-
-def write_dotenv(report: Report, path: str) -> None:
-    """Write the dotenv lines to ``path`` atomically (parents created).
-
-    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
-    """
-    atomic_write_text(path, render_dotenv(report))

@@ -80,7 +80,6 @@ from vibetesting_ci.domain.models import (
     parse_time,
 )
 from vibetesting_ci.domain.report import ExecutionReport, Report
-from vibetesting_ci.publish.atomic import atomic_write_text
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import Budget, one_line
 
@@ -476,11 +475,3 @@ def render_junit(report: Report) -> str:
     root = build_junit(report)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def write_junit(report: Report, path: str) -> None:
-    """Write the JUnit XML (UTF-8) to ``path`` atomically (parents created).
-
-    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept.
-    """
-    atomic_write_text(path, render_junit(report))

@@ -58,17 +58,13 @@ Lone surrogates (which no UTF-8 file can hold) become U+FFFD; everything else is
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import stat
 from typing import Any
 
 from vibetesting_ci import __version__
 from vibetesting_ci.domain.cases import PlannedCase
 from vibetesting_ci.domain.report import AttemptReport, ExecutionReport, Report
-from vibetesting_ci.publish.atomic import atomic_write_text
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import Budget
 
@@ -201,20 +197,3 @@ def _attempt(attempt: AttemptReport, budget: Budget) -> dict[str, Any]:
 def dumps_results(report: Report) -> str:
     """:func:`render_results` as indented JSON text ending in a newline."""
     return json.dumps(render_results(report), indent=2, ensure_ascii=False) + "\n"
-
-
-def write_results(report: Report, path: str) -> None:
-    """Write the results JSON (UTF-8) to ``path`` atomically (parents created).
-
-    Raises ``OSError`` if the file cannot be written; the old file, if any, is then kept (the
-    runner then removes it: :func:`remove_stale_results`).
-    """
-    atomic_write_text(path, dumps_results(report))
-
-
-def remove_stale_results(path: str) -> None:
-    """After a failed write: remove an older results file at ``path`` (best effort), so no
-    earlier run's verdict is left to contradict this run's exit code."""
-    with contextlib.suppress(OSError):
-        if stat.S_ISREG(os.lstat(path).st_mode):
-            os.unlink(path)

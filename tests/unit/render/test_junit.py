@@ -17,12 +17,12 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 import vibetesting_ci.render
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.domain.report import build_report
+from vibetesting_ci.publish.files import write_junit
 from vibetesting_ci.render.junit import (
     duration_ms,
     format_seconds,
     junit_timestamp,
     render_junit,
-    write_junit,
     xml_text,
 )
 

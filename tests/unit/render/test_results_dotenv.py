@@ -17,14 +17,9 @@ from vibetesting_ci import __version__
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.publish.atomic import atomic_open, atomic_write_bytes, atomic_write_text
-from vibetesting_ci.render.dotenv import (
-    KEYS,
-    MAX_BYTES,
-    dotenv_value,
-    render_dotenv,
-    write_dotenv,
-)
-from vibetesting_ci.render.results import render_results, write_results
+from vibetesting_ci.publish.files import write_dotenv, write_results
+from vibetesting_ci.render.dotenv import KEYS, MAX_BYTES, dotenv_value, render_dotenv
+from vibetesting_ci.render.results import render_results
 from vibetesting_ci.safety.redact import redact_url
 from vibetesting_ci.service.download import report_path_for
 
