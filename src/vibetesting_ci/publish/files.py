@@ -15,6 +15,19 @@ from vibetesting_ci.domain.report import FileKind, Report
 from vibetesting_ci.publish.atomic import atomic_write_text
 
 
+def report_path_for(base: str, execution_id: int, several: bool) -> str:
+    """Where one execution's report goes.
+
+    With one execution, ``base`` itself. With several, ``-<id>`` goes before the suffix of the
+    file name: ``out/vibetesting-report.pdf`` -> ``out/vibetesting-report-123.pdf``; a name
+    without a suffix gets ``-123`` appended.
+    """
+    if not several:
+        return base
+    stem, suffix = os.path.splitext(base)
+    return f"{stem}-{execution_id}{suffix}"
+
+
 def write_junit(report: Report, path: str) -> None:
     """Write the JUnit XML (UTF-8) to ``path`` atomically (parents created).
 

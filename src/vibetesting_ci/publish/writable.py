@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from vibetesting_ci.config.options import OPTIONS_BY_NAME
 from vibetesting_ci.config.settings import WaitSettings
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.service.download import report_path_for
+from vibetesting_ci.publish.files import report_path_for
 
 __all__ = ["OutputPath", "check_outputs", "first_unwritable", "why_unwritable"]
 

@@ -52,10 +52,10 @@ from vibetesting_ci.render.console import (
 from vibetesting_ci.run import concurrency
 from vibetesting_ci.run.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.run.progress import choose_listener, colour_enabled
+from vibetesting_ci.run.reports import reports_for
 from vibetesting_ci.run.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 from vibetesting_ci.safety.text import json_text, log_text
 from vibetesting_ci.service.client import USER_AGENT, ApiClient
-from vibetesting_ci.service.download import reports_for
 
 TRIGGER_GRACE_ON_CANCEL = 2.0  # after a signal, seconds the trigger's answer may still take
 

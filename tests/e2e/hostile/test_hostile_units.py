@@ -18,10 +18,11 @@ import requests
 
 from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
 from vibetesting_ci.emulator.faults import parse_fault, spec_of
-from vibetesting_ci.errors import AnswerTooLarge
+from vibetesting_ci.errors import AnswerTooLarge, ReportError
+from vibetesting_ci.run.reports import download_report
 from vibetesting_ci.safety import scrub
 from vibetesting_ci.safety.text import Budget, clip
-from vibetesting_ci.service.download import ReportError, download_report, report_session
+from vibetesting_ci.service.download import report_session
 from vibetesting_ci.service.transport import (
     Watchdog,
     abort_all,

@@ -87,7 +87,8 @@ def test_report_download_over_tls_needs_the_ca_too(tmp_path, monkeypatch):
     from faultkit.tls import CA_VARIABLES, make_ca
     from tests.conftest import TOKEN, wait_until
     from vibetesting_ci.emulator import EmulatorServer
-    from vibetesting_ci.service.download import ReportError, download_report
+    from vibetesting_ci.errors import ReportError
+    from vibetesting_ci.run.reports import download_report
 
     ca = make_ca(tmp_path / "ca")
     for name in CA_VARIABLES:

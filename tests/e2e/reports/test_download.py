@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from vibetesting_ci.errors import VibetestingError
-from vibetesting_ci.service.download import ReportError, download_report
+from vibetesting_ci.errors import ReportError, VibetestingError
+from vibetesting_ci.run.reports import download_report
 
 PDF = b"%PDF-1.7\n" + b"0123456789abcdef" * 4096 + b"\n%%EOF\n"  # ~64 KiB + a bit
 UA = "vibetesting-ci/test"

@@ -17,11 +17,10 @@ from vibetesting_ci import __version__
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.publish.atomic import atomic_open, atomic_write_bytes, atomic_write_text
-from vibetesting_ci.publish.files import write_dotenv, write_results
+from vibetesting_ci.publish.files import report_path_for, write_dotenv, write_results
 from vibetesting_ci.render.dotenv import KEYS, MAX_BYTES, dotenv_value, render_dotenv
 from vibetesting_ci.render.results import render_results
 from vibetesting_ci.safety.redact import redact_url
-from vibetesting_ci.service.download import report_path_for
 
 
 def status(eid: int, **kw: object) -> ExecutionStatus:
@@ -345,6 +344,7 @@ def test_importing_reporters_does_not_import_heavy_modules() -> None:
         "import sys\n"
         "import vibetesting_ci.render.junit, vibetesting_ci.render.results\n"
         "import vibetesting_ci.render.dotenv, vibetesting_ci.service.download\n"
+        "import vibetesting_ci.run.reports, vibetesting_ci.publish.files\n"
         "import vibetesting_ci.publish.atomic, vibetesting_ci.safety.redact\n"
         "print(sorted(m for m in ('requests', 'junit_xml', 'yaml', 'urllib3') if m in sys.modules))"
     )
