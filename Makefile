@@ -17,13 +17,13 @@ WHEELHOUSE := .ci-work/wheelhouse
 
 # The unit layer (make test-fast): tests/unit/ and the in-process test files below, which check
 # pure logic, the CLI through click's CliRunner and the docs against the code, with no emulator,
-# no server and no subprocess. tests/test_fast_layer.py checks that each path exists.
+# no server and no subprocess. tests/unit/test_fast_layer.py checks that each path exists.
 UNIT_TESTS := tests/unit \
-	tests/test_unit_retries.py tests/test_unit_verdict_summary.py tests/test_unit_concurrency.py \
-	tests/test_labels.py tests/test_settings_table.py tests/test_architecture.py \
-	tests/test_output_names.py tests/test_readme_sync.py tests/test_docs_lists.py \
-	tests/test_action_metadata.py tests/test_gitlab_component.py tests/test_ci_gitlab.py \
-	tests/test_fast_layer.py tests/test_report_agreement.py
+	tests/unit/domain/test_retry_plan.py tests/unit/domain/test_verdict.py tests/unit/run/test_concurrency.py \
+	tests/unit/domain/test_cases.py tests/unit/config/test_options.py tests/unit/test_architecture.py \
+	tests/channels/test_output_names.py tests/channels/docs/test_readme_sync.py tests/channels/docs/test_docs_lists.py \
+	tests/channels/actions/test_metadata.py tests/channels/gitlab/test_component.py tests/unit/publish/test_gitlab.py \
+	tests/unit/test_fast_layer.py tests/unit/render/test_report_agreement.py
 
 .PHONY: demo test test-fast lint bench venv wheelhouse clean
 

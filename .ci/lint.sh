@@ -77,7 +77,7 @@ check "GitLab CI files (vendor.gitlab-ci)" \
   templates/vibetesting.gitlab-ci.yml .gitlab-ci.yml
 # A component file is two YAML documents (the spec header, then the jobs), which the schema
 # cannot take at once: the jobs are validated as GitLab builds them with the default inputs, the
-# header on its own; tests/test_gitlab_component.py checks the spec against the option table.
+# header on its own; tests/channels/gitlab/test_component.py checks the spec against the option table.
 component_valid() {
   local out
   out=$(mktemp -d)

@@ -34,7 +34,7 @@ from _common import (
 )
 
 from vibetesting_ci.emulator import EmulatorServer
-from vibetesting_ci.waiting import JITTER
+from vibetesting_ci.run.waiting import JITTER
 
 RSS_TARGET_MIB = 100.0
 SLACK = 0.05  # of an interval: scheduling noise on a busy machine

@@ -2,7 +2,7 @@
 
 The emulator streams ``/files/big-300.pdf`` (a valid PDF of exactly 300 MiB, generated on the
 fly). ``curl`` and a fresh Python process running
-:func:`vibetesting_ci.reports.download.download_report` fetch the same URL into a temporary
+:func:`vibetesting_ci.run.reports.download_report` fetch the same URL into a temporary
 folder, alternately, several times; the figures are medians (wall time including each
 process's start-up) and the downloader's peak RSS (``wait4``). Files are deleted after each
 download, and the folder at the end.
@@ -31,7 +31,7 @@ from _common import (
 )
 
 from vibetesting_ci.emulator import EmulatorServer
-from vibetesting_ci.reports.download import CHUNK_SIZE
+from vibetesting_ci.service.download import CHUNK_SIZE
 
 SIZE_MIB = 300
 TIME_TARGET = 1.5
@@ -39,7 +39,7 @@ RSS_TARGET_MIB = 60.0
 
 DOWNLOADER = """\
 import os, sys
-from vibetesting_ci.reports.download import download_report
+from vibetesting_ci.run.reports import download_report
 size = download_report(sys.argv[1], sys.argv[2], timeout=60, max_bytes=1024 * 1024 * 1024,
                        user_agent="vibetesting-bench")
 print(size)

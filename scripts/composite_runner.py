@@ -12,10 +12,10 @@ stood in for: ``actions/setup-python`` (the local Python, ``python-path``) and `
 as the real post step does), with its ``restore`` and ``save`` halves. A ``run:`` line with a
 ``${{ }}`` expression is refused: inputs must reach a shell only through ``env:``.
 
-``action.yml`` (the Docker action) runs as ``tests/test_action_runner.py`` runs it: every input
-as ``INPUT_<NAME>`` (hyphens kept), ``runs.env`` evaluated, ``bash entrypoint.sh`` in the
-workspace with the installed console script on PATH (the container is ``.ci/container-test.sh``'s
-part).
+``action.yml`` (the Docker action) runs as ``tests/channels/actions/test_runner.py`` runs it:
+every input as ``INPUT_<NAME>`` (hyphens kept), ``runs.env`` evaluated, ``bash entrypoint.sh``
+in the workspace with the installed console script on PATH (the container is
+``.ci/container-test.sh``'s part).
 
 Usage (the benchmark and the tests import it; from a shell)::
 
@@ -82,7 +82,7 @@ def parse_output_file(text: str) -> dict[str, str]:
     """Read a ``$GITHUB_OUTPUT`` file the way the runner does (``k=v`` and ``k<<DELIM`` forms).
 
     A delimiter that never closes or a line with neither form is an error, as it is for the
-    runner (``tests/github_output.py`` re-exports this for the tests)."""
+    runner (``tests/support/github_output.py`` re-exports this for the tests)."""
     outputs: dict[str, str] = {}
     lines = text.split("\n")
     index = 0

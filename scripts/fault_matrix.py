@@ -127,8 +127,8 @@ def main() -> int:
         " runs the real CLI (`python -m vibetesting_ci`, a subprocess) against the emulator"
         " (`vibetesting_ci.emulator`) with the faults named, on loopback. Scenarios are defined"
         " in `scripts/faultkit/scenarios.py`; the test suite runs the same ones"
-        " (`tests/test_reliability_*.py`, `tests/test_signals.py`, `tests/test_tls.py`,"
-        " `tests/test_hostile_answers.py`).",
+        " (`tests/e2e/matrix/test_*.py`, among them `test_signals.py` and `test_tls.py`,"
+        " and `tests/e2e/hostile/test_hostile_answers.py`).",
         "",
         "Columns: *exit* is the CLI's exit code (✗ if not the documented one); *runs* the"
         " executions the emulator created (a trigger that may have reached the service is never"

@@ -1,6 +1,6 @@
 """Generate the GitLab CI/CD component (templates/vibetesting/template.yml) from the option table.
 
-Every run/wait option of ``settings.OPTIONS`` that is not a secret becomes a typed input named
+Every run/wait option of ``options.OPTIONS`` that is not a secret becomes a typed input named
 like the action's input (``--tests-file`` -> ``tests-file``), with the option's help as its
 description, the CLI's default, ``options`` where the CLI has choices and a ``regex`` where it
 takes a whole number; the job maps each input onto the option's variable. Secrets (the API
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "templates" / "vibetesting" / "template.yml"
 sys.path.insert(0, str(ROOT / "src"))
 
-from vibetesting_ci import settings  # noqa: E402
+from vibetesting_ci.config import kinds, options  # noqa: E402
 
 SPEC_DESCRIPTION = "Run VibeTesting AI tests; JUnit in merge requests, PDF report, dotenv results."
 IMAGE = "ghcr.io/vibetesting/vibetesting-ci:1"
@@ -112,12 +112,12 @@ PATH_OVERRIDES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def input_name(option: settings.Option) -> str:
+def input_name(option: kinds.Option) -> str:
     """The option table's input name, as the action has it (``focus-areas``)."""
     return option.input
 
 
-def option_input(option: settings.Option) -> tuple[str, dict[str, Any]]:
+def option_input(option: kinds.Option) -> tuple[str, dict[str, Any]]:
     """The typed input for one option, with the CLI's default."""
     if option.name in PATH_OVERRIDES:
         name, spec = PATH_OVERRIDES[option.name]
@@ -157,8 +157,8 @@ def option_input(option: settings.Option) -> tuple[str, dict[str, Any]]:
     return input_name(option), {"description": description, **spec}
 
 
-def option_rows() -> list[settings.Option]:
-    return [o for o in settings.OPTIONS if "run" in o.commands and not o.secret]
+def option_rows() -> list[kinds.Option]:
+    return [o for o in options.OPTIONS if "run" in o.commands and not o.secret]
 
 
 def inputs() -> list[tuple[str, dict[str, Any]]]:
@@ -299,7 +299,7 @@ JENKINS_STEP = ROOT / "vars" / "vibetesting.groovy"
 _JENKINS_BLOCK = re.compile(r"(// generated:options[^\n]*\n)(.*?)(// /generated:options)", re.S)
 
 
-def jenkins_name(option: settings.Option) -> str:
+def jenkins_name(option: kinds.Option) -> str:
     """The step's argument: the option's name in camel case (tests_file -> testsFile)."""
     first, *rest = option.name.split("_")
     return first + "".join(part.capitalize() for part in rest)

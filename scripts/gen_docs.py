@@ -1,6 +1,6 @@
 """Generate the README's reference tables from the code, so they cannot drift.
 
-Sources: ``settings.OPTIONS`` (every option, its variable, default and API field), the click
+Sources: ``options.OPTIONS`` (every option, its variable, default and API field), the click
 commands themselves (arguments, extra options, the emulator's options), and ``action.yml``
 (inputs, their variables via ``runs.env``, outputs). Each table sits between markers::
 
@@ -31,8 +31,8 @@ README = ROOT / "README.md"
 ACTION = ROOT / "action.yml"
 sys.path.insert(0, str(ROOT / "src"))
 
-from vibetesting_ci import settings  # noqa: E402
 from vibetesting_ci.cli import cli  # noqa: E402
+from vibetesting_ci.config import kinds, options  # noqa: E402
 
 MARKER = re.compile(
     r"(<!-- generated:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /generated:(?P=name) -->)",
@@ -59,25 +59,25 @@ def code(text: str) -> str:
 # -- the CLI's own options ---------------------------------------------------------------------
 
 
-def flag_of(option: settings.Option) -> str:
-    if option.kind is settings.Kind.BOOL:
+def flag_of(option: kinds.Option) -> str:
+    if option.kind is kinds.Kind.BOOL:
         name = option.flag[2:]
         return f"`--{name}` / `--no-{name}`"
-    if option.kind is settings.Kind.CHOICE:
+    if option.kind is kinds.Kind.CHOICE:
         return f"`{option.flag} {'|'.join(option.choices)}`"
     metavar = f" {option.metavar}" if option.metavar else ""
     return f"`{option.flag}{metavar}`"
 
 
-def default_of(option: settings.Option) -> str:
+def default_of(option: kinds.Option) -> str:
     value = option.default
     if option.required:
         return "required"
-    if option.kind is settings.Kind.BOOL and value is None:
+    if option.kind is kinds.Kind.BOOL and value is None:
         return "the service's"
     if value is None:
         return "—"
-    if option.kind is settings.Kind.BOOL:
+    if option.kind is kinds.Kind.BOOL:
         return "`true`" if value else "`false`"
     if value == "":
         return "none"
@@ -86,15 +86,15 @@ def default_of(option: settings.Option) -> str:
     return f"`{value}`"
 
 
-def commands_of(option: settings.Option) -> str:
+def commands_of(option: kinds.Option) -> str:
     return ", ".join(c for c in COMMAND_ORDER if c in option.commands)
 
 
 def options_connection() -> str:
     rows = [
         [flag_of(o), code(o.env), default_of(o), o.help]
-        for o in settings.OPTIONS
-        if set(o.commands) == set(settings.API_COMMANDS)
+        for o in options.OPTIONS
+        if set(o.commands) == set(options.API_COMMANDS)
     ]
     return table(["option", "variable", "default", "description"], rows)
 
@@ -102,7 +102,7 @@ def options_connection() -> str:
 def options_run() -> str:
     rows = [
         [flag_of(o), code(o.env), code(o.api_field or ""), o.help]
-        for o in settings.OPTIONS
+        for o in options.OPTIONS
         if o.api_field is not None
     ]
     return table(["option", "variable", "API field", "description"], rows)
@@ -111,8 +111,8 @@ def options_run() -> str:
 def options_wait() -> str:
     rows = [
         [flag_of(o), code(o.env), default_of(o), commands_of(o), o.help]
-        for o in settings.OPTIONS
-        if o.api_field is None and set(o.commands) != set(settings.API_COMMANDS)
+        for o in options.OPTIONS
+        if o.api_field is None and set(o.commands) != set(options.API_COMMANDS)
     ]
     return table(["option", "variable", "default", "commands", "description"], rows)
 
@@ -177,8 +177,8 @@ def _default_of_param(param: click.Option) -> str:
 
 
 def other_options() -> str:
-    """Options that are not in settings.OPTIONS: output switches and per-command extras."""
-    known = {o.name for o in settings.OPTIONS}
+    """Options that are not in options.OPTIONS: output switches and per-command extras."""
+    known = {o.name for o in options.OPTIONS}
     rows: dict[tuple[str, str, str, str], list[str]] = {}
     for name in COMMAND_ORDER:
         for param in _command(name).params:

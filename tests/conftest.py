@@ -24,7 +24,7 @@ from vibetesting_ci.emulator import EmulatorServer
 ROOT = Path(__file__).resolve().parent.parent
 XSD = ROOT.parent / "shared" / "spec" / "junit-10.xsd"
 if not XSD.exists():  # the package keeps a copy, byte for byte
-    XSD = ROOT / "src" / "vibetesting_ci" / "reports" / "junit-10.xsd"
+    XSD = ROOT / "src" / "vibetesting_ci" / "render" / "junit-10.xsd"
 # TOKEN and PASSWORD (distinctive, so leaks are easy to find), clean_env and wait_until come
 # from faultkit.common: the fault matrix and these tests must use the same ones.
 
@@ -162,3 +162,20 @@ def matrix(
     runner.prefetch(wanted_scenarios(request.session.items))
     yield runner
     runner.close()
+
+
+# -- markers by folder (issue 22): pytest -m unit | e2e | channels | matrix ----------------------
+
+_MARKED_FOLDERS = {"unit": "unit", "e2e": "e2e", "channels": "channels", "matrix": "matrix"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            parts = item.path.resolve().relative_to(here).parts[:-1]
+        except ValueError:
+            continue
+        for part in parts:
+            if part in _MARKED_FOLDERS:
+                item.add_marker(_MARKED_FOLDERS[part])

@@ -1,7 +1,7 @@
 // Jenkins shared library step `vibetesting(...)`: run VibeTesting tests (or a saved suite), wait
 // for the results, publish the JUnit XML, archive the PDF reports and the results JSON, and set
 // the build status from the exit code. Reference: vars/vibetesting.txt; tests:
-// tests/jenkins/harness.groovy (a harness with the pipeline steps stubbed).
+// tests/channels/jenkins/harness.groovy (a harness with the pipeline steps stubbed).
 //
 //   @Library('vibetesting') _
 //   vibetesting(testsFile: '.vibetesting/tests.yml')

@@ -1,8 +1,8 @@
 """The fault matrix's table: every scenario, what it does to the CLI and what must come out.
 
 Each :class:`Scenario` names its faults (emulator ``--fault`` specs), the CLI arguments, an
-optional signal and what must come out. The test suite (``tests/test_reliability_*.py``,
-``tests/test_signals.py``, ``tests/test_tls.py``) and ``scripts/fault_matrix.py`` run these same
+optional signal and what must come out. The test suite (``tests/e2e/matrix/test_*.py``, among
+them ``test_signals.py`` and ``test_tls.py``) and ``scripts/fault_matrix.py`` run these same
 rows; to add one, append a :class:`Scenario` to ``SCENARIOS`` in its group.
 """
 
@@ -829,7 +829,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     # ---- hostile answers (issues 17 and 10.1) -------------------------------------------------
     # One contiguous block (it moves as one piece when faultkit is split). Checked in detail by
-    # tests/test_hostile_answers.py.
+    # tests/e2e/hostile/test_hostile_answers.py.
     # A slow answer: every request is cut at its wall-clock bound, dripping or not.
     Scenario(
         "trigger-drip",

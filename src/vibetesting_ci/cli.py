@@ -1,6 +1,6 @@
 """The thin click layer: options in, exit code out. The work happens in ``runner``.
 
-Options are generated from ``settings.OPTIONS`` (the single table of names, variables and
+Options are generated from ``config.options.OPTIONS`` (the single table of names, variables and
 defaults), so the CLI, the README and ``action.yml`` cannot drift apart unnoticed. Heavy modules
 (requests, YAML, the emulator) are imported only by the commands that use them, so ``--help``,
 ``--version`` and input errors stay fast.
@@ -15,8 +15,10 @@ from typing import Any, ClassVar, NoReturn
 import click
 
 from vibetesting_ci import __version__
+from vibetesting_ci.config.kinds import Kind, Option, plain_number
+from vibetesting_ci.config.options import OPTIONS
+from vibetesting_ci.config.sources import Raw
 from vibetesting_ci.errors import ExitCode, VibetestingError
-from vibetesting_ci.settings import OPTIONS, Kind, Option, Raw, plain_number
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -92,10 +94,10 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     """Detect the CI system and mask the secrets before anything else is printed."""
-    from vibetesting_ci import scrub
-    from vibetesting_ci.ci import detect
-    from vibetesting_ci.runner import Context
-    from vibetesting_ci.text import guard_std_streams
+    from vibetesting_ci.publish.ci import detect
+    from vibetesting_ci.run.runner import Context
+    from vibetesting_ci.safety import scrub
+    from vibetesting_ci.safety.text import guard_std_streams
 
     guard_std_streams()  # no line of service text can pose as a workflow command
     adapter = detect(os.environ)
@@ -230,7 +232,8 @@ def run(quiet: bool, verbose: bool, **values: Any) -> None:
     """Start a run (or a saved suite), wait until it is done, write the results."""
 
     def work(ctx: Any, raw: Raw) -> int:
-        from vibetesting_ci import runner, settings
+        from vibetesting_ci.config import settings
+        from vibetesting_ci.run import runner
 
         api = settings.api_settings(raw)
         run_settings = settings.run_settings(raw)
@@ -259,7 +262,8 @@ def wait(execution_ids: tuple[str, ...], quiet: bool, verbose: bool, **values: A
     """
 
     def work(ctx: Any, raw: Raw) -> int:
-        from vibetesting_ci import runner, settings
+        from vibetesting_ci.config import settings
+        from vibetesting_ci.run import runner
 
         ids = settings.execution_ids(execution_ids)
         api = settings.api_settings(raw)
@@ -284,7 +288,8 @@ def status(execution_id: str, as_json: bool, quiet: bool, verbose: bool, **value
     """Show an execution's state and counts (one status call)."""
 
     def work(ctx: Any, raw: Raw) -> int:
-        from vibetesting_ci import runner, settings
+        from vibetesting_ci.config import settings
+        from vibetesting_ci.run import runner
 
         number = settings.execution_id(execution_id)
         return runner.status_command(ctx, settings.api_settings(raw), number, as_json)
@@ -303,7 +308,8 @@ def stop(execution_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
     """Stop a running execution."""
 
     def work(ctx: Any, raw: Raw) -> int:
-        from vibetesting_ci import runner, settings
+        from vibetesting_ci.config import settings
+        from vibetesting_ci.run import runner
 
         number = settings.execution_id(execution_id)
         return runner.stop_command(ctx, settings.api_settings(raw), number)
@@ -323,8 +329,9 @@ def cancel_schedule(schedule_id: str, quiet: bool, verbose: bool, **values: Any)
     """Cancel a scheduled run and its pending executions."""
 
     def work(ctx: Any, raw: Raw) -> int:
-        from vibetesting_ci import runner, settings
+        from vibetesting_ci.config import settings
         from vibetesting_ci.errors import InputError
+        from vibetesting_ci.run import runner
 
         if not schedule_id.strip() or any(c.isspace() for c in schedule_id.strip()):
             raise InputError(

@@ -23,6 +23,12 @@ class ExitCode(IntEnum):
     SIGTERM = 143
 
 
+def signal_name(exit_code: int) -> str:
+    """``SIGINT`` / ``SIGTERM`` for their exit codes, else ``a signal``."""
+    signals = (ExitCode.SIGINT, ExitCode.SIGTERM)
+    return ExitCode(exit_code).name if exit_code in signals else "a signal"
+
+
 class VibetestingError(Exception):
     """Base class: an expected failure with a one-line message and an exit code."""
 
@@ -104,7 +110,7 @@ class ReportError(VibetestingError):
 class CommentError(VibetestingError):
     """The pull/merge request comment was not posted or edited (no token, no pull request, a
     refused, odd or slow answer). Always a warning, never the step's verdict; one line, no
-    token (``ci/comment.py``)."""
+    token (``publish/comment.py``)."""
 
     exit_code = ExitCode.OK
     error_code = "none"

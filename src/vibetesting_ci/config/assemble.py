@@ -43,8 +43,8 @@ from vibetesting_ci.config.variables import (
     secret_variables,
 )
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.reports.redact import redact_url
-from vibetesting_ci.scrub import MIN_LENGTH
+from vibetesting_ci.safety.redact import redact_url
+from vibetesting_ci.safety.scrub import MIN_LENGTH
 
 # The run settings a tests file may give, by their RunSettings names (``testsfile``'s keys).
 FILE_SETTINGS = (
@@ -127,7 +127,7 @@ def _values(found: tuple[Any, str] | None) -> tuple[list[str], str] | None:
 
 def read_files(raw: Sources) -> tuple[list[ParsedFile], bool]:
     """Every tests file (or the inline tests), parsed; and whether the tests were inline."""
-    from vibetesting_ci.testsfile import load_tests_file, parse_tests
+    from vibetesting_ci.config.testsfile import load_tests_file, parse_tests
 
     files = _values(raw.get("tests_file"))
     text = raw.get("tests")

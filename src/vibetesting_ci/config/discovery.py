@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.text import one_line
+from vibetesting_ci.safety.text import one_line
 
 TESTS_FILE_FLAG = "--tests-file"
 SUFFIXES = (".yml", ".yaml", ".json")

@@ -27,7 +27,7 @@ from typing import Any
 
 from vibetesting_ci.config.variables import Variable
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.text import one_line
+from vibetesting_ci.safety.text import one_line
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Generic, Protocol, TypeVar
 
 from vibetesting_ci.config.suggest import nearest
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.text import one_line
+from vibetesting_ci.safety.text import one_line
 
 GREP_FLAG = "--grep"
 TAG_FLAG = "--tag"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.text import one_line
+from vibetesting_ci.safety.text import one_line
 
 SHARD_FLAG = "--shard"
 AUTO = "auto"

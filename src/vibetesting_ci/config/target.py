@@ -24,8 +24,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.reports.redact import redact_url
-from vibetesting_ci.text import one_line
+from vibetesting_ci.safety.redact import redact_url
+from vibetesting_ci.safety.text import one_line
 
 TARGET_SENTENCE = "Test the application at {url}."
 MAX_URL_CHARS = 2048

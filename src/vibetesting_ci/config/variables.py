@@ -54,8 +54,8 @@ from typing import Any
 
 from vibetesting_ci.config.suggest import did_you_mean
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.scrub import MIN_LENGTH
-from vibetesting_ci.text import normalise, one_line
+from vibetesting_ci.safety.scrub import MIN_LENGTH
+from vibetesting_ci.safety.text import normalise, one_line
 
 NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 VAR_FLAG = "--var"

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.text import normalise, one_line, printable
+from vibetesting_ci.safety.text import normalise, one_line, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     import yaml

@@ -34,7 +34,7 @@ CANCELLED = "Cancelled"
 
 
 # The markers in test names that steer outcomes, with what they do: ``emulator --help`` and
-# docs/emulator.md list every one (tests/test_docs_lists.py checks both).
+# docs/emulator.md list every one (tests/channels/docs/test_docs_lists.py checks both).
 MARKERS: dict[str, str] = {
     "[fail]": "the test fails",
     "[slow]": "it takes 5x as long",

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import all_files_text
 from tests.e2e.cli.tac_support import dry_body, input_error, only_body, stderr_lines, write
-from tests.forge_standin import Forge, ForgeServer
+from tests.support.forge_standin import Forge, ForgeServer
 
 EVERY_FIELD = """\
 target_url: https://${HOST}/

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from vibetesting_ci.config.merge import merge_files
+from vibetesting_ci.config.testsfile import parse_tests
 from vibetesting_ci.errors import ExitCode, InputError
-from vibetesting_ci.testsfile import parse_tests
 
 SOURCE = "tests.yml"
 
