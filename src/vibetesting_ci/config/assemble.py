@@ -269,6 +269,8 @@ def assemble(raw: Sources) -> Assembled:
             parse_tags(exclude[0], exclude[1]) if exclude else (),
             str(grep[0]) if grep else None,
             grep_where=grep[1] if grep else "--grep",
+            tag_where=tags[1] if tags else "--tag",
+            exclude_where=exclude[1] if exclude else "--exclude-tag",
         )
         selected = (len(selection.kept), len(tests))
         left_out = tuple(item.line for item in selection.left_out)

@@ -91,6 +91,7 @@ class Option:
     env: str = ""
     input: str = ""
     input_default: str | None = None  # the action input's default, where it differs
+    cli: bool = True  # False: no command-line option, the variable (and input) only
 
     def __post_init__(self) -> None:
         dashed = self.name.replace("_", "-")

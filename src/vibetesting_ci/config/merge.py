@@ -46,6 +46,7 @@ class SourcedTest:
     # The steps as the dry run and logs may show them (secret variables as ***), once the
     # variables are filled in; None: the same as ``steps``.
     shown_steps: str | tuple[str, ...] | None = None
+    classname: str = ""  # its JUnit classname (from its own file), set by the run settings
 
     @property
     def place(self) -> str:

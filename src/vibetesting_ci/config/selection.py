@@ -14,10 +14,11 @@ Rules (issue 23, "Selection"):
   wanted tag, the name not matching; :attr:`LeftOut.line` reads
   ``left out: 'checkout guest' (tag checkout excluded)``.
 * A bad regular expression is an input error naming ``--grep`` (or its variable) and the error.
-* Nothing selected is an input error saying which filter matched nothing, with the tags the
-  files have and a "did you mean" (``no test has tag 'smok' (tags in the files: checkout,
-  smoke); did you mean 'smoke'?``). Filters over a run with no tests at all are an input
-  error too. With no filter, every test is kept (none is no error: not selection's business).
+* Nothing selected is an input error naming the filter that matched nothing (its option or
+  variable first), with the tags the files have and a "did you mean" (``--tag: no test has tag
+  'smok' (tags in the files: checkout, smoke); did you mean 'smoke'?``). Filters over a run
+  with no tests at all are an input error too. With no filter, every test is kept (none is no
+  error: not selection's business).
 
 Pure. Works on anything with ``name`` and ``tags`` (:class:`Selectable`).
 """
@@ -138,9 +139,12 @@ def select(
     grep: str | None = None,
     *,
     grep_where: str = GREP_FLAG,
+    tag_where: str = TAG_FLAG,
+    exclude_where: str = EXCLUDE_TAG_FLAG,
 ) -> Selection[T]:
     """The tests to send and those left out (see the module's rules). ``grep`` None or ``""``
-    is no filter; ``grep_where`` names its source in errors."""
+    is no filter; ``grep_where``, ``tag_where`` and ``exclude_where`` name the sources (an
+    option or a variable) in errors."""
     pattern = compile_grep(grep, grep_where) if grep else None
     if not tags and not exclude_tags and pattern is None:
         return Selection(tuple(tests))
@@ -166,7 +170,8 @@ def select(
         else:
             kept.append(test)
     if not kept:
-        raise InputError(_nothing_selected(tests, wanted, excluded, pattern, grep_where))
+        wheres = (tag_where, exclude_where, grep_where)
+        raise InputError(_nothing_selected(tests, wanted, excluded, pattern, wheres))
     return Selection(tuple(kept), tuple(left_out))
 
 
@@ -175,9 +180,10 @@ def _nothing_selected(
     wanted: dict[str, str],
     excluded: dict[str, str],
     pattern: re.Pattern[str] | None,
-    grep_where: str,
+    wheres: tuple[str, str, str],
 ) -> str:
-    """Why no test was kept: the first filter that left nothing, in words."""
+    """Why no test was kept: the first filter that left nothing, in words, after its source."""
+    tag_where, exclude_where, grep_where = wheres
     every = _folded(t for test in tests for t in test.tags)
     in_files = f"tags in the files: {_listed(every.values())}" if every else "no test has tags"
     if wanted and not wanted.keys() & every.keys():
@@ -188,18 +194,18 @@ def _nothing_selected(
         ]
         which = "tag" if len(wanted) == 1 else "any of the tags"
         hint = f"; {' '.join(hints)}" if hints else ""
-        return f"no test has {which} {_quoted(wanted.values())} ({in_files}){hint}"
+        return f"{tag_where}: no test has {which} {_quoted(wanted.values())} ({in_files}){hint}"
     candidates = [t for t in tests if not wanted or _folded(t.tags).keys() & wanted.keys()]
     survivors = [t for t in candidates if not _folded(t.tags).keys() & excluded.keys()]
     if not survivors:
         among = f"with tag {_quoted(wanted.values())} " if wanted else ""
         return (
-            f"every test {among}has an excluded tag ({_quoted(excluded.values())}): "
-            f"nothing left of {_tests(len(tests))}"
+            f"{exclude_where}: every test {among}has an excluded tag "
+            f"({_quoted(excluded.values())}): nothing left of {_tests(len(tests))}"
         )
     shown = one_line(pattern.pattern if pattern is not None else "", 80)
     among = _tests(len(survivors)) + (" left by the tags" if wanted or excluded else "")
-    return f"{grep_where} {shown!r} matches no test name (among {among})"
+    return f"{grep_where}: {shown!r} matches no test name (among {among})"
 
 
 def _tests(count: int) -> str:

@@ -38,7 +38,13 @@ from vibetesting_ci.domain.models import SCOPE_FAILED_TESTS
 from vibetesting_ci.domain.report import Report
 from vibetesting_ci.errors import CommentError
 from vibetesting_ci.safety.scrub import scrub
-from vibetesting_ci.safety.text import http_url, markdown_link, markdown_text, one_line
+from vibetesting_ci.safety.text import (
+    http_url,
+    markdown_code,
+    markdown_link,
+    markdown_text,
+    one_line,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -249,6 +255,8 @@ def render(
     out.append("")
     if report.message:
         out += [_md(report.message), ""]
+    if report.target_url:
+        out += [f"Target URL: {markdown_code(report.target_url)}", ""]
     if report.executions:
         out += [
             "| Execution | State | Tests | Passed | Failed | Not done | Report |",

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from vibetesting_ci.config.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.domain import retry_plan as retries
@@ -50,6 +50,7 @@ from vibetesting_ci.render.console import (
     verdict_line,
 )
 from vibetesting_ci.run import concurrency
+from vibetesting_ci.run.announce import announce, configured
 from vibetesting_ci.run.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.run.progress import choose_listener, colour_enabled
 from vibetesting_ci.run.reports import reports_for
@@ -71,7 +72,9 @@ class Context:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     cancellation: Cancellation = field(default_factory=Cancellation)
     warnings: list[str] = field(default_factory=list)
-    label: str = ""  # the run's test classname (RunSettings.label); "" for wait
+    # From the run's configuration for its report (run.announce.configured): the label, the
+    # tests' own classnames, the target URL; empty for wait.
+    configured: dict[str, Any] = field(default_factory=dict)
 
     def say(self, text: str) -> None:
         """A line for people (stderr), unless --quiet."""
@@ -171,7 +174,9 @@ def _trigger(
 
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
     check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
-    ctx.label = run.label
+    ctx.configured = configured(run)
+    if announce(run, ctx.say, ctx.warn):  # tests as code; True: the shard holds no test
+        return ExitCode.OK
     if warning := retries.up_front_warning(run):  # before a dry run too
         ctx.warn(warning)
     if run.dry_run:
@@ -333,7 +338,7 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
     from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
     from vibetesting_ci.publish.files import VERDICT_CARRIERS, write_files
 
-    result = replace(result, warnings=(*result.warnings, *ctx.warnings), label=ctx.label)
+    result = replace(result, warnings=(*result.warnings, *ctx.warnings), **ctx.configured)
     planned = [
         OutputFile(kind, path)
         for kind, path in (

@@ -21,7 +21,9 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def tests_yaml(*names: str, tags: dict[str, list[str]] | None = None, steps: str = "do it") -> str:
+def yaml_of_tests(
+    *names: str, tags: dict[str, list[str]] | None = None, steps: str = "do it"
+) -> str:
     """A tests file listing ``names``, each with ``steps`` and its ``tags`` if any."""
     lines = ["tests:"]
     for name in names:

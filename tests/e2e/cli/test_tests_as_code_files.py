@@ -17,7 +17,7 @@ from tests.e2e.cli.tac_support import (
     names,
     only_body,
     stderr_lines,
-    tests_yaml,
+    yaml_of_tests,
     write,
 )
 
@@ -25,10 +25,10 @@ from tests.e2e.cli.tac_support import (
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A folder of tests files, with a hidden folder and a file of another kind."""
-    write(tmp_path, "suite/smoke.yml", tests_yaml("home", "search"))
-    write(tmp_path, "suite/checkout/guest.yaml", tests_yaml("guest checkout"))
+    write(tmp_path, "suite/smoke.yml", yaml_of_tests("home", "search"))
+    write(tmp_path, "suite/checkout/guest.yaml", yaml_of_tests("guest checkout"))
     write(tmp_path, "suite/checkout/card.json", '[{"name": "card checkout", "steps": "pay"}]')
-    write(tmp_path, "suite/.hidden/old.yml", tests_yaml("old"))
+    write(tmp_path, "suite/.hidden/old.yml", yaml_of_tests("old"))
     write(tmp_path, "suite/README.md", "not a tests file")
     return tmp_path
 
@@ -38,8 +38,8 @@ FOLDER_ORDER = ["card checkout", "guest checkout", "home", "search"]  # sorted b
 
 def test_a_second_tests_file_adds_its_tests(cli: Any, emulator: Any, tmp_path: Path) -> None:
     """The bug of the issue: the last --tests-file replaced the others, exit 0."""
-    write(tmp_path, "a.yml", tests_yaml("a1", "a2"))
-    write(tmp_path, "b.yml", tests_yaml("b1"))
+    write(tmp_path, "a.yml", yaml_of_tests("a1", "a2"))
+    write(tmp_path, "b.yml", yaml_of_tests("b1"))
     result = cli("run", "--tests-file", "b.yml", "--tests-file", "a.yml")
     assert result.returncode == 0, result.output
     assert names(only_body(emulator)) == ["b1", "a1", "a2"]  # the files' order, as given
@@ -91,7 +91,7 @@ def test_each_test_has_its_own_files_classname(cli: Any, emulator: Any, tree: Pa
 
 
 def test_one_file_keeps_its_classname(cli: Any, emulator: Any, tmp_path: Path) -> None:
-    write(tmp_path, "ci/tests.yml", tests_yaml("a", "b"))
+    write(tmp_path, "ci/tests.yml", yaml_of_tests("a", "b"))
     assert cli("run", "--tests-file", "ci/tests.yml").returncode == 0
     classnames = {
         case.get("classname")
@@ -111,8 +111,10 @@ def test_the_dry_run_names_the_files(cli: Any, emulator: Any, tree: Path) -> Non
 
 def test_agreeing_settings_and_variables_merge(cli: Any, emulator: Any, tmp_path: Path) -> None:
     shared = "target_url: https://shop.example/\nvariables: {WHO: bot}\n"
-    write(tmp_path, "a.yml", shared + "focus_areas: [cart]\n" + tests_yaml("a", steps="as ${WHO}"))
-    write(tmp_path, "b.yml", shared + "execution_type: guided\n" + tests_yaml("b"))
+    write(
+        tmp_path, "a.yml", shared + "focus_areas: [cart]\n" + yaml_of_tests("a", steps="as ${WHO}")
+    )
+    write(tmp_path, "b.yml", shared + "execution_type: guided\n" + yaml_of_tests("b"))
     result = cli("run", "--tests-file", "a.yml", "--tests-file", "b.yml")
     assert result.returncode == 0, result.output
     body = only_body(emulator)
@@ -125,23 +127,23 @@ def test_agreeing_settings_and_variables_merge(cli: Any, emulator: Any, tmp_path
     ("a", "b", "args", "expected"),
     [
         (
-            tests_yaml("login"),
-            "# b\n" + tests_yaml("login"),
+            yaml_of_tests("login"),
+            "# b\n" + yaml_of_tests("login"),
             [],
             "test name 'login' is used twice: a.yml:2 and b.yml:3; names must be unique across "
             "tests files",
         ),
         (
-            "target_url: https://a.example/\n" + tests_yaml("a"),
-            "target_url: https://b.example/\n" + tests_yaml("b"),
+            "target_url: https://a.example/\n" + yaml_of_tests("a"),
+            "target_url: https://b.example/\n" + yaml_of_tests("b"),
             [],
             "run setting 'target_url' differs between tests files: a.yml:1 has "
             "'https://a.example/', b.yml:1 has 'https://b.example/'; give it in one file, the "
             "same in each, or set it as an option",
         ),
         (
-            "variables: {X: one}\n" + tests_yaml("a"),
-            "variables: {X: two}\n" + tests_yaml("b"),
+            "variables: {X: one}\n" + yaml_of_tests("a"),
+            "variables: {X: two}\n" + yaml_of_tests("b"),
             [],
             "variable X differs between tests files: a.yml:1 has 'one', b.yml:1 has 'two'; give "
             "it in one file, the same in each, or set it with --var",
@@ -159,10 +161,14 @@ def test_clashes_between_files_are_one_line_exit_2_nothing_sent(
 
 def test_an_option_settles_a_clash(cli: Any, emulator: Any, tmp_path: Path) -> None:
     write(
-        tmp_path, "a.yml", "target_url: https://a.example/\nvariables: {X: one}\n" + tests_yaml("a")
+        tmp_path,
+        "a.yml",
+        "target_url: https://a.example/\nvariables: {X: one}\n" + yaml_of_tests("a"),
     )
     write(
-        tmp_path, "b.yml", "target_url: https://b.example/\nvariables: {X: two}\n" + tests_yaml("b")
+        tmp_path,
+        "b.yml",
+        "target_url: https://b.example/\nvariables: {X: two}\n" + yaml_of_tests("b"),
     )
     result = cli(
         "run",

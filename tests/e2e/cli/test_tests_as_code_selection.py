@@ -14,7 +14,7 @@ from tests.e2e.cli.tac_support import (
     names,
     only_body,
     stderr_lines,
-    tests_yaml,
+    yaml_of_tests,
     write,
 )
 
@@ -29,7 +29,7 @@ TAGS = {
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Path:
-    return write(tmp_path, "t.yml", tests_yaml(*ALL, tags=TAGS))
+    return write(tmp_path, "t.yml", yaml_of_tests(*ALL, tags=TAGS))
 
 
 @pytest.mark.parametrize(
@@ -92,17 +92,17 @@ def test_a_real_run_says_how_many_were_selected(cli: Any, emulator: Any, suite: 
         (
             ["--tag", "smok"],
             {},
-            "no test has tag 'smok' (tags in the files: checkout, search, slow, smoke); did you "
-            "mean 'smoke'?",
+            "--tag: no test has tag 'smok' (tags in the files: checkout, search, slow, smoke); "
+            "did you mean 'smoke'?",
         ),
         (
             ["--tag", "checkout", "--exclude-tag", "checkout"],
             {},
-            "every test with tag 'checkout' has an excluded tag ('checkout'): nothing left of 5 "
-            "tests",
+            "--exclude-tag: every test with tag 'checkout' has an excluded tag ('checkout'): "
+            "nothing left of 5 tests",
         ),
-        (["--grep", "nothing like it"], {}, "--grep 'nothing like it' matches no test name"),
-        ([], {"VIBETESTING_GREP": "zzz"}, "VIBETESTING_GREP 'zzz' matches no test name"),
+        (["--grep", "nothing like it"], {}, "--grep: 'nothing like it' matches no test name"),
+        ([], {"VIBETESTING_GREP": "zzz"}, "VIBETESTING_GREP: 'zzz' matches no test name"),
         (["--grep", "(unclosed"], {}, "--grep: not a valid regular expression"),
         (["--tag", "smoke,checkout"], {}, "--tag: 'smoke,checkout' is not one tag"),
         ([], {"VIBETESTING_TAGS": "smoke checkout"}, "VIBETESTING_TAGS: 'smoke checkout' is not"),
@@ -126,8 +126,8 @@ def test_filters_without_tests_are_an_input_error(cli: Any, emulator: Any) -> No
 
 
 def test_tags_from_several_files_and_inline_tests(cli: Any, emulator: Any, tmp_path: Path) -> None:
-    write(tmp_path, "a.yml", tests_yaml("a1", "a2", tags={"a2": ["smoke"]}))
-    write(tmp_path, "b.yml", tests_yaml("b1", tags={"b1": ["smoke"]}))
+    write(tmp_path, "a.yml", yaml_of_tests("a1", "a2", tags={"a2": ["smoke"]}))
+    write(tmp_path, "b.yml", yaml_of_tests("b1", tags={"b1": ["smoke"]}))
     result = cli("run", "--tests-file", "a.yml", "--tests-file", "b.yml", "--tag", "smoke")
     assert result.returncode == 0, result.output
     assert names(only_body(emulator)) == ["a2", "b1"]

@@ -14,7 +14,7 @@ from tests.e2e.cli.tac_support import (
     names,
     sent,
     stderr_lines,
-    tests_yaml,
+    yaml_of_tests,
     write,
 )
 
@@ -24,7 +24,7 @@ SMOKE = {name: ["smoke"] for name in TESTS[::2]}
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Path:
-    return write(tmp_path, "t.yml", tests_yaml(*TESTS, tags=SMOKE))
+    return write(tmp_path, "t.yml", yaml_of_tests(*TESTS, tags=SMOKE))
 
 
 @pytest.mark.parametrize("total", [1, 2, 3, 4])
@@ -76,7 +76,7 @@ def test_auto_outside_a_parallel_job_runs_everything_and_says_so(
 
 
 def test_an_empty_shard_exits_0_and_sends_nothing(cli: Any, emulator: Any, tmp_path: Path) -> None:
-    write(tmp_path, "t.yml", tests_yaml("a", "b"))
+    write(tmp_path, "t.yml", yaml_of_tests("a", "b"))
     result = cli("run", "--tests-file", "t.yml", "--shard", "3/4")
     assert result.returncode == 0, result.output
     assert emulator.journal == []

@@ -16,7 +16,7 @@ from tests.e2e.cli.tac_support import (
     input_error,
     only_body,
     stderr_lines,
-    tests_yaml,
+    yaml_of_tests,
     write,
 )
 
@@ -26,7 +26,9 @@ URL = "https://pr-17.preview.example.com/shop?lang=en"
 def test_the_url_is_one_sentence_before_the_files_own_instructions(
     cli: Any, emulator: Any, tmp_path: Path
 ) -> None:
-    write(tmp_path, "t.yml", "general_instructions: Accept the cookie banner.\n" + tests_yaml("a"))
+    write(
+        tmp_path, "t.yml", "general_instructions: Accept the cookie banner.\n" + yaml_of_tests("a")
+    )
     result = cli("run", "--tests-file", "t.yml", "--target-url", URL)
     assert result.returncode == 0, result.output
     body = only_body(emulator)
@@ -41,7 +43,7 @@ def names(body: dict[str, Any]) -> list[str]:
 
 
 def test_the_url_alone_is_the_whole_instruction(cli: Any, emulator: Any, tmp_path: Path) -> None:
-    write(tmp_path, "t.yml", tests_yaml("a"))
+    write(tmp_path, "t.yml", yaml_of_tests("a"))
     result = cli("run", "--tests-file", "t.yml", env={"VIBETESTING_TARGET_URL": URL})
     assert result.returncode == 0, result.output
     assert only_body(emulator)["general_instructions"] == SENTENCE.format(url=URL)
@@ -50,7 +52,7 @@ def test_the_url_alone_is_the_whole_instruction(cli: Any, emulator: Any, tmp_pat
 def test_without_a_url_the_instructions_are_sent_unchanged(
     cli: Any, emulator: Any, tmp_path: Path
 ) -> None:
-    write(tmp_path, "t.yml", "general_instructions: Be quick.\n" + tests_yaml("a"))
+    write(tmp_path, "t.yml", "general_instructions: Be quick.\n" + yaml_of_tests("a"))
     assert cli("run", "--tests-file", "t.yml").returncode == 0
     assert only_body(emulator)["general_instructions"] == "Be quick."
 
@@ -71,7 +73,7 @@ def test_option_over_variable_over_file(
     variable: str | None,
     expected: str,
 ) -> None:
-    write(tmp_path, "t.yml", "target_url: https://file.example/\n" + tests_yaml("a"))
+    write(tmp_path, "t.yml", "target_url: https://file.example/\n" + yaml_of_tests("a"))
     args = ["run", "--tests-file", "t.yml"] + (["--target-url", option] if option else [])
     env = {"VIBETESTING_TARGET_URL": variable} if variable else {}
     assert cli(*args, env=env).returncode == 0
@@ -82,7 +84,7 @@ def test_the_instructions_option_keeps_the_files_url(
     cli: Any, emulator: Any, tmp_path: Path
 ) -> None:
     """--general-instructions replaces the file's instructions, never its target URL."""
-    write(tmp_path, "t.yml", "target_url: https://file.example/\n" + tests_yaml("a"))
+    write(tmp_path, "t.yml", "target_url: https://file.example/\n" + yaml_of_tests("a"))
     assert cli("run", "--tests-file", "t.yml", "--general-instructions", "Mine.").returncode == 0
     assert only_body(emulator)["general_instructions"] == (
         "Test the application at https://file.example/.\n\nMine."
@@ -102,7 +104,7 @@ def test_the_instructions_option_keeps_the_files_url(
 def test_a_bad_url_is_one_line_exit_2_nothing_sent(
     cli: Any, emulator: Any, tmp_path: Path, value: str, problem: str
 ) -> None:
-    write(tmp_path, "t.yml", tests_yaml("a"))
+    write(tmp_path, "t.yml", yaml_of_tests("a"))
     message = input_error(cli("run", "--tests-file", "t.yml", "--target-url", value), emulator)
     assert message.startswith("--target-url: "), message
     assert problem in message
@@ -115,7 +117,7 @@ def test_a_bad_url_is_one_line_exit_2_nothing_sent(
 def test_a_bad_url_in_the_file_names_the_file_and_line(
     cli: Any, emulator: Any, tmp_path: Path
 ) -> None:
-    write(tmp_path, "t.yml", tests_yaml("a") + "target_url: ftp://files.example/\n")
+    write(tmp_path, "t.yml", yaml_of_tests("a") + "target_url: ftp://files.example/\n")
     message = input_error(cli("run", "--tests-file", "t.yml"), emulator)
     assert message == (
         "t.yml:4: target_url: expected an http:// or https:// URL: 'ftp://files.example/'"
@@ -125,7 +127,7 @@ def test_a_bad_url_in_the_file_names_the_file_and_line(
 def test_a_url_made_by_variables_is_checked_once_filled_in(
     cli: Any, emulator: Any, tmp_path: Path
 ) -> None:
-    write(tmp_path, "t.yml", "target_url: ${HOST}/shop\n" + tests_yaml("a"))
+    write(tmp_path, "t.yml", "target_url: ${HOST}/shop\n" + yaml_of_tests("a"))
     message = input_error(
         cli("run", "--tests-file", "t.yml", "--var", "HOST=shop.example"), emulator
     )
@@ -140,7 +142,7 @@ def test_a_url_made_by_variables_is_checked_once_filled_in(
 
 
 def test_the_url_is_shown_in_the_dry_run(cli: Any, emulator: Any, tmp_path: Path) -> None:
-    write(tmp_path, "t.yml", tests_yaml("a"))
+    write(tmp_path, "t.yml", yaml_of_tests("a"))
     result = cli("run", "--tests-file", "t.yml", "--target-url", URL, "--dry-run")
     body = dry_body(result)
     assert body["general_instructions"] == SENTENCE.format(url=URL)
@@ -151,7 +153,7 @@ def test_the_url_is_shown_in_the_dry_run(cli: Any, emulator: Any, tmp_path: Path
 def test_the_url_is_in_the_results_the_junit_the_summary_and_the_log(
     cli: Any, emulator: Any, tmp_path: Path
 ) -> None:
-    write(tmp_path, "t.yml", tests_yaml("a", "b [fail]"))
+    write(tmp_path, "t.yml", yaml_of_tests("a", "b [fail]"))
     env = {
         "GITHUB_ACTIONS": "true",
         "GITHUB_OUTPUT": str(tmp_path / "out.txt"),
@@ -165,13 +167,13 @@ def test_the_url_is_in_the_results_the_junit_the_summary_and_the_log(
         values = {p.get("name"): p.get("value") for p in suite.iter("property")}
         assert values["target_url"] == URL
     assert URL in (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert f"target URL: {URL}" in stderr_lines(result)
+    assert f"target URL: {URL}" in result.output.splitlines()  # GitHub's log is stdout
 
 
 def test_a_password_in_the_url_is_sent_but_shown_as_stars(
     cli: Any, emulator: Any, tmp_path: Path
 ) -> None:
-    write(tmp_path, "t.yml", tests_yaml("a"))
+    write(tmp_path, "t.yml", yaml_of_tests("a"))
     url = "https://ci:${PREVIEW_PASSWORD}@pr-17.preview.example.com/"
     secret = "Pr3view-Passw0rd"
     result = cli(

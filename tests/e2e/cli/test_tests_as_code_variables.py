@@ -224,7 +224,7 @@ FORGE_TOKEN = "ghs-Forge-TacTests-0a1b2c"
 SECRET_FILE = """\
 target_url: https://qa:${URL_PASSWORD}@shop.example/
 general_instructions: The admin password is ${PASSWORD}.
-focus_areas: [account ${PASSWORD}]
+focus_areas: ['account ${PASSWORD}']
 login:
   identifier: ${PASSWORD}@example.com
 tests:
@@ -286,8 +286,9 @@ def test_secrets_go_only_into_the_request_even_when_the_service_echoes_them(
         for value in (SECRET, LINE_SECRET):
             assert value not in text
     # A secret too short to be scrubbed safely gets a warning (without its value).
-    warnings = [line for line in stderr_lines(result) if "PIN" in line and "4 characters" in line]
-    assert warnings, result.stderr
+    lines = result.output.splitlines()
+    warnings = [line for line in lines if "line 2: a secret of fewer than 4" in line]
+    assert [line.split("::", 2)[1] for line in warnings] == ["warning title=VibeTesting"]
 
 
 def test_the_dry_run_shows_secrets_as_stars(cli: Any, emulator: Any, tmp_path: Path) -> None:

@@ -124,31 +124,31 @@ def test_a_left_out_name_is_shown_on_one_line() -> None:
     [
         (
             {"tags": ["smok"]},
-            "no test has tag 'smok' (tags in the files: checkout, slow, smoke); did you mean "
-            "'smoke'?",
+            "--tag: no test has tag 'smok' (tags in the files: checkout, slow, smoke); "
+            "did you mean 'smoke'?",
         ),
         (
             {"tags": ["smok", "nightly"]},
-            "no test has any of the tags 'smok', 'nightly' (tags in the files: checkout, slow, "
-            "smoke); did you mean 'smoke'?",
+            "--tag: no test has any of the tags 'smok', 'nightly' (tags in the files: "
+            "checkout, slow, smoke); did you mean 'smoke'?",
         ),
         (
             {"tags": ["zzz"]},
-            "no test has tag 'zzz' (tags in the files: checkout, slow, smoke)",
+            "--tag: no test has tag 'zzz' (tags in the files: checkout, slow, smoke)",
         ),
         (
             {"tags": ["checkout"], "exclude_tags": ["slow", "smoke"]},
-            "every test with tag 'checkout' has an excluded tag ('slow', 'smoke'): nothing left "
-            "of 4 tests",
+            "--exclude-tag: every test with tag 'checkout' has an excluded tag ('slow', "
+            "'smoke'): nothing left of 4 tests",
         ),
         (
             {"exclude_tags": ["smoke", "checkout"], "grep": "zzz"},
-            "--grep 'zzz' matches no test name (among 1 test left by the tags)",
+            "--grep: 'zzz' matches no test name (among 1 test left by the tags)",
         ),
-        ({"grep": "zzz"}, "--grep 'zzz' matches no test name (among 4 tests)"),
+        ({"grep": "zzz"}, "--grep: 'zzz' matches no test name (among 4 tests)"),
         (
             {"tags": ["smoke"], "grep": "guest"},
-            "--grep 'guest' matches no test name (among 2 tests left by the tags)",
+            "--grep: 'guest' matches no test name (among 2 tests left by the tags)",
         ),
     ],
 )
@@ -161,13 +161,16 @@ def test_nothing_selected_says_what_matched_nothing(
 def test_nothing_selected_when_no_test_has_tags() -> None:
     with pytest.raises(InputError) as caught:
         select((Case("a"), Case("b")), tags=["smoke"])
-    assert str(caught.value) == "no test has tag 'smoke' (no test has tags)"
+    assert str(caught.value) == "--tag: no test has tag 'smoke' (no test has tags)"
 
 
 def test_every_test_excluded() -> None:
     with pytest.raises(InputError) as caught:
         select((Case("a", ("x",)),), exclude_tags=["X"])
-    assert str(caught.value) == "every test has an excluded tag ('X'): nothing left of 1 test"
+    assert (
+        str(caught.value)
+        == "--exclude-tag: every test has an excluded tag ('X'): nothing left of 1 test"
+    )
 
 
 def test_filters_over_no_tests() -> None:
@@ -202,7 +205,7 @@ def test_a_bad_regular_expression(pattern: str, problem: str) -> None:
 def test_grep_names_its_source() -> None:
     with pytest.raises(InputError, match=r"^VIBETESTING_GREP: not a valid regular expression"):
         compile_grep("*", "VIBETESTING_GREP")
-    with pytest.raises(InputError, match=r"^INPUT_GREP 'zzz' matches no test name"):
+    with pytest.raises(InputError, match=r"^INPUT_GREP: 'zzz' matches no test name"):
         select(TESTS, grep="zzz", grep_where="INPUT_GREP")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -168,6 +169,8 @@ JUNIT_CASES = {
     106: {"passed": 0, "failure": 0, "error": 1, "skipped": 0},
 }
 FAILED_TESTS = ["signup @team", "checkout :tada:", "settings", "admin"]  # in the run's order
+# --target-url as the report holds it (a secret variable in it shown as ***, config/assemble.py).
+TARGET_URL = "https://qa:***@pr-17.preview.example/shop?lang=en&x=[1]"
 
 
 def fixture_result() -> RunResult:
@@ -192,7 +195,8 @@ def fixture_result() -> RunResult:
         if e.status is not None
         for w in e.status.warnings
     )
-    return replace(result, label=LABEL, warnings=(*warnings, f"the service echoed {SECRET}"))
+    warnings = (*warnings, f"the service echoed {SECRET}")
+    return replace(result, label=LABEL, target_url=TARGET_URL, warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,7 @@ def _own_markdown(report: Report, *, run_url: str = "") -> list[str]:
         *(markdown_link("PDF", url) for url in report.report_urls if http_url(url)),
         *(markdown_code(f.path) for f in report.files),
         markdown_code(report.label),
+        *([markdown_code(report.target_url)] if report.target_url else []),  # configured
         *(markdown_code(c.name) for c in [c for c in report.cases if c.is_test][:1]),
         "`allow-parallel: true`",
         "`allow-parallel`",
@@ -539,6 +544,20 @@ def test_every_output_gives_each_execution_the_same_state_word(renders: Renders)
         for s in junit_suites(renders.junit)
     }
     assert results == summary == comment_words == console == junit == STATE_WORDS
+
+
+def test_every_output_shows_the_same_target_url(renders: Renders) -> None:
+    """Tests as code (issue 23): the target URL in the results, each JUnit suite's properties,
+    the job summary, the comment and the log, as configured (never a live link)."""
+    assert renders.results["target_url"] == TARGET_URL
+    suites = ET.fromstring(renders.junit).findall("testsuite")
+    assert suites
+    for suite in suites:
+        found = [p.get("value") for p in suite.iter("property") if p.get("name") == "target_url"]
+        assert found == [TARGET_URL]
+    assert f"Target URL: `{TARGET_URL}`" in renders.summary.splitlines()
+    assert f"Target URL: `{TARGET_URL}`" in renders.comment.splitlines()
+    assert any(line.split() == ["target", TARGET_URL] for line in renders.console)
 
 
 def test_no_secret_in_any_rendering(renders: Renders) -> None:
