@@ -124,7 +124,7 @@ withConfig(configuration) {
 }
 GROOVY
   cp examples/Jenkinsfile "$out/Jenkinsfile.groovy"
-  cp examples/preview-Jenkinsfile "$out/PreviewJenkinsfile.groovy"
+  cp examples/Jenkinsfile.preview "$out/PreviewJenkinsfile.groovy"
   cp vars/vibetesting.groovy "$out/vibetesting.groovy"
   groovyc -d "$out/classes" "$out/Library.groovy" "$out/NonCPS.groovy" &&
     groovyc --configscript "$out/imports.groovy" -cp "$out/classes" -d "$out/classes" \

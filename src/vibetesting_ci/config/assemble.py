@@ -255,7 +255,10 @@ def assemble(raw: Sources) -> Assembled:
         for step, place in zip(steps, test.step_places(), strict=True):
             check_syntax(step, place)
 
-    notes = [_files_note(merged.files)] if merged.files and not inline else []
+    # The files read, when they are not simply the one path given (a folder, a glob, several).
+    given = _values(raw.get("tests_file"))
+    plain = given is not None and [v.strip() for v in given[0] if v.strip()] == [*merged.files]
+    notes = [_files_note(merged.files)] if merged.files and not inline and not plain else []
     tests: tuple[SourcedTest, ...] = merged.tests
     left_out: tuple[str, ...] = ()
     selected: tuple[int, int] | None = None

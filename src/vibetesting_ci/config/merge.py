@@ -82,7 +82,7 @@ class SourcedTest:
 @dataclass(frozen=True)
 class ParsedFile:
     """What one tests file gave: its path as discovered, its tests, its run settings (keyed as
-    ``testsfile.TestsDocument.settings``), the line of each setting when known, and its
+    ``testsfile.parse_tests``: RunSettings' names), the line of each setting when known, and its
     ``variables:`` (``variables.parse_file_variables``)."""
 
     path: str

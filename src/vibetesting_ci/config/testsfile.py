@@ -62,10 +62,6 @@ FIELDS = {"login_identifier": "login.identifier"}
 # config/yaml_nodes.MAX_TEXT_CHARS).
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
-# Until the run's settings read ParsedFile's new keys, the names the old callers used.
-TestCase = SourcedTest
-TestsDocument = ParsedFile
-
 
 def field_name(key: str) -> str:
     """How the file writes the setting ``key`` (``login_identifier`` -> ``login.identifier``)."""
@@ -369,34 +365,3 @@ def load_tests_file(path: str) -> ParsedFile:
     except UnicodeDecodeError as exc:
         raise InputError(f"tests file {path}: not UTF-8 text (byte {exc.start})") from None
     return parse_tests(text, path)
-
-
-# The settings the run read before issue 23 (its other keys reach the run through merge).
-_LEGACY_SETTINGS = (
-    "execution_type",
-    "general_instructions",
-    "focus_areas",
-    "login_identifier",
-    "flows_count",
-    "max_steps_per_flow",
-)
-
-
-def read_tests(file: tuple[str, str] | None, text: tuple[str, str] | None) -> ParsedFile:
-    """The tests the run options give: ``--tests-file`` or ``--tests`` (each ``(value, where)``
-    with the flag or variable it came from, or None when not given); at most one of them."""
-    if file is not None and text is not None:
-        raise InputError("--tests-file and --tests both given: use one")
-    if file is not None:
-        path, where = file
-        if not str(path).strip():
-            raise InputError(f"{where}: is empty")
-        parsed = load_tests_file(str(path))
-    elif text is not None:
-        parsed = parse_tests(str(text[0]), text[1], inline=True)
-    else:
-        return ParsedFile(path="")
-    settings = {k: v for k, v in parsed.settings.items() if k in _LEGACY_SETTINGS}
-    return ParsedFile(
-        path=parsed.path, tests=parsed.tests, settings=settings, without_tests=parsed.without_tests
-    )

@@ -6,7 +6,9 @@ actions) follows a test by ``(classname, name)``. Both come only from what the u
 never from execution ids, times or outcomes, so two runs of the same configuration give the same
 set of identities whatever their outcomes:
 
-- ``classname`` is the run's label (``config/labels.py``): ``vibetesting.suite_<id>`` for a
+- ``classname`` is the run's label (``config/labels.py``), or for a case that names a test from
+  a tests file when the run reads several, that file's (``plan_cases(classnames=...)``, issue
+  23): ``vibetesting.suite_<id>`` for a
   suite re-run, ``vibetesting.<tests file path>`` (relative, suffix dropped, dots as ``_``) for
   a guided run from a file, ``vibetesting.tests`` for inline ``--tests``,
   ``vibetesting.exploration`` for an exploration run, plain ``vibetesting`` for ``wait`` (which

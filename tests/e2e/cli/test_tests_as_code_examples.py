@@ -102,7 +102,7 @@ def test_readme_snippets_use_real_inputs_and_arguments() -> None:
     for call in calls:
         for argument in re.findall(r"(?:^|[(,\s])(\w+):", call):
             assert argument in JENKINS_ARGUMENTS, argument
-    example = (ROOT / "examples" / "preview-Jenkinsfile").read_text(encoding="utf-8")
+    example = (ROOT / "examples" / "Jenkinsfile.preview").read_text(encoding="utf-8")
     call = example.split("vibetesting(", 1)[1].split(")\n", 1)[0]
     for argument in re.findall(r"^\s+(?://\s*)?(\w+):", call, re.M):
         assert argument in JENKINS_ARGUMENTS, argument

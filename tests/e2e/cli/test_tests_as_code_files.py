@@ -17,8 +17,8 @@ from tests.e2e.cli.tac_support import (
     names,
     only_body,
     stderr_lines,
-    yaml_of_tests,
     write,
+    yaml_of_tests,
 )
 
 

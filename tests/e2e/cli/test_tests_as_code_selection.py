@@ -14,8 +14,8 @@ from tests.e2e.cli.tac_support import (
     names,
     only_body,
     stderr_lines,
-    yaml_of_tests,
     write,
+    yaml_of_tests,
 )
 
 ALL = ["home page", "search", "guest checkout", "saved card checkout", "admin report"]

@@ -14,8 +14,8 @@ from tests.e2e.cli.tac_support import (
     names,
     sent,
     stderr_lines,
-    yaml_of_tests,
     write,
+    yaml_of_tests,
 )
 
 TESTS = [f"test {i:02d}" for i in range(1, 12)]

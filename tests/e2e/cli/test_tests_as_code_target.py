@@ -16,8 +16,8 @@ from tests.e2e.cli.tac_support import (
     input_error,
     only_body,
     stderr_lines,
-    yaml_of_tests,
     write,
+    yaml_of_tests,
 )
 
 URL = "https://pr-17.preview.example.com/shop?lang=en"

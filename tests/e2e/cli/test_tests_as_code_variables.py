@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import all_files_text
-from tests.e2e.cli.tac_support import dry_body, input_error, only_body, stderr_lines, write
+from tests.e2e.cli.tac_support import dry_body, input_error, only_body, write
 from tests.support.forge_standin import Forge, ForgeServer
 
 EVERY_FIELD = """\

@@ -78,7 +78,10 @@ def test_tests_from_files_in_order_with_their_steps_filled_in(folder: Path) -> N
     assert got.tests[0].to_api(shown=True) == {"name": "a", "steps": ["as option", "then ***"]}
     assert got.tests[1].steps == "b by option"
     assert got.files == ("a.yml", "b.yml")
-    assert got.lines() == ("tests files: a.yml, b.yml",)
+    assert got.lines() == ()  # the files given, as given
+    (folder / "suite").mkdir()
+    (folder / "suite" / "one.yml").write_text("tests: [{name: x, steps: y}]\n")
+    assert run({"tests_file": ("suite",)}).lines() == ("tests file: suite/one.yml",)
 
 
 def test_left_out_tests_are_not_filled_in_but_their_syntax_is_checked(folder: Path) -> None:
@@ -92,11 +95,10 @@ def test_left_out_tests_are_not_filled_in_but_their_syntax_is_checked(folder: Pa
     assert got.selected == (1, 2)
     assert got.left_out == ("left out: 'admin' (not tagged smoke)",)
     assert got.lines(dry_run=True) == (
-        "tests file: t.yml",
         "selected 1 of 2 tests",
         "left out: 'admin' (not tagged smoke)",
     )
-    assert got.lines() == ("tests file: t.yml", "selected 1 of 2 tests; 1 left out")
+    assert got.lines() == ("selected 1 of 2 tests; 1 left out",)  # the one file given: unsaid
     (folder / "t.yml").write_text(
         "tests:\n  - {name: smoke, steps: open, tags: [smoke]}\n  - {name: x, steps: 'a ${1X}'}\n"
     )

@@ -1,5 +1,5 @@
 """Property tests for the tests-file parser: whatever the text, ``parse_tests`` gives a
-TestsDocument or an InputError whose message is one line naming the source, never another
+ParsedFile or an InputError whose message is one line naming the source, never another
 exception (a traceback in a CI log is a bug)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vibetesting_ci.config import testsfile
+from vibetesting_ci.config.merge import ParsedFile
 from vibetesting_ci.errors import InputError
 
 SOURCE = "tests.yml"
@@ -110,7 +111,7 @@ def check(text: str) -> None:
         assert message.startswith(SOURCE), message
         assert "\n" not in message and "\r" not in message, repr(message)
     else:
-        assert isinstance(document, testsfile.TestsDocument)
+        assert isinstance(document, ParsedFile)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

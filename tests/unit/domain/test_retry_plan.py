@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from vibetesting_ci.config import testsfile
+from vibetesting_ci.config.merge import SourcedTest
 from vibetesting_ci.config.options import option
 from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain import retry_plan as retries
@@ -50,7 +50,7 @@ def verdict(*executions: ExecutionResult, names: tuple[str, ...] = ()) -> RunRes
 
 
 def guided(*names: str, **extra: Any) -> RunSettings:
-    tests = tuple(testsfile.TestCase(name=n, steps=("do it",)) for n in names)
+    tests = tuple(SourcedTest(name=n, steps=("do it",)) for n in names)
     return RunSettings(execution_type="guided", tests=tests, **extra)
 
 
