@@ -354,7 +354,7 @@ def _summary(report):
 
 
 def _comment(report):
-    from vibetesting_ci.publish.comment import MAX_BODY_CHARS, render
+    from vibetesting_ci.render.comment import MAX_BODY_CHARS, render
 
     text = render(report, key="deploy/e2e", run_url="https://github.com/octo/shop/actions/runs/9")
     assert text.startswith("<!-- vibetesting-ci:comment key=deploy/e2e -->\n")  # found again
@@ -375,13 +375,14 @@ def test_the_github_summary_and_the_comment_stay_below_their_limits(render):
 
 
 def test_a_dripping_forge_cannot_hold_the_pull_request_comment(monkeypatch):
-    """The comment's calls are bounded by wall-clock time too (publish/comment.py)."""
+    """The comment's calls are bounded by wall-clock time too (service/forge.py)."""
     from vibetesting_ci.errors import CommentError
     from vibetesting_ci.publish import comment
+    from vibetesting_ci.service import forge
 
-    monkeypatch.setattr(comment, "REQUEST_TIMEOUT", 1.0)
+    monkeypatch.setattr(forge, "REQUEST_TIMEOUT", 1.0)
     with dripping_server() as url:
-        target = comment.Target(
+        target = forge.Target(
             forge="github",
             where="pull request #1",
             list_url=url + "comments",

@@ -347,7 +347,7 @@ def _demo_result() -> RunResult:
 
 def test_every_report_names_the_tests_as_the_junit_does() -> None:
     from vibetesting_ci.publish.ci.github import render_summary
-    from vibetesting_ci.publish.comment import render
+    from vibetesting_ci.render.comment import render
     from vibetesting_ci.render.console import Style, summary_lines
     from vibetesting_ci.render.dotenv import render_dotenv
     from vibetesting_ci.render.junit import render_junit

@@ -398,7 +398,7 @@ def retried() -> RunResult:
 
 def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
     from vibetesting_ci.domain.report import attempts_said
-    from vibetesting_ci.publish.comment import render
+    from vibetesting_ci.render.comment import render
 
     run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
@@ -416,7 +416,7 @@ def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
 
 def test_the_comment_and_the_job_summary_show_attempts_and_flaky_tests() -> None:
     from vibetesting_ci.publish.ci.github import render_summary
-    from vibetesting_ci.publish.comment import render
+    from vibetesting_ci.render.comment import render
 
     result = retried()
     comment = render(build_report(result), key="k")
