@@ -303,7 +303,7 @@ def test_a_watchdog_leaves_a_connection_it_gave_back_alone():
 
 
 def test_github_commands_are_scrubbed_before_escaping_but_masks_are_not():
-    from vibetesting_ci.publish.ci.github import command
+    from vibetesting_ci.render.github import command
 
     scrub.register("p@ss-word-1")
     line = command("error", "the service said p%40ss-word-1", title="x p@ss-word-1")
@@ -346,7 +346,7 @@ def _huge_report():
 
 
 def _summary(report):
-    from vibetesting_ci.publish.ci.github import SUMMARY_LIMIT, render_summary
+    from vibetesting_ci.render.github import SUMMARY_LIMIT, render_summary
 
     text = render_summary(report)
     # GitHub's limit is in bytes (1 MiB); the cut says so.
@@ -365,7 +365,7 @@ def _comment(report):
 
 @pytest.mark.parametrize("render", [_summary, _comment], ids=["summary", "comment"])
 def test_the_github_summary_and_the_comment_stay_below_their_limits(render):
-    from vibetesting_ci.publish.ci.github import outputs_for
+    from vibetesting_ci.render.github import outputs_for
 
     report = _huge_report()
     text, within, cut = render(report)

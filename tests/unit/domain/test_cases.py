@@ -346,10 +346,10 @@ def _demo_result() -> RunResult:
 
 
 def test_every_report_names_the_tests_as_the_junit_does() -> None:
-    from vibetesting_ci.publish.ci.github import render_summary
     from vibetesting_ci.render.comment import render
     from vibetesting_ci.render.console import Style, summary_lines
     from vibetesting_ci.render.dotenv import render_dotenv
+    from vibetesting_ci.render.github import render_summary
     from vibetesting_ci.render.junit import render_junit
     from vibetesting_ci.render.results import render_results
 
@@ -381,9 +381,9 @@ def test_every_report_names_the_tests_as_the_junit_does() -> None:
 
 
 def test_reports_when_only_counts_are_known() -> None:
-    from vibetesting_ci.publish.ci.github import render_summary
     from vibetesting_ci.render.console import Style, summary_lines
     from vibetesting_ci.render.dotenv import render_dotenv
+    from vibetesting_ci.render.github import render_summary
     from vibetesting_ci.render.results import render_results
 
     result = RunResult("failed", 1, executions=(done(5, 3, 2, 1),), label="vibetesting.suite_2")

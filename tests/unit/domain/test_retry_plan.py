@@ -415,8 +415,8 @@ def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
 
 
 def test_the_comment_and_the_job_summary_show_attempts_and_flaky_tests() -> None:
-    from vibetesting_ci.publish.ci.github import render_summary
     from vibetesting_ci.render.comment import render
+    from vibetesting_ci.render.github import render_summary
 
     result = retried()
     comment = render(build_report(result), key="k")

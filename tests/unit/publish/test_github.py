@@ -18,8 +18,8 @@ from vibetesting_ci.domain.models import (
 )
 from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
 from vibetesting_ci.publish.ci import detect
-from vibetesting_ci.publish.ci.github import (
-    GitHubAdapter,
+from vibetesting_ci.publish.ci.github import GitHubAdapter
+from vibetesting_ci.render.github import (
     command,
     escape_data,
     escape_property,
@@ -76,7 +76,7 @@ def adapter(tmp_path: Path) -> tuple[GitHubAdapter, io.StringIO]:
 
 
 def test_clip_list_cuts_on_item_boundaries_or_clips_one_long_item() -> None:
-    from vibetesting_ci.publish.ci.github import _clip_list
+    from vibetesting_ci.render.github import _clip_list
 
     assert _clip_list("abc,def", 7) == "abc,def"
     assert _clip_list("abc,def,ghi", 10) == "abc,def"
@@ -89,7 +89,7 @@ def test_clip_list_cuts_on_item_boundaries_or_clips_one_long_item() -> None:
 
 @given(st.lists(st.text(alphabet="ab", min_size=1, max_size=8), min_size=1), st.integers(1, 30))
 def test_clip_list_stays_within_the_limit(items: list[str], limit: int) -> None:
-    from vibetesting_ci.publish.ci.github import _clip_list
+    from vibetesting_ci.render.github import _clip_list
 
     value = ",".join(items)
     clipped = _clip_list(value, limit)

@@ -43,10 +43,10 @@ from vibetesting_ci.domain.models import (
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
 from vibetesting_ci.domain.verdict import decide, with_thresholds
 from vibetesting_ci.errors import ApiError, ExitCode
-from vibetesting_ci.publish.ci.github import VERDICTS, annotations_for, outputs_for, render_summary
 from vibetesting_ci.render import comment
 from vibetesting_ci.render.console import Style, summary_lines
 from vibetesting_ci.render.dotenv import render_dotenv
+from vibetesting_ci.render.github import VERDICTS, annotations_for, outputs_for, render_summary
 from vibetesting_ci.render.junit import render_junit
 from vibetesting_ci.render.results import dumps_results, render_results
 from vibetesting_ci.safety import scrub

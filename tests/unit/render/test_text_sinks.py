@@ -19,11 +19,10 @@ from vibetesting_ci.domain.models import (
     RunResult,
 )
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
-from vibetesting_ci.publish.ci import github
-from vibetesting_ci.publish.ci.github import output_block, outputs_for, render_summary
-from vibetesting_ci.render import comment
+from vibetesting_ci.render import comment, github
 from vibetesting_ci.render.dotenv import KEYS as dotenv_keys_written
 from vibetesting_ci.render.dotenv import render_dotenv
+from vibetesting_ci.render.github import output_block, outputs_for, render_summary
 from vibetesting_ci.safety.text import (
     LINE_LIMIT,
     CommandGuard,
