@@ -86,7 +86,7 @@ class RunSettings:
     timezone: str | None = None
     wait: bool = True
     dry_run: bool = False
-    retry_failed: int = 0  # retries of failed tests (retries.py); never sent
+    retry_failed: int = 0  # retries of failed tests (run/retries.py); never sent
     retry_failed_whole: bool = False  # where failures cannot be attributed: rerun the whole run
     # The classname of this run's tests in every report (config.labels.run_label), computed
     # once by run_settings(): from the suite id, the tests file's path or the kind of run,

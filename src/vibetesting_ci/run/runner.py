@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from vibetesting_ci.config.settings import ApiSettings, RunSettings, WaitSettings
-from vibetesting_ci.domain import retry_plan as retries
 from vibetesting_ci.domain.models import (
     INTERRUPTED_CANCELLED,
     INTERRUPTED_TIMEOUT,
@@ -25,6 +24,7 @@ from vibetesting_ci.domain.models import (
     TriggerResult,
 )
 from vibetesting_ci.domain.report import Report
+from vibetesting_ci.domain.retry_plan import up_front_warning
 from vibetesting_ci.domain.verdict import (
     cancelled_after_wait,
     decide,
@@ -49,7 +49,7 @@ from vibetesting_ci.render.console import (
     unfinished_warnings,
     verdict_line,
 )
-from vibetesting_ci.run import concurrency
+from vibetesting_ci.run import concurrency, retries
 from vibetesting_ci.run.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.run.progress import choose_listener, colour_enabled
 from vibetesting_ci.run.reports import reports_for
@@ -172,7 +172,7 @@ def _trigger(
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
     check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
     ctx.label = run.label
-    if warning := retries.up_front_warning(run):  # before a dry run too
+    if warning := up_front_warning(run):  # before a dry run too
         ctx.warn(warning)
     if run.dry_run:
         return dry_run(ctx, api, run, wait)

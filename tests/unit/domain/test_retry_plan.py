@@ -26,6 +26,7 @@ from vibetesting_ci.domain.models import (
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.domain.verdict import decide, with_flaky, with_thresholds
 from vibetesting_ci.errors import InputError, ServiceRefused, TriggerUncertain
+from vibetesting_ci.run import retries as retry_loop
 
 
 def status(eid: int, tests: int, passed: int, state: str = "done") -> ExecutionStatus:
@@ -158,8 +159,8 @@ class Scripted:
         self.now += self.took
         return replace(self.current, test_names=names)
 
-    def loop(self) -> retries.Loop:
-        return retries.Loop(
+    def loop(self) -> retry_loop.Loop:
+        return retry_loop.Loop(
             trigger=self.trigger,
             wait=self.wait,
             warn=self.warnings.append,
@@ -175,7 +176,7 @@ def test_a_whole_run_that_passes_on_the_retry_is_flaky() -> None:
     run = RunSettings(suite_id=5, retry_failed=2, retry_failed_whole=True)
     first = verdict(execution(1, tests=2, passed=1))
     script = Scripted(verdict(execution(2, tests=2, passed=2)))
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code, result.flaky, result.flaky_tests) == (
         "passed",
         0,
@@ -196,7 +197,7 @@ def test_a_consistent_failure_is_retried_n_times() -> None:
     script = Scripted(
         verdict(execution(2, tests=4, passed=3)), verdict(execution(3, tests=4, passed=3))
     )
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code, result.flaky) == ("failed", 1, 0)
     assert len(result.attempts) == 3 and len(script.sent) == 2
     assert result.message is not None and result.message.endswith("after 2 retries")
@@ -209,7 +210,7 @@ def test_a_failed_retry_trigger_is_not_repeated(error: Exception) -> None:
     run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
     script = Scripted(error, verdict(execution(3)))
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert len(script.sent) == 1
     assert (result.result, result.exit_code) == ("failed", 1)
     assert result.attempts[-1].result == "error" and result.attempts[-1].executions == ()
@@ -221,7 +222,7 @@ def test_no_retry_without_time_left() -> None:
     run = RunSettings(suite_id=2, retry_failed=1, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
     script = Scripted(verdict(execution(2)), time_left=0.0)
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert result is first and script.sent == []
     assert script.warnings == ["retry 1 not started: no time left before --timeout"]
 
@@ -233,7 +234,7 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
     first = verdict(execution(1, tests=4, passed=3))
     script = Scripted(verdict(execution(2)), time_left=12.0)
     script.now = 40.0  # the first attempt: triggered at 0, its wait ended at 40
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert result is first and script.sent == []
     assert (result.result, result.exit_code) == ("failed", 1)
     assert script.warnings == [
@@ -243,7 +244,7 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
     # The retry's own time counts for the next one: 3.0 s left, the first retry took 4.5 s.
     script = Scripted(verdict(execution(2, tests=4, passed=3)), verdict(execution(3)))
     script.left, script.now, script.took = 3.0, 2.0, 4.5
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert len(script.sent) == 1 and len(result.attempts) == 2
     assert (result.result, result.exit_code) == ("failed", 1)
     assert script.warnings[-1].startswith("retry 2 not started: 3.0 s left of --timeout, the last ")
@@ -263,7 +264,7 @@ def test_a_retry_that_times_out_keeps_the_failures_under_no_fail_on_timeout() ->
     )
     assert timed_out.exit_code == 0  # alone, --no-fail-on-timeout would pass it
     script = Scripted(timed_out)
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code) == ("failed", 1)
     assert result.message is not None and result.message.startswith("retry 1: timed out")
     assert result.message.endswith("the failures before it stand")
@@ -304,7 +305,7 @@ def test_a_threshold_that_passes_a_retried_run_keeps_the_retries_and_flaky_tests
         verdict(execution(4), execution(5, passed=0), names=("b", "c")),
         verdict(execution(6, passed=0), names=("c",)),
     )
-    merged = retries.retry_failed(first, run, script.loop())
+    merged = retry_loop.retry_failed(first, run, script.loop())
     assert merged.message is not None and merged.message.endswith("after 2 retries")
     result = with_thresholds(merged, max_failures=1, min_pass_rate=None)
     assert result.exit_code == 0
@@ -391,7 +392,7 @@ def retried() -> RunResult:
     run = guided("home", "search", retry_failed=1)
     first = verdict(execution(1), execution(2, passed=0), names=run.test_names)
     script = Scripted(verdict(execution(3), names=("search",)))
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert result.flaky_tests == ("search",) and result.execution_ids == (1, 3)
     return result
 
@@ -405,7 +406,7 @@ def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
     script = Scripted(
         verdict(execution(2, tests=4, passed=3)), TriggerUncertain("run-suite: no answer")
     )
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert len(result.attempts) == 3 and result.runs_started == 2
     said = attempts_said(result)
     assert said.startswith("3 (2 runs started, each billed; 1 retry trigger that started no ")
