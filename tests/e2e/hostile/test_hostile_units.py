@@ -70,7 +70,7 @@ def test_scrub_leaves_short_values_and_ordinary_text():
 def test_the_std_stream_guard_scrubs_what_is_written():
     import io
 
-    from vibetesting_ci.safety.text import CommandGuard
+    from vibetesting_ci.safety.guard import CommandGuard
 
     scrub.register("tok-0123456789")
     inner = io.StringIO()

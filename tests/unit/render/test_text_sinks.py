@@ -23,9 +23,9 @@ from vibetesting_ci.render import comment, github
 from vibetesting_ci.render.dotenv import KEYS as dotenv_keys_written
 from vibetesting_ci.render.dotenv import render_dotenv
 from vibetesting_ci.render.github import output_block, outputs_for, render_summary
+from vibetesting_ci.safety.guard import CommandGuard
 from vibetesting_ci.safety.text import (
     LINE_LIMIT,
-    CommandGuard,
     http_url,
     json_text,
     line_text,

@@ -20,7 +20,8 @@ from vibetesting_ci.render.github import (
     outputs_for,
     render_summary,
 )
-from vibetesting_ci.safety.text import line_text, write_command
+from vibetesting_ci.safety.guard import write_command
+from vibetesting_ci.safety.text import line_text
 
 
 class GitHubAdapter(CIAdapter):
