@@ -40,17 +40,7 @@ from dataclasses import dataclass, replace
 from vibetesting_ci.config.labels import ROOT
 from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain.cases import assign_tests, failed_tests, plan_cases
-from vibetesting_ci.domain.models import (
-    RESULT_CANCELLED,
-    RESULT_ERROR,
-    RESULT_FAILED,
-    RESULT_TIMEOUT,
-    SCOPE_FAILED_TESTS,
-    SCOPE_WHOLE_RUN,
-    Attempt,
-    ExecutionResult,
-    RunResult,
-)
+from vibetesting_ci.domain.models import Attempt, ExecutionResult, Result, RunResult, Scope
 from vibetesting_ci.domain.verdict import after_retries, counted, decide, with_flaky
 from vibetesting_ci.errors import ExitCode
 
@@ -104,7 +94,7 @@ class Plan:
     """The next attempt: what it sends, which tests (positions in the first run's tests) and
     which executions of the final view it replaces."""
 
-    scope: str
+    scope: Scope
     run: RunSettings
     positions: tuple[int, ...]  # into the first run's tests (empty: a suite / exploration)
     replaces: tuple[int, ...]  # execution ids
@@ -137,7 +127,7 @@ def plan(
     """What to retry after ``attempt`` (its ``verdict``; ``positions``: its tests in the first
     run's; ``failed``: which of them failed, None when unknown). None: nothing to retry (it
     did not fail, or it was interrupted); a string: why it cannot be retried."""
-    if verdict.result != RESULT_FAILED or any(e.interrupted for e in verdict.executions):
+    if verdict.result != Result.FAILED or any(e.interrupted for e in verdict.executions):
         return None
     base = replace(run, stop_existing=False)  # said, not left to the service's default
     if failed and run.tests:
@@ -149,7 +139,7 @@ def plan(
             if tests is not None and set(tests) & set(failed)
         ]
         return Plan(
-            SCOPE_FAILED_TESTS,
+            Scope.FAILED_TESTS,
             replace(base, tests=tuple(run.tests[i] for i in chosen)),
             chosen,
             tuple(eid for eid, tests in ran if set(tests) <= set(failed)),
@@ -161,7 +151,7 @@ def plan(
         )
     if run.retry_failed_whole:
         tests = tuple(run.tests[i] for i in positions) if run.tests else ()
-        return Plan(SCOPE_WHOLE_RUN, replace(base, tests=tests), positions, attempt.execution_ids)
+        return Plan(Scope.WHOLE_RUN, replace(base, tests=tests), positions, attempt.execution_ids)
     if not run.tests:
         return None  # said up front (up_front_warning)
     ids = ", ".join(str(e.execution_id) for e in verdict.executions if not execution_passed(e))
@@ -191,7 +181,7 @@ def unproven(
     empty = [e.execution_id for e in new if e.status is not None and e.status.tests == 0]
     if empty:
         return f"execution(s) {', '.join(map(str, empty))} ran no test"
-    if step.scope == SCOPE_FAILED_TESTS:
+    if step.scope == Scope.FAILED_TESTS:
         carried = assign_tests(step.run.test_names, new)
         ran = sorted(i for tests in carried for i in tests or ())
         if None in carried or ran != list(range(len(step.positions))):
@@ -233,7 +223,7 @@ def replaced(
 def placed(step: Plan, outcome: RunResult) -> tuple[ExecutionResult, ...]:
     """A retry's executions, each with the tests of the first run it ran where the counts
     tell (``ExecutionResult.tests``): their place in the final view does not rest on counts."""
-    if step.scope != SCOPE_FAILED_TESTS:
+    if step.scope != Scope.FAILED_TESTS:
         return outcome.executions
     carried = assign_tests(step.run.test_names, outcome.executions)
     return tuple(
@@ -269,7 +259,7 @@ def narrowed(
 
 def attempt_record(
     number: int,
-    scope: str,
+    scope: Scope,
     verdict: RunResult,
     names: tuple[str, ...],
     shown: tuple[str, ...],
@@ -305,7 +295,7 @@ def merge(
         return first
     every = tuple(attempts)
     retries = replace(first, attempts=every).runs_started - 1
-    if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
+    if last.result in (Result.CANCELLED, Result.ERROR, Result.TIMEOUT):
         result = replace(
             last,
             attempts=every,
@@ -313,10 +303,10 @@ def merge(
             test_names=first.test_names,
             message=f"retry {retries}: {last.message}",
         )
-        if last.result == RESULT_TIMEOUT and last.exit_code == ExitCode.OK:
+        if last.result == Result.TIMEOUT and last.exit_code == ExitCode.OK:
             result = replace(
                 result,
-                result=RESULT_FAILED,
+                result=Result.FAILED,
                 exit_code=ExitCode.FAILED,
                 error_code=first.error_code,
                 message=f"{result.message}; the failures before it stand",

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from vibetesting_ci.domain.models import SCOPE_FAILED_TESTS
+from vibetesting_ci.domain.models import Scope
 from vibetesting_ci.domain.report import Report
 from vibetesting_ci.safety.text import http_url, markdown_link, markdown_text
 
@@ -136,7 +136,7 @@ def render(
         ]
     if report.attempts:
         last = report.attempts[-1].scope
-        scopes = "failed tests" if last == SCOPE_FAILED_TESTS else "whole run"
+        scopes = "failed tests" if last == Scope.FAILED_TESTS else "whole run"
         out += [f"Attempts: {report.attempts_said}, the last of the {scopes}", ""]
     if flaky:
         out += ["**Flaky** (failed, then passed on a retry):", ""]

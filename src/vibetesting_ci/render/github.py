@@ -18,17 +18,7 @@ from __future__ import annotations
 import uuid
 
 from vibetesting_ci.domain import cases as labels
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    RESULT_CANCELLED,
-    RESULT_ERROR,
-    RESULT_FAILED,
-    RESULT_PASSED,
-    RESULT_SCHEDULED,
-    RESULT_TIMEOUT,
-    RESULT_TRIGGERED,
-)
+from vibetesting_ci.domain.models import Interrupted, Result
 from vibetesting_ci.domain.report import FileKind, Report
 from vibetesting_ci.safety.text import (
     markdown_code,
@@ -41,13 +31,13 @@ ANNOTATION_TITLE = "VibeTesting"
 
 # Verdict line of the summary: an emoji people spot at a glance, and words for screen readers.
 VERDICTS = {
-    RESULT_PASSED: ":white_check_mark: passed",
-    RESULT_FAILED: ":x: failed",
-    RESULT_ERROR: ":boom: error",
-    RESULT_TIMEOUT: ":hourglass: timed out",
-    RESULT_CANCELLED: ":no_entry_sign: cancelled",
-    RESULT_TRIGGERED: ":rocket: triggered (not awaited)",
-    RESULT_SCHEDULED: ":calendar: scheduled",
+    Result.PASSED: ":white_check_mark: passed",
+    Result.FAILED: ":x: failed",
+    Result.ERROR: ":boom: error",
+    Result.TIMEOUT: ":hourglass: timed out",
+    Result.CANCELLED: ":no_entry_sign: cancelled",
+    Result.TRIGGERED: ":rocket: triggered (not awaited)",
+    Result.SCHEDULED: ":calendar: scheduled",
 }
 
 # Pie slice colours (GitHub's own palette): passed green, failed red, not done amber.
@@ -140,10 +130,10 @@ def _pie(passed: int, failed: int, not_done: int) -> list[str]:
 
 
 OUTCOME_WORDS = {
-    labels.PASSED: "passed",
-    labels.FAILED: "**failed**",
-    labels.ERROR: "**error**",
-    labels.SKIPPED: "skipped",
+    labels.Outcome.PASSED: "passed",
+    labels.Outcome.FAILED: "**failed**",
+    labels.Outcome.ERROR: "**error**",
+    labels.Outcome.SKIPPED: "skipped",
 }
 TEST_ROWS = 100
 
@@ -165,7 +155,7 @@ def _tests_table(report: Report) -> list[str]:
     rows = ["| Test | Outcome | Execution |", "|---|---|--:|"]
     for case in cases[:TEST_ROWS]:
         outcome = OUTCOME_WORDS[case.outcome]
-        if case.shape == labels.SHAPE_ATTRIBUTED and case.outcome == labels.FAILED:
+        if case.shape == labels.Shape.ATTRIBUTED and case.outcome == labels.Outcome.FAILED:
             outcome += " (named by the service's detailed status)"
         name = _cell(case.name)
         if case.may_be:
@@ -346,8 +336,8 @@ def annotations_for(report: Report) -> list[tuple[str, str, str]]:
             continue
         title = f"{ANNOTATION_TITLE} execution {execution.execution_id}"
         timed_out_ok = (
-            execution.interrupted == INTERRUPTED_TIMEOUT and report.result != RESULT_TIMEOUT
+            execution.interrupted == Interrupted.TIMEOUT and report.result != Result.TIMEOUT
         )
-        quiet = execution.interrupted == INTERRUPTED_CANCELLED or timed_out_ok
+        quiet = execution.interrupted == Interrupted.CANCELLED or timed_out_ok
         found.append(("warning" if quiet else "error", title, execution.problem))
     return found

@@ -11,16 +11,7 @@ from dataclasses import dataclass
 
 from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain.cases import assign_tests, test_labels
-from vibetesting_ci.domain.models import (
-    RESULT_ERROR,
-    RESULT_FAILED,
-    RESULT_PASSED,
-    SCOPE_FAILED_TESTS,
-    SCOPE_FIRST,
-    Attempt,
-    RunResult,
-    TriggerResult,
-)
+from vibetesting_ci.domain.models import Attempt, Result, RunResult, Scope, TriggerResult
 from vibetesting_ci.domain.retry_plan import (
     COST,
     attempt_record,
@@ -62,7 +53,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
     everything = tuple(range(len(run.tests)))
     shown = test_labels(run.test_names)  # the JUnit's names for the tests
     failed = failed_positions(first)  # the last attempt's failed tests (None: not known)
-    attempts = [attempt_record(1, SCOPE_FIRST, first, run.test_names, shown, failed)]
+    attempts = [attempt_record(1, Scope.FIRST, first, run.test_names, shown, failed)]
     verdicts = [first]
     positions = everything  # the last attempt's tests, in the first run's
     final = first.executions
@@ -90,7 +81,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             break
         what = (
             f"{len(step.positions)} failed test(s)"
-            if step.scope == SCOPE_FAILED_TESTS
+            if step.scope == Scope.FAILED_TESTS
             else "the whole run"
         )
         loop.say(f"retry {number - 1} of {run.retry_failed}: rerunning {what} ({COST})")
@@ -100,7 +91,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
         except ApiError as exc:
             loop.warn(f"retry {number - 1}: {exc}; not retried again, the failures stand")
             attempts.append(
-                Attempt(number, step.scope, (), step.run.test_names, RESULT_ERROR, str(exc))
+                Attempt(number, step.scope, (), step.run.test_names, Result.ERROR, str(exc))
             )
             break
         loop.say(
@@ -116,7 +107,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
             )
             loop.warn(said)
             attempts.append(
-                Attempt(number, step.scope, (), step.run.test_names, RESULT_ERROR, said)
+                Attempt(number, step.scope, (), step.run.test_names, Result.ERROR, said)
             )
             break
         outcome = loop.wait(trigger.execution_ids, step.run.test_names)
@@ -128,7 +119,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
         )
         verdicts.append(outcome)
         positions = step.positions
-        if outcome.result in (RESULT_PASSED, RESULT_FAILED):
+        if outcome.result in (Result.PASSED, Result.FAILED):
             why = unproven(step, final, outcome.executions)
             if why is not None:  # the earlier executions stay in the final view
                 loop.warn(
@@ -137,9 +128,9 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
                 )
                 break
         final = replaced(narrowed(final, step.narrows), step.replaces, placed(step, outcome))
-        if outcome.result not in (RESULT_PASSED, RESULT_FAILED):
+        if outcome.result not in (Result.PASSED, Result.FAILED):
             break
-        if step.scope == SCOPE_FAILED_TESTS:  # unproven() made sure each ran in one execution
+        if step.scope == Scope.FAILED_TESTS:  # unproven() made sure each ran in one execution
             carried = assign_tests(step.run.test_names, outcome.executions)
             passed = {
                 i
@@ -148,7 +139,7 @@ def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
                 for i in t or ()
             }
             flaky += [p for i, p in enumerate(step.positions) if i in passed]
-        elif outcome.result == RESULT_PASSED:  # a whole run passed: how many were flaky only
+        elif outcome.result == Result.PASSED:  # a whole run passed: how many were flaky only
             flaky_count += max(not_passed(v.executions) for v in verdicts[:-1])
     names = tuple(shown[i] for i in flaky)
     result = merge(first, attempts, verdicts[-1], final, names, len(flaky) + flaky_count)

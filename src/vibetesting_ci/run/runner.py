@@ -16,13 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from vibetesting_ci.config.settings import ApiSettings, RunSettings, WaitSettings
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    RESULT_CANCELLED,
-    RunResult,
-    TriggerResult,
-)
+from vibetesting_ci.domain.models import Interrupted, Result, RunResult, TriggerResult
 from vibetesting_ci.domain.report import Report
 from vibetesting_ci.domain.retry_plan import up_front_warning
 from vibetesting_ci.domain.verdict import (
@@ -266,7 +260,7 @@ def _await(
         outcome = waiter.wait()
         executions = outcome.executions
         stop_errors: tuple[str, ...] = ()
-        if outcome.interrupted == INTERRUPTED_CANCELLED and wait.stop_on_cancel:
+        if outcome.interrupted == Interrupted.CANCELLED and wait.stop_on_cancel:
             executions, stop_errors = stop_unfinished(
                 client,
                 executions,
@@ -274,7 +268,7 @@ def _await(
                 listener=listener,
                 why="cancelled",
             )
-        elif outcome.interrupted == INTERRUPTED_TIMEOUT and wait.stop_on_timeout:
+        elif outcome.interrupted == Interrupted.TIMEOUT and wait.stop_on_timeout:
             executions, stop_errors = stop_unfinished(
                 client,
                 executions,
@@ -307,7 +301,7 @@ def _report(
     )
     if result.threshold and result.exit_code == ExitCode.OK:
         ctx.warn(f"tests failed, but the step passes: {result.threshold}")
-    if result.result != RESULT_CANCELLED:
+    if result.result != Result.CANCELLED:
         until = max(deadline, time.monotonic() + client.request_timeout)
         result = reports_for(
             result,

@@ -13,14 +13,12 @@ from vibetesting_ci.config.options import option
 from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain import retry_plan as retries
 from vibetesting_ci.domain.models import (
-    INTERRUPTED_TIMEOUT,
-    SCOPE_FAILED_TESTS,
-    SCOPE_FIRST,
-    SCOPE_WHOLE_RUN,
     Attempt,
     ExecutionResult,
     ExecutionStatus,
+    Interrupted,
     RunResult,
+    Scope,
     TriggerResult,
 )
 from vibetesting_ci.domain.report import build_report
@@ -56,7 +54,7 @@ def guided(*names: str, **extra: Any) -> RunSettings:
 
 
 def attempt_of(result: RunResult, names: tuple[str, ...] = ()) -> Attempt:
-    return Attempt(1, SCOPE_FIRST, result.executions, names, result.result)
+    return Attempt(1, Scope.FIRST, result.executions, names, result.result)
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -66,7 +64,7 @@ def test_nothing_to_plan_after_a_pass_or_an_interrupted_wait() -> None:
     run = guided("a", "b", retry_failed=1, retry_failed_whole=True)
     passed = verdict(execution(1), execution(2))
     assert retries.plan(attempt_of(passed), passed, run, (0, 1), None) is None
-    stuck = execution(1, passed=0, interrupted=INTERRUPTED_TIMEOUT)
+    stuck = execution(1, passed=0, interrupted=Interrupted.TIMEOUT)
     failed = replace(verdict(execution(2, passed=0)), executions=(stuck,))
     assert retries.plan(attempt_of(failed), failed, run, (0, 1), None) is None
 
@@ -76,7 +74,7 @@ def test_failed_tests_only_when_they_are_known() -> None:
     result = verdict(execution(1), execution(2, passed=0), execution(3), names=run.test_names)
     step = retries.plan(attempt_of(result), result, run, (0, 1, 2), (1,))
     assert isinstance(step, retries.Plan)
-    assert step.scope == SCOPE_FAILED_TESTS
+    assert step.scope == Scope.FAILED_TESTS
     assert step.positions == (1,) and step.replaces == (2,)
     assert step.run.test_names == ("b",)
     assert step.run.stop_existing is False and step.run.retry_failed == 2
@@ -103,7 +101,7 @@ def test_unknown_failures_need_the_whole_option() -> None:
     assert "execution(s) 1" in why and "--retry-failed-whole" in why and "billed" in why
     whole = replace(run, retry_failed_whole=True)
     step = retries.plan(attempt_of(result), result, whole, (0, 1, 2), None)
-    assert isinstance(step, retries.Plan) and step.scope == SCOPE_WHOLE_RUN
+    assert isinstance(step, retries.Plan) and step.scope == Scope.WHOLE_RUN
     assert step.replaces == (1,) and step.run.test_names == ("a", "b", "c")
 
 
@@ -183,7 +181,7 @@ def test_a_whole_run_that_passes_on_the_retry_is_flaky() -> None:
         1,
         (),
     )
-    assert [a.scope for a in result.attempts] == [SCOPE_FIRST, SCOPE_WHOLE_RUN]
+    assert [a.scope for a in result.attempts] == [Scope.FIRST, Scope.WHOLE_RUN]
     assert result.execution_ids == (2,)
     assert result.message is not None and "after 1 retry; 1 flaky" in result.message
     assert len(script.sent) == 1 and script.warnings == [
@@ -254,10 +252,10 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
 def test_a_retry_that_times_out_keeps_the_failures_under_no_fail_on_timeout() -> None:
     run = RunSettings(suite_id=2, retry_failed=1, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
-    unfinished = ExecutionResult(2, status(2, 4, 0, "running"), interrupted=INTERRUPTED_TIMEOUT)
+    unfinished = ExecutionResult(2, status(2, 4, 0, "running"), interrupted=Interrupted.TIMEOUT)
     timed_out = decide(
         (unfinished,),
-        interrupted=INTERRUPTED_TIMEOUT,
+        interrupted=Interrupted.TIMEOUT,
         error=None,
         fail_on_timeout=False,
         signal_code=0,
@@ -325,9 +323,9 @@ def test_thresholds_never_excuse_an_ended_execution_or_a_timeout() -> None:
     ended = verdict(ExecutionResult(1, status(1, 4, 3, "error")))
     result = with_thresholds(ended, max_failures=10, min_pass_rate=0)
     assert result.exit_code == 1 and result.threshold.startswith("thresholds not applied")
-    stuck = ExecutionResult(1, status(1, 4, 0, "running"), interrupted=INTERRUPTED_TIMEOUT)
+    stuck = ExecutionResult(1, status(1, 4, 0, "running"), interrupted=Interrupted.TIMEOUT)
     timeout = decide(
-        (stuck,), interrupted=INTERRUPTED_TIMEOUT, error=None, fail_on_timeout=True, signal_code=0
+        (stuck,), interrupted=Interrupted.TIMEOUT, error=None, fail_on_timeout=True, signal_code=0
     )
     assert with_thresholds(timeout, max_failures=10, min_pass_rate=0) is timeout
     passed = verdict(execution(1))
@@ -448,13 +446,13 @@ def test_a_whole_retry_may_count_other_flows_only_when_the_service_chooses_them(
     first = (execution(1, tests=4, passed=3),)
     fewer = (execution(2, tests=2, passed=2),)
     explore = RunSettings(execution_type="exploration")
-    step = retries.Plan(SCOPE_WHOLE_RUN, explore, (), (1,))
+    step = retries.Plan(Scope.WHOLE_RUN, explore, (), (1,))
     assert retries.unproven(step, first, fewer) is None
-    fixed = retries.Plan(SCOPE_WHOLE_RUN, replace(explore, flows_count=4), (), (1,))
+    fixed = retries.Plan(Scope.WHOLE_RUN, replace(explore, flows_count=4), (), (1,))
     assert (
         retries.unproven(fixed, first, fewer) == "it ran 2 test(s) where the run it repeats ran 4"
     )
-    suite = retries.Plan(SCOPE_WHOLE_RUN, RunSettings(suite_id=7), (), (1,))
+    suite = retries.Plan(Scope.WHOLE_RUN, RunSettings(suite_id=7), (), (1,))
     assert retries.unproven(suite, first, fewer) is not None
     empty = (ExecutionResult(2, status(2, 0, 0)),)
     assert retries.unproven(step, first, empty) == "execution(s) 2 ran no test"

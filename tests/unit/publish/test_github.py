@@ -10,12 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.support.github_output import parse_output_file
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_TIMEOUT,
-    ExecutionResult,
-    ExecutionStatus,
-    RunResult,
-)
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
 from vibetesting_ci.publish.ci import detect
 from vibetesting_ci.publish.ci.github import GitHubAdapter
@@ -231,7 +226,7 @@ def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
             ExecutionResult(
                 7,
                 status(7, state="running", passed=1, tests=4),
-                interrupted=INTERRUPTED_TIMEOUT,
+                interrupted=Interrupted.TIMEOUT,
                 stopped=True,
             ),
         ),
@@ -251,7 +246,7 @@ def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
 
 def test_timeout_annotation_is_an_error_only_when_it_fails_the_step(tmp_path: Path) -> None:
     execution = ExecutionResult(
-        7, status(7, state="running", passed=1, tests=4), interrupted=INTERRUPTED_TIMEOUT
+        7, status(7, state="running", passed=1, tests=4), interrupted=Interrupted.TIMEOUT
     )
     gh, out = adapter(tmp_path)
     gh.finish(build_report(RunResult(result="timeout", exit_code=4, executions=(execution,))))

@@ -33,11 +33,10 @@ from hypothesis import strategies as st
 
 from vibetesting_ci import __version__
 from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    RESULT_PASSED,
     ExecutionResult,
     ExecutionStatus,
+    Interrupted,
+    Result,
     RunResult,
 )
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
@@ -134,7 +133,7 @@ ANSWERS: dict[int, tuple[dict[str, Any], tuple[int, ...], str | None, bool]] = {
             end_time="",
         ),
         (6,),
-        INTERRUPTED_TIMEOUT,
+        Interrupted.TIMEOUT,
         True,
     ),
     105: (_answer("stopped", (1, 0, 0, 0), "stopped by an operator @ops"), (7,), None, False),
@@ -180,7 +179,7 @@ def fixture_result() -> RunResult:
     )
     result = decide(
         executions,
-        interrupted=INTERRUPTED_TIMEOUT,
+        interrupted=Interrupted.TIMEOUT,
         error=None,
         fail_on_timeout=True,
         signal_code=0,
@@ -725,7 +724,7 @@ def runs(draw: st.DrawFn) -> Drawn:
         executions.append(ExecutionResult(eid, status))
     unfinished = [e for e in executions if not e.finished]
     how = (
-        draw(st.sampled_from([INTERRUPTED_TIMEOUT, INTERRUPTED_CANCELLED, "api"]))
+        draw(st.sampled_from([Interrupted.TIMEOUT, Interrupted.CANCELLED, "api"]))
         if unfinished
         else None
     )
@@ -790,7 +789,7 @@ def test_every_output_agrees_with_the_exit_code(drawn: Drawn) -> None:
     # Never an all-passed JUnit at a non-zero exit; a plain pass has nothing failed in it.
     if report.exit_code != ExitCode.OK:
         assert any(outcome != "passed" for outcome in cases), (report.message, cases)
-    elif report.result == RESULT_PASSED and not result.threshold:
+    elif report.result == Result.PASSED and not result.threshold:
         assert not any(outcome in ("failure", "error") for outcome in cases), cases
     # Every execution that did not end done shows it.
     for status, execution, suite in zip(drawn.statuses, result.executions, suites, strict=True):

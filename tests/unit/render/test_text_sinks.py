@@ -12,12 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.github_output import parse_output_file
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_TIMEOUT,
-    ExecutionResult,
-    ExecutionStatus,
-    RunResult,
-)
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
 from vibetesting_ci.render import comment, github
 from vibetesting_ci.render.dotenv import KEYS as dotenv_keys_written
@@ -247,7 +242,7 @@ def _hostile_report(text: str, url: str, names: list[str]) -> Report:
     running = ExecutionStatus(6, text, suite_name=text, tests=1, passed=1, detailed_status=text)
     executions = (
         ExecutionResult(5, failed, tests=tuple(range(len(names)))),
-        ExecutionResult(6, running, interrupted=INTERRUPTED_TIMEOUT, stopped=True),
+        ExecutionResult(6, running, interrupted=Interrupted.TIMEOUT, stopped=True),
     )
     result = RunResult(
         "failed",
