@@ -21,6 +21,7 @@ from vibetesting_ci.config.labels import run_label
 from vibetesting_ci.config.options import OPTIONS
 from vibetesting_ci.config.sources import Raw
 from vibetesting_ci.errors import InputError
+from vibetesting_ci.vocabulary import Endpoint, ExecutionType
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.config.testsfile import TestCase
@@ -94,9 +95,9 @@ class RunSettings:
     label: str = ""
 
     @property
-    def endpoint(self) -> str:
+    def endpoint(self) -> Endpoint:
         """``run-suite`` or ``run-tests``."""
-        return "run-suite" if self.suite_id is not None else "run-tests"
+        return Endpoint.RUN_SUITE if self.suite_id is not None else Endpoint.RUN_TESTS
 
     @property
     def test_names(self) -> tuple[str, ...]:
@@ -142,7 +143,7 @@ class RunSettings:
 
     def __repr__(self) -> str:
         return (
-            f"RunSettings(endpoint={self.endpoint!r}, body={self.redacted_body()!r}, "
+            f"RunSettings(endpoint={self.endpoint.value!r}, body={self.redacted_body()!r}, "
             f"wait={self.wait!r}, dry_run={self.dry_run!r}, retry_failed={self.retry_failed!r})"
         )
 
@@ -268,8 +269,10 @@ def run_settings(raw: Raw) -> RunSettings:
         if values.get(key) is None:
             values[key] = value
 
-    execution_type = values["execution_type"] or ("guided" if document.tests else None)
-    if document.without_tests is not None and execution_type in (None, "guided"):
+    execution_type = values["execution_type"] or (
+        ExecutionType.GUIDED.value if document.tests else None
+    )
+    if document.without_tests is not None and execution_type in (None, ExecutionType.GUIDED):
         raise InputError(
             f"{document.without_tests}: the mapping has no 'tests' key; add 'tests:' with a "
             "list of {name, steps}"
@@ -284,11 +287,11 @@ def run_settings(raw: Raw) -> RunSettings:
             "nothing to run: give --tests-file or --tests (a guided run), "
             "--execution-type exploration, or --suite-id"
         )
-    if execution_type == "guided" and not document.tests:
+    if execution_type == ExecutionType.GUIDED and not document.tests:
         raise InputError(
             "a guided run needs tests: give --tests-file or --tests (a list of {name, steps})"
         )
-    if execution_type == "exploration" and document.tests:
+    if execution_type == ExecutionType.EXPLORATION and document.tests:
         raise InputError(
             "tests only apply to a guided run; drop them or use --execution-type guided"
         )
@@ -313,8 +316,8 @@ def _label(suite_id: int | None, tests_file: str | None, execution_type: str | N
     return run_label(
         suite_id=suite_id,
         tests_file=tests_file,
-        guided=execution_type == "guided",
-        exploration=execution_type == "exploration",
+        guided=execution_type == ExecutionType.GUIDED,
+        exploration=execution_type == ExecutionType.EXPLORATION,
         cwd=cwd,
     )
 

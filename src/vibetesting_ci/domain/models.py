@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from vibetesting_ci.errors import ErrorCode
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import clip
 from vibetesting_ci.vocabulary import State
@@ -403,7 +404,7 @@ class RunResult:
     allow_empty: bool = False  # --allow-empty: an execution done with no test does not fail
     message: str | None = None  # one line for people: why this result
     warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order
-    error_code: str = "none"  # for machines: errors.ERROR_* or an exception's error_code
+    error_code: ErrorCode = ErrorCode.NONE  # for machines (an exception's, or the verdict's)
     # Retries (--retry-failed): every attempt, the first included (empty: none was retried);
     # ``executions`` then hold each test's last attempt.
     attempts: tuple[Attempt, ...] = ()

@@ -41,7 +41,7 @@ from vibetesting_ci.domain.models import (
     Scope,
     elapsed_ms,
 )
-from vibetesting_ci.errors import ERROR_OUTPUT, ExitCode
+from vibetesting_ci.errors import ErrorCode, ExitCode
 from vibetesting_ci.safety.redact import redact_url
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import one_line
@@ -72,7 +72,7 @@ class Verdict:
 
     result: Result
     exit_code: int
-    error_code: str
+    error_code: ErrorCode
     message: str
 
 
@@ -213,7 +213,7 @@ class Report:
         verdict, warnings = self.verdict, self.warnings
         rest = list(failures)
         if failures and verdict.exit_code in (ExitCode.OK, ExitCode.FAILED):
-            verdict = Verdict(Result.ERROR, ExitCode.USAGE, ERROR_OUTPUT, scrub(failures[0]))
+            verdict = Verdict(Result.ERROR, ExitCode.USAGE, ErrorCode.OUTPUT, scrub(failures[0]))
             rest = rest[1:]
         return replace(
             self,

@@ -43,6 +43,7 @@ from vibetesting_ci.domain.cases import assign_tests, failed_tests, plan_cases
 from vibetesting_ci.domain.models import Attempt, ExecutionResult, Result, RunResult, Scope
 from vibetesting_ci.domain.verdict import after_retries, counted, decide, with_flaky
 from vibetesting_ci.errors import ExitCode
+from vibetesting_ci.vocabulary import ExecutionType
 
 COST = "each retry is a billed run"
 
@@ -190,7 +191,7 @@ def unproven(
                 "their counts do not say which test ran where"
             )
         return None
-    if step.run.execution_type == "exploration" and step.run.flows_count is None:
+    if step.run.execution_type == ExecutionType.EXPLORATION and step.run.flows_count is None:
         return None  # the service picks how many flows a run has
     replaces = set(step.replaces)
     before = counted([e for e in final if e.execution_id in replaces])

@@ -16,14 +16,8 @@ from vibetesting_ci.domain.models import (
     TriggerResult,
 )
 from vibetesting_ci.errors import (
-    ERROR_CANCELLED,
-    ERROR_ENDED,
-    ERROR_NO_TESTS,
-    ERROR_NONE,
-    ERROR_TESTS_FAILED,
-    ERROR_TIMEOUT,
-    ERROR_UNREADABLE,
     ApiError,
+    ErrorCode,
     ExitCode,
     ReportError,
     TriggerUncertain,
@@ -64,7 +58,7 @@ def uncounted(executions: Sequence[ExecutionResult], sent: int) -> str | None:
 
 def _troubles(
     finished: Sequence[ExecutionResult], allow_empty: bool, sent: int = 0
-) -> tuple[list[str], str]:
+) -> tuple[list[str], ErrorCode]:
     """Why the finished (readable) executions do not pass, as message parts, and the
     ``error_code`` for them; no parts: they pass. ``sent``: the tests a guided run sent."""
     statuses = [e.status for e in finished if e.status is not None]
@@ -78,19 +72,19 @@ def _troubles(
     parts = [f"{failed} of {total} test(s) failed"] if failed else []
     if not_done:
         parts.append(f"{not_done} test(s) not done")
-    code = ERROR_TESTS_FAILED
+    code = ErrorCode.TESTS_FAILED
     if ended:
         states = sorted({e.status.state for e in ended if e.status is not None})
         parts.append(f"execution(s) {_ids(ended)} ended as {'/'.join(map(repr, states))}")
-        code = code if parts[:-1] else ERROR_ENDED
+        code = code if parts[:-1] else ErrorCode.ENDED
     if empty and not allow_empty:
         parts.append(
             f"the service ran no test in execution(s) {_ids(empty)} (--allow-empty accepts that)"
         )
-        code = code if parts[:-1] else ERROR_NO_TESTS
+        code = code if parts[:-1] else ErrorCode.NO_TESTS
     if sent and (missing := uncounted(finished, sent)):
         parts.append(missing)
-        code = code if parts[:-1] else ERROR_NO_TESTS
+        code = code if parts[:-1] else ErrorCode.NO_TESTS
     return parts, code
 
 
@@ -123,7 +117,7 @@ def decide(
             Result.CANCELLED,
             code,
             message=f"cancelled by {signal_name(code)}",
-            error_code=ERROR_CANCELLED,
+            error_code=ErrorCode.CANCELLED,
             **common,
         )
     if error is not None:
@@ -139,7 +133,7 @@ def decide(
             Result.ERROR,
             ExitCode.API,
             message=_unreadable_message(unreadable),
-            error_code=ERROR_UNREADABLE,
+            error_code=ErrorCode.UNREADABLE,
             **common,
         )
     if interrupted is None and len(finished) < len(executions):  # pragma: no cover - defensive
@@ -148,7 +142,7 @@ def decide(
             Result.ERROR,
             ExitCode.API,
             message=f"execution(s) {_ids(unfinished)}: no final answer was read",
-            error_code=ERROR_UNREADABLE,
+            error_code=ErrorCode.UNREADABLE,
             **common,
         )
     whole = interrupted is None and len(readable) == len(executions)
@@ -161,7 +155,7 @@ def decide(
                 Result.TIMEOUT,
                 ExitCode.TIMEOUT,
                 message=message,
-                error_code=ERROR_TIMEOUT,
+                error_code=ErrorCode.TIMEOUT,
                 **common,
             )
         if troubles:  # what fails a finished run fails a timed-out one too
@@ -192,7 +186,7 @@ def decide(
             if total
             else "the service ran no test (accepted with --allow-empty)"
         ),
-        error_code=ERROR_NONE,
+        error_code=ErrorCode.NONE,
         **common,
     )
 
@@ -235,7 +229,7 @@ def trigger_failed(
         code,
         test_names=test_names,
         message=str(error),
-        error_code=ERROR_CANCELLED if cancelled else error_code,
+        error_code=ErrorCode.CANCELLED if cancelled else error_code,
     )
 
 
@@ -249,7 +243,7 @@ def cancelled_after_wait(result: RunResult, signal_code: int) -> RunResult:
         result,
         result=Result.CANCELLED,
         exit_code=code,
-        error_code=ERROR_CANCELLED,
+        error_code=ErrorCode.CANCELLED,
         message=f"cancelled by {signal_name(code)} after the wait "
         f"({result.result}: {result.message})",
     )
@@ -326,7 +320,7 @@ def with_thresholds(
             result,
             result=Result.PASSED,
             exit_code=ExitCode.OK,
-            error_code=ERROR_NONE,
+            error_code=ErrorCode.NONE,
             threshold=sentence,
             message=f"{totals.passed} of {totals.tests} test(s) passed"
             f"{after_retries(result.runs_started - 1)}"

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from vibetesting_ci.emulator.faults import API_ENDPOINTS
 from vibetesting_ci.emulator.hostile import AnswerWriter
-from vibetesting_ci.emulator.model import DONE, Execution
+from vibetesting_ci.emulator.model import Execution
 from vibetesting_ci.emulator.pdf import text_pdf
 from vibetesting_ci.emulator.service import Answer, ApiFail
 from vibetesting_ci.emulator.wire import (
@@ -29,6 +29,7 @@ from vibetesting_ci.emulator.wire import (
     _Dropped,
     endpoint_of,
 )
+from vibetesting_ci.vocabulary import Endpoint, State
 
 
 class Handler(AnswerWriter):
@@ -105,7 +106,7 @@ class Handler(AnswerWriter):
             self._drop()
         body = self._read_body(record)
         emu._note_password(record)
-        if record.endpoint == "execution-status" and isinstance(record.json, dict):
+        if record.endpoint == Endpoint.EXECUTION_STATUS and isinstance(record.json, dict):
             execution_id = record.json.get("execution_id")
             if isinstance(execution_id, int) and not isinstance(execution_id, bool):
                 emu._service.record_status_call(execution_id, record.time)
@@ -220,7 +221,7 @@ class Handler(AnswerWriter):
                 line = "step 3 failed: the button did not answer; "
                 answer.body.update(
                     {
-                        "execution_state": DONE,
+                        "execution_state": State.DONE,
                         "number_of_tests": count,
                         "number_of_done_tests": count,
                         "number_of_passed_tests": 0,
@@ -237,14 +238,14 @@ class Handler(AnswerWriter):
 
     def _dispatch(self, emu: Host, endpoint: str, data: dict[str, Any], token: str) -> Answer:
         service = emu._service
-        if endpoint == "run-tests":
+        if endpoint == Endpoint.RUN_TESTS:
             return service.run_tests(data, token)
-        if endpoint == "run-suite":
+        if endpoint == Endpoint.RUN_SUITE:
             return service.run_suite(data, token)
-        if endpoint == "stop-execution":
+        if endpoint == Endpoint.STOP_EXECUTION:
             return service.stop(data)
         execution, body, want_link = service.status(data)
-        if want_link and body["execution_state"] == DONE:
+        if want_link and body["execution_state"] == State.DONE:
             body["full_report_link"] = emu._report_link(execution, self.headers.get("Host"))
         return Answer(200, body)
 
@@ -258,7 +259,7 @@ class Handler(AnswerWriter):
             return
         match = REPORT_RE.match(record.path) or FILE_RE.match(record.path)
         execution = emu._service.executions.get(int(match.group(1))) if match else None
-        if execution is None or execution.state != DONE:
+        if execution is None or execution.state != State.DONE:
             self._send(record, 404, b"Report not found\n", "text/plain; charset=utf-8")
             return
         if query.get("sig") != execution.report_sig:

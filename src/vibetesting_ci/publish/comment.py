@@ -31,6 +31,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ from vibetesting_ci.errors import CommentError
 from vibetesting_ci.render.comment import MARKER_RE, previous_counts, render
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.service.forge import Forge, Target, forge_session, next_page
+from vibetesting_ci.vocabulary import CISystem
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -101,7 +103,7 @@ def find_target(environ: Mapping[str, str], *, github_token: str = "") -> Target
         api = (environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
         base = f"{api}/repos/{repo}/issues"
         return Target(
-            forge="github",
+            forge=CISystem.GITHUB,
             where=f"pull request #{number} of {repo}",
             list_url=f"{base}/{number}/comments",
             headers={
@@ -126,7 +128,7 @@ def find_target(environ: Mapping[str, str], *, github_token: str = "") -> Target
             raise CommentError("no comment: this pipeline is not for a merge request")
         notes = f"{api}/projects/{project}/merge_requests/{iid}/notes"
         return Target(
-            forge="gitlab",
+            forge=CISystem.GITLAB,
             where=f"merge request !{iid} of {environ.get('CI_PROJECT_PATH') or project}",
             list_url=notes,
             headers={header: token},
@@ -160,11 +162,18 @@ def run_url(environ: Mapping[str, str]) -> str:
     return environ.get("CI_JOB_URL", "")
 
 
+class CommentAction(StrEnum):
+    """What :func:`post` did to the comment."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+
+
 @dataclass(frozen=True)
 class Posted:
     """What :func:`post` did: ``created`` or ``updated``, the comment's id and the calls."""
 
-    action: str
+    action: CommentAction
     comment_id: str
     calls: tuple[str, ...]
 
@@ -222,9 +231,9 @@ def post(
         if existing is None:
             data, _ = forge.call("POST", target.list_url, {"body": body})
             ident = data.get("id") if isinstance(data, dict) else None
-            return Posted("created", str(ident or ""), tuple(forge.calls))
+            return Posted(CommentAction.CREATED, str(ident or ""), tuple(forge.calls))
         forge.call(target.edit_method, target.edit_url(existing[0]), {"body": body})
-        return Posted("updated", existing[0], tuple(forge.calls))
+        return Posted(CommentAction.UPDATED, existing[0], tuple(forge.calls))
     finally:
         if own:
             session.close()

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from vibetesting_ci.domain.models import Scope
 from vibetesting_ci.domain.report import Report
+from vibetesting_ci.render.github import VERDICTS
 from vibetesting_ci.safety.text import http_url, markdown_link, markdown_text
 
 MARKER = "<!-- vibetesting-ci:comment key={key} -->"
@@ -66,15 +67,6 @@ def _change(previous: Mapping[str, int] | None, now: Mapping[str, int]) -> str:
     return "Since the last run: " + (", ".join(parts) if parts else "no change") + "."
 
 
-VERDICT_WORDS = {
-    "passed": ":white_check_mark: passed",
-    "failed": ":x: failed",
-    "error": ":boom: error",
-    "timeout": ":hourglass: timed out",
-    "cancelled": ":no_entry_sign: cancelled",
-    "triggered": ":rocket: triggered (not awaited)",
-    "scheduled": ":calendar: scheduled",
-}
 LISTED = 50  # failed and flaky tests, and executions, listed in the comment
 
 
@@ -97,7 +89,7 @@ def render(
         "failed": totals.failed or 0,
         "flaky": max(len(flaky), report.flaky),
     }
-    out = [MARKER.format(key=key), f"### VibeTesting: {VERDICT_WORDS.get(report.result, '')}"]
+    out = [MARKER.format(key=key), f"### VibeTesting: {VERDICTS.get(report.result, '')}"]
     out.append("")
     if report.message:
         out += [_md(report.message), ""]

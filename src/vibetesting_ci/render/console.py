@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from vibetesting_ci.domain.cases import Outcome
-from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Result
 from vibetesting_ci.domain.report import ExecutionReport, Report
 from vibetesting_ci.safety.text import log_text, one_line
 from vibetesting_ci.vocabulary import State
@@ -58,13 +58,14 @@ class Style:
         return None
 
     def for_result(self, result: str) -> str | None:
-        return {
-            "passed": "green",
-            "failed": "red",
-            "error": "red",
-            "timeout": "yellow",
-            "cancelled": "yellow",
-        }.get(result, "cyan")
+        colours: dict[str, str] = {
+            Result.PASSED: "green",
+            Result.FAILED: "red",
+            Result.ERROR: "red",
+            Result.TIMEOUT: "yellow",
+            Result.CANCELLED: "yellow",
+        }
+        return colours.get(result, "cyan")
 
 
 def describe(status: ExecutionStatus) -> str:

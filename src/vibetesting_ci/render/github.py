@@ -29,7 +29,8 @@ from vibetesting_ci.safety.text import (
 
 ANNOTATION_TITLE = "VibeTesting"
 
-# Verdict line of the summary: an emoji people spot at a glance, and words for screen readers.
+# Verdict line of the summary and the comment: an emoji people spot at a glance, and words for
+# screen readers.
 VERDICTS = {
     Result.PASSED: ":white_check_mark: passed",
     Result.FAILED: ":x: failed",

@@ -50,6 +50,7 @@ from vibetesting_ci.run.reports import reports_for
 from vibetesting_ci.run.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 from vibetesting_ci.safety.text import json_text, log_text
 from vibetesting_ci.service.client import USER_AGENT, ApiClient
+from vibetesting_ci.vocabulary import Endpoint
 
 TRIGGER_GRACE_ON_CANCEL = 2.0  # after a signal, seconds the trigger's answer may still take
 
@@ -172,7 +173,7 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
-        what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
+        what = f"suite {run.body['suite_id']}" if run.endpoint == Endpoint.RUN_SUITE else "tests"
         ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
         began = time.monotonic()  # the first attempt's start (retries.Loop)
         try:

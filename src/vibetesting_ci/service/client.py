@@ -78,6 +78,7 @@ from vibetesting_ci.service.retry import (
     retry_class,
 )
 from vibetesting_ci.service.transport import bounded_adapter, ca_bundle, is_certificate_error
+from vibetesting_ci.vocabulary import Endpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -161,8 +162,8 @@ class ApiClient(HttpClient):
         trigger = bounded_adapter(pool_connections=1, pool_maxsize=1, max_retries=trigger_retry)
         session.mount("http://", safe)
         session.mount("https://", safe)
-        for endpoint in ("run-tests/", "run-suite/"):
-            session.mount(self.base_url + endpoint, trigger)
+        for endpoint in (Endpoint.RUN_TESTS, Endpoint.RUN_SUITE):
+            session.mount(f"{self.base_url}{endpoint}/", trigger)
         self.session: requests.Session = session
 
     @classmethod
@@ -356,11 +357,11 @@ class ApiClient(HttpClient):
         if report_link:
             payload["is_get_full_report_link"] = True
         body = self._safe_call(
-            "execution-status",
+            Endpoint.EXECUTION_STATUS,
             payload,
             deadline=deadline,
             cancelled=cancelled,
-            label=f"execution-status (execution {execution_id})",
+            label=f"{Endpoint.EXECUTION_STATUS} (execution {execution_id})",
             redirects=READ_REDIRECTS,
         )
         status = ExecutionStatus.from_api(execution_id, body)
@@ -385,10 +386,10 @@ class ApiClient(HttpClient):
 
     def stop_execution(self, execution_id: int, *, deadline: float | None = None) -> str:
         body = self._safe_call(
-            "stop-execution",
+            Endpoint.STOP_EXECUTION,
             {"execution_id": execution_id},
             deadline=deadline,
-            label=f"stop-execution (execution {execution_id})",
+            label=f"{Endpoint.STOP_EXECUTION} (execution {execution_id})",
         )
         return str(body.get("message") or "Execution stopped")
 
@@ -396,10 +397,10 @@ class ApiClient(HttpClient):
         self, schedule_id: str, *, deadline: float | None = None
     ) -> tuple[int | None, str]:
         body = self._safe_call(
-            "stop-execution",
+            Endpoint.STOP_EXECUTION,
             {"schedule_id": schedule_id, "cancel_scheduled": True},
             deadline=deadline,
-            label=f"stop-execution (schedule {schedule_id})",
+            label=f"{Endpoint.STOP_EXECUTION} (schedule {schedule_id})",
         )
         count = body.get("canceled_execution_count")
         return (

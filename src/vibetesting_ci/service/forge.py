@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from vibetesting_ci.errors import CommentError
 from vibetesting_ci.safety.text import one_line
 from vibetesting_ci.service.retry import parse_retry_after
+from vibetesting_ci.vocabulary import CISystem
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -34,7 +35,7 @@ RETRY_AFTER_MAX = 5.0  # a short rate-limit pause is waited for once; a longer o
 class Target:
     """Where the comment goes: a forge, one pull/merge request and the headers to call it."""
 
-    forge: str  # "github" | "gitlab"
+    forge: CISystem
     where: str  # for people: "pull request #12 of octo/app"
     list_url: str
     headers: Mapping[str, str] = field(repr=False)
@@ -196,7 +197,7 @@ def _retry_after(value: str | None) -> float | None:
 def next_page(target: Target, url: str, headers: Mapping[str, str], page: int) -> str | None:
     """The next page's URL: GitHub's ``Link rel="next"`` (same origin only), GitLab's
     ``X-Next-Page`` number."""
-    if target.forge == "github":
+    if target.forge == CISystem.GITHUB:
         for part in headers.get("Link", "").split(","):
             match = re.fullmatch(r'\s*<([^>]+)>\s*;\s*rel="next"\s*', part)
             if match:

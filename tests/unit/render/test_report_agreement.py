@@ -361,7 +361,7 @@ def _own_markdown(report: Report, *, run_url: str = "") -> list[str]:
     file names as code, the comment's markers and footer): all that may be live."""
     own = [
         *(f"## VibeTesting: {word}" for word in VERDICTS.values()),
-        *(f"### VibeTesting: {word}" for word in comment.VERDICT_WORDS.values()),
+        *(f"### VibeTesting: {word}" for word in VERDICTS.values()),
         *(markdown_link("PDF", url) for url in report.report_urls if http_url(url)),
         *(markdown_code(f.path) for f in report.files),
         markdown_code(report.label),
@@ -822,7 +822,7 @@ def test_every_output_agrees_with_the_exit_code(drawn: Drawn) -> None:
     summary = render_summary(report)
     assert summary.startswith(f"## VibeTesting: {VERDICTS[report.result]}\n")
     body = comment.render(report, key="k")
-    assert f"### VibeTesting: {comment.VERDICT_WORDS[report.result]}\n" in body
+    assert f"### VibeTesting: {VERDICTS[report.result]}\n" in body
 
     # The failed tests: one list, of named tests, the same in every output.
     failed = list(report.failed.names)

@@ -22,12 +22,13 @@ from vibetesting_ci.render.github import (
 )
 from vibetesting_ci.safety.guard import write_command
 from vibetesting_ci.safety.text import line_text
+from vibetesting_ci.vocabulary import CISystem
 
 
 class GitHubAdapter(CIAdapter):
     """``GITHUB_ACTIONS=true``: masks, groups, annotations, outputs and a job summary."""
 
-    name = "github"
+    name = CISystem.GITHUB
     annotates = True
 
     def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
