@@ -3,7 +3,7 @@
 Every option of ``vibetesting run`` (``options.OPTIONS``) is an input of both actions, named
 by the table (``option.input``), with the CLI's default (``option.default_text``) and the
 description below (``INPUT_HELP``; the option's own help where none is written). Both actions
-declare the outputs the GitHub adapter writes (``ci.github.outputs_for``), described in
+declare the outputs the GitHub adapter writes (``render.github.outputs_for``), described in
 ``OUTPUTS``. Inputs reach the CLI only as its ``VIBETESTING_*`` variables (``option.env``):
 
 * ``action.yml`` is a Docker container action. GitHub hands a Docker action its inputs as
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from vibetesting_ci.config import kinds, options  # noqa: E402
 from vibetesting_ci.domain.models import RunResult  # noqa: E402
 from vibetesting_ci.domain.report import build_report  # noqa: E402
-from vibetesting_ci.publish.ci.github import outputs_for  # noqa: E402
+from vibetesting_ci.render.github import outputs_for  # noqa: E402
 
 DEV_IMAGE = "Dockerfile"
 RELEASE_IMAGE = re.compile(

@@ -32,7 +32,7 @@ from faultkit.proxy import PROXY_VARIABLES, forward_proxy
 from faultkit.scenarios import Scenario
 from faultkit.tls import CA_VARIABLES, make_ca
 from vibetesting_ci.emulator import EmulatorServer
-from vibetesting_ci.emulator.server import Recorded
+from vibetesting_ci.emulator.wire import Recorded
 
 
 @dataclass

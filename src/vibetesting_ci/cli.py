@@ -97,7 +97,7 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     from vibetesting_ci.publish.ci import detect
     from vibetesting_ci.run.runner import Context
     from vibetesting_ci.safety import scrub
-    from vibetesting_ci.safety.text import guard_std_streams
+    from vibetesting_ci.safety.guard import guard_std_streams
 
     guard_std_streams()  # no line of service text can pose as a workflow command
     adapter = detect(os.environ)

@@ -8,7 +8,7 @@ bug and gets a traceback. Every exception class of the package is defined here.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class ExitCode(IntEnum):
@@ -23,6 +23,28 @@ class ExitCode(IntEnum):
     SIGTERM = 143
 
 
+class ErrorCode(StrEnum):
+    """The results JSON's ``error_code``: what ended a command, for machines. Each exception
+    class carries one; the outcomes that are not exceptions have theirs too."""
+
+    NONE = "none"  # passed, triggered, scheduled, timed out with --no-fail-on-timeout
+    TESTS_FAILED = "tests_failed"  # exit 1: the service reported failed or unfinished tests
+    TIMEOUT = "timeout"  # exit 4
+    CANCELLED = "cancelled"  # exit 130 / 143
+    OUTPUT = "output"  # exit 2: an output file could not be written
+    UNREADABLE = "unreadable_answer"  # exit 3: a final status cannot establish the verdict
+    NO_TESTS = "no_tests"  # exit 1: done with no test (without --allow-empty)
+    ENDED = "execution_ended"  # exit 1: an ended state (failed, stopped...), tests all passed
+    FAILED = "failed"
+    INPUT = "input"
+    API_ERROR = "api_error"
+    API_REFUSED = "api_refused"
+    AUTH_REFUSED = "auth_refused"
+    UNREACHABLE = "unreachable"
+    TRIGGER_UNCERTAIN = "trigger_uncertain"
+    REPORT_MISSING = "report_missing"
+
+
 def signal_name(exit_code: int) -> str:
     """``SIGINT`` / ``SIGTERM`` for their exit codes, else ``a signal``."""
     signals = (ExitCode.SIGINT, ExitCode.SIGTERM)
@@ -33,7 +55,7 @@ class VibetestingError(Exception):
     """Base class: an expected failure with a one-line message and an exit code."""
 
     exit_code: int = ExitCode.FAILED
-    error_code: str = "failed"
+    error_code: ErrorCode = ErrorCode.FAILED
 
     def __init__(self, message: str) -> None:
         # A message may quote the user's text: any lone surrogate in it is escaped, so the
@@ -50,33 +72,33 @@ class InputError(VibetestingError):
     """Bad options, variables or tests file. Raised before any request is sent."""
 
     exit_code = ExitCode.USAGE
-    error_code = "input"
+    error_code = ErrorCode.INPUT
 
 
 class ApiError(VibetestingError):
     """The service refused, or could not be reached after retries."""
 
     exit_code = ExitCode.API
-    error_code = "api_error"
+    error_code = ErrorCode.API_ERROR
 
 
 class ServiceRefused(ApiError):
     """The service answered ``{"status": "fail", "reason": ...}`` or a 4xx (the message says
     which, with the service's reason)."""
 
-    error_code = "api_refused"
+    error_code = ErrorCode.API_REFUSED
 
 
 class AuthRefused(ServiceRefused):
     """401/403: the token was refused. The message never contains the token."""
 
-    error_code = "auth_refused"
+    error_code = ErrorCode.AUTH_REFUSED
 
 
 class ServiceUnreachable(ApiError):
     """Transport errors, timeouts, 5xx or garbage answers that persisted after retries."""
 
-    error_code = "unreachable"
+    error_code = ErrorCode.UNREACHABLE
 
 
 class DeadlineReached(ServiceUnreachable):
@@ -87,13 +109,13 @@ class DeadlineReached(ServiceUnreachable):
     :class:`ServiceUnreachable` at its bound instead (exit 3)."""
 
     exit_code = ExitCode.TIMEOUT
-    error_code = "timeout"
+    error_code = ErrorCode.TIMEOUT
 
 
 class TriggerUncertain(ApiError):
     """A trigger request may have reached the service, so it was not repeated."""
 
-    error_code = "trigger_uncertain"
+    error_code = ErrorCode.TRIGGER_UNCERTAIN
 
 
 class ReportError(VibetestingError):
@@ -104,7 +126,7 @@ class ReportError(VibetestingError):
     """
 
     exit_code = ExitCode.API
-    error_code = "report_missing"
+    error_code = ErrorCode.REPORT_MISSING
 
 
 class CommentError(VibetestingError):
@@ -113,22 +135,9 @@ class CommentError(VibetestingError):
     token (``publish/comment.py``)."""
 
     exit_code = ExitCode.OK
-    error_code = "none"
-
-
-# The results JSON's ``error_code`` for the outcomes that are not exceptions.
-ERROR_NONE = "none"  # passed, triggered, scheduled, timed out with --no-fail-on-timeout
-ERROR_TESTS_FAILED = "tests_failed"  # exit 1: the service reported failed or unfinished tests
-ERROR_TIMEOUT = "timeout"  # exit 4
-ERROR_CANCELLED = "cancelled"  # exit 130 / 143
-ERROR_OUTPUT = "output"  # exit 2: an output file could not be written
+    error_code = ErrorCode.NONE
 
 
 class AnswerTooLarge(Exception):
     """An answer's decoded body passed its cap (``transport.read_capped``); the API client
     turns it into an :class:`ApiError` (or :class:`TriggerUncertain`) that says so."""
-
-
-ERROR_UNREADABLE = "unreadable_answer"  # exit 3: a final status cannot establish the verdict
-ERROR_NO_TESTS = "no_tests"  # exit 1: done with no test (without --allow-empty)
-ERROR_ENDED = "execution_ended"  # exit 1: an ended state (failed, stopped...), tests all passed

@@ -22,6 +22,7 @@ from vibetesting_ci.config.labels import ROOT, file_label, run_label
 from vibetesting_ci.config.options import OPTIONS, TESTS_AS_CODE
 from vibetesting_ci.config.sources import Raw
 from vibetesting_ci.errors import InputError
+from vibetesting_ci.vocabulary import Endpoint, ExecutionType
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.config.assemble import Assembled
@@ -88,7 +89,7 @@ class RunSettings:
     timezone: str | None = None
     wait: bool = True
     dry_run: bool = False
-    retry_failed: int = 0  # retries of failed tests (retries.py); never sent
+    retry_failed: int = 0  # retries of failed tests (run/retries.py); never sent
     retry_failed_whole: bool = False  # where failures cannot be attributed: rerun the whole run
     # The classname of this run's tests in every report (config.labels.run_label), computed
     # once by run_settings(): from the suite id, the tests file's path or the kind of run,
@@ -106,9 +107,9 @@ class RunSettings:
     empty_shard: str | None = None
 
     @property
-    def endpoint(self) -> str:
+    def endpoint(self) -> Endpoint:
         """``run-suite`` or ``run-tests``."""
-        return "run-suite" if self.suite_id is not None else "run-tests"
+        return Endpoint.RUN_SUITE if self.suite_id is not None else Endpoint.RUN_TESTS
 
     @property
     def test_names(self) -> tuple[str, ...]:
@@ -186,7 +187,7 @@ class RunSettings:
 
     def __repr__(self) -> str:
         return (
-            f"RunSettings(endpoint={self.endpoint!r}, body={self.redacted_body()!r}, "
+            f"RunSettings(endpoint={self.endpoint.value!r}, body={self.redacted_body()!r}, "
             f"wait={self.wait!r}, dry_run={self.dry_run!r}, retry_failed={self.retry_failed!r})"
         )
 
@@ -317,8 +318,10 @@ def run_settings(raw: Raw) -> RunSettings:
 
     tests = assembled.tests
     sent_tests = bool(tests) or assembled.empty_shard is not None
-    execution_type = values["execution_type"] or ("guided" if sent_tests else None)
-    if assembled.without_tests is not None and execution_type in (None, "guided"):
+    execution_type = values["execution_type"] or (
+        ExecutionType.GUIDED.value if sent_tests else None
+    )
+    if assembled.without_tests is not None and execution_type in (None, ExecutionType.GUIDED):
         raise InputError(
             f"{assembled.without_tests}: the mapping has no 'tests' key; add 'tests:' with a "
             "list of {name, steps}"
@@ -333,11 +336,11 @@ def run_settings(raw: Raw) -> RunSettings:
             "nothing to run: give --tests-file or --tests (a guided run), "
             "--execution-type exploration, or --suite-id"
         )
-    if execution_type == "guided" and not sent_tests:
+    if execution_type == ExecutionType.GUIDED and not sent_tests:
         raise InputError(
             "a guided run needs tests: give --tests-file or --tests (a list of {name, steps})"
         )
-    if execution_type == "exploration" and sent_tests:
+    if execution_type == ExecutionType.EXPLORATION and sent_tests:
         raise InputError(
             "tests only apply to a guided run; drop them or use --execution-type guided"
         )
@@ -394,8 +397,8 @@ def _label(suite_id: int | None, tests_file: str | None, execution_type: str | N
     return run_label(
         suite_id=suite_id,
         tests_file=tests_file,
-        guided=execution_type == "guided",
-        exploration=execution_type == "exploration",
+        guided=execution_type == ExecutionType.GUIDED,
+        exploration=execution_type == ExecutionType.EXPLORATION,
         cwd=cwd,
     )
 

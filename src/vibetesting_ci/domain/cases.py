@@ -74,9 +74,8 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # not run by an execution that ended done
 
 
-PASSED, FAILED, ERROR, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
 # Count order: the order position cases take their outcomes in.
-COUNT_ORDER = (PASSED, FAILED, ERROR, SKIPPED)
+COUNT_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED)
 
 
 class Shape(StrEnum):
@@ -87,10 +86,6 @@ class Shape(StrEnum):
     ATTRIBUTED = "attributed"  # rule 3: the detailed status names the failed tests
     COUNTS = "counts"  # rule 4: only counts are known: names by position
     STATUS = "status"  # an execution-wide error case (see ``reason``)
-
-
-SHAPE_PER_TEST, SHAPE_NAMED, SHAPE_ATTRIBUTED = Shape.PER_TEST, Shape.NAMED, Shape.ATTRIBUTED
-SHAPE_COUNTS, SHAPE_STATUS = Shape.COUNTS, Shape.STATUS
 
 
 class Reason(StrEnum):
@@ -106,13 +101,6 @@ class Reason(StrEnum):
     UNCOUNTED = "uncounted"  # the executions count fewer tests than the run sent
 
 
-REASON_NO_STATUS, REASON_UNREADABLE, REASON_EMPTY = (
-    Reason.NO_STATUS,
-    Reason.UNREADABLE,
-    Reason.EMPTY,
-)
-REASON_ENDED, REASON_UNFINISHED = Reason.ENDED, Reason.UNFINISHED
-REASON_NO_TESTS_YET, REASON_UNCOUNTED = Reason.NO_TESTS_YET, Reason.UNCOUNTED
 UNCOUNTED_CASE = "tests not counted"
 
 # Above this many tests in one execution (a service answer gone wrong) the position cases of
@@ -132,14 +120,14 @@ class PlannedCase:
     shape: Shape
     test: str | None = None  # the run's test (its name as configured) this case is
     test_index: int | None = None  # that test's 0-based place in the run's tests
-    may_be: tuple[str, ...] = ()  # SHAPE_COUNTS: the named tests this position may be
+    may_be: tuple[str, ...] = ()  # Shape.COUNTS: the named tests this position may be
     reason: Reason = Reason.NONE  # for the error cases that carry no counted outcome
     count: int = 1  # > 1 only for a range case above MAX_CASES_PER_EXECUTION
 
     @property
     def is_test(self) -> bool:
         """The case stands for tests the service counted (not an execution-wide status case)."""
-        return self.shape != SHAPE_STATUS
+        return self.shape != Shape.STATUS
 
     @property
     def attributed(self) -> bool:
@@ -192,25 +180,25 @@ def _counts(status: ExecutionStatus) -> dict[Outcome, int]:
     not_done = status.not_done
     # Tests a done execution left out were skipped; those of an ended or unfinished one, errors.
     return {
-        PASSED: status.passed,
-        FAILED: status.failed,
-        ERROR: 0 if status.is_done else not_done,
-        SKIPPED: not_done if status.is_done else 0,
+        Outcome.PASSED: status.passed,
+        Outcome.FAILED: status.failed,
+        Outcome.ERROR: 0 if status.is_done else not_done,
+        Outcome.SKIPPED: not_done if status.is_done else 0,
     }
 
 
 def _status_reason(status: ExecutionStatus | None) -> Reason | None:
     """Why an execution has no per-test counts to show, or None when it has."""
     if status is None:
-        return REASON_NO_STATUS
+        return Reason.NO_STATUS
     if status.unreadable:
-        return REASON_UNREADABLE
+        return Reason.UNREADABLE
     if status.total == 0:
         if status.is_done:
-            return REASON_EMPTY
+            return Reason.EMPTY
         if status.ended:
-            return REASON_ENDED
-        return REASON_NO_TESTS_YET
+            return Reason.ENDED
+        return Reason.NO_TESTS_YET
     return None
 
 
@@ -318,15 +306,15 @@ def plan_cases(
         status = execution.status
         reason = _status_reason(status)
         named_shape = (
-            SHAPE_PER_TEST if several and tests is not None and len(tests) == 1 else SHAPE_NAMED
+            Shape.PER_TEST if several and tests is not None and len(tests) == 1 else Shape.NAMED
         )
         if reason is not None:
-            outcome = SKIPPED if reason == REASON_EMPTY and allow_empty else ERROR
+            outcome = Outcome.SKIPPED if reason == Reason.EMPTY and allow_empty else Outcome.ERROR
             if tests is not None:
                 for i in tests:
                     add_named(outcome, named_shape, i, reason=reason)
-            elif outcome == ERROR:
-                add(status_name, ERROR, SHAPE_STATUS, reason=reason)
+            elif outcome == Outcome.ERROR:
+                add(status_name, Outcome.ERROR, Shape.STATUS, reason=reason)
             draft.append(cases)
             continue
 
@@ -348,7 +336,9 @@ def plan_cases(
         elif tests is not None and failing is not None:
             failed_here = {tests[k] for k in failing}
             for i in tests:
-                add_named(FAILED if i in failed_here else PASSED, SHAPE_ATTRIBUTED, i)
+                add_named(
+                    Outcome.FAILED if i in failed_here else Outcome.PASSED, Shape.ATTRIBUTED, i
+                )
         else:
             may_be = tuple(case_name(test_names[i], i) for i in tests) if tests is not None else ()
             position = 0
@@ -360,7 +350,7 @@ def plan_cases(
                     add(
                         f"{prefix}tests {position + 1}-{position + n}",
                         outcome,
-                        SHAPE_COUNTS,
+                        Shape.COUNTS,
                         count=n,
                         may_be=may_be,
                     )
@@ -373,17 +363,17 @@ def plan_cases(
                             outcome,
                             eid,
                             k + start,
-                            SHAPE_COUNTS,
+                            Shape.COUNTS,
                             may_be=may_be,
                         )
                         for k in range(position + 1, position + n + 1)
                     )
                 position += n
-        if not status.is_done and not (counts[FAILED] or counts[ERROR]):
+        if not status.is_done and not (counts[Outcome.FAILED] or counts[Outcome.ERROR]):
             # Ended (failed, stopped...), timed out or cancelled, with nothing failed or left
             # undone in its counts: one case says so, so the test view is never all green.
-            why = REASON_ENDED if status.ended else REASON_UNFINISHED
-            add(status_name, ERROR, SHAPE_STATUS, reason=why)
+            why = Reason.ENDED if status.ended else Reason.UNFINISHED
+            add(status_name, Outcome.ERROR, Shape.STATUS, reason=why)
         draft.append(cases)
 
     counted = sum(e.status.total for e in executions if e.status is not None)
@@ -397,11 +387,11 @@ def plan_cases(
             PlannedCase(
                 label,
                 UNCOUNTED_CASE,
-                ERROR,
+                Outcome.ERROR,
                 eid,
                 len(last) + 1,
-                SHAPE_STATUS,
-                reason=REASON_UNCOUNTED,
+                Shape.STATUS,
+                reason=Reason.UNCOUNTED,
             )
         )
 
@@ -487,10 +477,10 @@ def failed_tests(plan: Sequence[Sequence[PlannedCase]]) -> FailedTests:
     complete = True
     for cases in plan:
         for case in cases:
-            if case.outcome == PASSED:
+            if case.outcome == Outcome.PASSED:
                 continue
             if case.test_index is None:
-                if case.reason not in (REASON_ENDED, REASON_UNFINISHED) or case.is_test:
+                if case.reason not in (Reason.ENDED, Reason.UNFINISHED) or case.is_test:
                     complete = False
                 continue
             if case.test_index not in seen:
@@ -514,7 +504,7 @@ def outcomes_by_test(
         for case in cases:
             if case.test_index is not None:
                 found[case.test_index].append(case.outcome)
-    worst = (ERROR, FAILED, SKIPPED, PASSED)
+    worst = (Outcome.ERROR, Outcome.FAILED, Outcome.SKIPPED, Outcome.PASSED)
     return tuple(next(o for o in worst if o in slot) if slot else None for slot in found)
 
 
@@ -528,7 +518,7 @@ def describe_tests(cases: Sequence[PlannedCase]) -> str:
     """One line naming an execution's tests that did not pass, for an annotation or a
     problem line: ``failed: a; error: b``; empty when the cases are numbered by position or
     all passed."""
-    troubled = [c for c in cases if c.outcome != PASSED and c.test is not None]
+    troubled = [c for c in cases if c.outcome != Outcome.PASSED and c.test is not None]
     if not troubled:
         return ""
     more = f" and {len(troubled) - DESCRIBED} more" if len(troubled) > DESCRIBED else ""

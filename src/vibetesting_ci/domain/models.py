@@ -6,22 +6,22 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
+from vibetesting_ci.errors import ErrorCode
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import clip
+from vibetesting_ci.vocabulary import State
 
-DONE = "done"
 # Service text kept per execution (characters): enough for any real detailed status, bounded
 # whatever a server sends (2 MB on each of 1,000 executions would be 2 GB).
 DETAIL_LIMIT = 64 * 1024
 SUITE_NAME_LIMIT = 1000
-RUNNING = "running"
-PROCESSING = "processing"
 # States the vendor page does not list but that can only mean "over, and not passed": the
 # execution ends at once as not passed (README, "Exit codes"). Any other state keeps waiting.
 ENDED_STATES = frozenset({"failed", "error", "stopped", "cancelled", "canceled", "aborted"})
-KNOWN_STATES = frozenset({DONE, RUNNING, PROCESSING}) | ENDED_STATES
+KNOWN_STATES = frozenset({State.DONE, State.RUNNING, State.PROCESSING}) | ENDED_STATES
 # Unknown states that look final (README, "Exit codes"). With every test counted, the wait
 # warns once and, after FINAL_LOOKING_GRACE such answers in a row, ends the execution as
 # unreadable (exit 3, never a pass: only ``done`` is); without, it keeps waiting as for any
@@ -200,7 +200,7 @@ class ExecutionStatus:
     @property
     def is_done(self) -> bool:
         """The service says ``done``."""
-        return self.state == DONE
+        return self.state == State.DONE
 
     @property
     def ended(self) -> bool:
@@ -226,7 +226,7 @@ class ExecutionStatus:
         (:attr:`looks_final`): finished and unreadable, the problem naming the state."""
         why = (
             f"held {held_text(self.state)} with every test counted in {answers} answers in a "
-            f"row, a state the vendor does not document (only {DONE!r} is a pass)"
+            f"row, a state the vendor does not document (only {State.DONE.value!r} is a pass)"
         )
         problem = CountProblem("execution_state", held_text(self.state), why)
         return replace(self, assumed_final=True, problem=problem)
@@ -284,7 +284,7 @@ class ExecutionStatus:
                 if looks
                 else f"unknown execution_state {state!r}; still waiting"
             )
-        if problem is not None and state not in (DONE, *ENDED_STATES):
+        if problem is not None and state not in (State.DONE, *ENDED_STATES):
             # While it runs the counts are only progress: a warning, and wait for the end.
             warnings.append(f"{problem.describe()}; waiting for the final answer")
         return cls(
@@ -319,9 +319,11 @@ class TriggerResult:
         return bool(self.schedule_id)
 
 
-# How an execution's wait ended, when it did not end with the service saying ``done``.
-INTERRUPTED_TIMEOUT = "timeout"
-INTERRUPTED_CANCELLED = "cancelled"
+class Interrupted(StrEnum):
+    """How an execution's wait ended, when it did not end with the service saying ``done``."""
+
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +332,7 @@ class ExecutionResult:
 
     execution_id: int
     status: ExecutionStatus | None = None
-    interrupted: str | None = None  # INTERRUPTED_TIMEOUT / INTERRUPTED_CANCELLED / None
+    interrupted: Interrupted | None = None
     stopped: bool = False  # we asked the service to stop it
     report_file: str | None = None
     report_error: str | None = None
@@ -344,20 +346,24 @@ class ExecutionResult:
         return self.status is not None and self.status.finished
 
 
-# ``result`` values (interface, "Exit codes").
-RESULT_PASSED = "passed"
-RESULT_FAILED = "failed"
-RESULT_ERROR = "error"
-RESULT_TIMEOUT = "timeout"
-RESULT_CANCELLED = "cancelled"
-RESULT_TRIGGERED = "triggered"
-RESULT_SCHEDULED = "scheduled"
+class Result(StrEnum):
+    """A run's ``result`` (interface, "Exit codes")."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    TRIGGERED = "triggered"
+    SCHEDULED = "scheduled"
 
 
-# ``Attempt.scope``: what an attempt ran.
-SCOPE_FIRST = "first"  # the run as asked for
-SCOPE_FAILED_TESTS = "failed-tests"  # a retry of the failed tests only (--retry-failed)
-SCOPE_WHOLE_RUN = "whole-run"  # a retry of the whole run (--retry-failed-whole)
+class Scope(StrEnum):
+    """``Attempt.scope``: what an attempt ran."""
+
+    FIRST = "first"  # the run as asked for
+    FAILED_TESTS = "failed-tests"  # a retry of the failed tests only (--retry-failed)
+    WHOLE_RUN = "whole-run"  # a retry of the whole run (--retry-failed-whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,10 +371,10 @@ class Attempt:
     """One trigger of a retried run and what its wait saw (``domain/retry_plan.py``)."""
 
     number: int  # 1 is the run as asked for, 2 the first retry...
-    scope: str  # SCOPE_*
+    scope: Scope
     executions: tuple[ExecutionResult, ...] = ()
     test_names: tuple[str, ...] = ()  # the tests it ran (guided), in order
-    result: str = ""  # its own verdict: RESULT_* (or RESULT_ERROR: the trigger failed)
+    result: str = ""  # its own verdict: a Result (Result.ERROR: the trigger failed)
     message: str = ""
     failed_tests: tuple[str, ...] | None = None  # which tests failed; None: not known
 
@@ -389,7 +395,7 @@ class Totals:
 class RunResult:
     """Everything the reporters and CI adapters need about one ``run`` or ``wait``."""
 
-    result: str
+    result: Result
     exit_code: int
     executions: tuple[ExecutionResult, ...] = ()
     schedule_id: str | None = None
@@ -401,7 +407,7 @@ class RunResult:
     allow_empty: bool = False  # --allow-empty: an execution done with no test does not fail
     message: str | None = None  # one line for people: why this result
     warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order
-    error_code: str = "none"  # for machines: errors.ERROR_* or an exception's error_code
+    error_code: ErrorCode = ErrorCode.NONE  # for machines (an exception's, or the verdict's)
     # Retries (--retry-failed): every attempt, the first included (empty: none was retried);
     # ``executions`` then hold each test's last attempt.
     attempts: tuple[Attempt, ...] = ()

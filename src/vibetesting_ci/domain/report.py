@@ -31,19 +31,17 @@ from enum import StrEnum
 from vibetesting_ci.domain import cases as labels
 from vibetesting_ci.domain.cases import FailedTests, PlannedCase
 from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    RESULT_ERROR,
-    RESULT_SCHEDULED,
-    RESULT_TRIGGERED,
     Attempt,
     CountProblem,
     ExecutionResult,
     ExecutionStatus,
+    Interrupted,
+    Result,
     RunResult,
+    Scope,
     elapsed_ms,
 )
-from vibetesting_ci.errors import ERROR_OUTPUT, ExitCode
+from vibetesting_ci.errors import ErrorCode, ExitCode
 from vibetesting_ci.safety.redact import redact_url
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import one_line
@@ -72,9 +70,9 @@ class OutputFile:
 class Verdict:
     """The part of the report a late write failure can change."""
 
-    result: str
+    result: Result
     exit_code: int
-    error_code: str
+    error_code: ErrorCode
     message: str
 
 
@@ -115,7 +113,7 @@ class ExecutionReport:
     report_url: str = ""  # secret parameters redacted
     report_file: str | None = None
     report_error: str | None = None
-    interrupted: str | None = None
+    interrupted: Interrupted | None = None
     stopped: bool = False
     is_done: bool = False  # the service said ``done``
     ended: bool = False  # an ended state (failed, stopped...)
@@ -134,7 +132,7 @@ class AttemptReport:
     """One attempt of a retried run (``--retry-failed``)."""
 
     number: int
-    scope: str
+    scope: Scope
     test_names: tuple[str, ...]
     result: str
     message: str
@@ -168,7 +166,7 @@ class Report:
     target_url: str | None = None  # where the run tested (--target-url), secrets as ***
 
     @property
-    def result(self) -> str:
+    def result(self) -> Result:
         return self.verdict.result
 
     @property
@@ -186,7 +184,7 @@ class Report:
     @property
     def awaited(self) -> bool:
         """The run was waited for (not scheduled, not ``--no-wait``)."""
-        return self.result not in (RESULT_SCHEDULED, RESULT_TRIGGERED)
+        return self.result not in (Result.SCHEDULED, Result.TRIGGERED)
 
     @property
     def report_urls(self) -> tuple[str, ...]:
@@ -216,7 +214,7 @@ class Report:
         verdict, warnings = self.verdict, self.warnings
         rest = list(failures)
         if failures and verdict.exit_code in (ExitCode.OK, ExitCode.FAILED):
-            verdict = Verdict(RESULT_ERROR, ExitCode.USAGE, ERROR_OUTPUT, scrub(failures[0]))
+            verdict = Verdict(Result.ERROR, ExitCode.USAGE, ErrorCode.OUTPUT, scrub(failures[0]))
             rest = rest[1:]
         return replace(
             self,
@@ -235,9 +233,9 @@ def state_word(execution: ExecutionResult) -> str:
     for a final answer whose counts cannot be read, ``unknown`` when none was read; with
     `` (stopped)`` when vibetesting-ci asked the service to stop it."""
     status = execution.status
-    if execution.interrupted == INTERRUPTED_TIMEOUT:
+    if execution.interrupted == Interrupted.TIMEOUT:
         word = "timed out"
-    elif execution.interrupted == INTERRUPTED_CANCELLED:
+    elif execution.interrupted == Interrupted.CANCELLED:
         word = "cancelled"
     elif status is None:
         word = "unknown"
@@ -248,7 +246,7 @@ def state_word(execution: ExecutionResult) -> str:
     return f"{word} (stopped)" if execution.stopped else word
 
 
-def _counts(status: ExecutionStatus | None, interrupted: str | None) -> Counts:
+def _counts(status: ExecutionStatus | None, interrupted: Interrupted | None) -> Counts:
     if status is None:
         return NO_COUNTS
     not_done: int | None = status.not_done
@@ -267,9 +265,9 @@ def _problem(execution: ExecutionResult, cases: Sequence[PlannedCase]) -> str | 
     """Why ``execution`` counts against the run, in one line (the tests that did not pass
     named by their case names); None when it does not."""
     status = execution.status
-    if execution.interrupted == INTERRUPTED_TIMEOUT:
+    if execution.interrupted == Interrupted.TIMEOUT:
         text = "timed out before it finished" + (" and was stopped" if execution.stopped else "")
-    elif execution.interrupted == INTERRUPTED_CANCELLED:
+    elif execution.interrupted == Interrupted.CANCELLED:
         text = "cancelled before it finished" + (" and was stopped" if execution.stopped else "")
     elif status is None:
         return None

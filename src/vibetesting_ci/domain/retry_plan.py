@@ -28,34 +28,22 @@ execution of an earlier attempt is not awaited, and one whose executions ran no 
 carry each retried test exactly once (per-test retries), or ran fewer tests than the run it
 repeats (whole runs) is recorded but leaves the earlier failures standing (:func:`unproven`).
 A retried test is flaky only when its own execution passed (``done``, every test passed).
-Planning and merging are pure; the loop gets the trigger and the wait as callables from the
-runner.
+Planning and merging are pure (here); the loop (``run/retries.py``) gets the trigger and the
+wait as callables from the runner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from vibetesting_ci.config.labels import ROOT
 from vibetesting_ci.config.settings import RunSettings
-from vibetesting_ci.domain.cases import assign_tests, failed_tests, plan_cases, test_labels
-from vibetesting_ci.domain.models import (
-    RESULT_CANCELLED,
-    RESULT_ERROR,
-    RESULT_FAILED,
-    RESULT_PASSED,
-    RESULT_TIMEOUT,
-    SCOPE_FAILED_TESTS,
-    SCOPE_FIRST,
-    SCOPE_WHOLE_RUN,
-    Attempt,
-    ExecutionResult,
-    RunResult,
-    TriggerResult,
-)
+from vibetesting_ci.domain.cases import assign_tests, failed_tests, plan_cases
+from vibetesting_ci.domain.models import Attempt, ExecutionResult, Result, RunResult, Scope
 from vibetesting_ci.domain.verdict import after_retries, counted, decide, with_flaky
-from vibetesting_ci.errors import ApiError, ExitCode
+from vibetesting_ci.errors import ExitCode
+from vibetesting_ci.vocabulary import ExecutionType
 
 COST = "each retry is a billed run"
 
@@ -83,7 +71,7 @@ def failed_positions(result: RunResult) -> tuple[int, ...] | None:
     return tuple(sorted(set(failed.indexes) | ended))
 
 
-def _passed(execution: ExecutionResult) -> bool:
+def execution_passed(execution: ExecutionResult) -> bool:
     status = execution.status
     return (
         status is not None
@@ -94,11 +82,11 @@ def _passed(execution: ExecutionResult) -> bool:
     )
 
 
-def _not_passed(executions: Sequence[ExecutionResult]) -> int:
+def not_passed(executions: Sequence[ExecutionResult]) -> int:
     return sum(
         max(1, e.status.tests - e.status.passed) if e.status is not None else 1
         for e in executions
-        if not _passed(e)
+        if not execution_passed(e)
     )
 
 
@@ -107,7 +95,7 @@ class Plan:
     """The next attempt: what it sends, which tests (positions in the first run's tests) and
     which executions of the final view it replaces."""
 
-    scope: str
+    scope: Scope
     run: RunSettings
     positions: tuple[int, ...]  # into the first run's tests (empty: a suite / exploration)
     replaces: tuple[int, ...]  # execution ids
@@ -140,7 +128,7 @@ def plan(
     """What to retry after ``attempt`` (its ``verdict``; ``positions``: its tests in the first
     run's; ``failed``: which of them failed, None when unknown). None: nothing to retry (it
     did not fail, or it was interrupted); a string: why it cannot be retried."""
-    if verdict.result != RESULT_FAILED or any(e.interrupted for e in verdict.executions):
+    if verdict.result != Result.FAILED or any(e.interrupted for e in verdict.executions):
         return None
     base = replace(run, stop_existing=False)  # said, not left to the service's default
     if failed and run.tests:
@@ -152,7 +140,7 @@ def plan(
             if tests is not None and set(tests) & set(failed)
         ]
         return Plan(
-            SCOPE_FAILED_TESTS,
+            Scope.FAILED_TESTS,
             replace(base, tests=tuple(run.tests[i] for i in chosen)),
             chosen,
             tuple(eid for eid, tests in ran if set(tests) <= set(failed)),
@@ -164,10 +152,10 @@ def plan(
         )
     if run.retry_failed_whole:
         tests = tuple(run.tests[i] for i in positions) if run.tests else ()
-        return Plan(SCOPE_WHOLE_RUN, replace(base, tests=tests), positions, attempt.execution_ids)
+        return Plan(Scope.WHOLE_RUN, replace(base, tests=tests), positions, attempt.execution_ids)
     if not run.tests:
         return None  # said up front (up_front_warning)
-    ids = ", ".join(str(e.execution_id) for e in verdict.executions if not _passed(e))
+    ids = ", ".join(str(e.execution_id) for e in verdict.executions if not execution_passed(e))
     if failed == ():
         return (
             f"--retry-failed: no named test failed, but execution(s) {ids} did not pass; "
@@ -194,7 +182,7 @@ def unproven(
     empty = [e.execution_id for e in new if e.status is not None and e.status.tests == 0]
     if empty:
         return f"execution(s) {', '.join(map(str, empty))} ran no test"
-    if step.scope == SCOPE_FAILED_TESTS:
+    if step.scope == Scope.FAILED_TESTS:
         carried = assign_tests(step.run.test_names, new)
         ran = sorted(i for tests in carried for i in tests or ())
         if None in carried or ran != list(range(len(step.positions))):
@@ -203,7 +191,7 @@ def unproven(
                 "their counts do not say which test ran where"
             )
         return None
-    if step.run.execution_type == "exploration" and step.run.flows_count is None:
+    if step.run.execution_type == ExecutionType.EXPLORATION and step.run.flows_count is None:
         return None  # the service picks how many flows a run has
     replaces = set(step.replaces)
     before = counted([e for e in final if e.execution_id in replaces])
@@ -236,7 +224,7 @@ def replaced(
 def placed(step: Plan, outcome: RunResult) -> tuple[ExecutionResult, ...]:
     """A retry's executions, each with the tests of the first run it ran where the counts
     tell (``ExecutionResult.tests``): their place in the final view does not rest on counts."""
-    if step.scope != SCOPE_FAILED_TESTS:
+    if step.scope != Scope.FAILED_TESTS:
         return outcome.executions
     carried = assign_tests(step.run.test_names, outcome.executions)
     return tuple(
@@ -270,132 +258,9 @@ def narrowed(
     return tuple(view)
 
 
-@dataclass
-class Loop:
-    """The runner's side of a retry: ``trigger(run)`` sends one request, ``wait(ids, names)``
-    waits within the shared deadline and returns that attempt's verdict; ``warn``/``say``
-    report; ``time_left()`` is the seconds before the deadline; ``cancelled()`` a signal;
-    ``clock()`` the monotonic clock the deadline is on, ``began`` when the first trigger was
-    sent (on it)."""
-
-    trigger: Callable[[RunSettings], TriggerResult]
-    wait: Callable[[tuple[int, ...], tuple[str, ...]], RunResult]
-    warn: Callable[[str], None]
-    say: Callable[[str], None]
-    time_left: Callable[[], float]
-    cancelled: Callable[[], bool]
-    clock: Callable[[], float]
-    began: float
-
-
-def retry_failed(first: RunResult, run: RunSettings, loop: Loop) -> RunResult:
-    """Retry what failed in ``first`` up to ``run.retry_failed`` times; the merged result."""
-    if not run.retry_failed:
-        return first
-    everything = tuple(range(len(run.tests)))
-    shown = test_labels(run.test_names)  # the JUnit's names for the tests
-    failed = failed_positions(first)  # the last attempt's failed tests (None: not known)
-    attempts = [_attempt(1, SCOPE_FIRST, first, run.test_names, shown, failed)]
-    verdicts = [first]
-    positions = everything  # the last attempt's tests, in the first run's
-    final = first.executions
-    flaky: list[int] = []
-    flaky_count = 0
-    took = loop.clock() - loop.began  # the last attempt, from its trigger to its wait's end
-    for number in range(2, run.retry_failed + 2):
-        step = plan(attempts[-1], verdicts[-1], run, positions, failed)
-        if step is None:
-            break
-        if isinstance(step, str):
-            loop.warn(step)
-            break
-        if loop.cancelled() or loop.time_left() <= 0:
-            loop.warn(
-                f"retry {number - 1} not started: "
-                + ("the job was cancelled" if loop.cancelled() else "no time left before --timeout")
-            )
-            break
-        if (left := loop.time_left()) < took:  # it would be billed, then stopped at the deadline
-            loop.warn(
-                f"retry {number - 1} not started: {_seconds(left)} left of --timeout, the last "
-                f"attempt took {_seconds(took)}; the failures stand"
-            )
-            break
-        what = (
-            f"{len(step.positions)} failed test(s)"
-            if step.scope == SCOPE_FAILED_TESTS
-            else "the whole run"
-        )
-        loop.say(f"retry {number - 1} of {run.retry_failed}: rerunning {what} ({COST})")
-        began = loop.clock()
-        try:
-            trigger = loop.trigger(step.run)
-        except ApiError as exc:
-            loop.warn(f"retry {number - 1}: {exc}; not retried again, the failures stand")
-            attempts.append(
-                Attempt(number, step.scope, (), step.run.test_names, RESULT_ERROR, str(exc))
-            )
-            break
-        loop.say(
-            f"retry {number - 1}: started execution(s) "
-            + ", ".join(map(str, trigger.execution_ids))
-        )
-        earlier = sorted({i for a in attempts for i in a.execution_ids} & {*trigger.execution_ids})
-        if earlier:  # nothing in it tells how the retried tests did: not awaited
-            said = (
-                f"retry {number - 1}: the service answered execution id(s) "
-                f"{', '.join(map(str, earlier))} of an earlier attempt, which cannot show how "
-                "the retried tests did; not retried again, the failures stand"
-            )
-            loop.warn(said)
-            attempts.append(
-                Attempt(number, step.scope, (), step.run.test_names, RESULT_ERROR, said)
-            )
-            break
-        outcome = loop.wait(trigger.execution_ids, step.run.test_names)
-        took = loop.clock() - began
-        named = tuple(shown[p] for p in step.positions)
-        failed = failed_positions(outcome)
-        attempts.append(_attempt(number, step.scope, outcome, step.run.test_names, named, failed))
-        verdicts.append(outcome)
-        positions = step.positions
-        if outcome.result in (RESULT_PASSED, RESULT_FAILED):
-            why = unproven(step, final, outcome.executions)
-            if why is not None:  # the earlier executions stay in the final view
-                loop.warn(
-                    f"retry {number - 1}: the service's answer cannot stand in for the earlier "
-                    f"attempt ({why}); not retried again, the failures stand"
-                )
-                break
-        final = replaced(narrowed(final, step.narrows), step.replaces, placed(step, outcome))
-        if outcome.result not in (RESULT_PASSED, RESULT_FAILED):
-            break
-        if step.scope == SCOPE_FAILED_TESTS:  # unproven() made sure each ran in one execution
-            carried = assign_tests(step.run.test_names, outcome.executions)
-            passed = {
-                i
-                for e, t in zip(outcome.executions, carried, strict=True)
-                if _passed(e)
-                for i in t or ()
-            }
-            flaky += [p for i, p in enumerate(step.positions) if i in passed]
-        elif outcome.result == RESULT_PASSED:  # a whole run passed: how many were flaky only
-            flaky_count += max(_not_passed(v.executions) for v in verdicts[:-1])
-    names = tuple(shown[i] for i in flaky)
-    result = merge(first, attempts, verdicts[-1], final, names, len(flaky) + flaky_count)
-    if result.flaky:
-        listed = f": {', '.join(result.flaky_tests)}" if result.flaky_tests else ""
-        loop.warn(f"{result.flaky} flaky test(s), failed and then passed on a retry{listed}")
-    return result
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
-
-
-def _attempt(
+def attempt_record(
     number: int,
-    scope: str,
+    scope: Scope,
     verdict: RunResult,
     names: tuple[str, ...],
     shown: tuple[str, ...],
@@ -431,7 +296,7 @@ def merge(
         return first
     every = tuple(attempts)
     retries = replace(first, attempts=every).runs_started - 1
-    if last.result in (RESULT_CANCELLED, RESULT_ERROR, RESULT_TIMEOUT):
+    if last.result in (Result.CANCELLED, Result.ERROR, Result.TIMEOUT):
         result = replace(
             last,
             attempts=every,
@@ -439,10 +304,10 @@ def merge(
             test_names=first.test_names,
             message=f"retry {retries}: {last.message}",
         )
-        if last.result == RESULT_TIMEOUT and last.exit_code == ExitCode.OK:
+        if last.result == Result.TIMEOUT and last.exit_code == ExitCode.OK:
             result = replace(
                 result,
-                result=RESULT_FAILED,
+                result=Result.FAILED,
                 exit_code=ExitCode.FAILED,
                 error_code=first.error_code,
                 message=f"{result.message}; the failures before it stand",

@@ -9,28 +9,15 @@ from dataclasses import replace
 from typing import Any
 
 from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    RESULT_CANCELLED,
-    RESULT_ERROR,
-    RESULT_FAILED,
-    RESULT_PASSED,
-    RESULT_SCHEDULED,
-    RESULT_TIMEOUT,
-    RESULT_TRIGGERED,
     ExecutionResult,
+    Interrupted,
+    Result,
     RunResult,
     TriggerResult,
 )
 from vibetesting_ci.errors import (
-    ERROR_CANCELLED,
-    ERROR_ENDED,
-    ERROR_NO_TESTS,
-    ERROR_NONE,
-    ERROR_TESTS_FAILED,
-    ERROR_TIMEOUT,
-    ERROR_UNREADABLE,
     ApiError,
+    ErrorCode,
     ExitCode,
     ReportError,
     TriggerUncertain,
@@ -71,7 +58,7 @@ def uncounted(executions: Sequence[ExecutionResult], sent: int) -> str | None:
 
 def _troubles(
     finished: Sequence[ExecutionResult], allow_empty: bool, sent: int = 0
-) -> tuple[list[str], str]:
+) -> tuple[list[str], ErrorCode]:
     """Why the finished (readable) executions do not pass, as message parts, and the
     ``error_code`` for them; no parts: they pass. ``sent``: the tests a guided run sent."""
     statuses = [e.status for e in finished if e.status is not None]
@@ -85,26 +72,26 @@ def _troubles(
     parts = [f"{failed} of {total} test(s) failed"] if failed else []
     if not_done:
         parts.append(f"{not_done} test(s) not done")
-    code = ERROR_TESTS_FAILED
+    code = ErrorCode.TESTS_FAILED
     if ended:
         states = sorted({e.status.state for e in ended if e.status is not None})
         parts.append(f"execution(s) {_ids(ended)} ended as {'/'.join(map(repr, states))}")
-        code = code if parts[:-1] else ERROR_ENDED
+        code = code if parts[:-1] else ErrorCode.ENDED
     if empty and not allow_empty:
         parts.append(
             f"the service ran no test in execution(s) {_ids(empty)} (--allow-empty accepts that)"
         )
-        code = code if parts[:-1] else ERROR_NO_TESTS
+        code = code if parts[:-1] else ErrorCode.NO_TESTS
     if sent and (missing := uncounted(finished, sent)):
         parts.append(missing)
-        code = code if parts[:-1] else ERROR_NO_TESTS
+        code = code if parts[:-1] else ErrorCode.NO_TESTS
     return parts, code
 
 
 def decide(
     executions: tuple[ExecutionResult, ...],
     *,
-    interrupted: str | None,
+    interrupted: Interrupted | None,
     error: ApiError | None,
     fail_on_timeout: bool,
     signal_code: int,
@@ -124,18 +111,18 @@ def decide(
         "test_names": test_names,
         "allow_empty": allow_empty,
     }
-    if interrupted == INTERRUPTED_CANCELLED:
+    if interrupted == Interrupted.CANCELLED:
         code = signal_code or ExitCode.SIGINT
         return RunResult(
-            RESULT_CANCELLED,
+            Result.CANCELLED,
             code,
             message=f"cancelled by {signal_name(code)}",
-            error_code=ERROR_CANCELLED,
+            error_code=ErrorCode.CANCELLED,
             **common,
         )
     if error is not None:
         return RunResult(
-            RESULT_ERROR,
+            Result.ERROR,
             error.exit_code,
             message=str(error),
             error_code=error.error_code,
@@ -143,48 +130,48 @@ def decide(
         )
     if unreadable:
         return RunResult(
-            RESULT_ERROR,
+            Result.ERROR,
             ExitCode.API,
             message=_unreadable_message(unreadable),
-            error_code=ERROR_UNREADABLE,
+            error_code=ErrorCode.UNREADABLE,
             **common,
         )
     if interrupted is None and len(finished) < len(executions):  # pragma: no cover - defensive
         unfinished = [e for e in executions if e not in finished]
         return RunResult(
-            RESULT_ERROR,
+            Result.ERROR,
             ExitCode.API,
             message=f"execution(s) {_ids(unfinished)}: no final answer was read",
-            error_code=ERROR_UNREADABLE,
+            error_code=ErrorCode.UNREADABLE,
             **common,
         )
     whole = interrupted is None and len(readable) == len(executions)
     troubles, trouble_code = _troubles(readable, allow_empty, len(test_names) if whole else 0)
-    if interrupted == INTERRUPTED_TIMEOUT:
+    if interrupted == Interrupted.TIMEOUT:
         waiting = len(executions) - len(finished)
         message = f"timed out with {waiting} of {len(executions)} execution(s) unfinished"
         if fail_on_timeout:
             return RunResult(
-                RESULT_TIMEOUT,
+                Result.TIMEOUT,
                 ExitCode.TIMEOUT,
                 message=message,
-                error_code=ERROR_TIMEOUT,
+                error_code=ErrorCode.TIMEOUT,
                 **common,
             )
         if troubles:  # what fails a finished run fails a timed-out one too
             return RunResult(
-                RESULT_FAILED,
+                Result.FAILED,
                 ExitCode.FAILED,
                 message=f"{message}; " + "; ".join(troubles),
                 error_code=trouble_code,
                 **common,
             )
         return RunResult(
-            RESULT_TIMEOUT, ExitCode.OK, message=f"{message} (--no-fail-on-timeout)", **common
+            Result.TIMEOUT, ExitCode.OK, message=f"{message} (--no-fail-on-timeout)", **common
         )
     if troubles:
         return RunResult(
-            RESULT_FAILED,
+            Result.FAILED,
             ExitCode.FAILED,
             message="; ".join(troubles),
             error_code=trouble_code,
@@ -192,14 +179,14 @@ def decide(
         )
     total = counted(readable)
     return RunResult(
-        RESULT_PASSED,
+        Result.PASSED,
         ExitCode.OK,
         message=(
             f"all {total} test(s) passed"
             if total
             else "the service ran no test (accepted with --allow-empty)"
         ),
-        error_code=ERROR_NONE,
+        error_code=ErrorCode.NONE,
         **common,
     )
 
@@ -209,7 +196,7 @@ def not_awaited(trigger: TriggerResult, test_names: tuple[str, ...]) -> RunResul
     executions = tuple(ExecutionResult(i) for i in trigger.execution_ids)
     if trigger.scheduled:
         return RunResult(
-            RESULT_SCHEDULED,
+            Result.SCHEDULED,
             ExitCode.OK,
             executions=executions,
             schedule_id=trigger.schedule_id,
@@ -218,7 +205,7 @@ def not_awaited(trigger: TriggerResult, test_names: tuple[str, ...]) -> RunResul
             f"'vibetesting cancel-schedule {trigger.schedule_id}'",
         )
     return RunResult(
-        RESULT_TRIGGERED,
+        Result.TRIGGERED,
         ExitCode.OK,
         executions=executions,
         test_names=test_names,
@@ -238,25 +225,25 @@ def trigger_failed(
         code = signal_code
     cancelled = code >= 128
     return RunResult(
-        RESULT_CANCELLED if cancelled else RESULT_ERROR,
+        Result.CANCELLED if cancelled else Result.ERROR,
         code,
         test_names=test_names,
         message=str(error),
-        error_code=ERROR_CANCELLED if cancelled else error_code,
+        error_code=ErrorCode.CANCELLED if cancelled else error_code,
     )
 
 
 def cancelled_after_wait(result: RunResult, signal_code: int) -> RunResult:
     """A signal after the wait (during the downloads or stop calls): what is known stays, and
     the exit code says the job was cancelled."""
-    if result.result == RESULT_CANCELLED:
+    if result.result == Result.CANCELLED:
         return result
     code = signal_code or ExitCode.SIGINT
     return replace(
         result,
-        result=RESULT_CANCELLED,
+        result=Result.CANCELLED,
         exit_code=code,
-        error_code=ERROR_CANCELLED,
+        error_code=ErrorCode.CANCELLED,
         message=f"cancelled by {signal_name(code)} after the wait "
         f"({result.result}: {result.message})",
     )
@@ -269,7 +256,7 @@ def with_missing_reports(
     if missing and require_report and result.exit_code in (ExitCode.OK, ExitCode.FAILED):
         return replace(
             result,
-            result=RESULT_ERROR,
+            result=Result.ERROR,
             exit_code=ReportError.exit_code,
             error_code=ReportError.error_code,
             message=f"report required but not downloaded: {missing[0]}",
@@ -308,7 +295,7 @@ def with_thresholds(
     within --max-failures 3``). Only ``failed`` is ever turned into a pass: a timeout, a
     cancel, an API error or counts that cannot be read keep their exit code. With both given,
     both must hold."""
-    if (max_failures is None and min_pass_rate is None) or result.result != RESULT_FAILED:
+    if (max_failures is None and min_pass_rate is None) or result.result != Result.FAILED:
         return result
     why = _why_no_threshold(result)
     if why is not None:
@@ -331,9 +318,9 @@ def with_thresholds(
     if all(ok for ok, _text in parts):
         return replace(
             result,
-            result=RESULT_PASSED,
+            result=Result.PASSED,
             exit_code=ExitCode.OK,
-            error_code=ERROR_NONE,
+            error_code=ErrorCode.NONE,
             threshold=sentence,
             message=f"{totals.passed} of {totals.tests} test(s) passed"
             f"{after_retries(result.runs_started - 1)}"
@@ -360,6 +347,6 @@ def with_flaky(result: RunResult, flaky: int, names: Sequence[str]) -> RunResult
     if not flaky:
         return result
     message = result.message
-    if result.result == RESULT_PASSED:
+    if result.result == Result.PASSED:
         message = f"{message}{_flaky_clause(flaky, names)}"
     return replace(result, flaky=flaky, flaky_tests=tuple(names), message=message)

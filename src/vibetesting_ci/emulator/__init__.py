@@ -10,6 +10,7 @@ The click command lives in :mod:`vibetesting_ci.emulator.command` (imported only
 
 from vibetesting_ci.emulator.faults import Fault, parse_fault
 from vibetesting_ci.emulator.model import Execution
-from vibetesting_ci.emulator.server import DEFAULT_TOKEN, EmulatorServer, Recorded
+from vibetesting_ci.emulator.server import DEFAULT_TOKEN, EmulatorServer
+from vibetesting_ci.emulator.wire import Recorded
 
 __all__ = ["DEFAULT_TOKEN", "EmulatorServer", "Execution", "Fault", "Recorded", "parse_fault"]

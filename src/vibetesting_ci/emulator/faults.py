@@ -9,7 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ENDPOINTS = ("run-tests", "run-suite", "execution-status", "stop-execution", "report")
+from vibetesting_ci.vocabulary import Endpoint
+
+ENDPOINTS = (*(endpoint.value for endpoint in Endpoint), "report")
 API_ENDPOINTS = frozenset(ENDPOINTS[:4])
 ANY = "*"
 
@@ -68,8 +70,8 @@ _KIND_ALIASES = {
 _ENDPOINT_ALIASES = {
     "all": ANY,
     "any": ANY,
-    "status": "execution-status",
-    "stop": "stop-execution",
+    "status": Endpoint.EXECUTION_STATUS.value,
+    "stop": Endpoint.STOP_EXECUTION.value,
     "reports": "report",
     "files": "report",
 }

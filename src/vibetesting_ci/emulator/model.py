@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-DONE = "done"
-RUNNING = "running"
-PROCESSING = "processing"
+from vibetesting_ci.vocabulary import Endpoint, State
 
 PASS = "pass"  # noqa: S105 - an outcome, not a password
 FAIL = "fail"
@@ -165,7 +163,7 @@ class Execution:
     created_wall: datetime
     processing_seconds: float
     token: str = ""
-    origin: str = "run-tests"  # run-tests / run-suite
+    origin: str = Endpoint.RUN_TESTS.value  # run-tests / run-suite
     schedule_id: str | None = None
     scheduled_for: str | None = None  # ISO text of the schedule occurrence
     stopped_at: float | None = None
@@ -224,16 +222,16 @@ class Execution:
             return False
         return self.schedule_id is not None or self.stopped_at < self.natural_done_at
 
-    def state_at(self, now: float) -> str:
+    def state_at(self, now: float) -> State:
         done = self.done_time()
         if done is not None and now >= done:
-            return DONE
+            return State.DONE
         if self.schedule_id is not None:
-            return PROCESSING
-        return RUNNING if now < self.running_ends else PROCESSING
+            return State.PROCESSING
+        return State.RUNNING if now < self.running_ends else State.PROCESSING
 
     @property
-    def state(self) -> str:
+    def state(self) -> State:
         return self.state_at(self.clock())
 
     def _finished_count(self, now: float) -> int:
@@ -257,20 +255,20 @@ class Execution:
         for index, test in enumerate(self.tests):
             if index < finished and test.outcome in (PASS, FAIL):
                 result.append((test.name, "passed" if test.outcome == PASS else "failed"))
-            elif index == finished and state == RUNNING:
+            elif index == finished and state == State.RUNNING:
                 result.append((test.name, "running"))
             else:
                 result.append((test.name, "not done"))
         return result
 
     def _detailed_status(self, state: str, finished: int) -> str:
-        if state == DONE:
+        if state == State.DONE:
             if self.stopped_early:
                 return self.stop_reason or STOPPED_BY_USER
             return _summary(self._outcomes(state, finished))
         if self.schedule_id is not None:
             return f"Scheduled for {self.scheduled_for}" if self.scheduled_for else "Scheduled"
-        if state == PROCESSING:
+        if state == State.PROCESSING:
             return "Processing results"
         name = self.tests[finished].name if finished < len(self.tests) else ""
         return f"Running test {finished + 1} of {len(self.tests)}: {name}"
@@ -285,7 +283,7 @@ class Execution:
         done, passed, failed = self._counts(tests_done)
         scheduled = self.schedule_id is not None
         end = ""
-        if state == DONE:
+        if state == State.DONE:
             finished = self.done_time()
             end = iso(self.wall(finished if finished is not None else now))
         return {

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vibetesting_ci.emulator.model import (
     CANCELLED,
-    DONE,
     FAIL,
     HANG,
     PASS,
@@ -26,7 +25,14 @@ from vibetesting_ci.emulator.model import (
     outcome_from_name,
     suite_for,
 )
-from vibetesting_ci.vocabulary import EXECUTION_TYPES, REPEATS
+from vibetesting_ci.vocabulary import (
+    EXECUTION_TYPES,
+    REPEATS,
+    Endpoint,
+    ExecutionType,
+    Repeat,
+    State,
+)
 
 REPEAT_STEPS = dict(zip(REPEATS, (timedelta(0), timedelta(days=1), timedelta(days=7)), strict=True))
 
@@ -165,7 +171,7 @@ def _schedule(body: Mapping[str, Any]) -> Schedule | None:
         ) from None
     if first.tzinfo is None:
         first = first.replace(tzinfo=zone or UTC)
-    return Schedule(first, repeat or "once", count or 1, tz_name)
+    return Schedule(first, repeat or Repeat.ONCE.value, count or 1, tz_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +277,7 @@ class Service:
         _focus_areas(body.get("focus_areas"))
         _login(body.get("login"))
         schedule = _schedule(body)
-        if kind == "guided":
+        if kind == ExecutionType.GUIDED:
             planned = _tests(body.get("tests"))
             suite_name = "Guided run"
         else:
@@ -287,7 +293,9 @@ class Service:
         groups = [[t] for t in planned] if body.get("allow_parallel") else [planned]
         if body.get("should_stop_existing") and schedule is None:
             self._stop_running(token)
-        return Answer(200, self._create(groups, suite_name, "run-tests", token, schedule))
+        return Answer(
+            200, self._create(groups, suite_name, Endpoint.RUN_TESTS.value, token, schedule)
+        )
 
     def run_suite(self, body: Mapping[str, Any], token: str) -> Answer:
         if body.get("suite_id") is None:
@@ -299,7 +307,10 @@ class Service:
         suite = suite_for(suite_id, self.planner.seed, self.planner.pace)
         if suite is None:
             raise ApiFail(404, "Suite not found")
-        return Answer(200, self._create(suite.executions, suite.name, "run-suite", token, schedule))
+        return Answer(
+            200,
+            self._create(suite.executions, suite.name, Endpoint.RUN_SUITE.value, token, schedule),
+        )
 
     def _stop_running(self, token: str) -> None:
         now = self.clock()
@@ -308,7 +319,7 @@ class Service:
                 if (
                     execution.token == token
                     and execution.schedule_id is None
-                    and execution.state_at(now) != DONE
+                    and execution.state_at(now) != State.DONE
                 ):
                     execution.stopped_at = now
                     execution.stop_reason = STOPPED_BY_USER
@@ -334,7 +345,7 @@ class Service:
             execution = self.lookup(body)
             now = self.clock()
             with self.lock:
-                if execution.state_at(now) == DONE:
+                if execution.state_at(now) == State.DONE:
                     return Answer(
                         200, {"status": "success", "message": "Execution already finished"}
                     )

@@ -10,10 +10,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from vibetesting_ci.domain.cases import ERROR, FAILED, PASSED, SKIPPED
-from vibetesting_ci.domain.models import PROCESSING, RUNNING, ExecutionResult, ExecutionStatus
+from vibetesting_ci.domain.cases import Outcome
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Result
 from vibetesting_ci.domain.report import ExecutionReport, Report
 from vibetesting_ci.safety.text import log_text, one_line
+from vibetesting_ci.vocabulary import State
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.config.settings import RunSettings, WaitSettings
@@ -50,20 +51,21 @@ class Style:
             return "red"
         if status.finished:
             return "green"
-        if status.state == RUNNING:
+        if status.state == State.RUNNING:
             return "yellow"
-        if status.state == PROCESSING:
+        if status.state == State.PROCESSING:
             return "cyan"
         return None
 
     def for_result(self, result: str) -> str | None:
-        return {
-            "passed": "green",
-            "failed": "red",
-            "error": "red",
-            "timeout": "yellow",
-            "cancelled": "yellow",
-        }.get(result, "cyan")
+        colours: dict[str, str] = {
+            Result.PASSED: "green",
+            Result.FAILED: "red",
+            Result.ERROR: "red",
+            Result.TIMEOUT: "yellow",
+            Result.CANCELLED: "yellow",
+        }
+        return colours.get(result, "cyan")
 
 
 def describe(status: ExecutionStatus) -> str:
@@ -123,7 +125,12 @@ def summary_lines(report: Report, style: Style) -> list[str]:
 
 
 TEST_ROWS = 20  # named tests listed in the log; the rest are in the JUnit and results files
-_OUTCOME_STYLE = {PASSED: "green", FAILED: "red", ERROR: "red", SKIPPED: "yellow"}
+_OUTCOME_STYLE = {
+    Outcome.PASSED: "green",
+    Outcome.FAILED: "red",
+    Outcome.ERROR: "red",
+    Outcome.SKIPPED: "yellow",
+}
 
 
 def test_lines(report: Report, style: Style) -> list[str]:
@@ -133,7 +140,7 @@ def test_lines(report: Report, style: Style) -> list[str]:
     cases = [c for c in report.cases if c.is_test]
     if not any(c.test is not None or c.may_be for c in cases):
         return []
-    troubled_first = sorted(cases, key=lambda c: c.outcome == PASSED)  # stable
+    troubled_first = sorted(cases, key=lambda c: c.outcome == Outcome.PASSED)  # stable
     shown = troubled_first[:TEST_ROWS]
     width = max(len(c.outcome) for c in shown)
     several = len({c.classname for c in cases}) > 1  # a run from several tests files

@@ -57,28 +57,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC
 
-from vibetesting_ci.domain.cases import (
-    ERROR,
-    FAILED,
-    PASSED,
-    REASON_EMPTY,
-    REASON_ENDED,
-    REASON_NO_TESTS_YET,
-    REASON_UNCOUNTED,
-    REASON_UNFINISHED,
-    REASON_UNREADABLE,
-    SHAPE_ATTRIBUTED,
-    SHAPE_COUNTS,
-    SKIPPED,
-    Outcome,
-    PlannedCase,
-)
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    elapsed_ms,
-    parse_time,
-)
+from vibetesting_ci.domain.cases import Outcome, PlannedCase, Reason, Shape
+from vibetesting_ci.domain.models import Interrupted, elapsed_ms, parse_time
 from vibetesting_ci.domain.report import ExecutionReport, Report
 from vibetesting_ci.safety.scrub import scrub
 from vibetesting_ci.safety.text import Budget, one_line
@@ -160,9 +140,9 @@ def _unfinished_reason(execution: ExecutionReport) -> str:
     eid = execution.execution_id
     if execution.ended:
         return f"Execution {eid} ended as {state!r} before this test was done."
-    if execution.interrupted == INTERRUPTED_TIMEOUT:
+    if execution.interrupted == Interrupted.TIMEOUT:
         why = "timed out waiting for it"
-    elif execution.interrupted == INTERRUPTED_CANCELLED:
+    elif execution.interrupted == Interrupted.CANCELLED:
         why = "the wait was cancelled"
     else:
         why = "it had not finished"
@@ -177,9 +157,9 @@ def _error_type(execution: ExecutionReport) -> str:
 
 
 def _no_status_text(execution: ExecutionReport) -> str:
-    if execution.interrupted == INTERRUPTED_CANCELLED:
+    if execution.interrupted == Interrupted.CANCELLED:
         why = "the wait was cancelled before its status was read"
-    elif execution.interrupted == INTERRUPTED_TIMEOUT:
+    elif execution.interrupted == Interrupted.TIMEOUT:
         why = "the wait timed out before its status was read"
     else:
         why = "its status was never read"
@@ -200,28 +180,28 @@ def _verdict_head(execution: ExecutionReport, reason: str) -> str:
     ``done`` with no test, an ended state with no test (or none failed), no tests yet, a wait
     that ended before it did with nothing failed in its counts."""
     eid = execution.execution_id
-    if reason == REASON_UNREADABLE:
+    if reason == Reason.UNREADABLE:
         assert execution.unreadable is not None
         return (
             f"The service's answer for execution {eid} cannot establish the verdict: "
             f"{execution.unreadable.describe()}."
         )
-    if reason == REASON_EMPTY:
+    if reason == Reason.EMPTY:
         return f"The service ran no test in execution {eid} (done, number_of_tests 0)."
-    if reason == REASON_NO_TESTS_YET:
+    if reason == Reason.NO_TESTS_YET:
         return _unfinished_reason(execution) + " No tests were reported yet."
-    if reason == REASON_UNCOUNTED:
+    if reason == Reason.UNCOUNTED:
         return (
             "The service's counts cover fewer tests than the run sent: the tests left out "
             "have no outcome."
         )
-    if reason == REASON_UNFINISHED:
+    if reason == Reason.UNFINISHED:
         return (
             _unfinished_reason(execution)
             + " Its counts so far show no failed test, but an execution that did not finish "
             "never passes."
         )
-    if reason == REASON_ENDED and execution.total:
+    if reason == Reason.ENDED and execution.total:
         return (
             f"Execution {eid} ended as {execution.state!r}; its counts show no failed test, but "
             "an ended execution never passes."
@@ -229,7 +209,12 @@ def _verdict_head(execution: ExecutionReport, reason: str) -> str:
     return f"Execution {eid} ended as {execution.state!r} without reporting any test."
 
 
-_SAID = {PASSED: "passed", FAILED: "failed", ERROR: "did not finish", SKIPPED: "was not run"}
+_SAID = {
+    Outcome.PASSED: "passed",
+    Outcome.FAILED: "failed",
+    Outcome.ERROR: "did not finish",
+    Outcome.SKIPPED: "was not run",
+}
 
 
 def _counts_line(execution: ExecutionReport) -> str:
@@ -242,12 +227,12 @@ def _counts_line(execution: ExecutionReport) -> str:
 
 def _how_known(execution: ExecutionReport, planned: PlannedCase) -> str:
     """How the case's outcome is known, when it is not simply its own test's."""
-    if planned.shape == SHAPE_ATTRIBUTED:
+    if planned.shape == Shape.ATTRIBUTED:
         return (
             "The outcome comes from the service's detailed status, which names the failed "
             f"test(s) ({_counts_line(execution)})."
         )
-    if planned.shape != SHAPE_COUNTS:
+    if planned.shape != Shape.COUNTS:
         return ""
     said = (
         f"The service reports counts ({_counts_line(execution)}), not which test "
@@ -266,35 +251,37 @@ def _planned_case(execution: ExecutionReport, planned: PlannedCase, budget: Budg
     counts are known)."""
     if not execution.status_read:
         text = _no_status_text(execution)
-        return _Case(planned.name, ERROR, text, text, _error_type(execution))
+        return _Case(planned.name, Outcome.ERROR, text, text, _error_type(execution))
     url = execution.report_url
     detail = execution.detailed_status.strip()
     if planned.reason:
         head = _verdict_head(execution, planned.reason)
-        if planned.outcome == SKIPPED:  # --allow-empty: tests known, none run, not a failure
-            return _Case(planned.name, SKIPPED, head, _join(head, _report_line(url)))
+        if (
+            planned.outcome == Outcome.SKIPPED
+        ):  # --allow-empty: tests known, none run, not a failure
+            return _Case(planned.name, Outcome.SKIPPED, head, _join(head, _report_line(url)))
         kind = (
             _error_type(execution)
-            if planned.reason in (REASON_NO_TESTS_YET, REASON_UNFINISHED)
+            if planned.reason in (Reason.NO_TESTS_YET, Reason.UNFINISHED)
             else planned.reason
         )
         text = _join(head, budget.take(detail, CASE_DETAIL_LIMIT), _report_line(url))
-        return _Case(planned.name, ERROR, _message(head, url, head), text, kind)
+        return _Case(planned.name, Outcome.ERROR, _message(head, url, head), text, kind)
     how = _how_known(execution, planned)
-    if planned.outcome == PASSED:
-        return _Case(planned.name, PASSED, text=how)
+    if planned.outcome == Outcome.PASSED:
+        return _Case(planned.name, Outcome.PASSED, text=how)
     eid = execution.execution_id
     count = f" ({planned.count} tests)" if planned.count > 1 else ""
-    if planned.outcome == FAILED:
+    if planned.outcome == Outcome.FAILED:
         head = (
             f"Test failed in VibeTesting execution {eid}.{count}"
-            if planned.shape != SHAPE_COUNTS
+            if planned.shape != Shape.COUNTS
             else f"{execution.counts.failed} of {execution.total} "
             f"tests failed in VibeTesting execution {eid}.{count}"
         )
         message = _message(detail, url, "Failed (no detailed status).")
         kind = "failed"
-    elif planned.outcome == ERROR:
+    elif planned.outcome == Outcome.ERROR:
         head = _unfinished_reason(execution) + count
         message = _message(detail, url, head)
         kind = _error_type(execution)
@@ -338,9 +325,9 @@ def build_junit(report: Report) -> ET.Element:
             # by (testsuite name, classname, name), so all three must stay the same per run.
             "name": label,
             "tests": str(len(cases)),
-            "failures": str(outcomes[FAILED]),
-            "errors": str(outcomes[ERROR]),
-            "skipped": str(outcomes[SKIPPED]),
+            "failures": str(outcomes[Outcome.FAILED]),
+            "errors": str(outcomes[Outcome.ERROR]),
+            "skipped": str(outcomes[Outcome.SKIPPED]),
             "time": format_seconds(ms),
         }
         if stamp:
@@ -381,14 +368,16 @@ def build_junit(report: Report) -> ET.Element:
             element = _sub(
                 suite, "testcase", classname=plan.classname, name=case.name, time=case_time
             )
-            if case.outcome == PASSED:
+            if case.outcome == Outcome.PASSED:
                 if case.text:  # a position case: the tests it may be
                     _sub(element, "system-out", case.text)
                 continue
             detail = {"message": case.message}
             if case.type:
                 detail["type"] = case.type
-            tag = {FAILED: "failure", ERROR: "error", SKIPPED: "skipped"}[case.outcome]
+            tag = {Outcome.FAILED: "failure", Outcome.ERROR: "error", Outcome.SKIPPED: "skipped"}[
+                case.outcome
+            ]
             _sub(element, tag, case.text, **detail)
 
         out = []
@@ -430,12 +419,12 @@ def build_junit(report: Report) -> ET.Element:
         element = _sub(suite, "testcase", classname=label, name=START_CASE, time=format_seconds(0))
         text = xml_text(_one_line(report.message))
         _sub(element, "error", text, message=text, type=report.result)
-        totals[ERROR] += 1
+        totals[Outcome.ERROR] += 1
         totals["tests"] += 1
 
     root.set("tests", str(totals["tests"]))
-    root.set("failures", str(totals[FAILED]))
-    root.set("errors", str(totals[ERROR]))
+    root.set("failures", str(totals[Outcome.FAILED]))
+    root.set("errors", str(totals[Outcome.ERROR]))
     root.set("time", format_seconds(total_ms))
     return root
 

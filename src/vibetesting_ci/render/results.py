@@ -45,7 +45,7 @@ are the last attempt's; ``attempts`` is empty when nothing was retried).
 run named its tests; ``threshold`` is the sentence of ``--max-failures`` / ``--min-pass-rate``.
 
 ``error_code`` says for machines why the exit code is not 0 (``none`` when it is): the
-``error_code`` of the exception that ended the run (``errors.py``) or one of its ``ERROR_*``
+``error_code`` of the exception that ended the run (``errors.py``) or one of its ``ErrorCode``
 values; the README's "Results file" section lists them all.
 An execution whose status was never read has ``state`` and the counts ``null``. ``unreadable``
 names the field of a final answer that could not establish the verdict, e.g. ``{"field":

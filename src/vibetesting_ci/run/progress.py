@@ -22,11 +22,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
-from vibetesting_ci.domain.models import DONE, RUNNING, ExecutionStatus
+from vibetesting_ci.domain.models import ExecutionStatus
 from vibetesting_ci.render.console import Style, describe, format_duration
 from vibetesting_ci.run.waiting import Listener
 from vibetesting_ci.safety.text import log_text, one_line
-from vibetesting_ci.vocabulary import FALSE_WORDS, TRUE_WORDS
+from vibetesting_ci.vocabulary import FALSE_WORDS, TRUE_WORDS, State
 
 HEARTBEAT_SECONDS = 60.0
 REDRAW_SECONDS = 0.25  # live mode: at most four redraws a second
@@ -368,7 +368,7 @@ class LiveProgress(Listener):
 
     def _aggregate(self, known: list[ExecutionStatus], total: int, now: float) -> list[Segment]:
         finished = sum(1 for s in known if s.finished)
-        running = sum(1 for s in known if not s.finished and s.state == RUNNING)
+        running = sum(1 for s in known if not s.finished and s.state == State.RUNNING)
         other = total - finished - running
         tests = sum(s.tests for s in known)
         done = sum(s.done for s in known)
@@ -376,7 +376,7 @@ class LiveProgress(Listener):
         failed = sum(s.failed for s in known)
         return [
             (f"{total} executions: ", "bold"),
-            (f"{finished} {DONE}", "green" if finished else None),
+            (f"{finished} {State.DONE}", "green" if finished else None),
             (f", {running} running", "yellow" if running else None),
             (f", {other} waiting", "dim"),
             (f" | tests {done}/{tests} done, ", None),
@@ -390,7 +390,9 @@ class LiveProgress(Listener):
     def _busiest(known: list[ExecutionStatus]) -> list[ExecutionStatus]:
         """The unfinished executions with the most tests left (running first); failures next."""
         unfinished = [s for s in known if not s.finished]
-        unfinished.sort(key=lambda s: (s.state != RUNNING, -(s.tests - s.done), s.execution_id))
+        unfinished.sort(
+            key=lambda s: (s.state != State.RUNNING, -(s.tests - s.done), s.execution_id)
+        )
         chosen = unfinished[:BUSIEST]
         if len(chosen) < BUSIEST:
             failed = [s for s in known if s.finished and (s.failed or s.not_done)]

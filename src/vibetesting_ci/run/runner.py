@@ -16,15 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from vibetesting_ci.config.settings import ApiSettings, RunSettings, WaitSettings
-from vibetesting_ci.domain import retry_plan as retries
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    RESULT_CANCELLED,
-    RunResult,
-    TriggerResult,
-)
+from vibetesting_ci.domain.models import Interrupted, Result, RunResult, TriggerResult
 from vibetesting_ci.domain.report import Report
+from vibetesting_ci.domain.retry_plan import up_front_warning
 from vibetesting_ci.domain.verdict import (
     cancelled_after_wait,
     decide,
@@ -49,7 +43,7 @@ from vibetesting_ci.render.console import (
     unfinished_warnings,
     verdict_line,
 )
-from vibetesting_ci.run import concurrency
+from vibetesting_ci.run import concurrency, retries
 from vibetesting_ci.run.announce import announce, configured
 from vibetesting_ci.run.cancellation import CANCEL_BUDGET, Cancellation
 from vibetesting_ci.run.progress import choose_listener, colour_enabled
@@ -57,6 +51,7 @@ from vibetesting_ci.run.reports import reports_for
 from vibetesting_ci.run.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
 from vibetesting_ci.safety.text import json_text, log_text
 from vibetesting_ci.service.client import USER_AGENT, ApiClient
+from vibetesting_ci.vocabulary import Endpoint
 
 TRIGGER_GRACE_ON_CANCEL = 2.0  # after a signal, seconds the trigger's answer may still take
 
@@ -177,13 +172,13 @@ def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSett
     ctx.configured = configured(run)
     if announce(run, ctx.say, ctx.warn):  # tests as code; True: the shard holds no test
         return ExitCode.OK
-    if warning := retries.up_front_warning(run):  # before a dry run too
+    if warning := up_front_warning(run):  # before a dry run too
         ctx.warn(warning)
     if run.dry_run:
         return dry_run(ctx, api, run, wait)
     with ctx.cancellation.handlers():
         client = ApiClient.for_waiting(api, wait.poll_interval, log=ctx.log)
-        what = f"suite {run.body['suite_id']}" if run.endpoint == "run-suite" else "tests"
+        what = f"suite {run.body['suite_id']}" if run.endpoint == Endpoint.RUN_SUITE else "tests"
         ctx.say(f"starting {what} via {run.endpoint} ({'scheduled' if run.scheduled else 'now'})")
         began = time.monotonic()  # the first attempt's start (retries.Loop)
         try:
@@ -271,7 +266,7 @@ def _await(
         outcome = waiter.wait()
         executions = outcome.executions
         stop_errors: tuple[str, ...] = ()
-        if outcome.interrupted == INTERRUPTED_CANCELLED and wait.stop_on_cancel:
+        if outcome.interrupted == Interrupted.CANCELLED and wait.stop_on_cancel:
             executions, stop_errors = stop_unfinished(
                 client,
                 executions,
@@ -279,7 +274,7 @@ def _await(
                 listener=listener,
                 why="cancelled",
             )
-        elif outcome.interrupted == INTERRUPTED_TIMEOUT and wait.stop_on_timeout:
+        elif outcome.interrupted == Interrupted.TIMEOUT and wait.stop_on_timeout:
             executions, stop_errors = stop_unfinished(
                 client,
                 executions,
@@ -312,7 +307,7 @@ def _report(
     )
     if result.threshold and result.exit_code == ExitCode.OK:
         ctx.warn(f"tests failed, but the step passes: {result.threshold}")
-    if result.result != RESULT_CANCELLED:
+    if result.result != Result.CANCELLED:
         until = max(deadline, time.monotonic() + client.request_timeout)
         result = reports_for(
             result,

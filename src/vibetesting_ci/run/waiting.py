@@ -30,16 +30,15 @@ from dataclasses import dataclass, field, replace
 
 from vibetesting_ci.domain.models import (
     FINAL_LOOKING_GRACE,
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
     KNOWN_STATES,
-    PROCESSING,
     ExecutionResult,
     ExecutionStatus,
+    Interrupted,
 )
 from vibetesting_ci.errors import ApiError, DeadlineReached
 from vibetesting_ci.run.concurrency import DaemonPool, wait_for
 from vibetesting_ci.service.client import DEFAULT_POOL_SIZE, ApiClient, StatusAnswer
+from vibetesting_ci.vocabulary import State
 
 MAX_CONCURRENT_CALLS = DEFAULT_POOL_SIZE  # one pooled connection for each call in flight
 STOP_BUDGET_SECONDS = 3.0  # cancel: stop calls must leave time to write files before SIGKILL
@@ -77,7 +76,7 @@ class _Tracked:
 @dataclass(frozen=True)
 class WaitOutcome:
     executions: tuple[ExecutionResult, ...]
-    interrupted: str | None = None  # INTERRUPTED_TIMEOUT / INTERRUPTED_CANCELLED
+    interrupted: Interrupted | None = None
     error: ApiError | None = None
 
 
@@ -104,7 +103,7 @@ def next_interval(
     tracked: _Tracked, status: ExecutionStatus, now: float, base: float, cap: float
 ) -> float:
     """Seconds until the next poll of this execution (before jitter). Pure, for tests."""
-    if status.state == PROCESSING or status.state not in KNOWN_STATES:
+    if status.state == State.PROCESSING or status.state not in KNOWN_STATES:
         return base
     remaining_tests = status.tests - status.done
     if status.tests <= 0 or remaining_tests <= 0 or tracked.first_seen is None:
@@ -171,7 +170,7 @@ class Waiter:
         heapq.heapify(queue)
         last_tick = float("-inf")
         in_flight: dict[Future[StatusAnswer], int] = {}
-        interrupted: str | None = None
+        interrupted: Interrupted | None = None
         error: ApiError | None = None
         executor = DaemonPool(self.max_concurrent, "vibetesting-poll")
         try:
@@ -200,11 +199,11 @@ class Waiter:
                 if not unfinished:
                     break
                 if self.cancel.is_set():
-                    interrupted = INTERRUPTED_CANCELLED
+                    interrupted = Interrupted.CANCELLED
                     break
                 now = self.clock()
                 if now >= deadline:
-                    interrupted = INTERRUPTED_TIMEOUT
+                    interrupted = Interrupted.TIMEOUT
                     break
                 while queue and queue[0][0] <= now and len(in_flight) < self.max_concurrent:
                     _due, execution_id = heapq.heappop(queue)

@@ -2,7 +2,7 @@
 
 The CLI registers the API token, the login password and a password in ``--api-url`` before
 anything is printed (:func:`register`); every place output leaves the process applies
-:func:`scrub`: stdout and stderr (``text.CommandGuard``, which wraps both streams), the files
+:func:`scrub`: stdout and stderr (``guard.CommandGuard``, which wraps both streams), the files
 (``reports.atomic.atomic_write_text``: JUnit, results JSON, dotenv) and GitHub's
 ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY``, and the pull request comment
 (``publish/comment.py``). So a refusal ``reason`` or a ``detailed_status`` that quotes the token is

@@ -11,12 +11,12 @@ sink                   treatment
 log lines,             :func:`log_text` (annotations: :func:`line_text`): one line, controls shown
 annotations            escaped (``\\x1b``), at most :data:`LINE_LIMIT` characters (cut, saying
                        so); a log line can never start with ``::`` or ``##[`` (:func:`log_text`;
-                       the :class:`CommandGuard` on stdout/stderr makes sure)
+                       the ``CommandGuard`` of ``safety/guard.py`` makes sure)
 GitHub outputs,        :func:`output_text`: one line, no controls; links only through
 dotenv                 :func:`http_url`, which drops anything but a plain http(s) URL
 job summary, comment   :func:`markdown_text`: HTML and Markdown specials escaped, ``|`` and line
                        breaks cannot break a table row; links only to :func:`http_url` URLs
-JUnit, results JSON    the full text, escaped by their own formats (``reports/``)
+JUnit, results JSON    the full text, escaped by their own formats (``render/``)
 =====================  ==========================================================================
 
 Text coming in (tests files, options, variables) goes through :func:`normalise` once, before
@@ -25,10 +25,7 @@ anything uses it: surrogate pairs joined into their character, a lone half refus
 
 from __future__ import annotations
 
-import io
 import re
-import threading
-from typing import TextIO
 from urllib.parse import urlsplit
 
 # Characters that are never shown raw: C0 controls (tab, LF and CR are folded as whitespace
@@ -40,9 +37,7 @@ _CONTROLS = re.compile(
 )
 # Lines starting like these are workflow commands for GitHub's runner (``::name::``) or
 # Azure-style log commands that some runners also honour (``##[group]``, ``##vso[``).
-_COMMAND_START = re.compile(r"^\s*(::|##\[|##vso\[)")
-_COMMAND_PREFIX = re.compile(r"\s*(:|#|##|##v|##vs|##vso)?")
-_DROPPED = re.compile("[\x00\x80-\x9f]")
+COMMAND_START = re.compile(r"^\s*(::|##\[|##vso\[)")
 # Every ASCII punctuation that Markdown (GitHub-flavoured) gives a meaning to, ``:`` and ``@``
 # included (bare URLs, e-mail addresses and ``:emoji:`` codes become links or images otherwise),
 # and parentheses (so no ``](`` of a link is ever left, escaped bracket or not).
@@ -88,7 +83,7 @@ def log_text(text: str, limit: int | None = None) -> str:
     """:func:`line_text`, and never the start of a workflow command even at a line's start.
     The one sink for service text on a log line (stdout and stderr alike)."""
     flat = line_text(text, limit)
-    return "\\" + flat if _COMMAND_START.match(flat) else flat
+    return "\\" + flat if COMMAND_START.match(flat) else flat
 
 
 # What JSON leaves raw but a log must not show: DEL, C1 controls (NEL included), the Unicode
@@ -154,95 +149,6 @@ def markdown_link(label: str, url: str) -> str:
     if safe is None:
         return markdown_text(label)
     return f"[{markdown_text(label)}]({safe.replace('(', '%28').replace(')', '%29')})"
-
-
-class CommandGuard(io.TextIOBase):
-    """A text stream wrapper for stdout and stderr: no line written through it can start as a
-    workflow command unless it came through :meth:`command`, and NUL and C1 control bytes
-    (which vibetesting-ci never writes itself) are dropped. Everything else passes unchanged,
-    our own colours and GitLab's section markers included."""
-
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__()
-        self._stream = stream
-        self._at_line_start = True
-        self._held = ""  # the start of a line that could still become a command
-        self._lock = threading.Lock()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        # Registered secrets (vibetesting_ci.safety.scrub) are cut out here too: this is where every
-        # line for stdout and stderr is written, whoever built it.
-        from vibetesting_ci.safety.scrub import scrub
-
-        with self._lock:
-            self._stream.write(self._guard(scrub(text)))
-        return len(text)
-
-    def command(self, line: str) -> None:
-        """Write one workflow command line of our own (GitHubAdapter only)."""
-        with self._lock:
-            pending = self._guard("", final=True)
-            if pending or not self._at_line_start:
-                self._stream.write(pending + "\n")
-            self._stream.write(line + "\n")
-            self._at_line_start = True
-            self._stream.flush()
-
-    def _guard(self, text: str, *, final: bool = False) -> str:
-        text = self._held + _DROPPED.sub("", text)
-        self._held = ""
-        out: list[str] = []
-        for piece in text.splitlines(keepends=True):
-            ends = piece.endswith(("\n", "\r"))
-            if self._at_line_start:
-                if _COMMAND_START.match(piece):
-                    piece = "\\" + piece.lstrip()
-                elif not ends and not final and _COMMAND_PREFIX.fullmatch(piece):
-                    self._held = piece  # wait for the rest of the line
-                    continue
-            out.append(piece)
-            self._at_line_start = ends
-        return "".join(out)
-
-    def flush(self) -> None:
-        with self._lock:
-            self._stream.write(self._guard("", final=True))
-        self._stream.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    def fileno(self) -> int:
-        return self._stream.fileno()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self._stream, "encoding", None) or "utf-8"
-
-    @property
-    def wrapped(self) -> TextIO:
-        return self._stream
-
-
-def guard_std_streams() -> None:
-    """Put a :class:`CommandGuard` on ``sys.stdout`` and ``sys.stderr`` (once)."""
-    import sys
-
-    if not isinstance(sys.stdout, CommandGuard):
-        sys.stdout = CommandGuard(sys.stdout)
-    if not isinstance(sys.stderr, CommandGuard):
-        sys.stderr = CommandGuard(sys.stderr)
-
-
-def write_command(stream: TextIO, line: str) -> None:
-    """Write our own workflow command ``line`` to ``stream``, through its guard if it has one."""
-    if isinstance(stream, CommandGuard):
-        stream.command(line)
-    else:
-        print(line, file=stream, flush=True)
 
 
 _HIGH = range(0xD800, 0xDC00)

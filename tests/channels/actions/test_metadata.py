@@ -15,7 +15,7 @@ import gen_actions
 from vibetesting_ci.config.options import OPTIONS
 from vibetesting_ci.domain.models import RunResult
 from vibetesting_ci.domain.report import build_report
-from vibetesting_ci.publish.ci.github import outputs_for
+from vibetesting_ci.render.github import outputs_for
 
 ROOT = Path(__file__).resolve().parents[3]
 ACTION = ROOT / "action.yml"

@@ -5,7 +5,7 @@ README three dotenv keys short and ``emulator --help`` without ``[flaky]``).
 - dotenv keys (``reports.dotenv.KEYS``): every paragraph or table row of the READMEs, docs/ci.md
   and the legacy template that lists them (mentions ``EXECUTION_IDS``) names every key, in full
   or as its ``_SUFFIX``; a list that means to be partial says so with "...";
-- action outputs (what ``ci.github.outputs_for`` writes): ``action.yml``, the native action and
+- action outputs (what ``render.github.outputs_for`` writes): ``action.yml``, the native action and
   the output tables of the README and docs/ci.md;
 - the files written (the option table's PATH options) and the results JSON's top-level keys
   (``reports.results.render_results``): the README's "Files written" table;
@@ -30,8 +30,8 @@ from vibetesting_ci.domain.models import RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.emulator.faults import KINDS
 from vibetesting_ci.emulator.model import BUILTIN_SUITES, MARKERS, MISSING_SUITE_ID
-from vibetesting_ci.publish.ci.github import outputs_for
 from vibetesting_ci.render.dotenv import KEYS, PREFIX
+from vibetesting_ci.render.github import outputs_for
 from vibetesting_ci.render.results import render_results
 
 ROOT = Path(__file__).resolve().parents[3]

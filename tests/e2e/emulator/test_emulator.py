@@ -21,8 +21,8 @@ import requests
 from tests.conftest import wait_until
 from vibetesting_ci.emulator import EmulatorServer, Fault, parse_fault
 from vibetesting_ci.emulator.faults import spec_of
-from vibetesting_ci.emulator.model import DONE, PROCESSING, RUNNING
 from vibetesting_ci.emulator.pdf import BigPdf, text_pdf
+from vibetesting_ci.vocabulary import State
 
 TOKEN = "emulator-token"
 AUTH = {"Authorization": f"api-key {TOKEN}"}
@@ -114,7 +114,7 @@ def wait_done(srv: EmulatorServer, execution_id: int, link: bool = False) -> dic
     deadline = time.monotonic() + WAIT_LIMIT
     while True:
         answer = status(srv, execution_id, link)
-        if answer["execution_state"] == DONE or time.monotonic() > deadline:
+        if answer["execution_state"] == State.DONE or time.monotonic() > deadline:
             return answer
         time.sleep(0.01)
 
@@ -157,7 +157,11 @@ def test_auth_refused(emu: EmulatorServer, headers: dict[str, str], params: dict
 def test_paths_with_and_without_trailing_slash(emu: EmulatorServer) -> None:
     (eid,) = run(emu)
     for endpoint in ("execution-status", "execution-status/"):
-        assert status_via(emu, endpoint, eid)["execution_state"] in (RUNNING, PROCESSING, DONE)
+        assert status_via(emu, endpoint, eid)["execution_state"] in (
+            State.RUNNING,
+            State.PROCESSING,
+            State.DONE,
+        )
 
 
 def status_via(srv: EmulatorServer, endpoint: str, eid: int) -> dict[str, Any]:
@@ -271,7 +275,7 @@ def test_password_never_logged_or_echoed() -> None:
 def test_lifecycle_running_processing_done(slow: EmulatorServer, clock: FakeClock) -> None:
     (eid,) = run(slow, guided(tests=[{"name": f"t{i}", "steps": "s"} for i in range(3)]))
     first = status(slow, eid)
-    assert first["execution_state"] == RUNNING
+    assert first["execution_state"] == State.RUNNING
     assert first["number_of_tests"] == 3
     assert first["number_of_done_tests"] == 0
     assert first["start_time"] and first["end_time"] == ""
@@ -281,9 +285,9 @@ def test_lifecycle_running_processing_done(slow: EmulatorServer, clock: FakeCloc
         clock.advance(0.1)
         seen.append(status(slow, eid))
     states = [s["execution_state"] for s in seen]
-    assert states[0] == RUNNING and states[-1] == DONE
-    assert PROCESSING in states
-    order = {RUNNING: 0, PROCESSING: 1, DONE: 2}
+    assert states[0] == State.RUNNING and states[-1] == State.DONE
+    assert State.PROCESSING in states
+    order = {State.RUNNING: 0, State.PROCESSING: 1, State.DONE: 2}
     assert [order[s] for s in states] == sorted(order[s] for s in states)
     done_counts = [s["number_of_done_tests"] for s in seen]
     assert done_counts == sorted(done_counts)
@@ -292,7 +296,7 @@ def test_lifecycle_running_processing_done(slow: EmulatorServer, clock: FakeCloc
         assert answer["number_of_done_tests"] == (
             answer["number_of_passed_tests"] + answer["number_of_failed_tests"]
         )
-        if answer["execution_state"] == PROCESSING:
+        if answer["execution_state"] == State.PROCESSING:
             assert answer["number_of_done_tests"] == 3
             assert answer["detailed_status"] == "Processing results"
     last = seen[-1]
@@ -300,14 +304,14 @@ def test_lifecycle_running_processing_done(slow: EmulatorServer, clock: FakeCloc
     assert last["detailed_status"] == "3 of 3 tests passed"
     assert last["end_time"] >= last["start_time"]
     assert last["full_report_link"] == ""
-    assert slow.executions[eid].state == DONE
+    assert slow.executions[eid].state == State.DONE
     assert eid in slow.done_at
 
 
 def test_lifecycle_over_real_time(emu: EmulatorServer) -> None:
     (eid,) = run(emu)
     answer = wait_done(emu, eid)
-    assert answer["execution_state"] == DONE
+    assert answer["execution_state"] == State.DONE
     assert answer["number_of_passed_tests"] == 2
     assert emu.done_at[eid] <= time.monotonic()
     assert len(emu.status_calls[eid]) >= 1
@@ -327,7 +331,7 @@ def test_name_markers(slow: EmulatorServer, clock: FakeClock) -> None:
     assert durations[3] > 3 * max(durations[:3])  # [slow] is 5x (jitter is 0.8-1.2)
     clock.advance(100)
     answer = status(slow, eid)
-    assert answer["execution_state"] == DONE
+    assert answer["execution_state"] == State.DONE
     assert answer["number_of_tests"] == 4
     assert answer["number_of_done_tests"] == 3
     assert answer["number_of_passed_tests"] == 2
@@ -386,7 +390,7 @@ def test_hang_marker_keeps_running(slow: EmulatorServer, clock: FakeClock) -> No
     )
     clock.advance(10_000)
     answer = status(slow, eid)
-    assert answer["execution_state"] == RUNNING
+    assert answer["execution_state"] == State.RUNNING
     assert answer["number_of_done_tests"] == 1
     assert "x [hang]" in answer["detailed_status"]
     assert eid not in slow.done_at
@@ -423,10 +427,10 @@ def test_should_stop_existing(slow: EmulatorServer, clock: FakeClock) -> None:
     clock.advance(1.5)
     (second,) = run(slow, guided(should_stop_existing=True))
     answer = status(slow, first)
-    assert answer["execution_state"] == DONE
+    assert answer["execution_state"] == State.DONE
     assert answer["detailed_status"] == "Stopped by user"
     assert answer["number_of_done_tests"] == 1
-    assert status(slow, second)["execution_state"] == RUNNING
+    assert status(slow, second)["execution_state"] == State.RUNNING
 
 
 # -- run-suite ------------------------------------------------------------------------------------
@@ -510,7 +514,7 @@ def test_stop_execution(slow: EmulatorServer, clock: FakeClock) -> None:
     answer = ok(call(slow, "stop-execution/", {"execution_id": eid}))
     assert answer["message"] == "Execution stopped"
     after = status(slow, eid)
-    assert after["execution_state"] == DONE
+    assert after["execution_state"] == State.DONE
     assert after["detailed_status"] == "Stopped by user"
     assert after["number_of_done_tests"] == 2
     assert after["end_time"]
@@ -564,7 +568,7 @@ def test_schedule_and_cancel(slow: EmulatorServer, clock: FakeClock) -> None:
     clock.advance(1000)
     for eid in ids:
         s = status(slow, eid, link=True)
-        assert s["execution_state"] == PROCESSING
+        assert s["execution_state"] == State.PROCESSING
         counts = [s[k] for k in s if k.startswith("number_of_")]
         assert counts == [0, 0, 0, 0]
         assert s["full_report_link"] == ""
@@ -576,7 +580,7 @@ def test_schedule_and_cancel(slow: EmulatorServer, clock: FakeClock) -> None:
     assert cancel["message"]
     for eid in ids:
         s = status(slow, eid)
-        assert s["execution_state"] == DONE
+        assert s["execution_state"] == State.DONE
         assert s["detailed_status"] == "Cancelled"
     again = ok(
         call(slow, "stop-execution/", {"schedule_id": schedule_id, "cancel_scheduled": True})
@@ -934,7 +938,7 @@ def test_thousand_executions_polled_concurrently() -> None:
         with ThreadPoolExecutor(max_workers=32) as pool:
             states = list(pool.map(poll, ids))
         assert len(states) == 1000
-        assert set(states) <= {RUNNING, PROCESSING, DONE}
+        assert set(states) <= {State.RUNNING, State.PROCESSING, State.DONE}
         assert len(srv.status_calls) == 1000
         # 32 workers, one connection each (plus run()'s own): keep-alive carried the rest.
         assert srv.connections_opened <= 33

@@ -70,7 +70,7 @@ def test_scrub_leaves_short_values_and_ordinary_text():
 def test_the_std_stream_guard_scrubs_what_is_written():
     import io
 
-    from vibetesting_ci.safety.text import CommandGuard
+    from vibetesting_ci.safety.guard import CommandGuard
 
     scrub.register("tok-0123456789")
     inner = io.StringIO()
@@ -303,7 +303,7 @@ def test_a_watchdog_leaves_a_connection_it_gave_back_alone():
 
 
 def test_github_commands_are_scrubbed_before_escaping_but_masks_are_not():
-    from vibetesting_ci.publish.ci.github import command
+    from vibetesting_ci.render.github import command
 
     scrub.register("p@ss-word-1")
     line = command("error", "the service said p%40ss-word-1", title="x p@ss-word-1")
@@ -346,7 +346,7 @@ def _huge_report():
 
 
 def _summary(report):
-    from vibetesting_ci.publish.ci.github import SUMMARY_LIMIT, render_summary
+    from vibetesting_ci.render.github import SUMMARY_LIMIT, render_summary
 
     text = render_summary(report)
     # GitHub's limit is in bytes (1 MiB); the cut says so.
@@ -354,7 +354,7 @@ def _summary(report):
 
 
 def _comment(report):
-    from vibetesting_ci.publish.comment import MAX_BODY_CHARS, render
+    from vibetesting_ci.render.comment import MAX_BODY_CHARS, render
 
     text = render(report, key="deploy/e2e", run_url="https://github.com/octo/shop/actions/runs/9")
     assert text.startswith("<!-- vibetesting-ci:comment key=deploy/e2e -->\n")  # found again
@@ -365,7 +365,7 @@ def _comment(report):
 
 @pytest.mark.parametrize("render", [_summary, _comment], ids=["summary", "comment"])
 def test_the_github_summary_and_the_comment_stay_below_their_limits(render):
-    from vibetesting_ci.publish.ci.github import outputs_for
+    from vibetesting_ci.render.github import outputs_for
 
     report = _huge_report()
     text, within, cut = render(report)
@@ -375,13 +375,14 @@ def test_the_github_summary_and_the_comment_stay_below_their_limits(render):
 
 
 def test_a_dripping_forge_cannot_hold_the_pull_request_comment(monkeypatch):
-    """The comment's calls are bounded by wall-clock time too (publish/comment.py)."""
+    """The comment's calls are bounded by wall-clock time too (service/forge.py)."""
     from vibetesting_ci.errors import CommentError
     from vibetesting_ci.publish import comment
+    from vibetesting_ci.service import forge
 
-    monkeypatch.setattr(comment, "REQUEST_TIMEOUT", 1.0)
+    monkeypatch.setattr(forge, "REQUEST_TIMEOUT", 1.0)
     with dripping_server() as url:
-        target = comment.Target(
+        target = forge.Target(
             forge="github",
             where="pull request #1",
             list_url=url + "comments",

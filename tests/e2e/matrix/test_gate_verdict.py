@@ -41,7 +41,7 @@ from vibetesting_ci.domain.verdict import decide
 from vibetesting_ci.emulator import EmulatorServer
 from vibetesting_ci.errors import ExitCode, InputError, TriggerUncertain
 from vibetesting_ci.safety.text import normalise
-from vibetesting_ci.service.client import _trigger_result
+from vibetesting_ci.service.trigger import trigger_result
 
 _SCHEMA = xmlschema.XMLSchema(str(XSD))
 NAMES = [s.name for s in GATE_VERDICT_SCENARIOS]
@@ -199,7 +199,7 @@ def test_a_scheduled_run_with_its_schedule_id_is_still_scheduled(tmp_path, api_e
 
 def test_trigger_answers_unit():
     def check(answer: dict[str, Any], scheduled: bool = False) -> Any:
-        return _trigger_result("run-tests", {"status": "success", **answer}, scheduled=scheduled)
+        return trigger_result("run-tests", {"status": "success", **answer}, scheduled=scheduled)
 
     assert check({"execution_ids": [7, 8]}).execution_ids == (7, 8)
     for ids in ([True], ["1"], [1.0], [0], [-3], [7, None], [], "7", None, {"a": 1}):

@@ -16,7 +16,8 @@ import pytest
 import xmlschema
 
 from tests.conftest import XSD
-from vibetesting_ci.service.client import RETRY_AFTER_CAP, ApiClient, _retry_class
+from vibetesting_ci.service.client import ApiClient
+from vibetesting_ci.service.retry import RETRY_AFTER_CAP, retry_class
 
 UNCERTAIN = [
     "trigger-html500",
@@ -168,7 +169,7 @@ def test_null_counts_while_running_are_a_warning_and_the_final_answer_decides(ma
 
 
 def test_retry_after_is_capped():
-    retry = _retry_class()(total=1)
+    retry = retry_class()(total=1)
     assert retry.parse_retry_after("3600") == RETRY_AFTER_CAP
     assert retry.parse_retry_after("0.25") == 0.25
     assert retry.parse_retry_after("Wed, 21 Oct 2099 07:28:00 GMT") == RETRY_AFTER_CAP

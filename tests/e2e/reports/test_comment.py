@@ -11,6 +11,7 @@ from tests.support.forge_standin import Forge, ForgeServer
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.publish import comment
+from vibetesting_ci.render import comment as comment_text
 
 TOKEN = "forge-token-s3cr3t"
 
@@ -59,7 +60,9 @@ def _post(env: dict[str, str], result: RunResult) -> comment.Posted:
     target = comment.find_target(env)
     key = comment.comment_key(env)
     return comment.post(
-        target, lambda prev: comment.render(build_report(result), key=key, previous=prev), key=key
+        target,
+        lambda prev: comment_text.render(build_report(result), key=key, previous=prev),
+        key=key,
     )
 
 
@@ -225,7 +228,7 @@ def test_render_escapes_service_text_and_keeps_only_http_links() -> None:
         ),
         message="![t](https://tracker/pixel.png) [click](javascript:x)\n::error::x",
     )
-    body = comment.render(build_report(hostile), key="k")
+    body = comment_text.render(build_report(hostile), key="k")
     assert "<img" not in body and "](javascript" not in body and "![t](" not in body
     assert "\n::error" not in body
     rows = [line for line in body.splitlines() if line.startswith("| 1 |")]
@@ -234,7 +237,7 @@ def test_render_escapes_service_text_and_keeps_only_http_links() -> None:
 
 
 def test_previous_counts_reads_only_our_marker() -> None:
-    body = comment.render(build_report(_result(3, 1)), key="k")
-    assert comment.previous_counts(body) == {"tests": 4, "passed": 3, "failed": 1, "flaky": 0}
-    assert comment.previous_counts("<!-- vibetesting-ci:counts {oops} -->") is None
-    assert comment.previous_counts("nothing") is None
+    body = comment_text.render(build_report(_result(3, 1)), key="k")
+    assert comment_text.previous_counts(body) == {"tests": 4, "passed": 3, "failed": 1, "flaky": 0}
+    assert comment_text.previous_counts("<!-- vibetesting-ci:counts {oops} -->") is None
+    assert comment_text.previous_counts("nothing") is None

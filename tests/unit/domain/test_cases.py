@@ -12,22 +12,11 @@ from hypothesis import strategies as st
 
 from vibetesting_ci.config.labels import file_label, run_label
 from vibetesting_ci.domain.cases import (
-    ERROR,
-    FAILED,
-    PASSED,
-    REASON_EMPTY,
-    REASON_ENDED,
-    REASON_NO_STATUS,
-    REASON_UNFINISHED,
-    REASON_UNREADABLE,
-    SHAPE_ATTRIBUTED,
-    SHAPE_COUNTS,
-    SHAPE_NAMED,
-    SHAPE_PER_TEST,
-    SHAPE_STATUS,
-    SKIPPED,
     FailedTests,
+    Outcome,
     PlannedCase,
+    Reason,
+    Shape,
     attribute_failures,
     failed_tests,
     outcomes_by_test,
@@ -94,8 +83,11 @@ def test_absolute_tests_file_does_not_carry_the_build_folder() -> None:
 def test_one_test_per_execution_names_each_case_after_its_test() -> None:
     tests = ("teacher signup", "teacher wrong credentials [fail]")
     plan = plan_cases(LABEL, tests, [done(11, 1, 1, 0), done(12, 1, 0, 1)])
-    assert names(plan) == [("teacher signup", PASSED), ("teacher wrong credentials [fail]", FAILED)]
-    assert all(c.shape == SHAPE_PER_TEST and c.attributed for cases in plan for c in cases)
+    assert names(plan) == [
+        ("teacher signup", Outcome.PASSED),
+        ("teacher wrong credentials [fail]", Outcome.FAILED),
+    ]
+    assert all(c.shape == Shape.PER_TEST and c.attributed for cases in plan for c in cases)
     assert [c.execution_id for cases in plan for c in cases] == [11, 12]
     assert {c.classname for cases in plan for c in cases} == {LABEL}
 
@@ -105,13 +97,13 @@ def test_identities_do_not_depend_on_ids_or_outcomes() -> None:
     first = plan_cases(LABEL, tests, [done(1, 1, 1, 0), done(2, 1, 1, 0), done(3, 1, 1, 0)])
     second = plan_cases(LABEL, tests, [done(97, 1, 0, 1), done(98, 1, 1, 0), done(99, 1, 0, 1)])
     assert identities(first) == identities(second)
-    assert names(second) == [("a", FAILED), ("b", PASSED), ("c", FAILED)]
+    assert names(second) == [("a", Outcome.FAILED), ("b", Outcome.PASSED), ("c", Outcome.FAILED)]
 
 
 def test_an_execution_without_status_keeps_its_tests_name() -> None:
     plan = plan_cases(LABEL, ("a", "b"), [done(1, 1, 1, 0), ExecutionResult(2)])
-    assert names(plan) == [("a", PASSED), ("b", ERROR)]
-    assert plan[1][0].reason == REASON_NO_STATUS
+    assert names(plan) == [("a", Outcome.PASSED), ("b", Outcome.ERROR)]
+    assert plan[1][0].reason == Reason.NO_STATUS
 
 
 # ---------------------------------------------------------------- rule 2 and 3: tests known
@@ -119,8 +111,8 @@ def test_an_execution_without_status_keeps_its_tests_name() -> None:
 
 def test_uniform_execution_names_its_tests() -> None:
     plan = plan_cases(LABEL, ("a", "b"), [done(5, 2, 0, 2)])
-    assert names(plan) == [("a", FAILED), ("b", FAILED)]
-    assert plan[0][0].shape == SHAPE_NAMED and plan[0][0].attributed
+    assert names(plan) == [("a", Outcome.FAILED), ("b", Outcome.FAILED)]
+    assert plan[0][0].shape == Shape.NAMED and plan[0][0].attributed
 
 
 def done_saying(eid: int, tests: int, passed: int, failed: int, said: str) -> ExecutionResult:
@@ -132,8 +124,12 @@ def done_saying(eid: int, tests: int, passed: int, failed: int, said: str) -> Ex
 def test_mixed_execution_is_numbered_by_position_and_counts_as_the_service_did() -> None:
     tests = ("a", "b", "c")
     mixed = plan_cases(LABEL, tests, [done(6, 3, 2, 1)])
-    assert names(mixed) == [("test 1", PASSED), ("test 2", PASSED), ("test 3", FAILED)]
-    assert all(c.shape == SHAPE_COUNTS and not c.attributed for c in mixed[0])
+    assert names(mixed) == [
+        ("test 1", Outcome.PASSED),
+        ("test 2", Outcome.PASSED),
+        ("test 3", Outcome.FAILED),
+    ]
+    assert all(c.shape == Shape.COUNTS and not c.attributed for c in mixed[0])
     assert mixed[0][0].may_be == tests
 
 
@@ -141,8 +137,12 @@ def test_the_detailed_status_attributes_the_failures() -> None:
     tests = ("login", "checkout", "search")
     said = "2 of 3 passed. Failed: checkout (the pay button never appeared)"
     plan = plan_cases(LABEL, tests, [done_saying(6, 3, 2, 1, said)])
-    assert names(plan) == [("login", PASSED), ("checkout", FAILED), ("search", PASSED)]
-    assert all(c.shape == SHAPE_ATTRIBUTED and c.attributed for c in plan[0])
+    assert names(plan) == [
+        ("login", Outcome.PASSED),
+        ("checkout", Outcome.FAILED),
+        ("search", Outcome.PASSED),
+    ]
+    assert all(c.shape == Shape.ATTRIBUTED and c.attributed for c in plan[0])
     assert failed_tests(plan) == FailedTests(("checkout",), (1,), True)
 
 
@@ -158,39 +158,47 @@ def test_attribution_needs_exactly_the_failed_count_of_whole_names() -> None:
     # Not attributed when some tests were not done: the others cannot be called passed.
     status = ExecutionStatus(6, "done", tests=3, done=2, passed=1, failed=1, detailed_status="a")
     plan = plan_cases(LABEL, ("a", "b", "c"), [ExecutionResult(6, status)])
-    assert [c.shape for c in plan[0]] == [SHAPE_COUNTS] * 3
+    assert [c.shape for c in plan[0]] == [Shape.COUNTS] * 3
 
 
 def test_mixed_with_unfinished_tests_is_by_position() -> None:
     status = ExecutionStatus(execution_id=6, state="running", tests=2, done=1, passed=1)
     plan = plan_cases(LABEL, ("a", "b"), [ExecutionResult(6, status, interrupted="timeout")])
-    assert names(plan) == [("test 1", PASSED), ("test 2", ERROR)]
+    assert names(plan) == [("test 1", Outcome.PASSED), ("test 2", Outcome.ERROR)]
     assert plan[0][1].may_be == ("a", "b")
 
 
 def test_an_unfinished_execution_with_everything_passed_is_never_all_green() -> None:
     status = ExecutionStatus(execution_id=6, state="running", tests=2, done=2, passed=2)
     plan = plan_cases(LABEL, ("a", "b"), [ExecutionResult(6, status, interrupted="timeout")])
-    assert names(plan) == [("a", PASSED), ("b", PASSED), ("execution status", ERROR)]
-    assert plan[0][2].reason == REASON_UNFINISHED
+    assert names(plan) == [
+        ("a", Outcome.PASSED),
+        ("b", Outcome.PASSED),
+        ("execution status", Outcome.ERROR),
+    ]
+    assert plan[0][2].reason == Reason.UNFINISHED
     assert failed_tests(plan) == FailedTests((), (), True)
 
 
 def test_skipped_tests_of_a_done_execution() -> None:
     plan = plan_cases(LABEL, ("a", "b"), [done(6, 2, 0, 0)])
-    assert names(plan) == [("a", SKIPPED), ("b", SKIPPED)]
+    assert names(plan) == [("a", Outcome.SKIPPED), ("b", Outcome.SKIPPED)]
 
 
 def test_counts_that_contradict_the_named_tests_fall_back_to_positions() -> None:
     plan = plan_cases(LABEL, ("a", "b"), [done(6, 3, 2, 1)])
-    assert names(plan) == [("test 1", PASSED), ("test 2", PASSED), ("test 3", FAILED)]
-    assert all(c.shape == SHAPE_COUNTS for c in plan[0])
+    assert names(plan) == [
+        ("test 1", Outcome.PASSED),
+        ("test 2", Outcome.PASSED),
+        ("test 3", Outcome.FAILED),
+    ]
+    assert all(c.shape == Shape.COUNTS for c in plan[0])
 
 
 def test_unreadable_answer_keeps_the_names() -> None:
     plan = plan_cases(LABEL, ("a", "b"), [done(6, 0, 0, 0, unreadable=True)])
-    assert names(plan) == [("a", ERROR), ("b", ERROR)]
-    assert plan[0][0].reason == REASON_UNREADABLE
+    assert names(plan) == [("a", Outcome.ERROR), ("b", Outcome.ERROR)]
+    assert plan[0][0].reason == Reason.UNREADABLE
 
 
 # ---------------------------------------------------------------- rule 4: counts only
@@ -200,7 +208,11 @@ def test_counts_only_names_by_position_not_outcome() -> None:
     first = plan_cases(LABEL, (), [done(1, 3, 3, 0)])
     second = plan_cases(LABEL, (), [done(2, 3, 1, 2)])
     assert identities(first) == identities(second) == {(LABEL, f"test {k}") for k in (1, 2, 3)}
-    assert names(second) == [("test 1", PASSED), ("test 2", FAILED), ("test 3", FAILED)]
+    assert names(second) == [
+        ("test 1", Outcome.PASSED),
+        ("test 2", Outcome.FAILED),
+        ("test 3", Outcome.FAILED),
+    ]
     assert [c.position for c in second[0]] == [1, 2, 3]
     ended = plan_cases(LABEL, (), [done(2, 3, 1, 0, state="stopped")])
     assert [(c.name, c.position) for c in ended[0]] == [
@@ -213,35 +225,39 @@ def test_counts_only_names_by_position_not_outcome() -> None:
 def test_several_executions_with_counts_only_are_told_apart_by_position() -> None:
     plan = plan_cases(LABEL, (), [done(1, 2, 2, 0), done(2, 1, 0, 1)])
     assert names(plan) == [
-        ("execution 1 test 1", PASSED),
-        ("execution 1 test 2", PASSED),
-        ("execution 2 test 1", FAILED),
+        ("execution 1 test 1", Outcome.PASSED),
+        ("execution 1 test 2", Outcome.PASSED),
+        ("execution 2 test 1", Outcome.FAILED),
     ]
 
 
 def test_status_cases() -> None:
-    assert names(plan_cases(LABEL, (), [ExecutionResult(1)])) == [("execution status", ERROR)]
+    assert names(plan_cases(LABEL, (), [ExecutionResult(1)])) == [
+        ("execution status", Outcome.ERROR)
+    ]
     empty = plan_cases(LABEL, (), [done(1, 0, 0, 0)])
-    assert names(empty) == [("execution status", ERROR)] and empty[0][0].reason == REASON_EMPTY
+    assert (
+        names(empty) == [("execution status", Outcome.ERROR)] and empty[0][0].reason == Reason.EMPTY
+    )
     assert plan_cases(LABEL, (), [done(1, 0, 0, 0)], allow_empty=True) == ((),)
     named_empty = plan_cases(LABEL, ("a",), [done(1, 0, 0, 0)], allow_empty=True)
-    assert names(named_empty) == [("a", SKIPPED)]
+    assert names(named_empty) == [("a", Outcome.SKIPPED)]
     ended = plan_cases(LABEL, (), [done(1, 2, 2, 0, state="stopped"), done(2, 1, 1, 0)])
     assert names(ended) == [
-        ("execution 1 test 1", PASSED),
-        ("execution 1 test 2", PASSED),
-        ("execution 1 status", ERROR),
-        ("execution 2 test 1", PASSED),
+        ("execution 1 test 1", Outcome.PASSED),
+        ("execution 1 test 2", Outcome.PASSED),
+        ("execution 1 status", Outcome.ERROR),
+        ("execution 2 test 1", Outcome.PASSED),
     ]
-    assert ended[0][2].shape == SHAPE_STATUS and ended[0][2].reason == REASON_ENDED
+    assert ended[0][2].shape == Shape.STATUS and ended[0][2].reason == Reason.ENDED
 
 
 def test_huge_counts_become_position_ranges() -> None:
     plan = plan_cases(LABEL, (), [done(1, 20_000, 19_990, 10)])
-    assert names(plan) == [("tests 1-19990", PASSED), ("tests 19991-20000", FAILED)]
+    assert names(plan) == [("tests 1-19990", Outcome.PASSED), ("tests 19991-20000", Outcome.FAILED)]
     assert [c.count for c in plan[0]] == [19_990, 10]
     one = plan_cases(LABEL, (), [done(1, 20_000, 19_999, 1)])
-    assert names(one) == [("tests 1-19999", PASSED), ("test 20000", FAILED)]
+    assert names(one) == [("tests 1-19999", Outcome.PASSED), ("test 20000", Outcome.FAILED)]
 
 
 # ---------------------------------------------------------------- uniqueness
@@ -276,7 +292,7 @@ def test_names_unique_in_every_plan(shapes: list[tuple[int, int, int]], n: int) 
     # a pass is claimed only for tests whose counts prove it
     for execution, cases in zip(executions, plan, strict=True):
         assert execution.status is not None
-        assert sum(c.outcome == PASSED for c in cases) <= execution.status.passed
+        assert sum(c.outcome == Outcome.PASSED for c in cases) <= execution.status.passed
 
 
 # ---------------------------------------------------------------- for retries
@@ -290,7 +306,7 @@ def test_failed_tests_one_per_execution() -> None:
     tests = ("a", "b", "c")
     executions = [done(1, 1, 1, 0), done(2, 1, 0, 1), done(3, 1, 0, 1)]
     assert failed(tests, executions) == FailedTests(("b", "c"), (1, 2), True)
-    assert outcomes_by_test(tests, executions) == (PASSED, FAILED, FAILED)
+    assert outcomes_by_test(tests, executions) == (Outcome.PASSED, Outcome.FAILED, Outcome.FAILED)
 
 
 def test_failed_tests_when_the_outcome_is_uniform() -> None:
@@ -309,7 +325,7 @@ def test_failed_tests_that_cannot_be_attributed() -> None:
 def test_tests_not_done_are_failed_tests_too() -> None:
     executions = [done(1, 1, 0, 1), ExecutionResult(2)]
     assert failed(("a", "b"), executions) == FailedTests(("a", "b"), (0, 1), True)
-    assert outcomes_by_test(("a", "b"), executions) == (FAILED, ERROR)
+    assert outcomes_by_test(("a", "b"), executions) == (Outcome.FAILED, Outcome.ERROR)
 
 
 # ---------------------------------------------------------------- the run's label, from settings
@@ -346,10 +362,10 @@ def _demo_result() -> RunResult:
 
 
 def test_every_report_names_the_tests_as_the_junit_does() -> None:
-    from vibetesting_ci.publish.ci.github import render_summary
-    from vibetesting_ci.publish.comment import render
+    from vibetesting_ci.render.comment import render
     from vibetesting_ci.render.console import Style, summary_lines
     from vibetesting_ci.render.dotenv import render_dotenv
+    from vibetesting_ci.render.github import render_summary
     from vibetesting_ci.render.junit import render_junit
     from vibetesting_ci.render.results import render_results
 
@@ -381,9 +397,9 @@ def test_every_report_names_the_tests_as_the_junit_does() -> None:
 
 
 def test_reports_when_only_counts_are_known() -> None:
-    from vibetesting_ci.publish.ci.github import render_summary
     from vibetesting_ci.render.console import Style, summary_lines
     from vibetesting_ci.render.dotenv import render_dotenv
+    from vibetesting_ci.render.github import render_summary
     from vibetesting_ci.render.results import render_results
 
     result = RunResult("failed", 1, executions=(done(5, 3, 2, 1),), label="vibetesting.suite_2")

@@ -13,19 +13,18 @@ from vibetesting_ci.config.options import option
 from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain import retry_plan as retries
 from vibetesting_ci.domain.models import (
-    INTERRUPTED_TIMEOUT,
-    SCOPE_FAILED_TESTS,
-    SCOPE_FIRST,
-    SCOPE_WHOLE_RUN,
     Attempt,
     ExecutionResult,
     ExecutionStatus,
+    Interrupted,
     RunResult,
+    Scope,
     TriggerResult,
 )
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.domain.verdict import decide, with_flaky, with_thresholds
 from vibetesting_ci.errors import InputError, ServiceRefused, TriggerUncertain
+from vibetesting_ci.run import retries as retry_loop
 
 
 def status(eid: int, tests: int, passed: int, state: str = "done") -> ExecutionStatus:
@@ -55,7 +54,7 @@ def guided(*names: str, **extra: Any) -> RunSettings:
 
 
 def attempt_of(result: RunResult, names: tuple[str, ...] = ()) -> Attempt:
-    return Attempt(1, SCOPE_FIRST, result.executions, names, result.result)
+    return Attempt(1, Scope.FIRST, result.executions, names, result.result)
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -65,7 +64,7 @@ def test_nothing_to_plan_after_a_pass_or_an_interrupted_wait() -> None:
     run = guided("a", "b", retry_failed=1, retry_failed_whole=True)
     passed = verdict(execution(1), execution(2))
     assert retries.plan(attempt_of(passed), passed, run, (0, 1), None) is None
-    stuck = execution(1, passed=0, interrupted=INTERRUPTED_TIMEOUT)
+    stuck = execution(1, passed=0, interrupted=Interrupted.TIMEOUT)
     failed = replace(verdict(execution(2, passed=0)), executions=(stuck,))
     assert retries.plan(attempt_of(failed), failed, run, (0, 1), None) is None
 
@@ -75,7 +74,7 @@ def test_failed_tests_only_when_they_are_known() -> None:
     result = verdict(execution(1), execution(2, passed=0), execution(3), names=run.test_names)
     step = retries.plan(attempt_of(result), result, run, (0, 1, 2), (1,))
     assert isinstance(step, retries.Plan)
-    assert step.scope == SCOPE_FAILED_TESTS
+    assert step.scope == Scope.FAILED_TESTS
     assert step.positions == (1,) and step.replaces == (2,)
     assert step.run.test_names == ("b",)
     assert step.run.stop_existing is False and step.run.retry_failed == 2
@@ -102,7 +101,7 @@ def test_unknown_failures_need_the_whole_option() -> None:
     assert "execution(s) 1" in why and "--retry-failed-whole" in why and "billed" in why
     whole = replace(run, retry_failed_whole=True)
     step = retries.plan(attempt_of(result), result, whole, (0, 1, 2), None)
-    assert isinstance(step, retries.Plan) and step.scope == SCOPE_WHOLE_RUN
+    assert isinstance(step, retries.Plan) and step.scope == Scope.WHOLE_RUN
     assert step.replaces == (1,) and step.run.test_names == ("a", "b", "c")
 
 
@@ -158,8 +157,8 @@ class Scripted:
         self.now += self.took
         return replace(self.current, test_names=names)
 
-    def loop(self) -> retries.Loop:
-        return retries.Loop(
+    def loop(self) -> retry_loop.Loop:
+        return retry_loop.Loop(
             trigger=self.trigger,
             wait=self.wait,
             warn=self.warnings.append,
@@ -175,14 +174,14 @@ def test_a_whole_run_that_passes_on_the_retry_is_flaky() -> None:
     run = RunSettings(suite_id=5, retry_failed=2, retry_failed_whole=True)
     first = verdict(execution(1, tests=2, passed=1))
     script = Scripted(verdict(execution(2, tests=2, passed=2)))
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code, result.flaky, result.flaky_tests) == (
         "passed",
         0,
         1,
         (),
     )
-    assert [a.scope for a in result.attempts] == [SCOPE_FIRST, SCOPE_WHOLE_RUN]
+    assert [a.scope for a in result.attempts] == [Scope.FIRST, Scope.WHOLE_RUN]
     assert result.execution_ids == (2,)
     assert result.message is not None and "after 1 retry; 1 flaky" in result.message
     assert len(script.sent) == 1 and script.warnings == [
@@ -196,7 +195,7 @@ def test_a_consistent_failure_is_retried_n_times() -> None:
     script = Scripted(
         verdict(execution(2, tests=4, passed=3)), verdict(execution(3, tests=4, passed=3))
     )
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code, result.flaky) == ("failed", 1, 0)
     assert len(result.attempts) == 3 and len(script.sent) == 2
     assert result.message is not None and result.message.endswith("after 2 retries")
@@ -209,7 +208,7 @@ def test_a_failed_retry_trigger_is_not_repeated(error: Exception) -> None:
     run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
     script = Scripted(error, verdict(execution(3)))
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert len(script.sent) == 1
     assert (result.result, result.exit_code) == ("failed", 1)
     assert result.attempts[-1].result == "error" and result.attempts[-1].executions == ()
@@ -221,7 +220,7 @@ def test_no_retry_without_time_left() -> None:
     run = RunSettings(suite_id=2, retry_failed=1, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
     script = Scripted(verdict(execution(2)), time_left=0.0)
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert result is first and script.sent == []
     assert script.warnings == ["retry 1 not started: no time left before --timeout"]
 
@@ -233,7 +232,7 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
     first = verdict(execution(1, tests=4, passed=3))
     script = Scripted(verdict(execution(2)), time_left=12.0)
     script.now = 40.0  # the first attempt: triggered at 0, its wait ended at 40
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert result is first and script.sent == []
     assert (result.result, result.exit_code) == ("failed", 1)
     assert script.warnings == [
@@ -243,7 +242,7 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
     # The retry's own time counts for the next one: 3.0 s left, the first retry took 4.5 s.
     script = Scripted(verdict(execution(2, tests=4, passed=3)), verdict(execution(3)))
     script.left, script.now, script.took = 3.0, 2.0, 4.5
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert len(script.sent) == 1 and len(result.attempts) == 2
     assert (result.result, result.exit_code) == ("failed", 1)
     assert script.warnings[-1].startswith("retry 2 not started: 3.0 s left of --timeout, the last ")
@@ -253,17 +252,17 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
 def test_a_retry_that_times_out_keeps_the_failures_under_no_fail_on_timeout() -> None:
     run = RunSettings(suite_id=2, retry_failed=1, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
-    unfinished = ExecutionResult(2, status(2, 4, 0, "running"), interrupted=INTERRUPTED_TIMEOUT)
+    unfinished = ExecutionResult(2, status(2, 4, 0, "running"), interrupted=Interrupted.TIMEOUT)
     timed_out = decide(
         (unfinished,),
-        interrupted=INTERRUPTED_TIMEOUT,
+        interrupted=Interrupted.TIMEOUT,
         error=None,
         fail_on_timeout=False,
         signal_code=0,
     )
     assert timed_out.exit_code == 0  # alone, --no-fail-on-timeout would pass it
     script = Scripted(timed_out)
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code) == ("failed", 1)
     assert result.message is not None and result.message.startswith("retry 1: timed out")
     assert result.message.endswith("the failures before it stand")
@@ -304,7 +303,7 @@ def test_a_threshold_that_passes_a_retried_run_keeps_the_retries_and_flaky_tests
         verdict(execution(4), execution(5, passed=0), names=("b", "c")),
         verdict(execution(6, passed=0), names=("c",)),
     )
-    merged = retries.retry_failed(first, run, script.loop())
+    merged = retry_loop.retry_failed(first, run, script.loop())
     assert merged.message is not None and merged.message.endswith("after 2 retries")
     result = with_thresholds(merged, max_failures=1, min_pass_rate=None)
     assert result.exit_code == 0
@@ -324,9 +323,9 @@ def test_thresholds_never_excuse_an_ended_execution_or_a_timeout() -> None:
     ended = verdict(ExecutionResult(1, status(1, 4, 3, "error")))
     result = with_thresholds(ended, max_failures=10, min_pass_rate=0)
     assert result.exit_code == 1 and result.threshold.startswith("thresholds not applied")
-    stuck = ExecutionResult(1, status(1, 4, 0, "running"), interrupted=INTERRUPTED_TIMEOUT)
+    stuck = ExecutionResult(1, status(1, 4, 0, "running"), interrupted=Interrupted.TIMEOUT)
     timeout = decide(
-        (stuck,), interrupted=INTERRUPTED_TIMEOUT, error=None, fail_on_timeout=True, signal_code=0
+        (stuck,), interrupted=Interrupted.TIMEOUT, error=None, fail_on_timeout=True, signal_code=0
     )
     assert with_thresholds(timeout, max_failures=10, min_pass_rate=0) is timeout
     passed = verdict(execution(1))
@@ -391,21 +390,21 @@ def retried() -> RunResult:
     run = guided("home", "search", retry_failed=1)
     first = verdict(execution(1), execution(2, passed=0), names=run.test_names)
     script = Scripted(verdict(execution(3), names=("search",)))
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert result.flaky_tests == ("search",) and result.execution_ids == (1, 3)
     return result
 
 
 def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
     from vibetesting_ci.domain.report import attempts_said
-    from vibetesting_ci.publish.comment import render
+    from vibetesting_ci.render.comment import render
 
     run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
     first = verdict(execution(1, tests=4, passed=3))
     script = Scripted(
         verdict(execution(2, tests=4, passed=3)), TriggerUncertain("run-suite: no answer")
     )
-    result = retries.retry_failed(first, run, script.loop())
+    result = retry_loop.retry_failed(first, run, script.loop())
     assert len(result.attempts) == 3 and result.runs_started == 2
     said = attempts_said(result)
     assert said.startswith("3 (2 runs started, each billed; 1 retry trigger that started no ")
@@ -415,8 +414,8 @@ def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
 
 
 def test_the_comment_and_the_job_summary_show_attempts_and_flaky_tests() -> None:
-    from vibetesting_ci.publish.ci.github import render_summary
-    from vibetesting_ci.publish.comment import render
+    from vibetesting_ci.render.comment import render
+    from vibetesting_ci.render.github import render_summary
 
     result = retried()
     comment = render(build_report(result), key="k")
@@ -447,13 +446,13 @@ def test_a_whole_retry_may_count_other_flows_only_when_the_service_chooses_them(
     first = (execution(1, tests=4, passed=3),)
     fewer = (execution(2, tests=2, passed=2),)
     explore = RunSettings(execution_type="exploration")
-    step = retries.Plan(SCOPE_WHOLE_RUN, explore, (), (1,))
+    step = retries.Plan(Scope.WHOLE_RUN, explore, (), (1,))
     assert retries.unproven(step, first, fewer) is None
-    fixed = retries.Plan(SCOPE_WHOLE_RUN, replace(explore, flows_count=4), (), (1,))
+    fixed = retries.Plan(Scope.WHOLE_RUN, replace(explore, flows_count=4), (), (1,))
     assert (
         retries.unproven(fixed, first, fewer) == "it ran 2 test(s) where the run it repeats ran 4"
     )
-    suite = retries.Plan(SCOPE_WHOLE_RUN, RunSettings(suite_id=7), (), (1,))
+    suite = retries.Plan(Scope.WHOLE_RUN, RunSettings(suite_id=7), (), (1,))
     assert retries.unproven(suite, first, fewer) is not None
     empty = (ExecutionResult(2, status(2, 0, 0)),)
     assert retries.unproven(step, first, empty) == "execution(s) 2 ran no test"

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    ExecutionResult,
-    ExecutionStatus,
-    RunResult,
-)
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
 from vibetesting_ci.domain.verdict import decide
 from vibetesting_ci.errors import (
@@ -70,21 +64,21 @@ def test_failed_and_not_done_tests_fail_the_run() -> None:
 
 
 def test_timeout_by_the_flag() -> None:
-    executions = (done(1, 2, 2, 0), running(2, INTERRUPTED_TIMEOUT))
-    r = verdict(executions, interrupted=INTERRUPTED_TIMEOUT)
+    executions = (done(1, 2, 2, 0), running(2, Interrupted.TIMEOUT))
+    r = verdict(executions, interrupted=Interrupted.TIMEOUT)
     assert (r.result, r.exit_code, r.error_code) == ("timeout", 4, "timeout")
     assert r.message == "timed out with 1 of 2 execution(s) unfinished"
-    r = verdict(executions, interrupted=INTERRUPTED_TIMEOUT, fail_on_timeout=False)
+    r = verdict(executions, interrupted=Interrupted.TIMEOUT, fail_on_timeout=False)
     assert (r.result, r.exit_code, r.error_code) == ("timeout", 0, "none")
-    failing = (done(1, 2, 1, 1), running(2, INTERRUPTED_TIMEOUT))
-    r = verdict(failing, interrupted=INTERRUPTED_TIMEOUT, fail_on_timeout=False)
+    failing = (done(1, 2, 1, 1), running(2, Interrupted.TIMEOUT))
+    r = verdict(failing, interrupted=Interrupted.TIMEOUT, fail_on_timeout=False)
     assert (r.result, r.exit_code, r.error_code) == ("failed", 1, "tests_failed")
 
 
 @pytest.mark.parametrize(("code", "name"), [(130, "SIGINT"), (143, "SIGTERM"), (0, "SIGINT")])
 def test_cancelled_says_by_what(code: int, name: str) -> None:
     r = verdict(
-        (running(1, INTERRUPTED_CANCELLED),), interrupted=INTERRUPTED_CANCELLED, signal_code=code
+        (running(1, Interrupted.CANCELLED),), interrupted=Interrupted.CANCELLED, signal_code=code
     )
     assert (r.result, r.error_code) == ("cancelled", "cancelled")
     assert r.exit_code == (code or 130) and r.message == f"cancelled by {name}"
@@ -116,8 +110,8 @@ def test_every_exception_has_an_exit_code_and_an_error_code() -> None:
 def test_summary_table_files_and_verdict() -> None:
     executions = (
         ExecutionResult(1, done(1, 3, 2, 1).status, report_file="r-1.pdf"),
-        running(2, INTERRUPTED_TIMEOUT),
-        ExecutionResult(3, interrupted=INTERRUPTED_TIMEOUT),
+        running(2, Interrupted.TIMEOUT),
+        ExecutionResult(3, interrupted=Interrupted.TIMEOUT),
     )
     result = RunResult("timeout", 4, executions=executions, message="timed out")
     files = [OutputFile(FileKind.JUNIT, "j.xml"), OutputFile(FileKind.RESULTS, "res.json")]
@@ -226,7 +220,7 @@ def test_after_the_wait_signals_reports_and_writes_change_the_verdict() -> None:
     required = with_missing_reports(passed, ["execution 1: HTTP 500"], require_report=True)
     assert (required.exit_code, required.error_code) == (3, "report_missing")
     assert required.message == "report required but not downloaded: execution 1: HTTP 500"
-    timed_out = verdict((running(1, INTERRUPTED_TIMEOUT),), interrupted=INTERRUPTED_TIMEOUT)
+    timed_out = verdict((running(1, Interrupted.TIMEOUT),), interrupted=Interrupted.TIMEOUT)
     assert with_missing_reports(timed_out, ["x"], require_report=True) is timed_out
     report = build_report(passed, [OutputFile(FileKind.JUNIT, "j.xml")])
     unwritable = report.after_write_failures(

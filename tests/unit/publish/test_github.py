@@ -10,16 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.support.github_output import parse_output_file
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_TIMEOUT,
-    ExecutionResult,
-    ExecutionStatus,
-    RunResult,
-)
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
 from vibetesting_ci.publish.ci import detect
-from vibetesting_ci.publish.ci.github import (
-    GitHubAdapter,
+from vibetesting_ci.publish.ci.github import GitHubAdapter
+from vibetesting_ci.render.github import (
     command,
     escape_data,
     escape_property,
@@ -76,7 +71,7 @@ def adapter(tmp_path: Path) -> tuple[GitHubAdapter, io.StringIO]:
 
 
 def test_clip_list_cuts_on_item_boundaries_or_clips_one_long_item() -> None:
-    from vibetesting_ci.publish.ci.github import _clip_list
+    from vibetesting_ci.render.github import _clip_list
 
     assert _clip_list("abc,def", 7) == "abc,def"
     assert _clip_list("abc,def,ghi", 10) == "abc,def"
@@ -89,7 +84,7 @@ def test_clip_list_cuts_on_item_boundaries_or_clips_one_long_item() -> None:
 
 @given(st.lists(st.text(alphabet="ab", min_size=1, max_size=8), min_size=1), st.integers(1, 30))
 def test_clip_list_stays_within_the_limit(items: list[str], limit: int) -> None:
-    from vibetesting_ci.publish.ci.github import _clip_list
+    from vibetesting_ci.render.github import _clip_list
 
     value = ",".join(items)
     clipped = _clip_list(value, limit)
@@ -231,7 +226,7 @@ def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
             ExecutionResult(
                 7,
                 status(7, state="running", passed=1, tests=4),
-                interrupted=INTERRUPTED_TIMEOUT,
+                interrupted=Interrupted.TIMEOUT,
                 stopped=True,
             ),
         ),
@@ -251,7 +246,7 @@ def test_summary_of_a_timeout_and_of_a_scheduled_run() -> None:
 
 def test_timeout_annotation_is_an_error_only_when_it_fails_the_step(tmp_path: Path) -> None:
     execution = ExecutionResult(
-        7, status(7, state="running", passed=1, tests=4), interrupted=INTERRUPTED_TIMEOUT
+        7, status(7, state="running", passed=1, tests=4), interrupted=Interrupted.TIMEOUT
     )
     gh, out = adapter(tmp_path)
     gh.finish(build_report(RunResult(result="timeout", exit_code=4, executions=(execution,))))

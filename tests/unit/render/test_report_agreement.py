@@ -34,20 +34,19 @@ from hypothesis import strategies as st
 
 from vibetesting_ci import __version__
 from vibetesting_ci.domain.models import (
-    INTERRUPTED_CANCELLED,
-    INTERRUPTED_TIMEOUT,
-    RESULT_PASSED,
     ExecutionResult,
     ExecutionStatus,
+    Interrupted,
+    Result,
     RunResult,
 )
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
 from vibetesting_ci.domain.verdict import decide, with_thresholds
 from vibetesting_ci.errors import ApiError, ExitCode
-from vibetesting_ci.publish import comment
-from vibetesting_ci.publish.ci.github import VERDICTS, annotations_for, outputs_for, render_summary
+from vibetesting_ci.render import comment
 from vibetesting_ci.render.console import Style, summary_lines
 from vibetesting_ci.render.dotenv import render_dotenv
+from vibetesting_ci.render.github import VERDICTS, annotations_for, outputs_for, render_summary
 from vibetesting_ci.render.junit import render_junit
 from vibetesting_ci.render.results import dumps_results, render_results
 from vibetesting_ci.safety import scrub
@@ -135,7 +134,7 @@ ANSWERS: dict[int, tuple[dict[str, Any], tuple[int, ...], str | None, bool]] = {
             end_time="",
         ),
         (6,),
-        INTERRUPTED_TIMEOUT,
+        Interrupted.TIMEOUT,
         True,
     ),
     105: (_answer("stopped", (1, 0, 0, 0), "stopped by an operator @ops"), (7,), None, False),
@@ -183,7 +182,7 @@ def fixture_result() -> RunResult:
     )
     result = decide(
         executions,
-        interrupted=INTERRUPTED_TIMEOUT,
+        interrupted=Interrupted.TIMEOUT,
         error=None,
         fail_on_timeout=True,
         signal_code=0,
@@ -366,7 +365,7 @@ def _own_markdown(report: Report, *, run_url: str = "") -> list[str]:
     file names as code, the comment's markers and footer): all that may be live."""
     own = [
         *(f"## VibeTesting: {word}" for word in VERDICTS.values()),
-        *(f"### VibeTesting: {word}" for word in comment.VERDICT_WORDS.values()),
+        *(f"### VibeTesting: {word}" for word in VERDICTS.values()),
         *(markdown_link("PDF", url) for url in report.report_urls if http_url(url)),
         *(markdown_code(f.path) for f in report.files),
         markdown_code(report.label),
@@ -744,7 +743,7 @@ def runs(draw: st.DrawFn) -> Drawn:
         executions.append(ExecutionResult(eid, status))
     unfinished = [e for e in executions if not e.finished]
     how = (
-        draw(st.sampled_from([INTERRUPTED_TIMEOUT, INTERRUPTED_CANCELLED, "api"]))
+        draw(st.sampled_from([Interrupted.TIMEOUT, Interrupted.CANCELLED, "api"]))
         if unfinished
         else None
     )
@@ -809,7 +808,7 @@ def test_every_output_agrees_with_the_exit_code(drawn: Drawn) -> None:
     # Never an all-passed JUnit at a non-zero exit; a plain pass has nothing failed in it.
     if report.exit_code != ExitCode.OK:
         assert any(outcome != "passed" for outcome in cases), (report.message, cases)
-    elif report.result == RESULT_PASSED and not result.threshold:
+    elif report.result == Result.PASSED and not result.threshold:
         assert not any(outcome in ("failure", "error") for outcome in cases), cases
     # Every execution that did not end done shows it.
     for status, execution, suite in zip(drawn.statuses, result.executions, suites, strict=True):
@@ -842,7 +841,7 @@ def test_every_output_agrees_with_the_exit_code(drawn: Drawn) -> None:
     summary = render_summary(report)
     assert summary.startswith(f"## VibeTesting: {VERDICTS[report.result]}\n")
     body = comment.render(report, key="k")
-    assert f"### VibeTesting: {comment.VERDICT_WORDS[report.result]}\n" in body
+    assert f"### VibeTesting: {VERDICTS[report.result]}\n" in body
 
     # The failed tests: one list, of named tests, the same in every output.
     failed = list(report.failed.names)

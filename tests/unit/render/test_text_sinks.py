@@ -12,21 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.github_output import parse_output_file
-from vibetesting_ci.domain.models import (
-    INTERRUPTED_TIMEOUT,
-    ExecutionResult,
-    ExecutionStatus,
-    RunResult,
-)
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
-from vibetesting_ci.publish import comment
-from vibetesting_ci.publish.ci import github
-from vibetesting_ci.publish.ci.github import output_block, outputs_for, render_summary
+from vibetesting_ci.render import comment, github
 from vibetesting_ci.render.dotenv import KEYS as dotenv_keys_written
 from vibetesting_ci.render.dotenv import render_dotenv
+from vibetesting_ci.render.github import output_block, outputs_for, render_summary
+from vibetesting_ci.safety.guard import CommandGuard
 from vibetesting_ci.safety.text import (
     LINE_LIMIT,
-    CommandGuard,
     http_url,
     json_text,
     line_text,
@@ -248,7 +242,7 @@ def _hostile_report(text: str, url: str, names: list[str]) -> Report:
     running = ExecutionStatus(6, text, suite_name=text, tests=1, passed=1, detailed_status=text)
     executions = (
         ExecutionResult(5, failed, tests=tuple(range(len(names)))),
-        ExecutionResult(6, running, interrupted=INTERRUPTED_TIMEOUT, stopped=True),
+        ExecutionResult(6, running, interrupted=Interrupted.TIMEOUT, stopped=True),
     )
     result = RunResult(
         "failed",

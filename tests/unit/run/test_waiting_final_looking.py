@@ -15,7 +15,7 @@ import pytest
 
 from vibetesting_ci.domain.models import FINAL_LOOKING_GRACE, ExecutionStatus
 from vibetesting_ci.domain.verdict import decide
-from vibetesting_ci.errors import ERROR_UNREADABLE, ExitCode
+from vibetesting_ci.errors import ErrorCode, ExitCode
 from vibetesting_ci.run.waiting import Listener, Waiter, WaitOutcome
 from vibetesting_ci.service.client import StatusAnswer
 
@@ -111,7 +111,7 @@ def test_a_final_looking_state_with_every_test_counted_ends_unreadable_after_the
     assert (result.result, result.exit_code, result.error_code) == (
         "error",
         ExitCode.API,
-        ERROR_UNREADABLE,
+        ErrorCode.UNREADABLE,
     )
     assert f'execution_state held "{state.lower()}"' in (result.message or "")
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
 from vibetesting_ci.safety.text import log_text
+from vibetesting_ci.vocabulary import CISystem
 
 if TYPE_CHECKING:  # pragma: no cover
     from vibetesting_ci.domain.report import Report
@@ -21,7 +22,7 @@ class CIAdapter:
     ``finish()`` once with the final result (outputs, summaries).
     """
 
-    name = "generic"
+    name: CISystem = CISystem.GENERIC
     # True where error()/warning() become annotations that people see apart from the log (so
     # the verdict is worth repeating as one); False where they would only repeat a log line.
     annotates = False

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from vibetesting_ci.publish.ci.base import CIAdapter
 from vibetesting_ci.safety.text import one_line
+from vibetesting_ci.vocabulary import CISystem
 
 ESC = "\x1b"
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -46,7 +47,7 @@ def section_name(title: str) -> str:
 class GitLabAdapter(CIAdapter):
     """``GITLAB_CI=true``: the polling log in a collapsed section."""
 
-    name = "gitlab"
+    name = CISystem.GITLAB
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
