@@ -238,7 +238,13 @@ Examples:
   vibetesting run --suite-id 42 --timeout 1800
   vibetesting run --tests-file tests.yml --schedule-at 2030-04-04T02:00:00+03:00 --repeat weekly
   vibetesting run --execution-type exploration --flows-count 3 --no-wait
-  vibetesting run --tests-file tests.yml --dry-run""",
+  vibetesting run --tests-file tests.yml --dry-run
+  vibetesting run --tests-file .vibetesting/ --tag smoke --target-url https://pr-7.example.com/
+  vibetesting run --tests-file tests.yml --var ORDER=A-17 --shard 2/4
+
+\b
+Secret variables for ${NAME} come from the environment only: VIBETESTING_SECRET_<NAME>, or
+VIBETESTING_SECRET_VARS with NAME=VALUE lines (masked, sent only where they are used).""",
 )
 @options_for("run")
 @output_options

@@ -17,11 +17,11 @@ def announce(run: RunSettings, say: Callable[[str], None], warn: Callable[[str],
     exit 0, nothing sent and nothing written)."""
     for warning in run.input_warnings:
         warn(warning)
-    for line in run.dry_run_notes if run.dry_run else run.notes:
-        say(line)
-    if run.empty_shard is not None:
+    if run.empty_shard is not None:  # it names the shard and its share: all there is to say
         say(run.empty_shard)
         return True
+    for line in run.dry_run_notes if run.dry_run else run.notes:
+        say(line)
     return False
 
 
