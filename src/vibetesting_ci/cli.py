@@ -239,8 +239,8 @@ Examples:
   vibetesting run --tests-file tests.yml --schedule-at 2030-04-04T02:00:00+03:00 --repeat weekly
   vibetesting run --execution-type exploration --flows-count 3 --no-wait
   vibetesting run --tests-file tests.yml --dry-run
-  vibetesting run --tests-file .vibetesting/ --tag smoke --target-url https://pr-7.example.com/
-  vibetesting run --tests-file tests.yml --var ORDER=A-17 --shard 2/4
+  vibetesting run --tests-file tests.yml --grep signup --target-url https://pr-7.example.com/
+  vibetesting run --tests-file examples/ --tag smoke --var ORDER=A-17 --shard 1/2
 
 \b
 Secret variables for ${NAME} come from the environment only: VIBETESTING_SECRET_<NAME>, or
