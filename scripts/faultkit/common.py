@@ -7,7 +7,8 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 # Test secrets, distinctive so that leaks are easy to find.
 TOKEN = "tok-Secret-0123456789abcdef"  # noqa: S105
@@ -49,6 +50,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port where nothing listens, held for the block: bound (without
+    SO_REUSEADDR, so no other server, not even one on port 0 of a scenario running beside,
+    can take it meanwhile) but not listening, so a connection to it is refused. A port from
+    :func:`free_port` is free only until the next bind: under load a parallel scenario's
+    emulator got it, and "nothing listens" met a server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 def secret_forms(secret: str) -> set[str]:

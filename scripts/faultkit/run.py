@@ -24,7 +24,7 @@ from faultkit.common import (
     clean_env,
     count_injections,
     count_secrets,
-    free_port,
+    refused_port,
     visible_stdout,
     wait_until,
 )
@@ -132,11 +132,12 @@ def run_scenario(sc: Scenario, workdir: Path, environ: Mapping[str, str] | None 
             proxy_url, seen = stack.enter_context(forward_proxy())
             extra_env["HTTP_PROXY"] = proxy_url
         elif sc.proxy == "bypass":
-            extra_env["HTTP_PROXY"] = f"http://127.0.0.1:{free_port()}"  # nothing listens
+            dead = stack.enter_context(refused_port())  # nothing listens there
+            extra_env["HTTP_PROXY"] = f"http://127.0.0.1:{dead}"
             extra_env["NO_PROXY"] = "127.0.0.1,localhost"
         url = srv.url if sc.api_url is None else sc.api_url
         if url == "refused":
-            url = f"http://127.0.0.1:{free_port()}/api/external/"
+            url = f"http://127.0.0.1:{stack.enter_context(refused_port())}/api/external/"
         elif url == "userinfo":  # a password in the URL: a secret like the token
             url = srv.url.replace("://", f"://qa:{URL_PASSWORD}@", 1)
         for name, content in sc.prepare:
