@@ -95,7 +95,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     """Detect the CI system and mask the secrets before anything else is printed."""
     from vibetesting_ci.publish.ci import detect
-    from vibetesting_ci.run.runner import Context
+    from vibetesting_ci.run.context import Context
     from vibetesting_ci.safety import scrub
     from vibetesting_ci.safety.guard import guard_std_streams
 
@@ -233,11 +233,12 @@ def run(quiet: bool, verbose: bool, **values: Any) -> None:
 
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci.config import settings
-        from vibetesting_ci.run import runner
 
         api = settings.api_settings(raw)
         run_settings = settings.run_settings(raw)
         wait = settings.wait_settings(raw)
+        from vibetesting_ci.run import runner  # after the checks: an input error stays light
+
         return runner.run_command(ctx, api, run_settings, wait)
 
     _execute(quiet, verbose, values, work)
@@ -263,11 +264,12 @@ def wait(execution_ids: tuple[str, ...], quiet: bool, verbose: bool, **values: A
 
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci.config import settings
-        from vibetesting_ci.run import runner
 
         ids = settings.execution_ids(execution_ids)
         api = settings.api_settings(raw)
         wait_settings = settings.wait_settings(raw)
+        from vibetesting_ci.run import runner  # after the checks: an input error stays light
+
         return runner.wait_command(ctx, api, ids, wait_settings)
 
     _execute(quiet, verbose, values, work)
@@ -289,10 +291,12 @@ def status(execution_id: str, as_json: bool, quiet: bool, verbose: bool, **value
 
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci.config import settings
-        from vibetesting_ci.run import runner
 
         number = settings.execution_id(execution_id)
-        return runner.status_command(ctx, settings.api_settings(raw), number, as_json)
+        api = settings.api_settings(raw)
+        from vibetesting_ci.run import runner  # after the checks: an input error stays light
+
+        return runner.status_command(ctx, api, number, as_json)
 
     _execute(quiet, verbose, values, work)
 
@@ -309,10 +313,12 @@ def stop(execution_id: str, quiet: bool, verbose: bool, **values: Any) -> None:
 
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci.config import settings
-        from vibetesting_ci.run import runner
 
         number = settings.execution_id(execution_id)
-        return runner.stop_command(ctx, settings.api_settings(raw), number)
+        api = settings.api_settings(raw)
+        from vibetesting_ci.run import runner  # after the checks: an input error stays light
+
+        return runner.stop_command(ctx, api, number)
 
     _execute(quiet, verbose, values, work)
 
@@ -331,13 +337,15 @@ def cancel_schedule(schedule_id: str, quiet: bool, verbose: bool, **values: Any)
     def work(ctx: Any, raw: Raw) -> int:
         from vibetesting_ci.config import settings
         from vibetesting_ci.errors import InputError
-        from vibetesting_ci.run import runner
 
         if not schedule_id.strip() or any(c.isspace() for c in schedule_id.strip()):
             raise InputError(
                 f"schedule id {schedule_id!r}: expected the id printed by a scheduled run"
             )
-        return runner.cancel_schedule_command(ctx, settings.api_settings(raw), schedule_id.strip())
+        api = settings.api_settings(raw)
+        from vibetesting_ci.run import runner  # after the checks: an input error stays light
+
+        return runner.cancel_schedule_command(ctx, api, schedule_id.strip())
 
     _execute(quiet, verbose, values, work)
 

@@ -1,19 +1,18 @@
-"""Sequencing: settings -> API client -> waiter -> reporters -> CI adapter -> exit code.
+"""Sequencing: settings -> API client -> waiter -> verdict -> the report -> files and the CI
+system -> exit code.
 
 ``cli.py`` parses; this module calls the rooms in order and returns the exit code. The work is
-done elsewhere: ``api`` (requests and their retry policy), ``cancellation`` (signals),
-``concurrency`` (running and abandoning calls), ``waiting`` (polling), ``verdict`` (the
-result), ``reports`` (files), ``summary`` (the final text), ``ci`` (the CI system).
+done elsewhere: ``service`` (requests and their retry policy), ``run.cancellation`` (signals),
+``run.concurrency`` (running and abandoning calls), ``run.waiting`` (polling),
+``domain.verdict`` (the result), ``domain.report`` (the one report), ``render`` (its text),
+``publish`` (files, the CI system, the comment), ``run.context`` (what every command shares).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import TextIO
+from dataclasses import replace
 
 from vibetesting_ci.config.settings import ApiSettings, RunSettings, WaitSettings
 from vibetesting_ci.domain.models import Interrupted, Result, RunResult, TriggerResult
@@ -32,7 +31,6 @@ from vibetesting_ci.errors import (
     ExitCode,
     TriggerUncertain,
 )
-from vibetesting_ci.publish.ci.base import CIAdapter
 from vibetesting_ci.publish.writable import check_outputs
 from vibetesting_ci.render.console import (
     Style,
@@ -44,7 +42,8 @@ from vibetesting_ci.render.console import (
     verdict_line,
 )
 from vibetesting_ci.run import concurrency, retries
-from vibetesting_ci.run.cancellation import CANCEL_BUDGET, Cancellation
+from vibetesting_ci.run.cancellation import CANCEL_BUDGET
+from vibetesting_ci.run.context import Context
 from vibetesting_ci.run.progress import choose_listener, colour_enabled
 from vibetesting_ci.run.reports import reports_for
 from vibetesting_ci.run.waiting import STOP_BUDGET_SECONDS, Listener, Waiter, stop_unfinished
@@ -53,40 +52,6 @@ from vibetesting_ci.service.client import USER_AGENT, ApiClient
 from vibetesting_ci.vocabulary import Endpoint
 
 TRIGGER_GRACE_ON_CANCEL = 2.0  # after a signal, seconds the trigger's answer may still take
-
-
-@dataclass
-class Context:
-    """What every command shares: the CI adapter, the streams and verbosity, the cancel state
-    and the warnings shown so far (they go into the results file and the summary too)."""
-
-    adapter: CIAdapter
-    quiet: bool = False
-    verbose: bool = False
-    out: TextIO = field(default_factory=lambda: sys.stdout)
-    cancellation: Cancellation = field(default_factory=Cancellation)
-    warnings: list[str] = field(default_factory=list)
-    label: str = ""  # the run's test classname (RunSettings.label); "" for wait
-
-    def say(self, text: str) -> None:
-        """A line for people (stderr), unless --quiet."""
-        if not self.quiet:
-            print(text, file=self.adapter.stream, flush=True)
-
-    def debug(self, text: str) -> None:
-        if self.verbose:
-            print(f"debug: {text}", file=self.adapter.stream, flush=True)
-
-    def warn(self, text: str) -> None:
-        """A warning: recorded for the result, and shown by the CI adapter (with --quiet only
-        where it is an annotation apart from the log)."""
-        self.warnings.append(text)
-        if not self.quiet or self.adapter.annotates:
-            self.adapter.warning(text)
-
-    @property
-    def log(self) -> Callable[[str], None] | None:
-        return self.debug if self.verbose else None
 
 
 # -- simple commands --------------------------------------------------------------------------
