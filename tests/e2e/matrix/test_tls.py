@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from vibetesting_ci.service.transport import ca_bundle
-
 
 def test_unknown_ca_is_refused_with_a_clear_message(matrix):
     outcome = matrix["tls-no-ca"]
@@ -66,18 +64,6 @@ def test_no_proxy_bypasses_a_dead_proxy(matrix):
     outcome = matrix["proxy-bypass"]
     assert outcome.returncode == 0, outcome.output
     assert outcome.files["vibetesting-report.pdf"].startswith("%PDF-")
-
-
-def test_ca_bundle_precedence():
-    assert ca_bundle({}) is True
-    assert ca_bundle({"SSL_CERT_FILE": "/ca.pem"}) == "/ca.pem"
-    assert ca_bundle({"SSL_CERT_DIR": "/certs"}) == "/certs"
-    assert ca_bundle({"SSL_CERT_FILE": "/ca.pem", "SSL_CERT_DIR": "/certs"}) == "/ca.pem"
-    # requests reads these itself, per request, and they win over the session's value.
-    assert ca_bundle({"REQUESTS_CA_BUNDLE": "/r.pem", "SSL_CERT_FILE": "/ca.pem"}) is True
-    assert ca_bundle({"CURL_CA_BUNDLE": "/c.pem", "SSL_CERT_FILE": "/ca.pem"}) is True
-    # Never False: there is no way to turn verification off.
-    assert ca_bundle({"SSL_CERT_FILE": ""}) is True
 
 
 def test_report_download_over_tls_needs_the_ca_too(tmp_path, monkeypatch):

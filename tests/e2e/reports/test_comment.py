@@ -2,58 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from tests.support.builders import FORGE_TOKEN as TOKEN
+from tests.support.builders import done, github_env, gitlab_env, result
 from tests.support.forge_standin import Forge, ForgeServer
-from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.domain.models import RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.publish import comment
 from vibetesting_ci.render import comment as comment_text
 
-TOKEN = "forge-token-s3cr3t"
+LINK = "https://r.example/1.pdf"
 
 
-def _result(passed: int, failed: int, *, link: str = "https://r.example/1.pdf") -> RunResult:
-    status = ExecutionStatus(
-        execution_id=7,
-        state="done",
-        tests=passed + failed,
-        done=passed + failed,
-        passed=passed,
-        failed=failed,
-        report_url=link,
+def _result(passed: int, failed: int) -> RunResult:
+    """One execution (7) with these counts; the run failed if a test did."""
+    verdict = (
+        {"result": "failed", "exit_code": 1} if failed else {"result": "passed", "exit_code": 0}
     )
-    verdict = "failed" if failed else "passed"
-    return RunResult(verdict, 1 if failed else 0, executions=(ExecutionResult(7, status),))
-
-
-def _github_env(tmp_path: Path, url: str, number: int = 12) -> dict[str, str]:
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"pull_request": {"number": number}}))
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_API_URL": url,
-        "GITHUB_REPOSITORY": "octo/app",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_WORKFLOW": "ci",
-        "GITHUB_JOB": "e2e",
-        "GITHUB_TOKEN": TOKEN,
-    }
-
-
-def _gitlab_env(url: str, token_var: str = "GITLAB_TOKEN") -> dict[str, str]:
-    return {
-        "GITLAB_CI": "true",
-        "CI_API_V4_URL": f"{url}/api/v4",
-        "CI_PROJECT_ID": "42",
-        "CI_PROJECT_PATH": "group/app",
-        "CI_MERGE_REQUEST_IID": "5",
-        "CI_JOB_NAME": "vibetesting",
-        token_var: TOKEN,
-    }
+    return result(done(7, passed + failed, passed, failed, url=LINK), **verdict)
 
 
 def _post(env: dict[str, str], result: RunResult) -> comment.Posted:
@@ -68,7 +37,7 @@ def _post(env: dict[str, str], result: RunResult) -> comment.Posted:
 
 def test_github_created_once_then_edited_in_place(tmp_path: Path) -> None:
     with ForgeServer() as (forge, url):
-        env = _github_env(tmp_path, url)
+        env = github_env(tmp_path, url)
         first = _post(env, _result(1, 1))
         second = _post(env, _result(2, 0))
     assert first.action == "created" and second.action == "updated"
@@ -85,7 +54,7 @@ def test_github_created_once_then_edited_in_place(tmp_path: Path) -> None:
 
 def test_github_finds_its_comment_on_a_later_page(tmp_path: Path) -> None:
     with ForgeServer(Forge(page_size=2)) as (forge, url):
-        env = _github_env(tmp_path, url)
+        env = github_env(tmp_path, url)
         forge.seed("octo/app#12", "hello", "lgtm", "nit")
         first = _post(env, _result(1, 0))
         forge.seed("octo/app#12", "a", "b", "c", "d")
@@ -99,7 +68,7 @@ def test_github_finds_its_comment_on_a_later_page(tmp_path: Path) -> None:
 
 def test_two_jobs_keep_one_comment_each(tmp_path: Path) -> None:
     with ForgeServer() as (forge, url):
-        env = _github_env(tmp_path, url)
+        env = github_env(tmp_path, url)
         _post(env, _result(1, 0))
         _post({**env, "GITHUB_JOB": "smoke"}, _result(1, 0))
         _post(env, _result(0, 1))
@@ -114,7 +83,7 @@ def test_two_jobs_keep_one_comment_each(tmp_path: Path) -> None:
 )
 def test_gitlab_note_created_then_edited(token_var: str, header: str) -> None:
     with ForgeServer(Forge(page_size=1)) as (forge, url):
-        env = _gitlab_env(url, token_var)
+        env = gitlab_env(url, token_var)
         first = _post(env, _result(0, 2))
         forge.seed("42/5", "other")
         second = _post(env, _result(2, 0))
@@ -142,20 +111,20 @@ def test_refusals_are_one_line_without_the_token(
         ForgeServer(Forge(fail=fault)) as (_forge, url),
         pytest.raises(comment.CommentError) as caught,
     ):
-        _post(_github_env(tmp_path, url), _result(1, 0))
+        _post(github_env(tmp_path, url), _result(1, 0))
     message = str(caught.value)
     assert expect in message and "\n" not in message and TOKEN not in message
 
 
 def test_short_rate_limit_waited_once_long_one_is_a_warning(tmp_path: Path) -> None:
     with ForgeServer(Forge(rate_limit_once=0.2)) as (forge, url):
-        assert _post(_github_env(tmp_path, url), _result(1, 0)).action == "created"
+        assert _post(github_env(tmp_path, url), _result(1, 0)).action == "created"
     assert [r.method for r in forge.requests] == ["GET", "GET", "POST"]
     with (
         ForgeServer(Forge(rate_limit_once=3600)) as (forge, url),
         pytest.raises(comment.CommentError, match="rate limit"),
     ):
-        _post(_github_env(tmp_path, url), _result(1, 0))
+        _post(github_env(tmp_path, url), _result(1, 0))
     assert len(forge.requests) == 1
 
 
@@ -164,13 +133,13 @@ def test_redirect_and_huge_answers_are_refused(tmp_path: Path) -> None:
         ForgeServer(Forge(redirect=True)) as (forge, url),
         pytest.raises(comment.CommentError, match="redirect"),
     ):
-        _post(_github_env(tmp_path, url), _result(1, 0))
+        _post(github_env(tmp_path, url), _result(1, 0))
     assert len(forge.requests) == 1
     with (
         ForgeServer(Forge(huge=True)) as (_forge, url),
         pytest.raises(comment.CommentError, match="more than 4 MiB"),
     ):
-        _post(_github_env(tmp_path, url), _result(1, 0))
+        _post(github_env(tmp_path, url), _result(1, 0))
 
 
 def test_bad_credentials(tmp_path: Path) -> None:
@@ -178,66 +147,4 @@ def test_bad_credentials(tmp_path: Path) -> None:
         ForgeServer(Forge(token="other")) as (_forge, url),
         pytest.raises(comment.CommentError, match="401"),
     ):
-        _post(_github_env(tmp_path, url), _result(1, 0))
-
-
-@pytest.mark.parametrize(
-    "change,why",
-    [
-        ({"GITHUB_TOKEN": ""}, "no GitHub token"),
-        ({"GITHUB_EVENT_PATH": "", "GITHUB_REF": "refs/heads/main"}, "not for a pull request"),
-        ({"GITHUB_ACTIONS": "", "GITLAB_CI": ""}, "GitHub Actions and GitLab CI only"),
-    ],
-)
-def test_no_target_says_why(tmp_path: Path, change: dict[str, str], why: str) -> None:
-    env = {**_github_env(tmp_path, "http://127.0.0.1:9"), **change}
-    with pytest.raises(comment.CommentError, match=why):
-        comment.find_target(env)
-
-
-def test_targets_from_refs_and_open_merge_requests(tmp_path: Path) -> None:
-    env = {
-        **_github_env(tmp_path, "http://x"),
-        "GITHUB_EVENT_PATH": "",
-        "GITHUB_REF": "refs/pull/9/merge",
-    }
-    assert comment.find_target(env).where == "pull request #9 of octo/app"
-    gl = {**_gitlab_env("http://x"), "CI_MERGE_REQUEST_IID": ""}
-    gl["CI_OPEN_MERGE_REQUESTS"] = "other/app!3,group/app!8"
-    assert comment.find_target(gl).where == "merge request !8 of group/app"
-    del gl["CI_OPEN_MERGE_REQUESTS"]
-    with pytest.raises(comment.CommentError, match="not for a merge request"):
-        comment.find_target(gl)
-
-
-def test_render_escapes_service_text_and_keeps_only_http_links() -> None:
-    hostile = RunResult(
-        "failed",
-        1,
-        executions=(
-            ExecutionResult(
-                1,
-                ExecutionStatus(
-                    1,
-                    "done|<img src=x onerror=alert(1)>",
-                    tests=1,
-                    failed=1,
-                    report_url="javascript:alert(1)",
-                ),
-            ),
-        ),
-        message="![t](https://tracker/pixel.png) [click](javascript:x)\n::error::x",
-    )
-    body = comment_text.render(build_report(hostile), key="k")
-    assert "<img" not in body and "](javascript" not in body and "![t](" not in body
-    assert "\n::error" not in body
-    rows = [line for line in body.splitlines() if line.startswith("| 1 |")]
-    assert len(rows) == 1 and rows[0].count(" | ") == 6
-    assert "[PDF](" not in body
-
-
-def test_previous_counts_reads_only_our_marker() -> None:
-    body = comment_text.render(build_report(_result(3, 1)), key="k")
-    assert comment_text.previous_counts(body) == {"tests": 4, "passed": 3, "failed": 1, "flaky": 0}
-    assert comment_text.previous_counts("<!-- vibetesting-ci:counts {oops} -->") is None
-    assert comment_text.previous_counts("nothing") is None
+        _post(github_env(tmp_path, url), _result(1, 0))

@@ -238,13 +238,6 @@ def test_connection_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     expect_failure(f"http://127.0.0.1:{port}/r.pdf?api_key={SECRET}", tmp_path / "r.pdf", "connect")
 
 
-@pytest.mark.parametrize("url", ["", "ftp://127.0.0.1/r.pdf", "file:///etc/passwd", "no-scheme"])
-def test_bad_links(tmp_path: Path, url: str) -> None:
-    with pytest.raises(ReportError):
-        get(url, tmp_path / "r.pdf")
-    assert only(tmp_path) == []
-
-
 def test_destination_is_a_directory(server: tuple[str, Seen], tmp_path: Path) -> None:
     base, _ = server
     (tmp_path / "r.pdf").mkdir()

@@ -14,27 +14,11 @@ import pytest
 import xmlschema
 
 from tests.conftest import TOKEN, XSD, CliResult, api_bodies, emulator_env, run_cli
+from tests.support.builders import done_answer, guided_json
 from tests.support.hostile_service import HostileService
 from vibetesting_ci.emulator import EmulatorServer
 
-
-def done(tests: int, passed: int, failed: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "execution_state": "done",
-        "number_of_tests": tests,
-        "number_of_done_tests": passed + failed,
-        "number_of_passed_tests": passed,
-        "number_of_failed_tests": failed,
-        "detailed_status": f"{passed} passed, {failed} failed",
-        **extra,
-    }
-
-
-PASS, FAIL = done(1, 1, 0), done(1, 0, 1)
-
-
-def guided(*names: str) -> str:
-    return json.dumps([{"name": n, "steps": "do it"} for n in names])
+PASS, FAIL = done_answer(1, 1, 0), done_answer(1, 0, 1)
 
 
 def run(
@@ -89,7 +73,7 @@ def test_a_retry_answered_with_an_earlier_attempts_execution_id(tmp_path: Path) 
     says nothing about the retried test, which must not pass (or be flaky) on it."""
     result, service = run(
         tmp_path,
-        ["--tests", guided("home", "pay"), *PARALLEL],
+        ["--tests", guided_json("home", "pay"), *PARALLEL],
         triggers=[[101, 102], [101]],
         statuses={101: PASS, 102: FAIL},
     )
@@ -104,7 +88,7 @@ def test_the_same_with_the_emulator(tmp_path: Path) -> None:
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault('run-tests:patch:after=1,times=0,fields={"execution_ids": [1001]}')
         env = emulator_env(emulator)
-        args = ["run", "--tests", guided("home", "pay [fail]"), *PARALLEL]
+        args = ["run", "--tests", guided_json("home", "pay [fail]"), *PARALLEL]
         result = run_cli(args, cwd=tmp_path, env=env)
         assert len(api_bodies(emulator, "run-tests")) == 2
     data = assert_failures_stand(result, "execution id(s) 1001 of an earlier attempt")
@@ -117,13 +101,17 @@ def test_the_same_with_the_emulator(tmp_path: Path) -> None:
         # two tests retried, one execution answered, one test passed in it
         ([104], {104: PASS}, "1 execution(s) for 2 test(s) retried"),
         # two tests retried, one execution counting 3 tests, all passed
-        ([104], {104: done(3, 3, 0)}, "1 execution(s) for 2 test(s) retried"),
+        ([104], {104: done_answer(3, 3, 0)}, "1 execution(s) for 2 test(s) retried"),
         # the same execution id twice (one execution for two tests)
         ([104, 104], {104: PASS}, "1 execution(s) for 2 test(s) retried"),
         # three executions for two tests, all passed
         ([104, 105, 106], {104: PASS, 105: PASS, 106: PASS}, "3 execution(s) for 2 test(s)"),
         # as many executions as tests, but one counts two tests
-        ([104, 105], {104: done(2, 2, 0), 105: PASS}, "2 execution(s) for 2 test(s) retried"),
+        (
+            [104, 105],
+            {104: done_answer(2, 2, 0), 105: PASS},
+            "2 execution(s) for 2 test(s) retried",
+        ),
     ],
     ids=["fewer", "counts-3", "repeated-id", "more", "two-in-one"],
 )
@@ -132,7 +120,7 @@ def test_a_retry_whose_answer_does_not_map_to_the_retried_tests(
 ) -> None:
     result, service = run(
         tmp_path,
-        ["--tests", guided("home", "pay", "cart"), *PARALLEL],
+        ["--tests", guided_json("home", "pay", "cart"), *PARALLEL],
         triggers=[[101, 102, 103], retry_ids],
         statuses={101: PASS, 102: FAIL, 103: FAIL, **statuses},
     )
@@ -146,9 +134,9 @@ def test_a_retry_that_ran_no_test_under_allow_empty(tmp_path: Path) -> None:
     """--allow-empty accepts a run that ran no test; it cannot make a retried failure pass."""
     result, _service = run(
         tmp_path,
-        ["--tests", guided("home", "pay"), *PARALLEL, "--allow-empty"],
+        ["--tests", guided_json("home", "pay"), *PARALLEL, "--allow-empty"],
         triggers=[[101, 102], [103]],
-        statuses={101: PASS, 102: FAIL, 103: done(0, 0, 0)},
+        statuses={101: PASS, 102: FAIL, 103: done_answer(0, 0, 0)},
     )
     assert_failures_stand(result, "execution(s) 103 ran no test")
 
@@ -157,9 +145,9 @@ def test_a_retry_that_passed_its_test_but_ended_stopped(tmp_path: Path) -> None:
     """An execution that ended 'stopped' is not a pass, whatever its counts: not flaky."""
     result, _service = run(
         tmp_path,
-        ["--tests", guided("home", "pay"), "--allow-parallel", "--retry-failed", "1"],
+        ["--tests", guided_json("home", "pay"), "--allow-parallel", "--retry-failed", "1"],
         triggers=[[101, 102], [103]],
-        statuses={101: PASS, 102: FAIL, 103: done(1, 1, 0, execution_state="stopped")},
+        statuses={101: PASS, 102: FAIL, 103: done_answer(1, 1, 0, execution_state="stopped")},
     )
     assert result.returncode == 1, result.output
     data = result.results()
@@ -169,8 +157,8 @@ def test_a_retry_that_passed_its_test_but_ended_stopped(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("retry", "extra", "why"),
     [
-        (done(2, 2, 0), [], "it ran 2 test(s) where the run it repeats ran 4"),
-        (done(0, 0, 0), ["--allow-empty"], "execution(s) 102 ran no test"),
+        (done_answer(2, 2, 0), [], "it ran 2 test(s) where the run it repeats ran 4"),
+        (done_answer(0, 0, 0), ["--allow-empty"], "execution(s) 102 ran no test"),
     ],
     ids=["fewer-tests", "empty"],
 )
@@ -181,7 +169,7 @@ def test_a_whole_retry_that_ran_less_than_the_run(
         tmp_path,
         ["--suite-id", "7", "--retry-failed", "1", "--retry-failed-whole", *extra],
         triggers=[[101], [102]],
-        statuses={101: done(4, 3, 1), 102: retry},
+        statuses={101: done_answer(4, 3, 1), 102: retry},
     )
     data = assert_failures_stand(result, why)
     assert [e["id"] for e in data["executions"]] == [101]
@@ -192,7 +180,7 @@ def test_a_whole_retry_that_ran_every_test_still_passes(tmp_path: Path) -> None:
         tmp_path,
         ["--suite-id", "7", "--retry-failed", "1", "--retry-failed-whole"],
         triggers=[[101], [102]],
-        statuses={101: done(4, 3, 1), 102: done(4, 4, 0)},
+        statuses={101: done_answer(4, 3, 1), 102: done_answer(4, 4, 0)},
     )
     assert result.returncode == 0, result.output
     assert result.results()["flaky"] == 1
@@ -203,12 +191,12 @@ def test_a_test_whose_execution_ended_is_retried_again(tmp_path: Path) -> None:
     pass, so the second retry reruns it alone; it passes there and is flaky."""
     result, service = run(
         tmp_path,
-        ["--tests", guided("home", "pay"), *PARALLEL],
+        ["--tests", guided_json("home", "pay"), *PARALLEL],
         triggers=[[101, 102], [103], [104]],
         statuses={
             101: PASS,
             102: FAIL,
-            103: done(1, 1, 0, execution_state="stopped"),
+            103: done_answer(1, 1, 0, execution_state="stopped"),
             104: PASS,
         },
     )
@@ -234,7 +222,7 @@ def test_flaky_tests_are_named_as_in_the_junit(tmp_path: Path) -> None:
             GITHUB_OUTPUT=str(tmp_path / "output"),
             GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
         )
-        tests = guided("a  b [flaky]", "a b [flaky]", "c\tfails [fail]")
+        tests = guided_json("a  b [flaky]", "a b [flaky]", "c\tfails [fail]")
         args = ["run", "--tests", tests, "--allow-parallel", "--retry-failed", "1"]
         result = run_cli(args, cwd=tmp_path, env=env)
     assert result.returncode == 1, result.output
@@ -288,7 +276,7 @@ def test_tests_the_service_never_counted_are_not_a_pass(
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault(fault)
         env = emulator_env(emulator)
-        args = ["run", "--tests", guided("home", "pay", "cart"), *extra]
+        args = ["run", "--tests", guided_json("home", "pay", "cart"), *extra]
         result = run_cli(args, cwd=tmp_path, env=env)
     assert result.returncode == 1, result.output
     data = result.results()
@@ -322,7 +310,7 @@ def test_cancel_while_the_retry_trigger_is_answering_stops_what_it_started(
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault("run-tests:stall:after=1,seconds=0.5")
         env = emulator_env(emulator)
-        args = ["run", "--tests", guided("home", "pay [fail]"), *PARALLEL]
+        args = ["run", "--tests", guided_json("home", "pay [fail]"), *PARALLEL]
         proc = start_cli(args, cwd=tmp_path, env=env)
         try:
             assert wait_until(lambda: len(api_bodies(emulator, "run-tests")) == 2, timeout=30)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support.builders import done
 from vibetesting_ci.config.labels import file_label, run_label
 from vibetesting_ci.domain.cases import (
     FailedTests,
@@ -23,28 +24,10 @@ from vibetesting_ci.domain.cases import (
     plan_cases,
     unique_names,
 )
-from vibetesting_ci.domain.models import CountProblem, ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
 
 LABEL = "vibetesting.demo"
-
-
-def done(
-    eid: int, tests: int, passed: int, failed: int, state: str = "done", unreadable: bool = False
-) -> ExecutionResult:
-    problem = CountProblem("number_of_tests", "null", "not a count") if unreadable else None
-    return ExecutionResult(
-        eid,
-        ExecutionStatus(
-            execution_id=eid,
-            state=state,
-            tests=tests,
-            done=passed + failed,
-            passed=passed,
-            failed=failed,
-            problem=problem,
-        ),
-    )
 
 
 def names(plan: tuple[tuple[PlannedCase, ...], ...]) -> list[tuple[str, str]]:

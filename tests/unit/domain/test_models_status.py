@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support.builders import answer
 from vibetesting_ci.domain.models import (
     FINAL_LOOKING_GRACE,
     FINAL_LOOKING_STATES,
@@ -17,19 +18,6 @@ from vibetesting_ci.domain.models import (
     elapsed_ms,
     parse_time,
 )
-
-
-def answer(**fields: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "execution_state": "done",
-        "number_of_tests": 2,
-        "number_of_done_tests": 2,
-        "number_of_passed_tests": 2,
-        "number_of_failed_tests": 0,
-    }
-    body.update(fields)
-    return {k: v for k, v in body.items() if v is not ...}
-
 
 # -- state ---------------------------------------------------------------------------------------
 

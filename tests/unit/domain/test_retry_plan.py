@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from vibetesting_ci.config import testsfile
+from tests.support.builders import attempt, done, execution, guided, verdict
 from vibetesting_ci.config.options import option
 from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain import retry_plan as retries
 from vibetesting_ci.domain.models import (
-    Attempt,
     ExecutionResult,
     ExecutionStatus,
     Interrupted,
@@ -26,81 +25,50 @@ from vibetesting_ci.domain.verdict import decide, with_flaky, with_thresholds
 from vibetesting_ci.errors import InputError, ServiceRefused, TriggerUncertain
 from vibetesting_ci.run import retries as retry_loop
 
-
-def status(eid: int, tests: int, passed: int, state: str = "done") -> ExecutionStatus:
-    return ExecutionStatus(
-        eid, state, tests=tests, done=tests, passed=passed, failed=tests - passed
-    )
-
-
-def execution(eid: int, tests: int = 1, passed: int = 1, **extra: Any) -> ExecutionResult:
-    return ExecutionResult(eid, status(eid, tests, passed), **extra)
-
-
-def verdict(*executions: ExecutionResult, names: tuple[str, ...] = ()) -> RunResult:
-    return decide(
-        tuple(executions),
-        interrupted=None,
-        error=None,
-        fail_on_timeout=True,
-        signal_code=0,
-        test_names=names,
-    )
-
-
-def guided(*names: str, **extra: Any) -> RunSettings:
-    tests = tuple(testsfile.TestCase(name=n, steps=("do it",)) for n in names)
-    return RunSettings(execution_type="guided", tests=tests, **extra)
-
-
-def attempt_of(result: RunResult, names: tuple[str, ...] = ()) -> Attempt:
-    return Attempt(1, Scope.FIRST, result.executions, names, result.result)
-
-
 # -- planning -------------------------------------------------------------------------------------
 
 
 def test_nothing_to_plan_after_a_pass_or_an_interrupted_wait() -> None:
     run = guided("a", "b", retry_failed=1, retry_failed_whole=True)
-    passed = verdict(execution(1), execution(2))
-    assert retries.plan(attempt_of(passed), passed, run, (0, 1), None) is None
-    stuck = execution(1, passed=0, interrupted=Interrupted.TIMEOUT)
-    failed = replace(verdict(execution(2, passed=0)), executions=(stuck,))
-    assert retries.plan(attempt_of(failed), failed, run, (0, 1), None) is None
+    passed = verdict(done(1), done(2))
+    assert retries.plan(attempt(passed), passed, run, (0, 1), None) is None
+    stuck = done(1, passed=0, interrupted=Interrupted.TIMEOUT)
+    failed = replace(verdict(done(2, passed=0)), executions=(stuck,))
+    assert retries.plan(attempt(failed), failed, run, (0, 1), None) is None
 
 
 def test_failed_tests_only_when_they_are_known() -> None:
     run = guided("a", "b", "c", retry_failed=2, stop_existing=True)
-    result = verdict(execution(1), execution(2, passed=0), execution(3), names=run.test_names)
-    step = retries.plan(attempt_of(result), result, run, (0, 1, 2), (1,))
+    result = verdict(done(1), done(2, passed=0), done(3), names=run.test_names)
+    step = retries.plan(attempt(result), result, run, (0, 1, 2), (1,))
     assert isinstance(step, retries.Plan)
     assert step.scope == Scope.FAILED_TESTS
     assert step.positions == (1,) and step.replaces == (2,)
     assert step.run.test_names == ("b",)
     assert step.run.stop_existing is False and step.run.retry_failed == 2
     # A later attempt's positions map back to the first run's tests.
-    again = verdict(execution(9, passed=0), names=("b",))
-    later = retries.plan(attempt_of(again), again, run, (1,), (0,))
+    again = verdict(done(9, passed=0), names=("b",))
+    later = retries.plan(attempt(again), again, run, (1,), (0,))
     assert isinstance(later, retries.Plan) and later.positions == (1,) and later.replaces == (9,)
 
 
 def test_an_ended_execution_whose_test_passed_is_not_replaced() -> None:
     """Only the executions that ran the retried tests make way for the retry's."""
     run = guided("a", "b", retry_failed=1)
-    ended = ExecutionResult(1, status(1, 1, 1, "stopped"))
-    result = verdict(ended, execution(2, passed=0), names=run.test_names)
-    step = retries.plan(attempt_of(result), result, run, (0, 1), (1,))
+    ended = execution(1, "stopped", passed=1)
+    result = verdict(ended, done(2, passed=0), names=run.test_names)
+    step = retries.plan(attempt(result), result, run, (0, 1), (1,))
     assert isinstance(step, retries.Plan) and step.replaces == (2,)
 
 
 def test_unknown_failures_need_the_whole_option() -> None:
-    result = verdict(execution(1, tests=3, passed=2))
+    result = verdict(done(1, tests=3, passed=2))
     run = guided("a", "b", "c", retry_failed=1)
-    why = retries.plan(attempt_of(result), result, run, (0, 1, 2), None)
+    why = retries.plan(attempt(result), result, run, (0, 1, 2), None)
     assert isinstance(why, str)
     assert "execution(s) 1" in why and "--retry-failed-whole" in why and "billed" in why
     whole = replace(run, retry_failed_whole=True)
-    step = retries.plan(attempt_of(result), result, whole, (0, 1, 2), None)
+    step = retries.plan(attempt(result), result, whole, (0, 1, 2), None)
     assert isinstance(step, retries.Plan) and step.scope == Scope.WHOLE_RUN
     assert step.replaces == (1,) and step.run.test_names == ("a", "b", "c")
 
@@ -115,15 +83,15 @@ def test_suite_and_exploration_runs_are_said_up_front() -> None:
     assert retries.up_front_warning(guided("a", retry_failed=1)) is None
     assert "does nothing" in (retries.up_front_warning(guided("a", retry_failed_whole=True)) or "")
     assert retries.up_front_warning(guided("a")) is None
-    result = verdict(execution(1, passed=0))
-    assert retries.plan(attempt_of(result), result, suite, (), None) is None  # said already
+    result = verdict(done(1, passed=0))
+    assert retries.plan(attempt(result), result, suite, (), None) is None  # said already
 
 
 def test_replaced_keeps_the_order_of_the_tests() -> None:
-    final = (execution(1), execution(2), execution(3))
-    new = (execution(7), execution(8))
+    final = (done(1), done(2), done(3))
+    new = (done(7), done(8))
     assert [e.execution_id for e in retries.replaced(final, (1, 3), new)] == [7, 2, 8]
-    one = (execution(9),)
+    one = (done(9),)
     assert [e.execution_id for e in retries.replaced(final, (2, 3), one)] == [1, 9]
     assert [e.execution_id for e in retries.replaced(final, (), one)] == [1, 2, 3, 9]
 
@@ -172,8 +140,8 @@ class Scripted:
 
 def test_a_whole_run_that_passes_on_the_retry_is_flaky() -> None:
     run = RunSettings(suite_id=5, retry_failed=2, retry_failed_whole=True)
-    first = verdict(execution(1, tests=2, passed=1))
-    script = Scripted(verdict(execution(2, tests=2, passed=2)))
+    first = verdict(done(1, tests=2, passed=1))
+    script = Scripted(verdict(done(2, tests=2, passed=2)))
     result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code, result.flaky, result.flaky_tests) == (
         "passed",
@@ -191,10 +159,8 @@ def test_a_whole_run_that_passes_on_the_retry_is_flaky() -> None:
 
 def test_a_consistent_failure_is_retried_n_times() -> None:
     run = RunSettings(suite_id=2, retry_failed=2, retry_failed_whole=True)
-    first = verdict(execution(1, tests=4, passed=3))
-    script = Scripted(
-        verdict(execution(2, tests=4, passed=3)), verdict(execution(3, tests=4, passed=3))
-    )
+    first = verdict(done(1, tests=4, passed=3))
+    script = Scripted(verdict(done(2, tests=4, passed=3)), verdict(done(3, tests=4, passed=3)))
     result = retry_loop.retry_failed(first, run, script.loop())
     assert (result.result, result.exit_code, result.flaky) == ("failed", 1, 0)
     assert len(result.attempts) == 3 and len(script.sent) == 2
@@ -206,8 +172,8 @@ def test_a_consistent_failure_is_retried_n_times() -> None:
 )
 def test_a_failed_retry_trigger_is_not_repeated(error: Exception) -> None:
     run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
-    first = verdict(execution(1, tests=4, passed=3))
-    script = Scripted(error, verdict(execution(3)))
+    first = verdict(done(1, tests=4, passed=3))
+    script = Scripted(error, verdict(done(3)))
     result = retry_loop.retry_failed(first, run, script.loop())
     assert len(script.sent) == 1
     assert (result.result, result.exit_code) == ("failed", 1)
@@ -218,8 +184,8 @@ def test_a_failed_retry_trigger_is_not_repeated(error: Exception) -> None:
 
 def test_no_retry_without_time_left() -> None:
     run = RunSettings(suite_id=2, retry_failed=1, retry_failed_whole=True)
-    first = verdict(execution(1, tests=4, passed=3))
-    script = Scripted(verdict(execution(2)), time_left=0.0)
+    first = verdict(done(1, tests=4, passed=3))
+    script = Scripted(verdict(done(2)), time_left=0.0)
     result = retry_loop.retry_failed(first, run, script.loop())
     assert result is first and script.sent == []
     assert script.warnings == ["retry 1 not started: no time left before --timeout"]
@@ -229,8 +195,8 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
     """Triggered with less time left than the attempt before took, a retry would most likely
     be billed, then stopped at the deadline (exit 4 instead of 1): not triggered."""
     run = RunSettings(suite_id=2, retry_failed=2, retry_failed_whole=True)
-    first = verdict(execution(1, tests=4, passed=3))
-    script = Scripted(verdict(execution(2)), time_left=12.0)
+    first = verdict(done(1, tests=4, passed=3))
+    script = Scripted(verdict(done(2)), time_left=12.0)
     script.now = 40.0  # the first attempt: triggered at 0, its wait ended at 40
     result = retry_loop.retry_failed(first, run, script.loop())
     assert result is first and script.sent == []
@@ -240,7 +206,7 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
         "the failures stand"
     ]
     # The retry's own time counts for the next one: 3.0 s left, the first retry took 4.5 s.
-    script = Scripted(verdict(execution(2, tests=4, passed=3)), verdict(execution(3)))
+    script = Scripted(verdict(done(2, tests=4, passed=3)), verdict(done(3)))
     script.left, script.now, script.took = 3.0, 2.0, 4.5
     result = retry_loop.retry_failed(first, run, script.loop())
     assert len(script.sent) == 1 and len(result.attempts) == 2
@@ -251,8 +217,8 @@ def test_no_retry_when_the_time_left_is_shorter_than_the_last_attempt() -> None:
 
 def test_a_retry_that_times_out_keeps_the_failures_under_no_fail_on_timeout() -> None:
     run = RunSettings(suite_id=2, retry_failed=1, retry_failed_whole=True)
-    first = verdict(execution(1, tests=4, passed=3))
-    unfinished = ExecutionResult(2, status(2, 4, 0, "running"), interrupted=Interrupted.TIMEOUT)
+    first = verdict(done(1, tests=4, passed=3))
+    unfinished = execution(2, "running", failed=4, interrupted=Interrupted.TIMEOUT)
     timed_out = decide(
         (unfinished,),
         interrupted=Interrupted.TIMEOUT,
@@ -272,7 +238,7 @@ def test_a_retry_that_times_out_keeps_the_failures_under_no_fail_on_timeout() ->
 
 
 def checkout(**extra: Any) -> RunResult:
-    return verdict(execution(1, tests=4, passed=3), **extra)
+    return verdict(done(1, tests=4, passed=3), **extra)
 
 
 @pytest.mark.parametrize(
@@ -296,12 +262,10 @@ def test_thresholds(max_failures: int | None, rate: float | None, code: int, sen
 
 def test_a_threshold_that_passes_a_retried_run_keeps_the_retries_and_flaky_tests() -> None:
     run = guided("a", "b", "c", retry_failed=2)
-    first = verdict(
-        execution(1), execution(2, passed=0), execution(3, passed=0), names=("a", "b", "c")
-    )
+    first = verdict(done(1), done(2, passed=0), done(3, passed=0), names=("a", "b", "c"))
     script = Scripted(
-        verdict(execution(4), execution(5, passed=0), names=("b", "c")),
-        verdict(execution(6, passed=0), names=("c",)),
+        verdict(done(4), done(5, passed=0), names=("b", "c")),
+        verdict(done(6, passed=0), names=("c",)),
     )
     merged = retry_loop.retry_failed(first, run, script.loop())
     assert merged.message is not None and merged.message.endswith("after 2 retries")
@@ -320,20 +284,20 @@ def test_thresholds_count_tests_not_done_as_not_passed() -> None:
 
 
 def test_thresholds_never_excuse_an_ended_execution_or_a_timeout() -> None:
-    ended = verdict(ExecutionResult(1, status(1, 4, 3, "error")))
+    ended = verdict(execution(1, "error", passed=3, failed=1))
     result = with_thresholds(ended, max_failures=10, min_pass_rate=0)
     assert result.exit_code == 1 and result.threshold.startswith("thresholds not applied")
-    stuck = ExecutionResult(1, status(1, 4, 0, "running"), interrupted=Interrupted.TIMEOUT)
+    stuck = execution(1, "running", failed=4, interrupted=Interrupted.TIMEOUT)
     timeout = decide(
         (stuck,), interrupted=Interrupted.TIMEOUT, error=None, fail_on_timeout=True, signal_code=0
     )
     assert with_thresholds(timeout, max_failures=10, min_pass_rate=0) is timeout
-    passed = verdict(execution(1))
+    passed = verdict(done(1))
     assert with_thresholds(passed, max_failures=0, min_pass_rate=100) is passed
 
 
 def test_with_flaky_names_them_on_a_pass_only() -> None:
-    passed = with_flaky(verdict(execution(1)), 2, ["a", "b"])
+    passed = with_flaky(verdict(done(1)), 2, ["a", "b"])
     assert passed.flaky == 2 and passed.flaky_tests == ("a", "b")
     assert passed.message is not None and passed.message.endswith("on a retry): a, b")
     failed = with_flaky(checkout(), 1, ["a"])
@@ -388,8 +352,8 @@ def test_parser_errors(name: str, raw: object, needle: str) -> None:
 
 def retried() -> RunResult:
     run = guided("home", "search", retry_failed=1)
-    first = verdict(execution(1), execution(2, passed=0), names=run.test_names)
-    script = Scripted(verdict(execution(3), names=("search",)))
+    first = verdict(done(1), done(2, passed=0), names=run.test_names)
+    script = Scripted(verdict(done(3), names=("search",)))
     result = retry_loop.retry_failed(first, run, script.loop())
     assert result.flaky_tests == ("search",) and result.execution_ids == (1, 3)
     return result
@@ -400,10 +364,8 @@ def test_attempts_count_the_runs_started_not_the_triggers_refused() -> None:
     from vibetesting_ci.render.comment import render
 
     run = RunSettings(suite_id=2, retry_failed=3, retry_failed_whole=True)
-    first = verdict(execution(1, tests=4, passed=3))
-    script = Scripted(
-        verdict(execution(2, tests=4, passed=3)), TriggerUncertain("run-suite: no answer")
-    )
+    first = verdict(done(1, tests=4, passed=3))
+    script = Scripted(verdict(done(2, tests=4, passed=3)), TriggerUncertain("run-suite: no answer"))
     result = retry_loop.retry_failed(first, run, script.loop())
     assert len(result.attempts) == 3 and result.runs_started == 2
     said = attempts_said(result)
@@ -433,7 +395,7 @@ def test_junit_marks_the_retried_case_only() -> None:
     assert (report.executions[0].attempt, report.executions[0].earlier) == (1, ())
     assert report.executions[1].attempt == 2
     assert [line.split(" ")[1] for line in report.executions[1].earlier] == ["1"]
-    plain = build_report(verdict(execution(1)))
+    plain = build_report(verdict(done(1)))
     assert (plain.executions[0].attempt, plain.executions[0].earlier) == (0, ())
 
 
@@ -443,8 +405,8 @@ def test_junit_marks_the_retried_case_only() -> None:
 def test_a_whole_retry_may_count_other_flows_only_when_the_service_chooses_them() -> None:
     """An exploration without --flows-count: the service picks how many flows each run has, so
     a whole retry with fewer is no contradiction; with --flows-count, or for a suite, it is."""
-    first = (execution(1, tests=4, passed=3),)
-    fewer = (execution(2, tests=2, passed=2),)
+    first = (done(1, tests=4, passed=3),)
+    fewer = (done(2, tests=2, passed=2),)
     explore = RunSettings(execution_type="exploration")
     step = retries.Plan(Scope.WHOLE_RUN, explore, (), (1,))
     assert retries.unproven(step, first, fewer) is None
@@ -454,5 +416,5 @@ def test_a_whole_retry_may_count_other_flows_only_when_the_service_chooses_them(
     )
     suite = retries.Plan(Scope.WHOLE_RUN, RunSettings(suite_id=7), (), (1,))
     assert retries.unproven(suite, first, fewer) is not None
-    empty = (ExecutionResult(2, status(2, 0, 0)),)
+    empty = (execution(2),)
     assert retries.unproven(step, first, empty) == "execution(s) 2 ran no test"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from faultkit.matrix import wanted_scenarios
-from faultkit.scenarios import BY_NAME, SCENARIOS
+from faultkit.scenarios import BY_NAME, GATE_VERDICT_SCENARIOS, SCENARIOS
 from vibetesting_ci.emulator.faults import parse_fault
 
 GROUPS = {
@@ -64,3 +64,13 @@ def test_wanted_scenarios_reads_the_scenario_parameter_of_matrix_tests():
         item(["matrix"], scenario="tls-no-ca"),
     ]
     assert wanted_scenarios(items) == ["baseline", "tls-no-ca"]
+
+
+NAMES = [s.name for s in GATE_VERDICT_SCENARIOS]
+
+
+def test_every_scenario_of_the_block_is_in_the_matrix():
+    assert all(name in BY_NAME for name in NAMES)
+    assert all(
+        BY_NAME[name].expect_exit != 0 or "allow" in name or "dry-run" in name for name in NAMES
+    )

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 import vibetesting_ci.render
-from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
+from tests.support.builders import result as run
+from tests.support.builders import status
+from vibetesting_ci.domain.models import ExecutionResult, RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.publish.files import write_junit
 from vibetesting_ci.render.junit import (
@@ -36,38 +38,6 @@ def schema() -> xmlschema.XMLSchema:
 
 
 _SCHEMA = xmlschema.XMLSchema(str(XSD))
-
-
-def status(
-    eid: int = 1,
-    state: str = "done",
-    *,
-    tests: int = 0,
-    passed: int = 0,
-    failed: int = 0,
-    suite: str = "",
-    detail: str = "",
-    start: str = "",
-    end: str = "",
-    url: str = "",
-) -> ExecutionStatus:
-    return ExecutionStatus(
-        execution_id=eid,
-        state=state,
-        suite_name=suite,
-        tests=tests,
-        done=passed + failed,
-        passed=passed,
-        failed=failed,
-        detailed_status=detail,
-        start_time=start,
-        end_time=end,
-        report_url=url,
-    )
-
-
-def run(*executions: ExecutionResult, names: tuple[str, ...] = ()) -> RunResult:
-    return RunResult(result="failed", exit_code=1, executions=executions, test_names=names)
 
 
 def check(result: RunResult) -> tuple[str, JUnitXml]:

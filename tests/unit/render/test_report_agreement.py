@@ -5,8 +5,9 @@
    the renders are checked against each other: the same counts per execution and in total, the
    same failed tests and completeness flag, the same state word for each execution, no secret
    anywhere, no live Markdown from service text or test names, no workflow command in the log.
-2. The renders of that fixture are kept under ``tests/unit/render/golden/`` and compared; run with
-   ``UPDATE_GOLDEN=1`` to write them again (then review the diff).
+2. The renders of that fixture (``sample_report`` in ``tests/support/builders.py``) are kept
+   under ``tests/unit/render/golden/`` and compared; run with ``UPDATE_GOLDEN=1`` to write
+   them again (then review the diff).
 3. Property tests: random status answers through ``ExecutionStatus.from_api``,
    ``verdict.decide`` (and the thresholds) and ``build_report``: every output agrees with the
    exit code, and a JUnit reader counts what the service counted.
@@ -31,6 +32,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.builders import SAMPLE_ANSWERS as ANSWERS
+from tests.support.builders import SAMPLE_FILES as FILES
+from tests.support.builders import SAMPLE_SECRET as SECRET
+from tests.support.builders import SAMPLE_SIGNED as SIGNED
+from tests.support.builders import sample_report, secrets
+from tests.support.builders import sample_result as fixture_result
 from vibetesting_ci import __version__
 from vibetesting_ci.domain.models import (
     ExecutionResult,
@@ -39,7 +46,7 @@ from vibetesting_ci.domain.models import (
     Result,
     RunResult,
 )
-from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
+from vibetesting_ci.domain.report import Report, build_report
 from vibetesting_ci.domain.verdict import decide, with_thresholds
 from vibetesting_ci.errors import ApiError, ExitCode
 from vibetesting_ci.render import comment
@@ -56,89 +63,11 @@ UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN", "") not in ("", "0")
 
 # ---------------------------------------------------------------- the fixture
 
-SECRET = (
-    "Registered-S3cret-Value"  # registered with vibetesting_ci.safety.scrub, echoed by the service
-)
-SIGNED = "https://r.example/1.pdf?token=SECRET&sig=x"  # a signed report link
-HOSTILE = (
-    "<img src=x onerror=alert(1)> <b>bold</b> @team :tada: www.evil.example "
-    "[x](javascript:alert(1)) ![t](https://tracker.example/p.png) https://evil.example/x "
-    f"::error::PWNED\x1b[2K\rX\n##[group]G {SECRET}"
-)
-NAMES = (
-    "signup @team",  # 101: one test in its own execution
-    "login <b>now</b>",  # 102: three tests, the failed one named by the detailed status
-    "checkout :tada:",
-    "search www.evil.example",
-    "cart [x](javascript:alert(1))",  # 103: two tests, outcomes only by position
-    "::error::profile",
-    f"logout {SECRET}",  # 104: timed out and stopped, its counts all passed
-    "settings",  # 105: ended 'stopped'
-    "admin",  # 106: an answer whose counts cannot be read
-)
-LABEL = "vibetesting.e2e/tests"
-FILES = (
-    OutputFile(FileKind.JUNIT, "vibetesting-junit.xml"),
-    OutputFile(FileKind.RESULTS, "vibetesting-results.json"),
-    OutputFile(FileKind.DOTENV, "vibetesting.env"),
-)
+# The golden fixture (tests/support/builders.py): a realistic failed run of six executions,
+# service text hostile everywhere it can be, a signed report link, a secret it echoes.
 COMMENT_KEY = "deploy/e2e"
 RUN_URL = "https://github.com/octo/shop/actions/runs/99"
 PREVIOUS = {"tests": 9, "passed": 5, "failed": 2, "flaky": 0}
-
-
-def _answer(state: Any, counts: Sequence[Any], detail: str, **extra: Any) -> dict[str, Any]:
-    tests, done, passed, failed = counts
-    return {
-        "status": "success",
-        "execution_state": state,
-        "suite_name": "Guided run",
-        "number_of_tests": tests,
-        "number_of_done_tests": done,
-        "number_of_passed_tests": passed,
-        "number_of_failed_tests": failed,
-        "detailed_status": detail,
-        "start_time": "2026-12-03T10:00:00Z",
-        "end_time": "2026-12-03T10:01:30Z",
-        "full_report_link": SIGNED,
-        **extra,
-    }
-
-
-# execution id -> (the service's answer, the run's tests it carries, interrupted, stopped)
-ANSWERS: dict[int, tuple[dict[str, Any], tuple[int, ...], str | None, bool]] = {
-    101: (
-        _answer(
-            "done",
-            (1, 1, 0, 1),
-            f"0 of 1 passed; failed: signup @team {HOSTILE}",
-            suite_name=HOSTILE,
-        ),
-        (0,),
-        None,
-        False,
-    ),
-    102: (
-        _answer("done", (3, 3, 2, 1), "2 of 3 passed. Failed: checkout :tada: <b>x</b>"),
-        (1, 2, 3),
-        None,
-        False,
-    ),
-    103: (_answer("done", (2, 2, 1, 1), f"1 of 2 passed {HOSTILE}"), (4, 5), None, False),
-    104: (
-        _answer(
-            f"complete <img src=x> @team ::error::X\x1b[2J {SECRET}",
-            (1, 1, 1, 0),
-            "so far so good",
-            end_time="",
-        ),
-        (6,),
-        Interrupted.TIMEOUT,
-        True,
-    ),
-    105: (_answer("stopped", (1, 0, 0, 0), "stopped by an operator @ops"), (7,), None, False),
-    106: (_answer("done", (1, 1, 0, 1.5), HOSTILE), (8,), None, False),
-}
 # What the service counted (106: its failed count held 1.5, not a count).
 SERVICE = {
     101: {"tests": 1, "passed": 0, "failed": 1},
@@ -167,31 +96,6 @@ JUNIT_CASES = {
     106: {"passed": 0, "failure": 0, "error": 1, "skipped": 0},
 }
 FAILED_TESTS = ["signup @team", "checkout :tada:", "settings", "admin"]  # in the run's order
-
-
-def fixture_result() -> RunResult:
-    """The run as the CLI would have it after the wait (``scrub.register`` done first, as the
-    CLI does before anything is read): the verdict from ``verdict.decide``, the warnings the
-    wait gave, the label."""
-    executions = tuple(
-        ExecutionResult(eid, ExecutionStatus.from_api(eid, body), interrupted, stopped, tests=tests)
-        for eid, (body, tests, interrupted, stopped) in ANSWERS.items()
-    )
-    result = decide(
-        executions,
-        interrupted=Interrupted.TIMEOUT,
-        error=None,
-        fail_on_timeout=True,
-        signal_code=0,
-        test_names=NAMES,
-    )
-    warnings = tuple(
-        f"execution {e.execution_id}: {w}"
-        for e in executions
-        if e.status is not None
-        for w in e.status.warnings
-    )
-    return replace(result, label=LABEL, warnings=(*warnings, f"the service echoed {SECRET}"))
 
 
 @dataclass(frozen=True)
@@ -238,12 +142,8 @@ def render_all(report: Report) -> Renders:
 
 @pytest.fixture
 def renders() -> Iterator[Renders]:
-    scrub.reset()
-    scrub.register(SECRET)
-    try:
-        yield render_all(build_report(fixture_result(), FILES))
-    finally:
-        scrub.reset()
+    with secrets(SECRET):
+        yield render_all(sample_report())
 
 
 # ---------------------------------------------------------------- reading the renders back

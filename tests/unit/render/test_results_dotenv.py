@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -13,113 +11,34 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.builders import execution, result, status, unread
 from vibetesting_ci import __version__
-from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, RunResult
+from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import build_report
-from vibetesting_ci.publish.atomic import atomic_open, atomic_write_bytes, atomic_write_text
-from vibetesting_ci.publish.files import report_path_for, write_dotenv, write_results
+from vibetesting_ci.publish.files import write_dotenv, write_results
 from vibetesting_ci.render.dotenv import KEYS, MAX_BYTES, dotenv_value, render_dotenv
 from vibetesting_ci.render.results import render_results
-from vibetesting_ci.safety.redact import redact_url
-
-
-def status(eid: int, **kw: object) -> ExecutionStatus:
-    base: dict[str, object] = {"execution_id": eid, "state": "done"}
-    base.update(kw)
-    return ExecutionStatus(**base)  # type: ignore[arg-type]
 
 
 def sample() -> RunResult:
-    return RunResult(
-        result="failed",
-        exit_code=1,
-        executions=(
-            ExecutionResult(
-                11,
-                status(
-                    11,
-                    suite_name="Checkout ✓",
-                    tests=3,
-                    done=3,
-                    passed=2,
-                    failed=1,
-                    detailed_status="1 failed\nsee report",
-                    start_time="2026-01-01T00:00:00Z",
-                    end_time="2026-01-01T00:01:00Z",
-                    report_url="https://r.example/a.pdf?api-key=SECRET1&sig=x%2By",
-                ),
-                report_file="out/vibetesting-report-11.pdf",
-            ),
-            ExecutionResult(12, None, interrupted="cancelled", stopped=True),
+    return result(
+        execution(
+            11,
+            suite="Checkout ✓",
+            tests=3,
+            done=3,
+            passed=2,
+            failed=1,
+            detail="1 failed\nsee report",
+            start="2026-01-01T00:00:00Z",
+            end="2026-01-01T00:01:00Z",
+            url="https://r.example/a.pdf?api-key=SECRET1&sig=x%2By",
+            report_file="out/vibetesting-report-11.pdf",
         ),
+        unread(12, Interrupted.CANCELLED, stopped=True),
         schedule_id=None,
         message="1 test failed",
     )
-
-
-# ---------------------------------------------------------------- atomic
-
-
-def test_atomic_creates_parents_and_replaces(tmp_path: Path) -> None:
-    target = tmp_path / "a" / "b" / "f.txt"
-    atomic_write_text(target, "one\n")
-    atomic_write_text(str(target), "two\n")
-    assert target.read_text() == "two\n"
-    atomic_write_bytes(target, b"\x00\x01")
-    assert target.read_bytes() == b"\x00\x01"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["f.txt"]
-
-
-def test_atomic_failure_midway_keeps_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "f.txt"
-    target.write_text("old")
-
-    class Boom(Exception):
-        pass
-
-    with pytest.raises(Boom), atomic_open(target, "wb") as handle:
-        handle.write(b"new " * 10_000)
-        handle.flush()
-        raise Boom
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
-
-
-def test_atomic_failure_leaves_no_file_when_none_existed(tmp_path: Path) -> None:
-    target = tmp_path / "new.bin"
-    with pytest.raises(RuntimeError), atomic_open(target, "wb") as handle:
-        handle.write(b"partial")
-        raise RuntimeError("midway")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_encoding_error_leaves_nothing(tmp_path: Path) -> None:
-    target = tmp_path / "t.txt"
-    target.write_text("old")
-    with pytest.raises(UnicodeEncodeError):
-        atomic_write_text(target, "lone \ud800")
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
-
-
-def test_atomic_onto_a_directory_fails_cleanly(tmp_path: Path) -> None:
-    (tmp_path / "d").mkdir()
-    with pytest.raises(OSError):
-        atomic_write_text(tmp_path / "d", "x")
-    assert [p.name for p in tmp_path.iterdir()] == ["d"]
-
-
-def test_atomic_keeps_existing_mode(tmp_path: Path) -> None:
-    target = tmp_path / "f"
-    target.write_text("old")
-    target.chmod(0o640)
-    atomic_write_text(target, "new")
-    assert target.stat().st_mode & 0o777 == 0o640
-
-
-def test_atomic_open_rejects_other_modes(tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
-        atomic_open(tmp_path / "x", "a")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- results
@@ -171,7 +90,7 @@ def test_results_lone_surrogates_become_replacement(tmp_path: Path) -> None:
     result = RunResult(
         result="passed",
         exit_code=0,
-        executions=(ExecutionResult(1, status(1, suite_name="a\ud800b")),),
+        executions=(ExecutionResult(1, status(1, suite="a\ud800b")),),
     )
     target = tmp_path / "r.json"
     write_results(build_report(result), str(target))
@@ -252,9 +171,7 @@ def test_dotenv_failed_tests_by_their_junit_names() -> None:
 
 def test_dotenv_several_urls_and_size_budget() -> None:
     long = "https://bucket.example/r.pdf?X-Sig=" + "a" * 1500
-    executions = tuple(
-        ExecutionResult(i, status(i, report_url=f"{long}{i},x")) for i in range(1, 6)
-    )
+    executions = tuple(ExecutionResult(i, status(i, url=f"{long}{i},x")) for i in range(1, 6))
     text = render_dotenv(
         build_report(RunResult(result="passed", exit_code=0, executions=executions))
     )
@@ -282,7 +199,7 @@ def test_dotenv_values_never_break_lines(result: str, schedule: str | None, url:
     run = RunResult(
         result=result,
         exit_code=1,
-        executions=(ExecutionResult(1, status(1, report_url=url)),),
+        executions=(ExecutionResult(1, status(1, url=url)),),
         schedule_id=schedule,
     )
     text = render_dotenv(build_report(run))
@@ -303,50 +220,3 @@ def test_dotenv_write(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- redaction and paths
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://h/r.pdf", "https://h/r.pdf"),
-        ("https://h/r.pdf?api-key=abc", "https://h/r.pdf?api-key=***"),
-        ("https://h/r.pdf?a=1&API_KEY=abc&b=2", "https://h/r.pdf?a=1&API_KEY=***&b=2"),
-        ("https://h/r.pdf?token=abc&token=def", "https://h/r.pdf?token=***&token=***"),
-        ("https://h/r.pdf?api%2Dkey=abc", "https://h/r.pdf?api%2Dkey=***"),
-        ("https://h/r.pdf?tokens=abc&x=%20y", "https://h/r.pdf?tokens=abc&x=%20y"),
-        ("https://user:pw@h/r.pdf", "https://user:***@h/r.pdf"),
-        ("https://h/cb#access_token=abc&x=1", "https://h/cb#access_token=***&x=1"),
-        ("", ""),
-        ("not a url", "not a url"),
-        ("http://[::1/broken?token=x", "http://[::1/broken?token=x"),
-    ],
-)
-def test_redact_url(url: str, expected: str) -> None:
-    assert redact_url(url) == expected
-
-
-@pytest.mark.parametrize(
-    ("base", "several", "expected"),
-    [
-        ("vibetesting-report.pdf", False, "vibetesting-report.pdf"),
-        ("vibetesting-report.pdf", True, "vibetesting-report-123.pdf"),
-        ("out.d/report", True, "out.d/report-123"),
-        ("out/r.v1.pdf", True, "out/r.v1-123.pdf"),
-        ("report", True, "report-123"),
-    ],
-)
-def test_report_path_for(base: str, several: bool, expected: str) -> None:
-    assert report_path_for(base, 123, several) == expected
-
-
-def test_importing_reporters_does_not_import_heavy_modules() -> None:
-    code = (
-        "import sys\n"
-        "import vibetesting_ci.render.junit, vibetesting_ci.render.results\n"
-        "import vibetesting_ci.render.dotenv, vibetesting_ci.service.download\n"
-        "import vibetesting_ci.run.reports, vibetesting_ci.publish.files\n"
-        "import vibetesting_ci.publish.atomic, vibetesting_ci.safety.redact\n"
-        "print(sorted(m for m in ('requests', 'junit_xml', 'yaml', 'urllib3') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

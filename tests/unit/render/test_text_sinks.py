@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.builders import execution, result
 from tests.support.github_output import parse_output_file
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
@@ -170,18 +171,10 @@ def test_http_url_examples() -> None:
 
 
 def _hostile_result(text: str, url: str) -> RunResult:
-    status = ExecutionStatus(
-        5,
-        text,
-        suite_name=text,
-        tests=2,
-        done=2,
-        passed=1,
-        failed=1,
-        detailed_status=text,
-        report_url=url,
+    hostile = execution(
+        5, text, suite=text, tests=2, done=2, passed=1, failed=1, detail=text, url=url
     )
-    return RunResult("failed", 1, executions=(ExecutionResult(5, status),), message=text)
+    return result(hostile, message=text)
 
 
 @settings(max_examples=200)

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 
@@ -76,26 +73,6 @@ def test_wait_for_returns_the_pending_ones_and_shutdown_cancels_queued_work() ->
     assert queued.cancelled() and not stuck.done()
     with pytest.raises(RuntimeError):
         pool.submit(lambda: 2)
-
-
-def test_an_abandoned_call_does_not_hold_the_process_at_exit() -> None:
-    code = textwrap.dedent(
-        """
-        import threading, time
-        from vibetesting_ci.run.concurrency import DaemonPool, call
-        never = threading.Event()
-        pool = DaemonPool(4, "stuck")
-        for _ in range(4):
-            pool.submit(never.wait)
-        pool.shutdown()
-        call(never.wait, name="stuck-call", deadline=time.monotonic() + 0.01)
-        raise SystemExit(7)
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 7, done.stderr
 
 
 def test_cancellation_keeps_the_first_signal() -> None:
