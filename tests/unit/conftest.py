@@ -1,20 +1,25 @@
-"""The in-process unit layer: the click group run by click's ``CliRunner`` (no subprocess, no
-server), for option parsing, precedence and conversion, plus pure model logic.
+"""The in-process unit layer (``tests/unit/<layer>/``): every test here runs in this process.
+Starting a subprocess or connecting a socket fails the test ("unit tests run in-process: move
+this test to tests/e2e"); binding a port is allowed (``dead_api_url`` binds one to find a port
+where nothing listens).
 
-Everything here goes through the public CLI (arguments, variables, the ``--dry-run`` request
-and the one error line), not through ``settings`` internals, so it holds while the option
-table is reshaped. The API URL points at a loopback port where nothing listens: a test that
-sent a request by mistake would fail, never reach a real service.
+``invoke`` runs the click group through click's ``CliRunner`` (no subprocess, no server), for
+option parsing, precedence and conversion: through the public CLI (arguments, variables, the
+``--dry-run`` request and the one error line), not through the settings' internals, so those
+tests hold while the option table is reshaped. The API URL points at a loopback port where
+nothing listens: a request sent by mistake fails, never reaches a real service.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from click.testing import CliRunner
@@ -69,6 +74,21 @@ class Invoked:
         assert self.exit_code == 0, self.output
         (line,) = [x for x in self.lines if x.startswith("dry run:")]
         return line
+
+
+IN_PROCESS = "unit tests run in-process: move this test to tests/e2e"
+
+
+def _refuse(*args: object, **kwargs: object) -> NoReturn:
+    raise AssertionError(IN_PROCESS)
+
+
+@pytest.fixture(autouse=True)
+def _in_process_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No subprocess and no connection from a unit test (nor from the code it calls)."""
+    monkeypatch.setattr(subprocess.Popen, "__init__", _refuse)
+    monkeypatch.setattr(socket.socket, "connect", _refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", _refuse)
 
 
 CI_PREFIXES = ("VIBETESTING_", "GITHUB_", "GITLAB_", "INPUT_")

@@ -23,7 +23,7 @@ import yaml
 
 import composite_runner
 from composite_runner import ActionRun, Runner
-from tests.conftest import api_bodies, clean_env
+from tests.support.cli import api_bodies, clean_env
 from vibetesting_ci.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[3]

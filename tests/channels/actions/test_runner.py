@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 import composite_runner
-from tests.conftest import all_files_text, api_bodies, clean_env
+from tests.support.cli import all_files_text, api_bodies, clean_env
 from tests.support.github_output import parse_output_file
 from vibetesting_ci.emulator import EmulatorServer
 

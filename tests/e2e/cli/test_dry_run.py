@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import PASSWORD, TOKEN, all_files_text, api_bodies, assert_no_secret
+from tests.support.cli import PASSWORD, TOKEN, all_files_text, api_bodies, assert_no_secret
 
 
 def request_of(stdout: str) -> tuple[str, str, dict]:

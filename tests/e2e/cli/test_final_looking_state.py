@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import TOKEN, emulator_env, run_cli
+from tests.support.cli import TOKEN, emulator_env, run_cli
 from vibetesting_ci.domain.models import FINAL_LOOKING_GRACE
 from vibetesting_ci.emulator import EmulatorServer
 

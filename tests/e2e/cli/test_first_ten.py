@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from faultkit.tls import make_ca
-from tests.conftest import ROOT, TOKEN, api_bodies, run_cli
+from tests.support.cli import ROOT, TOKEN, api_bodies, run_cli
 
 # -- wait: ids as run --no-wait prints them -----------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from tests.conftest import TOKEN, emulator_env, run_cli
+from tests.support.cli import TOKEN, emulator_env, run_cli
 from vibetesting_ci.cli import cli
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TOKEN, clean_env, emulator_env, wait_until
+from tests.support.cli import TOKEN, clean_env, emulator_env, wait_until
 from tests.support.github_output import parse_output_file
 from vibetesting_ci.emulator import EmulatorServer
 

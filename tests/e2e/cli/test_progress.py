@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TOKEN, clean_env, emulator_env, run_cli
+from tests.support.cli import TOKEN, clean_env, emulator_env, run_cli
 from tests.support.terminal import ANY_ESCAPE, CURSOR_UP, SGR, plain
 from vibetesting_ci.emulator import EmulatorServer
 

@@ -11,7 +11,7 @@ import junitparser
 import pytest
 import xmlschema
 
-from tests.conftest import (
+from tests.support.cli import (
     PASSWORD,
     TOKEN,
     XSD,

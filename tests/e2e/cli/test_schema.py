@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 from tests.support.paths import ROOT
 
 SCHEMA_PATH = ROOT / "src" / "vibetesting_ci" / "tests-file.schema.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import TOKEN, run_cli
+from tests.support.cli import TOKEN, run_cli
 
 
 def test_broken_file_through_the_cli_exits_2_with_one_line(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import TOKEN, emulator_env, run_cli
+from tests.support.cli import TOKEN, emulator_env, run_cli
 from vibetesting_ci.emulator import EmulatorServer
 
 

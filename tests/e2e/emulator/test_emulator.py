@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import wait_until
+from tests.support.cli import wait_until
 from vibetesting_ci.emulator import EmulatorServer, Fault
 from vibetesting_ci.emulator.pdf import BigPdf, text_pdf
 from vibetesting_ci.vocabulary import State

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_no_secret, run_cli
+from tests.support.cli import assert_no_secret, run_cli
 from tests.support.hostile_service import HostileService
 from vibetesting_ci.domain.models import DETAIL_LIMIT
 from vibetesting_ci.safety.text import LINE_LIMIT

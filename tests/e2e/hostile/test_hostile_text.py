@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_no_secret, run_cli
+from tests.support.cli import assert_no_secret, run_cli
 from tests.support.forge_standin import Forge, ForgeServer
 from tests.support.github_output import parse_output_file
 from tests.support.hostile_service import HostileService

@@ -24,7 +24,7 @@ import pytest
 import xmlschema
 from junitparser import Error, JUnitXml
 
-from tests.conftest import TOKEN, XSD, api_bodies, emulator_env, run_cli
+from tests.support.cli import TOKEN, XSD, api_bodies, emulator_env, run_cli
 from vibetesting_ci.domain.models import (
     ENDED_STATES,
 )

@@ -2,7 +2,7 @@
 
 Every scenario in ``scripts/faultkit/scenarios.py`` (trigger, status, timeout, cancel, report,
 odd answers, TLS, proxies, GitHub Actions) runs once per session (the session-scoped ``matrix``
-fixture, ``tests/conftest.py``); this module checks what they all promise:
+fixture, ``tests/e2e/conftest.py``); this module checks what they all promise:
 
 - the documented exit code, the number of executions the emulator created (a trigger is never
   doubled), the expected requests per endpoint and the key words of the message;

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TOKEN
+from tests.support.cli import TOKEN
 
 
 def test_redirect_followed_without_credentials(matrix):

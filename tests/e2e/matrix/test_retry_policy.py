@@ -15,7 +15,7 @@ import itertools
 import pytest
 import xmlschema
 
-from tests.conftest import XSD
+from tests.support.cli import XSD
 
 UNCERTAIN = [
     "trigger-html500",

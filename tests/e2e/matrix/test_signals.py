@@ -136,7 +136,7 @@ def test_sigterm_ends_a_one_shot_command_with_143(emulator, api_env, tmp_path):
     import subprocess as _subprocess
     import sys as _sys
 
-    from tests.conftest import clean_env, wait_until
+    from tests.support.cli import clean_env, wait_until
 
     emulator.add_fault("execution-status:stall:seconds=20")
     proc = _subprocess.Popen(

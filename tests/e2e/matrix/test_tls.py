@@ -71,7 +71,7 @@ def test_report_download_over_tls_needs_the_ca_too(tmp_path, monkeypatch):
     import requests
 
     from faultkit.tls import CA_VARIABLES, make_ca
-    from tests.conftest import TOKEN, wait_until
+    from tests.support.cli import TOKEN, wait_until
     from vibetesting_ci.emulator import EmulatorServer
     from vibetesting_ci.errors import ReportError
     from vibetesting_ci.run.reports import download_report

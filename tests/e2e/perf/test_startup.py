@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.conftest import clean_env
+from tests.support.cli import clean_env
 
 HEAVY = (
     "requests",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TOKEN, run_cli
+from tests.support.cli import TOKEN, run_cli
 from vibetesting_ci.emulator import EmulatorServer
 from vibetesting_ci.run.waiting import (
     JITTER,

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import all_files_text, assert_no_secret
+from tests.support.cli import all_files_text, assert_no_secret
 from tests.support.forge_standin import Forge, ForgeServer
 
 FORGE_TOKEN = "ghs-Forge-0a1b2c3d4e5f"

@@ -22,7 +22,7 @@ import pytest
 import test_results_parser
 import xmlschema
 
-from tests.conftest import TOKEN, XSD, CliResult, emulator_env, run_cli
+from tests.support.cli import TOKEN, XSD, CliResult, emulator_env, run_cli
 from vibetesting_ci.emulator import EmulatorServer
 
 PACKAGED_XSD = Path(__file__).resolve().parents[3] / "src/vibetesting_ci/render/junit-10.xsd"
@@ -86,7 +86,7 @@ def run_once(
 
 
 def validate(text: str) -> None:
-    """Valid against ../shared/spec/junit-10.xsd (conftest.XSD), unmodified: byte for byte
+    """Valid against ../shared/spec/junit-10.xsd (paths.XSD), unmodified: byte for byte
     the copy the package ships."""
     assert XSD.read_bytes() == PACKAGED_XSD.read_bytes()
     xmlschema.XMLSchema(str(XSD)).validate(text)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import (
+from tests.support.cli import (
     TOKEN,
     CliResult,
     api_bodies,
@@ -356,7 +356,7 @@ def github_env(tmp_path: Path) -> dict[str, str]:
 def test_a_flaky_test_is_retried_alone_and_passes(
     cli: Any, emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    from tests.conftest import XSD
+    from tests.support.cli import XSD
     from tests.support.github_output import parse_output_file
 
     tests = guided_tests("home", "search [flaky]", "cart")
@@ -457,7 +457,7 @@ def test_a_consistent_failure_is_retried_n_times_alone(cli: Any, emulator: Emula
 
     import xmlschema
 
-    from tests.conftest import XSD
+    from tests.support.cli import XSD
 
     junit = result.file("vibetesting-junit.xml").read_text(encoding="utf-8")
     xmlschema.XMLSchema(str(XSD)).validate(junit)

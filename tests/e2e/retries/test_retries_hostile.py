@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import xmlschema
 
-from tests.conftest import TOKEN, XSD, CliResult, api_bodies, emulator_env, run_cli
 from tests.support.builders import done_answer, guided_json
+from tests.support.cli import TOKEN, XSD, CliResult, api_bodies, emulator_env, run_cli
 from tests.support.hostile_service import HostileService
 from vibetesting_ci.emulator import EmulatorServer
 
@@ -305,7 +305,7 @@ def test_cancel_while_the_retry_trigger_is_answering_stops_what_it_started(
     still comes within the grace, and the retry's execution is stopped, not left billed."""
     import signal
 
-    from tests.conftest import start_cli, wait_until
+    from tests.support.cli import start_cli, wait_until
 
     with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, seed=1) as emulator:
         emulator.add_fault("run-tests:stall:after=1,seconds=0.5")

@@ -12,6 +12,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.support.properties import examples
 from vibetesting_ci.config import testsfile
 from vibetesting_ci.config.merge import ParsedFile
 from vibetesting_ci.config.testsfile import parse_tests
@@ -118,7 +119,7 @@ def check(text: str) -> None:
         assert isinstance(document, ParsedFile)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text())
 @example("[" * 3000)
 @example("- " * 3000)
@@ -130,13 +131,13 @@ def test_any_text(text):
     check(text)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(YAMLISH)
 def test_yamlish_text(text):
     check(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.one_of(JSONABLE, SHAPED), st.booleans())
 def test_any_document(value, as_json):
     text = json.dumps(value) if as_json else yaml.safe_dump(value, allow_unicode=True)
@@ -253,7 +254,7 @@ def _yaml_line_ok(message: str, source: str, line: int, field: str) -> bool:
     return row == line and (rest.startswith(field) or rest.startswith("unknown key"))
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(PLACES)), SCALARS)
 @example("flows_count", "017")
 @example("flows_count", "1:30")

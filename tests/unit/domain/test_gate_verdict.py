@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from junitparser import JUnitXml
 
 from tests.support.paths import XSD
+from tests.support.properties import examples
 from vibetesting_ci.domain.models import (
     COUNT_FIELDS,
     ENDED_STATES,
@@ -68,7 +69,7 @@ def _proves_a_pass(body: dict[str, Any]) -> bool:
     return tests > 0 and failed == 0 and passed == tests and done == tests
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answers(), st.booleans())
 @example({"status": "success", "execution_state": "done", "number_of_tests": 0}, False)
 @example({"status": "success", "execution_state": "done"}, False)

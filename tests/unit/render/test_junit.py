@@ -17,6 +17,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 import vibetesting_ci.render
 from tests.support.builders import result as run
 from tests.support.builders import status
+from tests.support.properties import examples
 from vibetesting_ci.domain.models import ExecutionResult, RunResult
 from vibetesting_ci.domain.report import build_report
 from vibetesting_ci.publish.files import write_junit
@@ -356,7 +357,7 @@ ANY_CHAR = st.characters(exclude_categories=())  # includes surrogates
 ANY_TEXT = st.lists(st.one_of(NASTY, st.text(ANY_CHAR, max_size=8)), max_size=6).map("".join)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     names=st.lists(ANY_TEXT, min_size=0, max_size=4),
     suite=ANY_TEXT,

@@ -40,6 +40,7 @@ from tests.support.builders import SAMPLE_SIGNED as SIGNED
 from tests.support.builders import SAMPLE_TARGET_URL as TARGET_URL
 from tests.support.builders import sample_report, secrets
 from tests.support.builders import sample_result as fixture_result
+from tests.support.properties import examples
 from vibetesting_ci import __version__
 from vibetesting_ci.domain.models import (
     ExecutionResult,
@@ -691,7 +692,7 @@ def _service_cases(status: ExecutionStatus, *, uncounted: bool) -> dict[str, int
 
 
 @settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

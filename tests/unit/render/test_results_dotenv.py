@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.builders import execution, result, status, unread
+from tests.support.properties import examples
 from vibetesting_ci import __version__
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import build_report
@@ -189,7 +190,7 @@ def test_dotenv_value_encoding() -> None:
     assert dotenv_value("lone\ud800") == "lone%3F"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     result=st.text(),
     schedule=st.none() | st.text(st.characters(exclude_categories=())),

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.support.builders import execution, result
 from tests.support.github_output import parse_output_file
+from tests.support.properties import examples
 from vibetesting_ci.domain.models import ExecutionResult, ExecutionStatus, Interrupted, RunResult
 from vibetesting_ci.domain.report import FileKind, OutputFile, Report, build_report
 from vibetesting_ci.render import comment, github
@@ -74,7 +75,7 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]
 COMMAND_LINE = re.compile(r"^\s*(::|##\[|##vso\[)", re.MULTILINE)
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(HOSTILE, st.one_of(st.none(), st.integers(min_value=1, max_value=80)))
 def test_log_text_is_one_harmless_line(text: str, limit: int | None) -> None:
     out = log_text(text, limit)
@@ -95,7 +96,7 @@ CELL_ESCAPERS: dict[str, Callable[[str], str]] = {
 
 
 @pytest.mark.parametrize("escape", CELL_ESCAPERS.values(), ids=list(CELL_ESCAPERS))
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(cells=st.lists(HOSTILE, min_size=1, max_size=5))
 def test_markdown_cells_keep_the_table_intact(
     escape: Callable[[str], str], cells: list[str]
@@ -118,7 +119,7 @@ def test_links_only_to_plain_http_urls(label: str, url: str) -> None:
         assert link.endswith(")") and "\n" not in link
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.lists(st.tuples(st.booleans(), HOSTILE), max_size=8))
 def test_guarded_stream_starts_no_line_with_a_command(writes: list[tuple[bool, str]]) -> None:
     raw = io.StringIO()
@@ -177,7 +178,7 @@ def _hostile_result(text: str, url: str) -> RunResult:
     return result(hostile, message=text)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(HOSTILE, st.one_of(HOSTILE, st.just("https://r.example/a.pdf?token=t")))
 def test_outputs_and_dotenv_parse_with_exactly_the_documented_keys(text: str, url: str) -> None:
     result = _hostile_result(text, url)
@@ -253,7 +254,7 @@ def _hostile_report(text: str, url: str, names: list[str]) -> Report:
 
 
 @pytest.mark.parametrize("render", MARKDOWN_RENDERERS.values(), ids=list(MARKDOWN_RENDERERS))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     text=HOSTILE,
     url=st.one_of(HOSTILE, st.just("https://r.example/a.pdf?token=t&sig=x")),
@@ -281,7 +282,7 @@ def test_hostile_text_in_a_report_stays_text_in_the_summary_and_the_comment(
 NOTE = re.compile(r"… \[(\d+) more characters cut\]$")
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(HOSTILE, st.integers(min_value=0, max_value=3 * LINE_LIMIT))
 def test_a_log_line_carries_at_most_line_limit_characters_saying_what_was_cut(
     text: str, padding: int
@@ -324,7 +325,7 @@ def test_annotations_are_cut_at_the_same_place() -> None:
         assert line.startswith(("::error title=VibeTesting", "::warning title=VibeTesting"))
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.dictionaries(st.text(max_size=5), HOSTILE, max_size=4))
 def test_json_text_is_the_same_json_with_nothing_raw(answer: dict[str, str]) -> None:
     import json

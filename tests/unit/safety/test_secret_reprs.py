@@ -4,7 +4,7 @@ of every fault scenario are checked in ``test_reliability_matrix.py``.)"""
 
 from __future__ import annotations
 
-from tests.conftest import PASSWORD, TOKEN, assert_no_secret
+from tests.support.cli import PASSWORD, TOKEN, assert_no_secret
 from vibetesting_ci.config import settings, sources
 from vibetesting_ci.service.client import ApiClient
 
