@@ -26,8 +26,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.config.merge import SourcedTest
+from vibetesting_ci.config.settings import RunSettings
 from vibetesting_ci.domain.models import (
     Attempt,
     CountProblem,

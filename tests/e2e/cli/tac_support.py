@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CliResult, api_bodies
+from tests.support.cli import CliResult, api_bodies
 from vibetesting_ci.emulator import EmulatorServer
 
 SENTENCE = "Test the application at {url}."

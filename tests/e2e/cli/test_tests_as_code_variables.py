@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import all_files_text
 from tests.e2e.cli.tac_support import dry_body, input_error, only_body, write
+from tests.support.cli import all_files_text
 from tests.support.forge_standin import Forge, ForgeServer
 
 EVERY_FIELD = """\
