@@ -10,7 +10,7 @@ copy of it.
     status(1, tests=3, passed=2, failed=1)      an ExecutionStatus (done = passed + failed)
     done(1, 3, 2, 1)                             an ExecutionResult of a done execution
     running(2, Interrupted.TIMEOUT)              one still running (4 tests, 1 done), interrupted
-    result(done(1, 2, 2), result="passed", exit_code=0)     a RunResult as given
+    result(done(1, 2, 2), result=Result.PASSED, exit_code=0)   a RunResult as given
     verdict(done(1, 2, 1), names=("a", "b"))     the RunResult ``verdict.decide`` gives
     guided("a", "b", retry_failed=1)             RunSettings of a guided run of those tests
     answer(number_of_failed_tests=...)           a service's status answer (a dict)
@@ -275,11 +275,6 @@ def gitlab_env(
 
 
 # -- the report and its golden fixture -----------------------------------------------------------
-
-
-def report(run: RunResult, files: tuple[OutputFile, ...] = ()) -> Report:
-    """The one report value of ``run`` (``domain.report.build_report``, the real builder)."""
-    return build_report(run, files)
 
 
 @contextmanager
