@@ -44,7 +44,7 @@ from vibetesting_ci.domain.models import (
 from vibetesting_ci.errors import ErrorCode, ExitCode
 from vibetesting_ci.safety.redact import redact_url
 from vibetesting_ci.safety.scrub import scrub
-from vibetesting_ci.safety.text import one_line
+from vibetesting_ci.safety.text import one_line, xml_chars
 
 # Service text in one problem line (annotations and log lines take it; the whole text stays
 # in the JUnit and results files).
@@ -242,7 +242,8 @@ def state_word(execution: ExecutionResult) -> str:
     elif status.unreadable:
         word = "unreadable"
     else:
-        word = one_line(scrub(status.state), 40) or "unknown"
+        # xml_chars: a state the JUnit XML could not carry reads the same in every output.
+        word = xml_chars(one_line(scrub(status.state), 40)) or "unknown"
     return f"{word} (stopped)" if execution.stopped else word
 
 

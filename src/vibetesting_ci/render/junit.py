@@ -51,7 +51,6 @@ Shape (valid against ``junit-10.xsd`` unmodified)::
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
@@ -61,7 +60,7 @@ from vibetesting_ci.domain.cases import Outcome, PlannedCase, Reason, Shape
 from vibetesting_ci.domain.models import Interrupted, elapsed_ms, parse_time
 from vibetesting_ci.domain.report import ExecutionReport, Report
 from vibetesting_ci.safety.scrub import scrub
-from vibetesting_ci.safety.text import Budget, one_line
+from vibetesting_ci.safety.text import Budget, one_line, xml_chars
 
 ROOT_NAME = "VibeTesting"
 START_CASE = "start the run"  # the one case of a run that never started
@@ -74,15 +73,11 @@ DETAIL_BUDGET = 4 * 1024 * 1024
 DETAIL_SYSTEM_OUT_LIMIT = 64 * 1024
 BUDGET_NOTE = "(detailed status left out: the JUnit file's size cap; see the results file)"
 
-# Characters outside XML 1.0's Char production, plus DEL and the C1 controls (legal but
-# "discouraged", and unreadable in every viewer).
-_NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
 
 def xml_text(text: str) -> str:
     """``text`` with every character XML 1.0 cannot carry replaced by U+FFFD (and any
     registered secret by ``***``)."""
-    return _NOT_XML.sub("\ufffd", scrub(text))
+    return xml_chars(scrub(text))
 
 
 def _one_line(text: str) -> str:

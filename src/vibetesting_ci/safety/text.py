@@ -92,6 +92,17 @@ def log_text(text: str, limit: int | None = None) -> str:
 _JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029{_CONTROLS.pattern[1:-1]}]")
 
 
+# Characters outside XML 1.0's Char production, plus DEL and the C1 controls (legal but
+# "discouraged", and unreadable in every viewer).
+_NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_chars(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry (and DEL, the C1 controls) replaced
+    by U+FFFD: for words every output must show alike, the JUnit XML included."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def json_text(text: str) -> str:
     """JSON text (``json.dumps`` output) with every character a log must not show raw (see
     ``_JSON_UNSAFE``) written as a JSON ``\\uXXXX`` escape instead: it parses to the same value
@@ -146,11 +157,13 @@ def http_url(url: str, limit: int = 2048) -> str | None:
 
 def markdown_link(label: str, url: str) -> str:
     """``[label](url)`` for a URL that :func:`http_url` accepts, else the label alone.
-    Parentheses in the URL are encoded so the link cannot end early."""
+    Parentheses in the URL are encoded so the link cannot end early, and ``|`` so it cannot
+    split a table cell."""
     safe = http_url(url)
     if safe is None:
         return markdown_text(label)
-    return f"[{markdown_text(label)}]({safe.replace('(', '%28').replace(')', '%29')})"
+    encoded = safe.replace("(", "%28").replace(")", "%29").replace("|", "%7C")
+    return f"[{markdown_text(label)}]({encoded})"
 
 
 _HIGH = range(0xD800, 0xDC00)

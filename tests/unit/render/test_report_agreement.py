@@ -33,6 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import builders
 from tests.support.builders import SAMPLE_ANSWERS as ANSWERS
 from tests.support.builders import SAMPLE_FILES as FILES
 from tests.support.builders import SAMPLE_SECRET as SECRET
@@ -768,3 +769,19 @@ def test_every_output_agrees_with_the_exit_code(drawn: Drawn) -> None:
     assert_no_live_markdown(summary, report, what="summary")
     assert_no_live_markdown(body, report, what="comment")
     assert not any(COMMAND_START.match(line) or RAW_CONTROL.search(line) for line in console)
+
+
+def test_a_state_the_junit_cannot_carry_reads_the_same_in_every_output() -> None:
+    """Hypothesis found ``\\ufffe``: the JUnit XML showed U+FFFD, the results the raw
+    character. The state word is made of characters every output carries when it is built."""
+    run = RunResult(
+        "error",
+        3,
+        executions=(builders.execution(1001, "\ufffe\x85run", tests=1, done=0),),
+        test_names=("login",),
+    )
+    report = build_report(run)
+    assert report.executions[0].state_word == "\ufffd run"  # NEL: a line break, one_line
+    results = render_results(report)
+    suites = junit_suites(render_junit(report))
+    assert results["executions"][0]["state_word"] == suites[0].properties["state"]

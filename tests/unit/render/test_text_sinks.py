@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.support.builders import execution, result
@@ -169,6 +169,8 @@ def test_http_url_examples() -> None:
     assert (
         markdown_link("PDF", "https://r.example/(1).pdf") == "[PDF](https://r.example/%281%29.pdf)"
     )
+    # A pipe would split the table cell the link sits in (Hypothesis found HTTP://|).
+    assert markdown_link("PDF", "HTTP://|") == "[PDF](HTTP://%7C)"
 
 
 def _hostile_result(text: str, url: str) -> RunResult:
@@ -213,7 +215,7 @@ LIVE_MARKDOWN = {
 }
 OWN_MARKDOWN = re.compile(
     r"^#+ VibeTesting: .*$"  # the verdict line, with its emoji code
-    r"|\[PDF\]\(https?://[^\s()]+\)|\[this run\]\(" + re.escape(RUN_URL) + r"\)"
+    r"|\[PDF\]\((?i:https?)://[^\s()|]+\)|\[this run\]\(" + re.escape(RUN_URL) + r"\)"
     r"|</?sub>|<!-- vibetesting-ci:[^\n]*-->|`vibetesting[^`]*`",
     re.MULTILINE,
 )
@@ -260,6 +262,8 @@ def _hostile_report(text: str, url: str, names: list[str]) -> Report:
     url=st.one_of(HOSTILE, st.just("https://r.example/a.pdf?token=t&sig=x")),
     names=st.lists(HOSTILE, min_size=1, max_size=3),
 )
+@example(text="", url="HTTP://|", names=[""])  # a pipe in the link split the cell
+@example(text="", url="HTTP://0", names=[""])  # an upper-case scheme is still our own link
 def test_hostile_text_in_a_report_stays_text_in_the_summary_and_the_comment(
     render: Callable[[Report], str], text: str, url: str, names: list[str]
 ) -> None:
