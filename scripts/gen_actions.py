@@ -70,8 +70,21 @@ INPUT_HELP: dict[str, str] = {
     "execution_type": "`guided` (run the given tests) or `exploration` (the agent explores). "
     "Empty: `guided` when tests are given.",
     "tests_file": "Path (relative to the workspace) of a YAML or JSON file with a list of "
-    "`{name, steps}` tests; `steps` is a string or a list of strings.",
+    "`{name, steps}` tests (`steps` is a string or a list of strings), a folder of them (every "
+    "`*.yml`, `*.yaml` and `*.json` below it) or a glob (`**` included); one per line for "
+    "several.",
     "tests": "The same list of tests, inline (YAML or JSON text).",
+    "tags": "Send only the tests that have any of these tags (one per line). Empty: every test.",
+    "exclude_tags": "Leave out the tests that have any of these tags (one per line).",
+    "grep": "Send only the tests whose name matches this case-insensitive regular expression.",
+    "shard": "`K/N` (e.g. `2/4` from a matrix): send the K-th of N shares of the selected tests; "
+    "the shares never overlap and together hold every test. Empty: every test.",
+    "vars": "Variables for `${NAME}` in the steps, instructions, focus areas, login identifier "
+    "and target URL: `NAME=VALUE` lines.",
+    "secret_vars": "Secret variables, `NAME=VALUE` lines with the values from secrets: masked "
+    "in the log, never shown, sent only in the fields that use them.",
+    "target_url": "The http(s) URL to test (e.g. a preview deployment's), sent to the agents as "
+    '"Test the application at URL." before the general instructions.',
     "login_identifier": "User name or e-mail the agent logs in with (sends "
     "`login.login_needed=true`).",
     "login_password": "Password the agent logs in with. Pass it from a secret; masked in the log.",

@@ -60,6 +60,8 @@ def code(text: str) -> str:
 
 
 def flag_of(option: kinds.Option) -> str:
+    if not option.cli:
+        return "(environment only)"
     if option.kind is kinds.Kind.BOOL:
         name = option.flag[2:]
         return f"`--{name}` / `--no-{name}`"
@@ -108,11 +110,22 @@ def options_run() -> str:
     return table(["option", "variable", "API field", "description"], rows)
 
 
+def options_tests() -> str:
+    rows = [
+        [flag_of(o), code(o.env), o.help]
+        for o in options.OPTIONS
+        if o.name in options.TESTS_AS_CODE
+    ]
+    return table(["option", "variable", "description"], rows)
+
+
 def options_wait() -> str:
     rows = [
         [flag_of(o), code(o.env), default_of(o), commands_of(o), o.help]
         for o in options.OPTIONS
-        if o.api_field is None and set(o.commands) != set(options.API_COMMANDS)
+        if o.api_field is None
+        and set(o.commands) != set(options.API_COMMANDS)
+        and o.name not in options.TESTS_AS_CODE
     ]
     return table(["option", "variable", "default", "commands", "description"], rows)
 
@@ -279,6 +292,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "commands": commands_table,
     "options-connection": options_connection,
     "options-run": options_run,
+    "options-tests": options_tests,
     "options-wait": options_wait,
     "options-other": other_options,
     "action-inputs": action_inputs,

@@ -21,7 +21,13 @@ import groovy.transform.Field
     executionType: 'VIBETESTING_EXECUTION_TYPE',
     testsFile: 'VIBETESTING_TESTS_FILE',
     tests: 'VIBETESTING_TESTS',
+    tags: 'VIBETESTING_TAGS',
+    excludeTags: 'VIBETESTING_EXCLUDE_TAGS',
+    grep: 'VIBETESTING_GREP',
+    shard: 'VIBETESTING_SHARD',
+    vars: 'VIBETESTING_VARS',
     loginIdentifier: 'VIBETESTING_LOGIN_IDENTIFIER',
+    targetUrl: 'VIBETESTING_TARGET_URL',
     generalInstructions: 'VIBETESTING_GENERAL_INSTRUCTIONS',
     focusAreas: 'VIBETESTING_FOCUS_AREAS',
     flowsCount: 'VIBETESTING_FLOWS_COUNT',
@@ -69,6 +75,7 @@ import groovy.transform.Field
     executionIds: [],
     credentialsId: 'vibetesting-api-token', // a Secret text credential: the API token
     loginPasswordCredentialsId: null, // a Secret text credential: the login password
+    secretVarsCredentialsIds: [:], // NAME: a Secret text credential, bound to VIBETESTING_SECRET_NAME
     publishJunit: true,
     archive: true,
     propagate: true, // false: never change the build status, only return the results
@@ -84,8 +91,8 @@ import groovy.transform.Field
 ]
 
 Map call(Map args = [:]) {
-    if (args.containsKey('apiToken') || args.containsKey('loginPassword')) {
-        error('vibetesting: secrets come from credentials (credentialsId, loginPasswordCredentialsId)')
+    if (args.containsKey('apiToken') || args.containsKey('loginPassword') || args.containsKey('secretVars')) {
+        error('vibetesting: secrets come from credentials (credentialsId, loginPasswordCredentialsId, secretVarsCredentialsIds)')
     }
     Set<String> known = (OPTION_VARIABLES.keySet() + STEP_DEFAULTS.keySet()) as Set
     List<String> unknown = args.keySet().findAll { !(it in known) }.collect { it as String }
@@ -124,6 +131,16 @@ Map call(Map args = [:]) {
     if (config.loginPasswordCredentialsId) {
         credentials << string(credentialsId: config.loginPasswordCredentialsId, variable: 'VIBETESTING_LOGIN_PASSWORD')
         names << 'VIBETESTING_LOGIN_PASSWORD'
+    }
+    // Secret variables: each ${NAME} from a Secret text credential, as VIBETESTING_SECRET_NAME.
+    Map secretVars = (config.secretVarsCredentialsIds ?: [:]) as Map
+    secretVars.each { Object name, Object id ->
+        if (!((name as String) ==~ /[A-Za-z_][A-Za-z0-9_]*/) || !id) {
+            error("vibetesting: secretVarsCredentialsIds takes NAME: 'credentials id' (NAME: letters, digits and _), got ${name}")
+        }
+        String variable = "VIBETESTING_SECRET_${name}".toString()
+        credentials << string(credentialsId: id as String, variable: variable)
+        names << variable
     }
 
     String arguments = ([command] + ids).join(' ')

@@ -76,7 +76,7 @@ def _complete_files(_ctx: click.Context, _param: click.Parameter, incomplete: st
 
 def options_for(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed([o for o in OPTIONS if command in o.commands]):
+        for option in reversed([o for o in OPTIONS if command in o.commands and o.cli]):
             func = _click_option(option)(func)
         return func
 
@@ -103,7 +103,7 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     adapter = detect(os.environ)
     raw = Raw(values, os.environ)
     secrets: list[str] = []
-    for name in (option.name for option in OPTIONS if option.secret):
+    for name in (o.name for o in OPTIONS if o.secret and o.kind is not Kind.LINES):
         try:
             found = raw.get(name)
         except VibetestingError:  # not valid text: refused (without the value) in the command
@@ -111,10 +111,17 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
         if found is not None and str(found[0]).strip():
             secrets.append(str(found[0]))
             adapter.mask(str(found[0]).strip())
-    url_password = _url_password(raw)
-    if url_password:
-        secrets.append(url_password)
-        adapter.mask(url_password)
+    for url_password in (_url_password(raw, "api_url"), _url_password(raw, "target_url")):
+        if url_password:
+            secrets.append(url_password)
+            adapter.mask(url_password)
+    # Secret variables (VIBETESTING_SECRET_<NAME>, VIBETESTING_SECRET_VARS): every value,
+    # read leniently; a malformed line is the run's input error, said without its text.
+    from vibetesting_ci.config.variables import secret_values
+
+    for value in secret_values(os.environ):
+        secrets.append(value)
+        adapter.mask(value)
     # From here on, whatever is printed (the CommandGuard on stdout and stderr) or written to a
     # file is scrubbed of these values, whoever wrote them: the service may echo a secret in a
     # reason or a detailed status.
@@ -123,9 +130,14 @@ def _context(quiet: bool, verbose: bool, values: dict[str, Any]) -> Any:
     return Context(adapter=adapter, quiet=quiet, verbose=verbose and not quiet)
 
 
-def _url_password(raw: Raw) -> str | None:
-    """The password in ``--api-url https://user:pass@host/`` (a secret like the token)."""
-    found = raw.get("api_url")
+def _url_password(raw: Raw, name: str) -> str | None:
+    """The password in ``--api-url https://user:pass@host/`` (a secret like the token), or
+    in the target URL given as an option or variable (not a ``${NAME}``: that is a secret
+    variable's, masked as such)."""
+    try:
+        found = raw.get(name)
+    except VibetestingError:
+        return None
     if found is None or "@" not in str(found[0]):
         return None
     from urllib.parse import unquote, urlsplit
@@ -134,7 +146,9 @@ def _url_password(raw: Raw) -> str | None:
         password = urlsplit(str(found[0]).strip()).password
     except ValueError:
         return None
-    return unquote(password) if password else None
+    if not password or "${" in password:
+        return None
+    return unquote(password)
 
 
 def _guard(ctx: Any, work: Callable[[], int]) -> int:
@@ -224,7 +238,13 @@ Examples:
   vibetesting run --suite-id 42 --timeout 1800
   vibetesting run --tests-file tests.yml --schedule-at 2030-04-04T02:00:00+03:00 --repeat weekly
   vibetesting run --execution-type exploration --flows-count 3 --no-wait
-  vibetesting run --tests-file tests.yml --dry-run""",
+  vibetesting run --tests-file tests.yml --dry-run
+  vibetesting run --tests-file tests.yml --grep signup --target-url https://pr-7.example.com/
+  vibetesting run --tests-file examples/ --tag smoke --var ORDER=A-17 --shard 1/2
+
+\b
+Secret variables for ${NAME} come from the environment only: VIBETESTING_SECRET_<NAME>, or
+VIBETESTING_SECRET_VARS with NAME=VALUE lines (masked, sent only where they are used).""",
 )
 @options_for("run")
 @output_options

@@ -10,7 +10,7 @@ copy of it.
     status(1, tests=3, passed=2, failed=1)      an ExecutionStatus (done = passed + failed)
     done(1, 3, 2, 1)                             an ExecutionResult of a done execution
     running(2, Interrupted.TIMEOUT)              one still running (4 tests, 1 done), interrupted
-    result(done(1, 2, 2), result="passed", exit_code=0)     a RunResult as given
+    result(done(1, 2, 2), result=Result.PASSED, exit_code=0)   a RunResult as given
     verdict(done(1, 2, 1), names=("a", "b"))     the RunResult ``verdict.decide`` gives
     guided("a", "b", retry_failed=1)             RunSettings of a guided run of those tests
     answer(number_of_failed_tests=...)           a service's status answer (a dict)
@@ -26,8 +26,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from vibetesting_ci.config.merge import SourcedTest
 from vibetesting_ci.config.settings import RunSettings
-from vibetesting_ci.config.testsfile import TestCase
 from vibetesting_ci.domain.models import (
     Attempt,
     CountProblem,
@@ -197,7 +197,7 @@ def attempt(
 
 def guided(*names: str, **settings: Any) -> RunSettings:
     """The settings of a guided run of tests ``names`` (each with the one step "do it")."""
-    tests = tuple(TestCase(name=n, steps=("do it",)) for n in names)
+    tests = tuple(SourcedTest(name=n, steps=("do it",)) for n in names)
     return RunSettings(execution_type="guided", tests=tests, **settings)
 
 
@@ -275,11 +275,6 @@ def gitlab_env(
 
 
 # -- the report and its golden fixture -----------------------------------------------------------
-
-
-def report(run: RunResult, files: tuple[OutputFile, ...] = ()) -> Report:
-    """The one report value of ``run`` (``domain.report.build_report``, the real builder)."""
-    return build_report(run, files)
 
 
 @contextmanager
@@ -387,6 +382,10 @@ SAMPLE_ANSWERS: dict[int, tuple[dict[str, Any], tuple[int, ...], Interrupted | N
 }
 
 
+# --target-url as the report holds it (a secret variable in it shown as ***, config/assemble.py).
+SAMPLE_TARGET_URL = "https://qa:***@pr-17.preview.example/shop?lang=en&x=[1]"
+
+
 def sample_result() -> RunResult:
     """The golden fixture's run as the CLI would have it after the wait: the verdict from
     ``verdict.decide``, the warnings the wait gave, the label. Build it (and its report) inside
@@ -402,9 +401,8 @@ def sample_result() -> RunResult:
         if e.status is not None
         for w in e.status.warnings
     )
-    return replace(
-        run, label=SAMPLE_LABEL, warnings=(*warnings, f"the service echoed {SAMPLE_SECRET}")
-    )
+    warnings = (*warnings, f"the service echoed {SAMPLE_SECRET}")
+    return replace(run, label=SAMPLE_LABEL, target_url=SAMPLE_TARGET_URL, warnings=warnings)
 
 
 def sample_report() -> Report:

@@ -3,7 +3,7 @@ test-fast`` stay within seconds) and ``thorough`` (``make test`` and ``.ci/run``
 ``HYPOTHESIS_PROFILE=thorough``: every property test at full strength).
 
 A property test that asks for an explicit number of random examples says
-``@settings(max_examples=examples(400))``: 400 under ``thorough``, a quarter (at least 25)
+``@settings(max_examples=examples(400))``: 400 under ``thorough``, an eighth (at least 15)
 otherwise. Explicit ``@example`` cases always run.
 """
 
@@ -19,7 +19,7 @@ if PROFILE not in (UNIT, THOROUGH):
     raise RuntimeError(f"HYPOTHESIS_PROFILE={PROFILE!r}: use {UNIT!r} or {THOROUGH!r}")
 
 settings.register_profile(THOROUGH)  # hypothesis's defaults (100 examples unless a test says)
-settings.register_profile(UNIT, max_examples=25)
+settings.register_profile(UNIT, max_examples=15)
 
 
 def load() -> None:
@@ -29,5 +29,5 @@ def load() -> None:
 
 def examples(n: int) -> int:
     """The random example count for a test that asks for ``n``: ``n`` under ``thorough``,
-    a quarter of it (at least 25) otherwise."""
-    return n if PROFILE == THOROUGH else max(25, n // 4)
+    an eighth of it (at least 15) otherwise."""
+    return n if PROFILE == THOROUGH else max(15, n // 8)

@@ -1,6 +1,7 @@
 """The layers, checked on the source (ast only): each package imports only the
 packages below it (``ALLOWED``), no module imports in a cycle, every public exception class lives
-in errors.py, no os._exit, no module over 600 lines, the runner stays plain sequencing.
+in errors.py, no os._exit, no module over 600 lines, the package faces import nothing, the
+runner stays plain sequencing.
 docs/architecture.md draws the same picture."""
 
 from __future__ import annotations
@@ -145,6 +146,22 @@ def test_no_module_is_over_600_lines() -> None:
 
 # Modules still over the limit until their split step (plan.md): only shrink this list.
 LONG_PENDING: set[str] = set()
+
+
+def test_package_faces_import_nothing() -> None:
+    """A package's ``__init__.py`` is its docstring (but ``publish/ci``'s ``detect`` and the
+    emulator's face): using one module of a layer loads no other, so start-up stays light."""
+    loud = []
+    for path in sorted(SRC.rglob("__init__.py")):
+        name = module_name(path)
+        if name in ("", "publish.ci", "emulator"):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+            if not (docstring or future):
+                loud.append(f"{name}: line {node.lineno}")
+    assert loud == []
 
 
 def test_every_public_exception_class_is_in_errors_py() -> None:

@@ -91,6 +91,7 @@ class Option:
     env: str = ""
     input: str = ""
     input_default: str | None = None  # the action input's default, where it differs
+    cli: bool = True  # False: no command-line option, the variable (and input) only
 
     def __post_init__(self) -> None:
         dashed = self.name.replace("_", "-")
@@ -228,7 +229,7 @@ def _zone_hint(name: str, example: str) -> str:
     mean", over the IANA names; a city alone finds its zone), else an example."""
     import zoneinfo
 
-    from vibetesting_ci.config.testsfile import nearest
+    from vibetesting_ci.config.yaml_nodes import nearest
 
     zones = sorted(zoneinfo.available_timezones())
     offset = re.fullmatch(r"(?:UTC|GMT)([+-])(\d{1,2})(?::?00)?", name.strip(), re.IGNORECASE)

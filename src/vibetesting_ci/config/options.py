@@ -87,9 +87,11 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         name="tests_file",
-        kind=Kind.TEXT,
+        kind=Kind.LINES,
         help=(
-            "YAML or JSON file: a list of {name, steps}, or a mapping with tests and run settings."
+            "YAML or JSON file: a list of {name, steps}, or a mapping with tests and run "
+            "settings; or a folder of them, or a glob (repeatable; the variable takes one per "
+            "line)."
         ),
         commands=("run",),
         api_field="tests",
@@ -101,6 +103,59 @@ OPTIONS: tuple[Option, ...] = (
         help="The same as --tests-file, inline (YAML or JSON text).",
         commands=("run",),
         api_field="tests",
+    ),
+    # Tests as code: which tests are sent, and the ${NAME} variables in their text.
+    Option(
+        name="tags",
+        kind=Kind.LINES,
+        help="Send the tests that have this tag (repeatable: any of them; the variable takes "
+        "one per line).",
+        commands=("run",),
+        flag="--tag",
+        metavar="TAG",
+    ),
+    Option(
+        name="exclude_tags",
+        kind=Kind.LINES,
+        help="Leave out the tests that have this tag (repeatable; the variable takes one per "
+        "line).",
+        commands=("run",),
+        flag="--exclude-tag",
+        metavar="TAG",
+    ),
+    Option(
+        name="grep",
+        kind=Kind.TEXT,
+        help="Send the tests whose name matches this case-insensitive regular expression.",
+        commands=("run",),
+        metavar="PATTERN",
+    ),
+    Option(
+        name="shard",
+        kind=Kind.TEXT,
+        help="Send shard K of N of the selected tests (K/N, e.g. 2/4), or auto: GitLab's "
+        "CI_NODE_INDEX/CI_NODE_TOTAL (parallel:).",
+        commands=("run",),
+        metavar="K/N",
+    ),
+    Option(
+        name="vars",
+        kind=Kind.LINES,
+        help="A variable NAME=VALUE for ${NAME} in the steps, instructions, focus areas, login "
+        "identifier and target URL (repeatable; the variable takes one per line).",
+        commands=("run",),
+        flag="--var",
+        metavar="NAME=VALUE",
+    ),
+    Option(
+        name="secret_vars",
+        kind=Kind.LINES,
+        help="Secret variables, one NAME=VALUE per line (environment only, like "
+        "VIBETESTING_SECRET_<NAME>): masked, never shown, sent only in the fields that use them.",
+        commands=("run",),
+        secret=True,
+        cli=False,
+        metavar="NAME=VALUE",
     ),
     Option(
         name="login_identifier",
@@ -116,6 +171,15 @@ OPTIONS: tuple[Option, ...] = (
         commands=("run",),
         api_field="login",
         secret=True,
+    ),
+    Option(
+        name="target_url",
+        kind=Kind.TEXT,
+        help='The http(s) URL to test (a preview deployment): sent as the sentence "Test the '
+        'application at URL." before the general instructions.',
+        commands=("run",),
+        api_field="general_instructions",
+        metavar="URL",
     ),
     Option(
         name="general_instructions",
@@ -367,6 +431,10 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 OPTIONS_BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
+
+# Tests as code (issue 23): the options that pick the tests a run sends and fill in their text,
+# without being a field of the request themselves (their own table in the README).
+TESTS_AS_CODE = ("tags", "exclude_tags", "grep", "shard", "vars", "secret_vars")
 
 
 def option(name: str) -> Option:

@@ -5,26 +5,28 @@ Precedence: command-line option > environment variable > tests file (run setting
 (``config/options.py``) and parsed by their kind (``config/kinds.py``).
 
 :class:`RunSettings` is what ``run`` sends, typed; its ``body`` is the one place the request
-body is built. Nothing here sends a request. Reading the tests file is ``testsfile``'s job.
+body is built. Nothing here sends a request. Reading the tests files, and the rest of tests
+as code (variables, selection, shards, the target URL), is ``config/assemble.py``'s job.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from vibetesting_ci.config.kinds import Option, is_loopback, parse_positive_int, plain_number
-from vibetesting_ci.config.labels import run_label
-from vibetesting_ci.config.options import OPTIONS
+from vibetesting_ci.config.labels import ROOT, file_label, run_label
+from vibetesting_ci.config.options import OPTIONS, TESTS_AS_CODE
 from vibetesting_ci.config.sources import Raw
 from vibetesting_ci.errors import InputError
 from vibetesting_ci.vocabulary import Endpoint, ExecutionType
 
 if TYPE_CHECKING:  # pragma: no cover
-    from vibetesting_ci.config.testsfile import TestCase
+    from vibetesting_ci.config.assemble import Assembled
+    from vibetesting_ci.config.merge import SourcedTest
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,10 @@ class RunSettings:
 
     suite_id: int | None = None
     execution_type: str | None = None
-    tests: tuple[TestCase, ...] = ()
-    tests_file: str | None = None  # the --tests-file path as given (for the tests' label)
+    tests: tuple[SourcedTest, ...] = ()  # steps filled in (config/assemble.py)
     login_identifier: str | None = None
     login_password: str | None = field(default=None, repr=False)
+    target_url: str | None = None  # sent as a sentence before the general instructions
     general_instructions: str | None = None
     focus_areas: tuple[str, ...] | None = None
     flows_count: int | None = None
@@ -91,8 +93,18 @@ class RunSettings:
     retry_failed_whole: bool = False  # where failures cannot be attributed: rerun the whole run
     # The classname of this run's tests in every report (config.labels.run_label), computed
     # once by run_settings(): from the suite id, the tests file's path or the kind of run,
-    # never from ids or outcomes. Never sent.
+    # never from ids or outcomes. Never sent. A test from a tests file has its own file's
+    # classname (``SourcedTest.classname``); this one names the cases that name no test.
     label: str = ""
+    # Tests as code, for people (never sent): the texts with secret variables as *** and a
+    # password in the target URL as ***; what the run says about its tests before it starts
+    # (files, selection, shard, target URL), and the dry run's longer form; warnings about the
+    # input; and, when the shard holds no test, the line that says so (nothing is sent).
+    shown: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    dry_run_notes: tuple[str, ...] = ()
+    input_warnings: tuple[str, ...] = ()
+    empty_shard: str | None = None
 
     @property
     def endpoint(self) -> Endpoint:
@@ -104,6 +116,24 @@ class RunSettings:
         return tuple(test.name for test in self.tests)
 
     @property
+    def classnames(self) -> dict[str, str]:
+        """Test name -> its JUnit classname, for the tests whose classname is not the run's
+        label (a run from several files: each test's from its own file). Names are unique."""
+        return {t.name: t.classname for t in self.tests if t.classname not in ("", self.label)}
+
+    @property
+    def target_url_shown(self) -> str | None:
+        """The target URL as every output shows it (secret variables and a password as ***)."""
+        if self.target_url is None:
+            return None
+        shown = self.shown.get("target_url")
+        if shown is not None:
+            return str(shown)
+        from vibetesting_ci.safety.redact import redact_url
+
+        return redact_url(self.target_url)
+
+    @property
     def scheduled(self) -> bool:
         return self.schedule_at is not None
 
@@ -111,18 +141,31 @@ class RunSettings:
     def body(self) -> dict[str, Any]:
         """The exact JSON body (contains secrets): fields in the option table's order, the
         unset ones left out (the service's defaults apply)."""
+        return self._body(shown=False)
+
+    def _body(self, *, shown: bool) -> dict[str, Any]:
+        run = self._shown() if shown else self
         body: dict[str, Any] = {}
         for row in OPTIONS:
             if row.api_field is None or row.api_field in body:
                 continue
-            value = self._wire_value(row)
+            value = run._wire_value(row, shown=shown)
             if value is not None:
                 body[row.api_field] = list(value) if isinstance(value, tuple) else value
         return body
 
-    def _wire_value(self, row: Option) -> Any:
+    def _shown(self) -> RunSettings:
+        """This run with its texts as people may see them (``shown``)."""
+        texts = {k: v for k, v in self.shown.items() if getattr(self, k, None) is not None}
+        return replace(self, **texts) if texts else self
+
+    def _wire_value(self, row: Option, *, shown: bool = False) -> Any:
         if row.api_field == "tests":
-            return [test.to_api() for test in self.tests] or None
+            return [test.to_api(shown=shown) for test in self.tests] or None
+        if row.api_field == "general_instructions":
+            from vibetesting_ci.config.target import with_target
+
+            return with_target(self.target_url, self.general_instructions)
         if row.api_field == "login":
             if self.login_identifier is None and self.login_password is None:
                 return None
@@ -135,8 +178,9 @@ class RunSettings:
         return getattr(self, row.name)
 
     def redacted_body(self) -> dict[str, Any]:
-        """The body with every secret shown as ``***`` (for --dry-run and logs)."""
-        body = self.body
+        """The body with every secret shown as ``***`` (for --dry-run and logs): the login
+        password, and the secret variables in the texts they fill."""
+        body = self._body(shown=True)
         if "login" in body and "password" in body["login"]:
             body["login"]["password"] = "***"  # noqa: S105 - a mask, not a password
         return body
@@ -218,11 +262,13 @@ _RUN_TESTS_ONLY = (
     "max_steps_per_flow",
     "stop_existing",
     "allow_parallel",
+    "target_url",
+    *(name for name in TESTS_AS_CODE if name != "secret_vars"),
 )
 _SCHEDULE_ONLY = ("repeat", "repeat_count", "timezone")
 # Every RunSettings field read from an option, in the order they are validated.
 _RUN_FIELDS = (
-    *(name for name in _RUN_TESTS_ONLY if name not in ("tests_file", "tests")),
+    *(name for name in _RUN_TESTS_ONLY if name not in ("tests_file", "tests", *TESTS_AS_CODE)),
     *_SCHEDULE_ONLY,
     "suite_id",
     "send_report",
@@ -236,7 +282,7 @@ _RUN_FIELDS = (
 
 def run_settings(raw: Raw) -> RunSettings:
     """Validate every run option, read the tests, and return the typed run. Sends nothing."""
-    from vibetesting_ci.config.testsfile import TestsDocument, read_tests
+    from vibetesting_ci.config.assemble import assemble
 
     values = {name: raw.value(name) for name in _RUN_FIELDS}
     if values["schedule_at"] is not None:
@@ -262,19 +308,22 @@ def run_settings(raw: Raw) -> RunSettings:
             )
         return RunSettings(**values, label=_label(values["suite_id"], None, None))
 
-    document: TestsDocument = read_tests(raw.get("tests_file"), raw.get("tests"))
-
-    # The tests file's run settings sit below options and variables.
-    for key, value in document.settings.items():
+    assembled = assemble(raw)
+    # The tests files' run settings sit below options and variables (assemble leaves out those
+    # an option sets); the texts are filled in, the options' own as well.
+    for key, value in assembled.settings.items():
         if values.get(key) is None:
             values[key] = value
+    values.update(assembled.texts)
 
+    tests = assembled.tests
+    sent_tests = bool(tests) or assembled.empty_shard is not None
     execution_type = values["execution_type"] or (
-        ExecutionType.GUIDED.value if document.tests else None
+        ExecutionType.GUIDED.value if sent_tests else None
     )
-    if document.without_tests is not None and execution_type in (None, ExecutionType.GUIDED):
+    if assembled.without_tests is not None and execution_type in (None, ExecutionType.GUIDED):
         raise InputError(
-            f"{document.without_tests}: the mapping has no 'tests' key; add 'tests:' with a "
+            f"{assembled.without_tests}: the mapping has no 'tests' key; add 'tests:' with a "
             "list of {name, steps}"
             + (
                 ""
@@ -287,32 +336,64 @@ def run_settings(raw: Raw) -> RunSettings:
             "nothing to run: give --tests-file or --tests (a guided run), "
             "--execution-type exploration, or --suite-id"
         )
-    if execution_type == ExecutionType.GUIDED and not document.tests:
+    if execution_type == ExecutionType.GUIDED and not sent_tests:
         raise InputError(
             "a guided run needs tests: give --tests-file or --tests (a list of {name, steps})"
         )
-    if execution_type == ExecutionType.EXPLORATION and document.tests:
+    if execution_type == ExecutionType.EXPLORATION and sent_tests:
         raise InputError(
             "tests only apply to a guided run; drop them or use --execution-type guided"
         )
     values["execution_type"] = execution_type
     _check_login_pair(raw, values)
-    found = raw.get("tests_file")
-    tests_file = str(found[0]) if found is not None else None
-    label = _label(None, tests_file, execution_type)
+    label, tests = _labels(assembled, tests, execution_type)
     return _check_body_size(
-        RunSettings(tests=document.tests, tests_file=tests_file, label=label, **values)
+        RunSettings(
+            tests=tests,
+            label=label,
+            shown=dict(assembled.shown),
+            notes=assembled.lines(),
+            dry_run_notes=assembled.lines(dry_run=True),
+            input_warnings=assembled.warnings,
+            empty_shard=assembled.empty_shard,
+            **values,
+        )
     )
+
+
+def _cwd() -> str | None:
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:  # the working directory was removed: label by the file's name
+        return None
+
+
+def _labels(
+    assembled: Assembled, tests: tuple[SourcedTest, ...], execution_type: str
+) -> tuple[str, tuple[SourcedTest, ...]]:
+    """The run's label and its tests, each with its own file's classname: one file labels the
+    run as before; several label the cases that name no test by their common folder."""
+    from vibetesting_ci.config.assemble import common_folder
+
+    cwd = _cwd()
+    files = assembled.files
+    if len(files) > 1:
+        folder = common_folder(files)
+        label = f"{ROOT}.{file_label(folder, cwd)}" if folder else f"{ROOT}.tests"
+    else:
+        label = _label(None, files[0] if files else None, execution_type)
+    named = tuple(
+        replace(t, classname=f"{ROOT}.{file_label(t.file, cwd)}" if t.file else label)
+        for t in tests
+    )
+    return label, named
 
 
 def _label(suite_id: int | None, tests_file: str | None, execution_type: str | None) -> str:
     """The run's label (config.labels.run_label), relative to the working folder."""
-    import os
-
-    try:
-        cwd: str | None = os.getcwd()
-    except OSError:  # the working directory was removed: label by the file's name
-        cwd = None
+    cwd = _cwd()
     return run_label(
         suite_id=suite_id,
         tests_file=tests_file,

@@ -6,7 +6,9 @@ actions) follows a test by ``(classname, name)``. Both come only from what the u
 never from execution ids, times or outcomes, so two runs of the same configuration give the same
 set of identities whatever their outcomes:
 
-- ``classname`` is the run's label (``config/labels.py``): ``vibetesting.suite_<id>`` for a
+- ``classname`` is the run's label (``config/labels.py``), or for a case that names a test from
+  a tests file when the run reads several, that file's (``plan_cases(classnames=...)``, issue
+  23): ``vibetesting.suite_<id>`` for a
   suite re-run, ``vibetesting.<tests file path>`` (relative, suffix dropped, dots as ``_``) for
   a guided run from a file, ``vibetesting.tests`` for inline ``--tests``,
   ``vibetesting.exploration`` for an exploration run, plain ``vibetesting`` for ``wait`` (which
@@ -52,7 +54,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, TypeGuard
@@ -262,9 +264,13 @@ def plan_cases(
     executions: Sequence[ExecutionResult],
     *,
     allow_empty: bool = False,
+    classnames: Mapping[str, str] | None = None,
 ) -> tuple[tuple[PlannedCase, ...], ...]:
     """Per execution (in the given order), its cases: see the module docstring for the rules.
-    ``label`` is the classname (``config.labels.run_label``)."""
+    ``label`` is the classname (``config.labels.run_label``); ``classnames`` gives a test its
+    own (test name -> classname: a run from several tests files), for the cases that name
+    it."""
+    own = classnames or {}
     several = len(executions) > 1
     assigned = assign_tests(test_names, executions)
     draft: list[list[PlannedCase]] = []
@@ -281,9 +287,10 @@ def plan_cases(
             *,
             into: list[PlannedCase] = cases,
             eid: int = eid,
+            classname: str = label,
             **extra: Any,
         ) -> None:
-            into.append(PlannedCase(label, name, outcome, eid, len(into) + 1, shape, **extra))
+            into.append(PlannedCase(classname, name, outcome, eid, len(into) + 1, shape, **extra))
 
         def add_named(outcome: Outcome, shape: Shape, i: int, **extra: Any) -> None:
             add(
@@ -292,6 +299,7 @@ def plan_cases(
                 shape,
                 test=test_names[i],
                 test_index=i,
+                classname=own.get(test_names[i], label),
                 **extra,
             )
 
@@ -436,7 +444,11 @@ def plan_result(result: RunResult) -> tuple[tuple[PlannedCase, ...], ...]:
     """:func:`plan_cases` for a finished ``run``/``wait`` (the report is built from it once:
     ``report.build_report``)."""
     return plan_cases(
-        result_label(result), result.test_names, result.executions, allow_empty=result.allow_empty
+        result_label(result),
+        result.test_names,
+        result.executions,
+        allow_empty=result.allow_empty,
+        classnames=result.classnames,
     )
 
 

@@ -401,6 +401,9 @@ class RunResult:
     schedule_id: str | None = None
     test_names: tuple[str, ...] = ()  # names the run gave its tests (guided), in order
     label: str = ""  # the tests' classname (config.labels.run_label); empty: plain "vibetesting"
+    # A test whose classname is not ``label`` (a run from several tests files): name -> its own.
+    classnames: Mapping[str, str] = field(default_factory=dict)
+    target_url: str | None = None  # where the run tested, as shown (secrets as ***)
     allow_empty: bool = False  # --allow-empty: an execution done with no test does not fail
     message: str | None = None  # one line for people: why this result
     warnings: tuple[str, ...] = field(default=())  # every warning the log showed, in order

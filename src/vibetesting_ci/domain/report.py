@@ -152,7 +152,7 @@ class Report:
     """Everything every output says about one ``run`` or ``wait`` (see the module docstring)."""
 
     verdict: Verdict
-    label: str  # the tests' JUnit classname
+    label: str  # the tests' JUnit classname (a run from several files: of the unnamed cases)
     executions: tuple[ExecutionReport, ...] = ()
     totals: Counts = Counts()
     failed: FailedTests = field(default_factory=FailedTests)
@@ -166,6 +166,7 @@ class Report:
     threshold: str = ""
     warnings: tuple[str, ...] = ()
     files: tuple[OutputFile, ...] = ()  # the files the run writes (or wrote), in order
+    target_url: str | None = None  # where the run tested (--target-url), secrets as ***
 
     @property
     def result(self) -> Result:
@@ -506,4 +507,5 @@ def build_report(result: RunResult, files: Sequence[OutputFile] = ()) -> Report:
         threshold=scrub(result.threshold),
         warnings=tuple(scrub(w) for w in result.warnings),
         files=tuple(ordered),
+        target_url=_scrubbed(result.target_url),
     )

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from vibetesting_ci.domain.models import Scope
 from vibetesting_ci.domain.report import Report
 from vibetesting_ci.render.github import VERDICTS, report_cell
-from vibetesting_ci.safety.text import http_url, markdown_link, markdown_text
+from vibetesting_ci.safety.text import http_url, markdown_code, markdown_link, markdown_text
 
 MARKER = "<!-- vibetesting-ci:comment key={key} -->"
 MARKER_RE = re.compile(r"<!-- vibetesting-ci:comment key=([^>\s]*) -->")
@@ -94,6 +94,8 @@ def render(
     out.append("")
     if report.message:
         out += [_md(report.message), ""]
+    if report.target_url:
+        out += [f"Target URL: {markdown_code(report.target_url)}", ""]
     if report.executions:
         out += [
             "| Execution | State | Tests | Passed | Failed | Not done | Report |",

@@ -112,7 +112,7 @@ def summary_lines(report: Report, style: Style) -> list[str]:
         lines.append(
             f"attempt {attempt.number} ({attempt.scope}): execution(s) {ids}: {attempt.result}"
         )
-    files: list[tuple[str, str]] = []
+    files: list[tuple[str, str]] = [("target", report.target_url)] if report.target_url else []
     for item in report.files:
         if files and files[-1][0] == item.kind:  # the PDF reports, on one line
             files[-1] = (item.kind, f"{files[-1][1]}, {item.path}")
@@ -143,11 +143,13 @@ def test_lines(report: Report, style: Style) -> list[str]:
     troubled_first = sorted(cases, key=lambda c: c.outcome == Outcome.PASSED)  # stable
     shown = troubled_first[:TEST_ROWS]
     width = max(len(c.outcome) for c in shown)
-    lines = [style(f"tests ({report.label}):", "bold")]
+    several = len({c.classname for c in cases}) > 1  # a run from several tests files
+    lines = [style("tests:" if several else f"tests ({report.label}):", "bold")]
     for case in shown:
         word = style(case.outcome.ljust(width), _OUTCOME_STYLE[case.outcome])
         may_be = f"  (one of: {'; '.join(case.may_be[:5])}{' ...' if len(case.may_be) > 5 else ''})"
-        lines.append(f"  {word}  {one_line(case.name, 200)}{may_be if case.may_be else ''}")
+        where = f"  ({case.classname})" if several else ""
+        lines.append(f"  {word}  {one_line(case.name, 200)}{may_be if case.may_be else ''}{where}")
     if len(cases) > len(shown):
         lines.append(f"  ... and {len(cases) - len(shown)} more in the JUnit file")
     if not report.failed.complete:

@@ -150,7 +150,11 @@ def _tests_table(report: Report) -> list[str]:
     cases = [c for c in report.cases if c.is_test]
     if not cases:
         return []
+    classnames = sorted({c.classname for c in cases})
     head = ["", f"**Tests** (JUnit classname {markdown_code(report.label)})", ""]
+    if len(classnames) > 1:  # a run from several tests files: each test's from its own
+        named = ", ".join(markdown_code(c) for c in classnames[:10])
+        head[1] = f"**Tests** (JUnit classnames {named}{', …' if len(classnames) > 10 else ''})"
     if not any(c.test is not None for c in cases):
         return [
             *head,
@@ -249,6 +253,8 @@ def _render_summary(report: Report) -> str:
         out += [_cell(report.message), ""]
     if report.schedule_id:
         out += [f"Schedule id: {markdown_code(report.schedule_id)}", ""]
+    if report.target_url:
+        out += [f"Target URL: {markdown_code(report.target_url)}", ""]
     if report.executions:
         totals = report.totals
         out += [

@@ -355,6 +355,7 @@ def build_junit(report: Report) -> ET.Element:
             "interrupted": execution.interrupted or "",
             "stopped": "true" if execution.stopped else "",
             "schedule_id": report.schedule_id or "",
+            "target_url": report.target_url or "",
         }
         for name, value in props.items():
             if value:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from vibetesting_ci.publish.ci.base import CIAdapter
 from vibetesting_ci.run.cancellation import Cancellation
@@ -25,7 +25,9 @@ class Context:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     cancellation: Cancellation = field(default_factory=Cancellation)
     warnings: list[str] = field(default_factory=list)
-    label: str = ""  # the run's test classname (RunSettings.label); "" for wait
+    # From the run's configuration for its report (run.announce.configured): the label, the
+    # tests' own classnames, the target URL; empty for wait.
+    configured: dict[str, Any] = field(default_factory=dict)
 
     def say(self, text: str) -> None:
         """A line for people (stderr), unless --quiet."""

@@ -42,6 +42,7 @@ from vibetesting_ci.render.console import (
     verdict_line,
 )
 from vibetesting_ci.run import concurrency, retries
+from vibetesting_ci.run.announce import announce, configured
 from vibetesting_ci.run.cancellation import CANCEL_BUDGET
 from vibetesting_ci.run.context import Context
 from vibetesting_ci.run.progress import choose_listener, colour_enabled
@@ -131,7 +132,9 @@ def _trigger(
 
 def run_command(ctx: Context, api: ApiSettings, run: RunSettings, wait: WaitSettings) -> int:
     check_outputs(wait, ctx.adapter.output_files(), waits=run.wait and not run.scheduled)
-    ctx.label = run.label
+    ctx.configured = configured(run)
+    if announce(run, ctx.say, ctx.warn):  # tests as code; True: the shard holds no test
+        return ExitCode.OK
     if warning := up_front_warning(run):  # before a dry run too
         ctx.warn(warning)
     if run.dry_run:
@@ -293,7 +296,7 @@ def _publish(ctx: Context, wait: WaitSettings, result: RunResult, *, write_junit
     from vibetesting_ci.domain.report import FileKind, OutputFile, build_report
     from vibetesting_ci.publish.files import VERDICT_CARRIERS, write_files
 
-    result = replace(result, warnings=(*result.warnings, *ctx.warnings), label=ctx.label)
+    result = replace(result, warnings=(*result.warnings, *ctx.warnings), **ctx.configured)
     planned = [
         OutputFile(kind, path)
         for kind, path in (

@@ -80,9 +80,9 @@ def test_every_input_maps_onto_a_cli_variable(action: dict[str, Any]) -> None:
     for variable, name in mapping.items():
         assert variable in known, f"{variable} (input {name}) is not a variable the CLI reads"
         option = known[variable]
-        assert name == option.flag.removeprefix("--").replace("focus-area", "focus-areas"), (
-            f"input {name} should be named after {option.flag}"
-        )
+        plural = {"--focus-area", "--tag", "--exclude-tag", "--var"}  # one value per flag
+        named = option.flag.removeprefix("--") + ("s" if option.flag in plural else "")
+        assert name == named, f"input {name} should be named after {option.flag}"
         assert name == option.input, f"input {name}: the option table says {option.input}"
     for name, spec in inputs.items():
         assert re.fullmatch(r"[a-z][a-z0-9-]*", name), f"input {name} is not kebab-case"

@@ -19,6 +19,8 @@ Skipped when gitlab-ci-local is not installed (``.ci/gitlab-ci-local.sh`` instal
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import shutil
@@ -31,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.emulator_process import emulator_process
+from vibetesting_ci.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "tok-GitLabLocal-5ecret-0123456789"
@@ -85,6 +88,17 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def safe(job: str) -> str:
+    """The folder name gitlab-ci-local gives a job: each run of other characters than letters,
+    digits, ``-`` and ``_`` as its unpadded base64 (``vibetesting: [1/4]`` ->
+    ``vibetestingOiBb1Lw4XQ``)."""
+    return re.sub(
+        r"[^A-Za-z0-9_-]+",
+        lambda m: base64.b64encode(m.group().encode()).decode().rstrip("="),
+        job,
+    )
+
+
 @dataclass
 class Pipeline:
     returncode: int
@@ -98,10 +112,10 @@ class Pipeline:
         return found.group(1)
 
     def log(self, job: str) -> str:
-        return (self.project / ".gitlab-ci-local" / "output" / f"{job}.log").read_text()
+        return (self.project / ".gitlab-ci-local" / "output" / f"{safe(job)}.log").read_text()
 
     def artifact(self, job: str, path: str) -> Path:
-        return self.project / ".gitlab-ci-local" / "artifacts" / job / path
+        return self.project / ".gitlab-ci-local" / "artifacts" / safe(job) / path
 
     def everything(self) -> str:
         """Every log and every artifact, for the secret check."""
@@ -418,3 +432,132 @@ def test_catalog_release_job_only_for_version_tags(tmp_path: Path, api_url: str)
     run = run_pipeline(folder, api_url, "release", "--variable", "CI_COMMIT_TAG=1.2.3")
     assert run.status("release") == "PASS"
     assert "Publishing the vibetesting component 1.2.3" in run.log("release")
+
+
+SUITE = """\
+tests:
+  - name: home page loads
+    tags: [smoke]
+    steps: open the home page
+  - name: search finds a mug
+    tags: [smoke]
+    steps: search for a mug
+  - name: sign in works
+    tags: [smoke, auth]
+    steps: sign in as the demo user
+  - name: cart keeps items
+    tags: [smoke]
+    steps: add two items and reload
+  - name: guest checkout
+    tags: [checkout]
+    steps: check out as a guest
+  - name: coupon applies
+    tags: [smoke, checkout]
+    steps: apply a coupon
+  - name: new admin page
+    tags: [smoke, wip]
+    steps: open the unfinished admin page
+"""
+SMOKE = [
+    "home page loads",
+    "search finds a mug",
+    "sign in works",
+    "cart keeps items",
+    "coupon applies",
+]
+
+
+@pytest.fixture()
+def recording() -> Iterator[EmulatorServer]:
+    """An in-process emulator whose journal holds the bodies the jobs sent."""
+    with EmulatorServer(token=TOKEN, test_seconds=0.05) as server:
+        yield server
+
+
+def pinned_example(name: str) -> str:
+    example = (ROOT / "examples" / name).read_text(encoding="utf-8")
+    pinned, count = re.subn(r"component: \S+/vibetesting@\S+", f"component: {COMPONENT}", example)
+    assert count == 1, f"{name} includes the component once"
+    return pinned
+
+
+def sent_tests(server: EmulatorServer) -> list[list[str]]:
+    """The tests of each ``run-tests`` body the emulator received, in order."""
+    bodies = [r.json for r in server.journal if r.endpoint == "run-tests"]
+    return [[t["name"] for t in body["tests"]] for body in bodies]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("push", SMOKE),  # the default branch: the smoke tests
+        ("schedule", [*SMOKE[:4], "guest checkout", SMOKE[4]]),  # every test but wip
+    ],
+)
+def test_shards_example_splits_the_selected_tests_across_parallel_jobs(
+    tmp_path: Path, recording: EmulatorServer, source: str, expected: list[str]
+) -> None:
+    """examples/shards-gitlab-ci.yml as shipped: `parallel: 4` gives four jobs, `shard: auto`
+    reads CI_NODE_INDEX/CI_NODE_TOTAL; the shards never overlap and together send every
+    selected test once; each job's JUnit holds its own share."""
+    folder = project(
+        tmp_path,
+        {".gitlab-ci.yml": pinned_example("shards-gitlab-ci.yml"), ".vibetesting/t.yml": SUITE},
+    )
+    run = run_pipeline(
+        folder,
+        recording.url,
+        "--input",
+        "poll-interval=0.1",
+        "--variable",
+        f"CI_PIPELINE_SOURCE={source}",
+    )
+    assert run.returncode == 0, run.output
+    jobs = [f"vibetesting: [{k}/4]" for k in range(1, 5)]
+    assert [run.status(job) for job in jobs] == ["PASS"] * 4, run.output
+    shards = sent_tests(recording)
+    assert len(shards) == 4, shards
+    flat = [name for shard in shards for name in shard]
+    assert sorted(flat) == sorted(expected) and len(set(flat)) == len(flat)
+    for job in jobs:
+        log = run.log(job)
+        assert re.search(r"shard \d/4", log), log
+    junit_cases = sum(
+        run.artifact(job, "vibetesting-junit.xml").read_text().count("<testcase") for job in jobs
+    )
+    assert junit_cases == len(expected)
+    assert TOKEN not in run.everything()
+
+
+def test_preview_example_sends_the_review_apps_url(
+    tmp_path: Path, recording: EmulatorServer
+) -> None:
+    """examples/preview-gitlab-ci.yml as shipped, in a merge request pipeline: the component's
+    job joins the review environment, and its URL reaches the agents as the target URL's
+    sentence first in the general instructions."""
+    folder = project(
+        tmp_path,
+        {
+            ".gitlab-ci.yml": pinned_example("preview-gitlab-ci.yml"),
+            ".vibetesting/smoke.yml": PASSING,
+        },
+    )
+    run = run_pipeline(
+        folder,
+        recording.url,
+        "--input",
+        "poll-interval=0.1",
+        "--variable",
+        "CI_PIPELINE_SOURCE=merge_request_event",
+        "--variable",
+        "CI_COMMIT_REF_SLUG=feature-x",
+    )
+    assert run.status("deploy-review") == "PASS", run.output
+    assert run.status("vibetesting") == "PASS", run.log("vibetesting")
+    bodies = [r.json for r in recording.journal if r.endpoint == "run-tests"]
+    assert len(bodies) == 1
+    url = "https://feature-x.review.example.com"
+    assert bodies[0]["general_instructions"] == f"Test the application at {url}."
+    results = json.loads(run.artifact("vibetesting", "vibetesting-results.json").read_text())
+    assert results["target_url"] == url
+    assert TOKEN not in run.everything()

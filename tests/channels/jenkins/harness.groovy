@@ -23,6 +23,7 @@ String token = args[2]
 String cli = args[3]
 File workRoot = new File(args[4])
 String password = 'pw-Jenkins-very-secret-42'
+String shopPassword = 'shop-Jenkins-secret-var-77'
 
 class StepError extends RuntimeException {
     StepError(String message) { super(message) }
@@ -85,7 +86,11 @@ def runStep = { String name, Map stepArgs, Integer stubCode = null, Closure prep
     build.dir = new File(workRoot, name)
     build.dir.mkdirs()
     build.stubCode = stubCode
-    build.credentialsStore = ['vibetesting-api-token': token, 'vibetesting-login-password': password]
+    build.credentialsStore = [
+        'vibetesting-api-token': token,
+        'vibetesting-login-password': password,
+        'shop-test-password': shopPassword,
+    ]
     build.envBase = [
         PATH: System.getenv('PATH'),
         HOME: System.getenv('HOME') ?: '/tmp',
@@ -165,7 +170,8 @@ def runStep = { String name, Map stepArgs, Integer stubCode = null, Closure prep
     if (jenkinsfile != null) {
         // The declarative DSL, as far as the example uses it: each block just runs its body.
         Closure body = { Object... parts -> parts.find { it instanceof Closure }?.call() }
-        ['pipeline', 'options', 'stages', 'steps', 'script', 'post', 'always'].each { binding.setVariable(it, body) }
+        ['pipeline', 'options', 'stages', 'steps', 'script', 'post', 'always', 'parameters'].each { binding.setVariable(it, body) }
+        binding.setVariable('params', [TARGET_URL: 'https://staging.example.com'])
         binding.setVariable('stage', { String title, Closure c -> build.calls << ['stage', title]; c() })
         binding.setVariable('agent', { Object a -> build.calls << ['agent', a] })
         binding.setVariable('any', 'any')
@@ -191,8 +197,9 @@ def runStep = { String name, Map stepArgs, Integer stubCode = null, Closure prep
 }
 
 def leaks = { Build build ->
-    boolean inScripts = build.shCalls.any { (it.script as String).contains(token) || (it.script as String).contains(password) }
-    boolean inCalls = build.calls.findAll { it[0] != 'withCredentials' }.any { it.toString().contains(token) || it.toString().contains(password) }
+    List<String> secrets = [token, password, shopPassword]
+    boolean inScripts = build.shCalls.any { String s = it.script as String; secrets.any { s.contains(it) } }
+    boolean inCalls = build.calls.findAll { it[0] != 'withCredentials' }.any { String c = it.toString(); secrets.any { c.contains(it) } }
     return inScripts || inCalls
 }
 
@@ -250,6 +257,34 @@ check('relocated: junit and archive follow the paths',
     b.calls.find { it[0] == 'archiveArtifacts' }[1].artifacts == 'out/junit.xml, out/pdf/run*.pdf, out/results.json')
 check('relocated: results read from the relocated results file', r?.result == 'passed')
 
+// ---- real CLI: tests as code (issue 23): tags, a shard, variables, a secret variable, a URL
+String tagged = '''- name: Home page loads
+  tags: [smoke]
+  steps: open the home page as ${WHO}
+- name: Sign in works
+  tags: [smoke]
+  steps: sign in with ${SHOP_PASSWORD}
+- name: Admin report
+  steps: open the admin report
+'''
+(b, r, t) = runStep('tests-as-code', real + [testsFile: ['suite/'], tags: ['smoke'], shard: '2/2', vars: ['WHO=jenkins'],
+    targetUrl: 'https://pr-7.preview.example/', secretVarsCredentialsIds: [SHOP_PASSWORD: 'shop-test-password']], null,
+    { File d -> new File(d, 'suite').mkdirs(); new File(d, 'suite/tests.yml').text = tagged })
+check('tests as code: exit 0, build SUCCESS', r?.exitCode == 0 && b.result == 'SUCCESS' && t == null, "${r} ${t} ${b.output}")
+check('tests as code: lists reach the CLI one per line, the URL as its variable',
+    b.shCalls[0].env.VIBETESTING_TESTS_FILE == 'suite/' && b.shCalls[0].env.VIBETESTING_TAGS == 'smoke' &&
+    b.shCalls[0].env.VIBETESTING_VARS == 'WHO=jenkins' && b.shCalls[0].env.VIBETESTING_SHARD == '2/2' &&
+    b.shCalls[0].env.VIBETESTING_TARGET_URL == 'https://pr-7.preview.example/')
+check('tests as code: the secret variable bound by withCredentials as VIBETESTING_SECRET_SHOP_PASSWORD',
+    b.calls.find { it[0] == 'withCredentials' }[1]*.variable == ['VIBETESTING_API_TOKEN', 'VIBETESTING_SECRET_SHOP_PASSWORD'] &&
+    b.shCalls[0].env.VIBETESTING_SECRET_SHOP_PASSWORD == shopPassword)
+check('tests as code: the shard ran one test, the results name the target URL',
+    r?.totals?.tests == 1 && r?.target_url == 'https://pr-7.preview.example/', "${r}")
+check('tests as code: no secret in any script, argument, log or file',
+    !leaks(b) && !b.output.contains(shopPassword) &&
+    !new File(b.dir, 'vibetesting-results.json').text.contains(shopPassword) &&
+    !new File(b.dir, 'vibetesting-junit.xml').text.contains(shopPassword))
+
 // ---- stubbed exit codes: every code's status and meaning
 [
     3: 'VibeTesting: exit code 3: the VibeTesting API refused or was unreachable',
@@ -272,6 +307,9 @@ check('docker: both credentials bound by withCredentials',
     b.calls.find { it[0] == 'withCredentials' }[1]*.variable == ['VIBETESTING_API_TOKEN', 'VIBETESTING_LOGIN_PASSWORD'] &&
     b.shCalls[0].env.VIBETESTING_LOGIN_PASSWORD == password)
 check('docker: no secret in any script or step argument', !leaks(b))
+(b, r, t) = runStep('docker-secret-vars', [testsFile: 't.yml', secretVarsCredentialsIds: [SHOP_PASSWORD: 'shop-test-password']], 0)
+check('docker: a secret variable passed by name only',
+    (b.shCalls[0].script as String).contains('-e VIBETESTING_SECRET_SHOP_PASSWORD ') && !leaks(b), b.shCalls[0].script as String)
 check('docker: exit 0 without a results file: result passed', r?.result == 'passed' && r?.exitCode == 0 && b.result == 'SUCCESS')
 
 // ---- wait command with ids
@@ -285,7 +323,9 @@ check('propagate false: no status change, the results returned', b.result == 'SU
 // ---- bad arguments: refused before anything runs
 [
     [testFile: 'typo.yml']: 'vibetesting: unknown argument(s) testFile; see vars/vibetesting.txt',
-    [apiToken: 'x']: 'vibetesting: secrets come from credentials (credentialsId, loginPasswordCredentialsId)',
+    [apiToken: 'x']: 'vibetesting: secrets come from credentials (credentialsId, loginPasswordCredentialsId, secretVarsCredentialsIds)',
+    [secretVars: 'A=b']: 'vibetesting: secrets come from credentials (credentialsId, loginPasswordCredentialsId, secretVarsCredentialsIds)',
+    [secretVarsCredentialsIds: ['not a name': 'x']]: "vibetesting: secretVarsCredentialsIds takes NAME: 'credentials id' (NAME: letters, digits and _), got not a name",
     [command: 'status']: "vibetesting: command must be 'run' or 'wait', got 'status'",
     [image: 'bad image; rm -rf /']: "vibetesting: not an image name: 'bad image; rm -rf /'",
     [command: 'wait', executionIds: ['1; id']]: 'vibetesting: executionIds must be positive whole numbers, got [1; id]',
@@ -310,6 +350,15 @@ String example = new File(new File(stepFile).absoluteFile.parentFile.parentFile,
         check("example Jenkinsfile, exit ${code}: echoes the result", eb.calls.find { it[0] == 'echo' }?.getAt(1)?.startsWith('VibeTesting '))
     }
 }
+
+// ---- the preview example: the URL from a build parameter reaches the CLI's variable
+String preview = new File(new File(stepFile).absoluteFile.parentFile.parentFile, 'examples/Jenkinsfile.preview').path
+def (Build pb, Object pr, Throwable pt) = runStep('example-preview', [:], 0, null, preview)
+check('preview Jenkinsfile: one vibetesting(...) call, build SUCCESS',
+    pb.calls.count { it[0] == 'vibetesting' } == 1 && pb.result == 'SUCCESS', "${pb.result} ${pt?.message}")
+check('preview Jenkinsfile: params.TARGET_URL reaches VIBETESTING_TARGET_URL, the folder VIBETESTING_TESTS_FILE',
+    pb.shCalls[0]?.env?.VIBETESTING_TARGET_URL == 'https://staging.example.com' &&
+    pb.shCalls[0]?.env?.VIBETESTING_TESTS_FILE == '.vibetesting/' && !leaks(pb))
 
 println()
 println "jenkins harness: ${passes} passed, ${failures} failed"

@@ -13,13 +13,16 @@ from vibetesting_ci.cli import cli
 SUITE = ("run", "--suite-id", "1")
 TESTS = ("run", "--tests", "[{name: a, steps: b}]")
 EXPLORE = ("run", "--execution-type", "exploration")
+TAGGED = ("run", "--tests", "[{name: a, steps: b, tags: [smoke]}, {name: c, steps: d}]")
+A_TEST, C_TEST = {"name": "a", "steps": "b"}, {"name": "c", "steps": "d"}
 SCHEDULED = (*SUITE, "--schedule-at", "2030-01-01T10:00:00Z")
 
 
 def env_name(flag: str) -> str:
     """The variable of a flag: VIBETESTING_ + the flag in capitals (one exception)."""
-    if flag == "--focus-area":
-        return "VIBETESTING_FOCUS_AREAS"
+    plural = {"--focus-area": "FOCUS_AREAS", "--tag": "TAGS", "--exclude-tag": "EXCLUDE_TAGS"}
+    if flag in plural or flag == "--var":
+        return "VIBETESTING_" + plural.get(flag, "VARS")
     return "VIBETESTING_" + flag[2:].upper().replace("-", "_")
 
 
@@ -45,6 +48,27 @@ GOOD_BODY = [
         "[{name: a, steps: [x, y]}]",
         ("run",),
         {"execution_type": "guided", "tests": [{"name": "a", "steps": ["x", "y"]}]},
+    ),
+    # Tests as code (issue 23): which tests, and the text they carry.
+    (
+        "--target-url",
+        " https://pr-1.preview.example/ ",
+        TESTS,
+        {
+            "execution_type": "guided",
+            "tests": [{"name": "a", "steps": "b"}],
+            "general_instructions": "Test the application at https://pr-1.preview.example/.",
+        },
+    ),
+    ("--tag", " Smoke ", TAGGED, {"execution_type": "guided", "tests": [A_TEST]}),
+    ("--exclude-tag", "smoke", TAGGED, {"execution_type": "guided", "tests": [C_TEST]}),
+    ("--grep", "^C$", TAGGED, {"execution_type": "guided", "tests": [C_TEST]}),
+    ("--shard", " 2 / 2 ", TAGGED, {"execution_type": "guided", "tests": [C_TEST]}),
+    (
+        "--var",
+        "X=1",
+        ("run", "--tests", "[{name: a, steps: 'x ${X}'}]"),
+        {"execution_type": "guided", "tests": [{"name": "a", "steps": "x 1"}]},
     ),
     (
         "--schedule-at",
@@ -179,6 +203,17 @@ BAD = [
     ("--max-report-size", "0", SUITE, "positive"),
     ("--max-report-size", "1.5", SUITE, "positive whole number"),
     ("--tests", "[{name: a}]", ("run",), "'steps' is missing"),
+    ("--target-url", "ftp://x.example/", TESTS, "expected an http:// or https:// URL"),
+    ("--target-url", "https://", TESTS, "names no host"),
+    ("--tag", "a,b", TAGGED, "is not one tag"),
+    ("--tag", "smok", TAGGED, "did you mean 'smoke'?"),
+    ("--exclude-tag", "two words", TAGGED, "is not one tag"),
+    ("--grep", "(", TAGGED, "not a valid regular expression"),
+    ("--grep", "zzz", TAGGED, "matches no test name"),
+    ("--shard", "3", TAGGED, "expected K/N"),
+    ("--shard", "0/2", TAGGED, "from 1 to 2"),
+    ("--var", "NOEQUALS", TESTS, "expected NAME=VALUE"),
+    ("--var", "1X=y", TESTS, "is not a variable name"),
     ("--api-token", "tok-first\ntok-second", SUITE, "must be one line"),
     (
         "--login-password",
@@ -203,7 +238,8 @@ def test_a_bad_value_is_one_line_naming_where_it_came_from(
         result = invoke(*base, "--dry-run", env={env_name(flag): text})
         where = env_name(flag)
     error = result.error
-    assert error.startswith(f"error: {where}:"), error  # --tests:LINE: for the tests text
+    # --tests:LINE: for the tests text; --var 'X': / VIBETESTING_VARS line 2: for a variable
+    assert error.startswith((f"error: {where}:", f"error: {where} ")), error
     assert needle in error
     assert result.stdout == ""  # no request shown: nothing would have been sent
     if flag in ("--api-token", "--login-password"):

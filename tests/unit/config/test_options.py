@@ -11,8 +11,13 @@ from vibetesting_ci.config.kinds import Kind, Option
 from vibetesting_ci.config.options import OPTIONS
 from vibetesting_ci.errors import InputError
 
-# The only rows whose flag does not follow from the name (one area per --focus-area).
-EXPLICIT_FLAGS = {"focus_areas": "--focus-area"}
+# The only rows whose flag does not follow from the name: one area, tag or variable per flag.
+EXPLICIT_FLAGS = {
+    "focus_areas": "--focus-area",
+    "tags": "--tag",
+    "exclude_tags": "--exclude-tag",
+    "vars": "--var",
+}
 
 
 @pytest.mark.parametrize("row", OPTIONS, ids=lambda row: row.name)

@@ -24,6 +24,14 @@ ACCEPTED = [
     "execution_type: exploration\nflows_count: 3\nmax_steps_per_flow: 20\n"
     "general_instructions: be thorough\nfocus_areas: [checkout, search]\n",
     "tests: [{name: a, steps: x}]\nlogin: {identifier: me@example.com}\nfocus_areas: []\n",
+    # tests as code (issue 23): tags, variables, a target URL, a literal ${ in a name
+    "- {name: a, steps: x, tags: [smoke, checkout]}\n- {name: b, steps: y, tags: []}\n",
+    "variables: {ORDER: A-17, COUNT: 3, PRICE: 1.50, FLAG: true, EMPTY: ''}\n"
+    "tests: [{name: a, steps: 'find order ${ORDER}'}]\n",
+    "target_url: https://pr-17.preview.example/shop?x=1\ntests: [{name: a, steps: x}]\n",
+    "target_url: '${PREVIEW_URL}'\ntests: [{name: a, steps: x}]\n",
+    "target_url: HTTP://LOCALHOST:8080\nexecution_type: exploration\n",
+    "- name: shows $${PRICE} and $$${X}\n  steps: x\n",
 ]
 
 REJECTED = [
@@ -50,6 +58,21 @@ REJECTED = [
     "{tests: [{name: a, steps: x}], login: me}",
     "{tests: [{name: a, steps: x}], login: {identifier: me, password: pw}}",
     "{tests: [{name: a, steps: x}], general_instructions: ''}",
+    # tests as code (issue 23)
+    "[{name: a, steps: x, tags: smoke}]",
+    "[{name: a, steps: x, tags: ['smoke test']}]",
+    "[{name: a, steps: x, tags: ['a,b']}]",
+    "[{name: a, steps: x, tags: [1]}]",
+    "[{name: a, steps: x, tag: [smoke]}]",
+    "[{name: 'order ${ORDER}', steps: x}]",
+    "[{name: '${X}', steps: x}]",
+    "{variables: [A], tests: [{name: a, steps: x}]}",
+    "{variables: {1X: a}, tests: [{name: a, steps: x}]}",
+    "{variables: {A: [1]}, tests: [{name: a, steps: x}]}",
+    "{variables: {A: {b: c}}, tests: [{name: a, steps: x}]}",
+    "{target_url: ftp://files.example/, tests: [{name: a, steps: x}]}",
+    "{target_url: preview.example, tests: [{name: a, steps: x}]}",
+    "{target_url: 42, tests: [{name: a, steps: x}]}",
 ]
 # The parser also rejects what a schema cannot say: duplicate test names.
 
@@ -94,6 +117,7 @@ def test_schema_keys_match_the_parser():
     document = SCHEMA["definitions"]["document"]["properties"]
     assert set(document) == set(testsfile.TOP_KEYS)
     assert set(SCHEMA["definitions"]["test"]["properties"]) == set(testsfile.TEST_KEYS)
+    assert {"tags", "variables", "target_url"} <= set(testsfile.TEST_KEYS + testsfile.TOP_KEYS)
     assert set(document["login"]["properties"]) == set(testsfile.LOGIN_KEYS)
     assert document["execution_type"]["enum"] == list(testsfile.EXECUTION_TYPES)
 

@@ -1,5 +1,5 @@
 """Property tests for the tests-file parser: whatever the text, ``parse_tests`` gives a
-TestsDocument or an InputError whose message is one line naming the source, never another
+ParsedFile or an InputError whose message is one line naming the source, never another
 exception (a traceback in a CI log is a bug)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.support.properties import examples
 from vibetesting_ci.config import testsfile
+from vibetesting_ci.config.merge import ParsedFile
 from vibetesting_ci.config.testsfile import parse_tests
 from vibetesting_ci.errors import InputError
 from vibetesting_ci.safety.text import normalise
@@ -35,6 +36,14 @@ FRAGMENTS = st.sampled_from(
         "login:",
         "  identifier: ",
         "focus_areas:",
+        "tags: ",
+        "variables:",
+        "target_url: ",
+        "https://a.example",
+        "${",
+        "$${",
+        "}",
+        "X",
         "flows_count: ",
         "3",
         "-1",
@@ -46,7 +55,6 @@ FRAGMENTS = st.sampled_from(
         "[",
         "]",
         "{",
-        "}",
         ",",
         ":",
         "'",
@@ -79,7 +87,20 @@ JSONABLE = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )
-KEYS = st.sampled_from(["tests", "name", "steps", "execution_type", "login", "focus_areas", "x"])
+KEYS = st.sampled_from(
+    [
+        "tests",
+        "name",
+        "steps",
+        "execution_type",
+        "login",
+        "focus_areas",
+        "x",
+        "tags",
+        "variables",
+        "target_url",
+    ]
+)
 SHAPED = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
@@ -95,7 +116,7 @@ def check(text: str) -> None:
         assert message.startswith(SOURCE), message
         assert "\n" not in message and "\r" not in message, repr(message)
     else:
-        assert isinstance(document, testsfile.TestsDocument)
+        assert isinstance(document, ParsedFile)
 
 
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,7 +5,7 @@ summary (and the comment) below their limits."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
+from functools import cache, partial
 
 import pytest
 from hypothesis import given
@@ -47,6 +47,7 @@ def test_github_commands_are_scrubbed_before_escaping_but_masks_are_not():
     assert command("add-mask", "p@ss-word-1") == "::add-mask::p@ss-word-1"
 
 
+@cache  # the report is immutable: built once for both renders
 def _huge_report():
     """3,000 failed executions, each one test named in Markdown specials (each shows escaped at
     twice its length), a long suite name and detailed status, every test flaky too."""

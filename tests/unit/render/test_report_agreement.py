@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from tests.support.builders import SAMPLE_ANSWERS as ANSWERS
 from tests.support.builders import SAMPLE_FILES as FILES
 from tests.support.builders import SAMPLE_SECRET as SECRET
 from tests.support.builders import SAMPLE_SIGNED as SIGNED
+from tests.support.builders import SAMPLE_TARGET_URL as TARGET_URL
 from tests.support.builders import sample_report, secrets
 from tests.support.builders import sample_result as fixture_result
 from tests.support.properties import examples
@@ -269,6 +271,7 @@ def _own_markdown(report: Report, *, run_url: str = "") -> list[str]:
         *(markdown_cell_code(path) for path in report.report_files),
         *(markdown_code(f.path) for f in report.files),
         markdown_code(report.label),
+        *([markdown_code(report.target_url)] if report.target_url else []),  # configured
         *(markdown_code(c.name) for c in [c for c in report.cases if c.is_test][:1]),
         "`allow-parallel: true`",
         "`allow-parallel`",
@@ -442,6 +445,20 @@ def test_every_output_gives_each_execution_the_same_state_word(renders: Renders)
         for s in junit_suites(renders.junit)
     }
     assert results == summary == comment_words == console == junit == STATE_WORDS
+
+
+def test_every_output_shows_the_same_target_url(renders: Renders) -> None:
+    """Tests as code (issue 23): the target URL in the results, each JUnit suite's properties,
+    the job summary, the comment and the log, as configured (never a live link)."""
+    assert renders.results["target_url"] == TARGET_URL
+    suites = ET.fromstring(renders.junit).findall("testsuite")
+    assert suites
+    for suite in suites:
+        found = [p.get("value") for p in suite.iter("property") if p.get("name") == "target_url"]
+        assert found == [TARGET_URL]
+    assert f"Target URL: `{TARGET_URL}`" in renders.summary.splitlines()
+    assert f"Target URL: `{TARGET_URL}`" in renders.comment.splitlines()
+    assert any(line.split() == ["target", TARGET_URL] for line in renders.console)
 
 
 def test_no_secret_in_any_rendering(renders: Renders) -> None:
