@@ -15,6 +15,13 @@ one request that uses the link whole).
 The values themselves are also handed to the scrubber as soon as a status answer is read
 (:func:`link_keys`, ``service/client.py``), so a service that echoes its link elsewhere (a
 detailed status) is scrubbed too.
+
+One URL is not shown that way: the **target URL** (``--target-url``, ``config/target.py``), the
+address of the application under test that the user wrote and that is sent to the service as it
+is, inside the instructions. Its query (``?lang=en``, a preview's branch) is what people need to
+read in the summary and the reports, and a secret in it comes from a secret variable, already
+shown as ``***``; :func:`redact_credentials` hides only a password and the values of
+parameters named like credentials there.
 """
 
 from __future__ import annotations
@@ -71,6 +78,38 @@ def _userinfo(head: str) -> tuple[str, str | None]:
     if not colon:
         return head, None
     return f"{scheme}://{user}:{REDACTED}@{hostport}{path}", password
+
+
+# Query parameters whose values :func:`redact_credentials` hides (compared case-insensitively,
+# after decoding). Only for URLs the user wrote; a URL from the service hides every value.
+CREDENTIAL_PARAMS = frozenset(
+    {"api-key", "api_key", "apikey", "token", "access_token", "auth_token", "password"}
+)
+
+
+def _hide_credentials(text: str) -> str:
+    items = []
+    for item in text.split("&"):
+        name, sep, _value = item.partition("=")
+        if sep and unquote(name).strip().lower() in CREDENTIAL_PARAMS:
+            item = f"{name}={REDACTED}"
+        items.append(item)
+    return "&".join(items)
+
+
+def redact_credentials(url: str) -> str:
+    """A URL the user wrote, as people may read it (the target URL): a password in the user
+    info and the values of :data:`CREDENTIAL_PARAMS` (in the query, and in a fragment of
+    ``name=value`` items) as ``***``; everything else kept byte for byte."""
+    if not url:
+        return url
+    head, query, fragment = _split(url)
+    shown, _password = _userinfo(head)
+    if query is not None:
+        shown += "?" + _hide_credentials(query)
+    if fragment is not None:
+        shown += "#" + (_hide_credentials(fragment) if "=" in fragment else fragment)
+    return shown
 
 
 def redact_url(url: str) -> str:

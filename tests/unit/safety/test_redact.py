@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 from tests.support.properties import examples
 from vibetesting_ci.safety import scrub
-from vibetesting_ci.safety.redact import hides_anything, link_keys, redact_url
+from vibetesting_ci.safety.redact import (
+    hides_anything,
+    link_keys,
+    redact_credentials,
+    redact_url,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -144,6 +149,31 @@ def test_no_value_survives_and_the_path_is_kept(
         _name, sep, value = item.partition("=")
         assert value in ("", "***") if sep else item in ("", "***")
     assert redact_url(shown) == shown  # redacting twice changes nothing
+
+
+# ---------------------------------------------------------------- the target URL
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # A URL the user wrote (the target URL) keeps what people read; credentials go.
+        ("https://shop.example/shop?lang=en#top", "https://shop.example/shop?lang=en#top"),
+        ("https://h/r?api-key=abc", "https://h/r?api-key=***"),
+        ("https://h/r?a=1&API_KEY=abc&b=2", "https://h/r?a=1&API_KEY=***&b=2"),
+        ("https://h/r?token=abc&token=def", "https://h/r?token=***&token=***"),
+        ("https://h/r?api%2Dkey=abc", "https://h/r?api%2Dkey=***"),
+        ("https://h/r?tokens=abc&x=%20y", "https://h/r?tokens=abc&x=%20y"),
+        ("https://ci:pw@h/r", "https://ci:***@h/r"),
+        ("https://h/cb#access_token=abc&x=1", "https://h/cb#access_token=***&x=1"),
+        ("http://[::1/broken?token=x", "http://[::1/broken?token=***"),
+        ("http://ci:pw@[::1/broken", "http://ci:***@[::1/broken"),
+        ("", ""),
+        ("not a url", "not a url"),
+    ],
+)
+def test_redact_credentials(url: str, expected: str) -> None:
+    assert redact_credentials(url) == expected
 
 
 # ---------------------------------------------------------------- the keys for the scrubber
