@@ -157,8 +157,9 @@ OUTPUTS: dict[str, str] = {
     "that started no known run is not counted.",
     "junit-file": "Path of the JUnit XML file written (empty when none).",
     "report-file": "Paths of the PDF reports downloaded, comma-separated.",
-    "report-url": "Links to the PDF reports, comma-separated (secret query parameters shown "
-    "as ***).",
+    "report-url": "Links to the PDF reports, comma-separated, every query value shown as *** "
+    "(a signed link's key stays out, so the link does not open the report: `report-file` has "
+    "the PDFs).",
     "failed-tests": "The named tests that did not pass (failed, not done or not run) by their "
     "JUnit names, as a JSON array (the list `retry-failed` reruns).",
     "failed-tests-complete": "`true` when `failed-tests` holds every test that did not pass; "

@@ -2,7 +2,8 @@
 if it asks for them), the real CLI as a subprocess (``python -m vibetesting_ci``), a signal if
 it has one, and an :class:`Outcome` with everything the run left behind: exit code, seconds
 from the signal to the exit, the runs the emulator created, its journal, and how many times a
-secret (the API token or the login password) appears in stdout, stderr and every file.
+secret (the API token, the login password, a password in --api-url, or the key of a report
+link the emulator signed: its ``sig``) appears in stdout, stderr and every file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from faultkit.common import (
+    SECRETS,
     TOKEN,
     URL_PASSWORD,
     clean_env,
@@ -97,6 +99,12 @@ def pid1_available() -> bool:
         timeout=10,
     )
     return probe.returncode == 0
+
+
+def report_keys(srv: EmulatorServer) -> tuple[str, ...]:
+    """The keys of the report links ``srv`` signed (each execution's ``sig``): secrets like the
+    token, which only the report download may carry."""
+    return tuple(e.report_sig for e in srv.executions.values() if e.report_sig)
 
 
 def run_scenario(sc: Scenario, workdir: Path, environ: Mapping[str, str] | None = None) -> Outcome:
@@ -212,7 +220,9 @@ def run_scenario(sc: Scenario, workdir: Path, environ: Mapping[str, str] | None 
             for p in sorted(workdir.rglob("*"))
             if p.is_file() and p.stat().st_size <= 64 * 1024 * 1024
         }
-        secrets = count_secrets([visible_stdout(stdout), stderr, *files.values()])
+        secrets = count_secrets(
+            [visible_stdout(stdout), stderr, *files.values()], (*SECRETS, *report_keys(srv))
+        )
         return Outcome(
             scenario=sc,
             returncode=proc.returncode,

@@ -955,7 +955,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "status-echoes-secrets",
         "hostile",
-        "every status answer quotes the token and the password (detailed status, suite name)",
+        "every status answer quotes the token, the password and the signed report link",
         faults=("execution-status:echo-status:times=0",),
         args=("run", "--tests", "[{name: 'pay [fail]', steps: pay}]", *ODD_RUN[3:]),
         env={"VIBETESTING_LOGIN_PASSWORD": ODD_PASSWORD},

@@ -43,7 +43,7 @@ from vibetesting_ci.config.variables import (
     secret_variables,
 )
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.safety.redact import redact_url
+from vibetesting_ci.safety.redact import redact_credentials
 from vibetesting_ci.safety.scrub import MIN_LENGTH
 
 # The run settings a tests file may give, by their RunSettings names (``testsfile``'s keys).
@@ -215,7 +215,7 @@ def _fill_texts(
         seen = variables.expand_shown(str(value), places[0])
         if name == "target_url":
             filled = validate_target_url(filled, places[0], shown=seen)
-            seen = redact_url(seen.strip())
+            seen = redact_credentials(seen.strip())
         target[name], shown[name] = filled, seen
     return settings, texts, shown
 

@@ -129,9 +129,9 @@ class RunSettings:
         shown = self.shown.get("target_url")
         if shown is not None:
             return str(shown)
-        from vibetesting_ci.safety.redact import redact_url
+        from vibetesting_ci.safety.redact import redact_credentials
 
-        return redact_url(self.target_url)
+        return redact_credentials(self.target_url)
 
     @property
     def scheduled(self) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from vibetesting_ci.errors import InputError
-from vibetesting_ci.safety.redact import redact_url
+from vibetesting_ci.safety.redact import redact_credentials
 from vibetesting_ci.safety.text import one_line
 
 TARGET_SENTENCE = "Test the application at {url}."
@@ -51,7 +51,7 @@ def validate_target_url(text: str, where: str, *, shown: str | None = None) -> s
     """``text`` stripped, if it is an http(s) URL with a host; else an input error naming
     ``where`` and quoting ``shown`` (default ``text``), its password masked."""
     url = text.strip()
-    quoted = repr(one_line(redact_url((shown if shown is not None else text).strip()), 100))
+    quoted = repr(one_line(redact_credentials((shown if shown is not None else text).strip()), 100))
 
     def fail(problem: str) -> InputError:
         return InputError(f"{where}: {problem}: {quoted}")

@@ -7,7 +7,7 @@ After the verdict (and the retries, the thresholds and the report downloads), th
 - per execution (:class:`ExecutionReport`): its one state word (``done``, ``failed``,
   ``timed out (stopped)``... the same in the log, the summary, the comment and the results),
   the service's counts, the problem line (why it counts against the run, naming the tests that
-  did not pass), the report link with secret parameters redacted, the service's texts with our
+  did not pass), the report link with every query value hidden, the service's texts with our
   secrets scrubbed, its planned cases (``labels.plan_cases``) and, for a retried run, what the
   earlier attempts said about it;
 - the totals, the failed tests (``labels.failed_tests``: with whether the list is complete),
@@ -110,7 +110,10 @@ class ExecutionReport:
     start_time: str = ""
     end_time: str = ""
     duration_ms: int | None = None
-    report_url: str = ""  # secret parameters redacted
+    report_url: str = ""  # every query and fragment value shown as *** (safety/redact.py)
+    # The link shown is the service's own, nothing hidden: it opens the report. A link whose
+    # key was hidden does not (the summary and the comment show the file instead).
+    report_url_works: bool = False
     report_file: str | None = None
     report_error: str | None = None
     interrupted: Interrupted | None = None
@@ -331,6 +334,7 @@ def _execution(
             attempt=attempt,
             earlier=earlier,
         )
+    shown_link = scrub(redact_url(status.report_url))
     return ExecutionReport(
         execution.execution_id,
         state_word(execution),
@@ -343,7 +347,8 @@ def _execution(
         start_time=scrub(status.start_time),
         end_time=scrub(status.end_time),
         duration_ms=elapsed_ms(status.start_time, status.end_time),
-        report_url=redact_url(scrub(status.report_url)),
+        report_url=shown_link,
+        report_url_works=bool(shown_link) and shown_link == status.report_url,
         report_file=execution.report_file,
         report_error=_scrubbed(execution.report_error),
         interrupted=execution.interrupted,

@@ -40,7 +40,8 @@ PRE_KINDS = frozenset(
     }
 )
 # Faults applied after the request was handled successfully (the side effects happened).
-# ``echo-status``: the status answer's detailed status and suite name quote the secrets;
+# ``echo-status``: the status answer's detailed status and suite name quote the secrets (and
+# the signed report link, once there is one);
 # ``huge-failure``: the execution is done with ``count`` (default 1000) failed tests and a
 # detailed status of ``mib`` MiB (default 2).
 POST_KINDS = frozenset(

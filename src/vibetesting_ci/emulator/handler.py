@@ -213,6 +213,9 @@ class Handler(AnswerWriter):
                 answer.body["extra"] = {"nested": [1, {"deeper": None}], "flag": True}
             elif fault.kind == "echo-status":
                 echoed = emu._secrets_text(self.headers.get("Authorization", ""))
+                link = answer.body.get("full_report_link")
+                if isinstance(link, str) and link:  # the signed link, its key in clear
+                    echoed += f"; report {link}"
                 answer.body["detailed_status"] = f"{answer.body.get('detailed_status')}; {echoed}"
                 answer.body["suite_name"] = f"suite for {echoed}"
             elif fault.kind == "huge-failure":

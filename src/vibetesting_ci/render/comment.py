@@ -5,7 +5,8 @@ A hidden marker names the comment's key, so a later run finds the comment again 
 a second hidden marker records the counts, so the next comment can say what changed. Every
 text from the service or a test name goes through the job summary's Markdown escaping
 (``safety.text.markdown_text``: no HTML, link, mention, emoji code or table break); links only
-through ``safety.text.markdown_link`` (the report links are already redacted).
+through ``safety.text.markdown_link``. The Report cell is the job summary's
+(``render.github.report_cell``): a report link whose key was hidden is no link.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 
 from vibetesting_ci.domain.models import Scope
 from vibetesting_ci.domain.report import Report
-from vibetesting_ci.render.github import VERDICTS
+from vibetesting_ci.render.github import VERDICTS, report_cell
 from vibetesting_ci.safety.text import http_url, markdown_code, markdown_link, markdown_text
 
 MARKER = "<!-- vibetesting-ci:comment key={key} -->"
@@ -80,7 +81,7 @@ def render(
     """The comment's Markdown: marker, verdict, per-execution table, failed and flaky tests,
     report links, the change against ``previous`` counts, and the counts marker for the next
     run. Every text from the service or a test name goes through :func:`_md`; links only
-    through ``text.markdown_link`` (the report links are already redacted)."""
+    through ``text.markdown_link``; the Report cell is ``github.report_cell``'s."""
     totals = report.totals
     flaky = report.flaky_tests  # the named ones; a whole-run retry counts them only
     counts = {
@@ -105,12 +106,10 @@ def render(
             cells = [
                 execution.counts.shown(name) for name in ("tests", "passed", "failed", "not_done")
             ]
-            link = markdown_link("PDF", execution.report_url) if execution.report_url else ""
-            report_cell = link if link.startswith("[") else "—"
             out.append(
                 f"| {execution.execution_id} | {_md(execution.state_word)} | "
                 + " | ".join(cells)
-                + f" | {report_cell} |"
+                + f" | {report_cell(execution)} |"
             )
         if len(report.executions) > len(shown):
             out.append(f"| … {len(report.executions) - len(shown)} more | | | | | | |")

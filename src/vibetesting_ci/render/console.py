@@ -203,8 +203,8 @@ def table_lines(executions: Sequence[ExecutionReport], style: Style) -> list[str
 
 
 def status_lines(status: ExecutionStatus, report_url: str | None) -> list[str]:
-    """``vibetesting status``: one ``label value`` line per field (``report_url`` redacted),
-    service text through the log sink (``text.log_text``)."""
+    """``vibetesting status``: one ``label value`` line per field (``report_url`` with its query
+    values hidden), service text through the log sink (``text.log_text``)."""
     s = status
     rows = [
         ("execution", str(s.execution_id)),

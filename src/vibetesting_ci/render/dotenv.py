@@ -26,10 +26,11 @@ by default), and at most 20 variables on the smallest plans (this file has 11).
 
 Values: characters that could break a line or change meaning (whitespace, controls, quotes,
 backslash, ``$``, backtick, and anything outside printable ASCII) are **percent-encoded**
-(UTF-8, like a URL); ``%`` itself is left as is, so a report URL stays the same working URL.
-``VIBETESTING_RESULT_REPORT_URL`` lists every execution's report link (secret query parameters
-redacted), comma-separated, with commas inside a link encoded as ``%2C``; links that would push
-the file past the size limit are left out whole (never cut), the others are kept.
+(UTF-8, like a URL); ``%`` itself is left as is, so a report URL reads as it was shown.
+``VIBETESTING_RESULT_REPORT_URL`` lists every execution's report link (every query value shown
+as ``***``: a signed link's key stays out), comma-separated, with commas inside a link encoded
+as ``%2C``; links that would push the file past the size limit are left out whole (never cut),
+the others are kept.
 ``VIBETESTING_RESULT_FAILED_TESTS`` lists the named tests that did not pass (failed, not done
 or not run: the list every report and ``--retry-failed`` use) by their JUnit names
 (``domain/cases.py``), comma-separated and encoded the same way, ``%`` and ``,`` in a name included

@@ -10,7 +10,10 @@ Everything here follows GitHub's own toolkit (``@actions/core``):
 - the job summary is Markdown appended to the file named by ``$GITHUB_STEP_SUMMARY``.
 
 No secret reaches any of them: the CLI masks the token and the login password first, and report
-links are passed through :func:`vibetesting_ci.safety.redact.redact_url`.
+links come from the report with every query value hidden
+(:func:`vibetesting_ci.safety.redact.redact_url`). Such a link no longer opens the report, so
+the summary's (and the comment's) Report cell shows the downloaded file instead
+(:func:`report_cell`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import uuid
 
 from vibetesting_ci.domain import cases as labels
 from vibetesting_ci.domain.models import Interrupted, Result
-from vibetesting_ci.domain.report import FileKind, Report
+from vibetesting_ci.domain.report import ExecutionReport, FileKind, Report
 from vibetesting_ci.safety.text import (
+    http_url,
+    markdown_cell_code,
     markdown_code,
     markdown_link,
     markdown_text,
@@ -213,6 +218,26 @@ def _retry_lines(report: Report) -> list[str]:
     return out
 
 
+REPORT_CELL_LIMIT = 300  # characters of a file name or a link shown as text in a Report cell
+
+
+def report_cell(execution: ExecutionReport) -> str:
+    """The Report cell of the summary's and the comment's tables. A link to the PDF only when
+    the service's link works as shown (nothing in it was hidden); else the downloaded file's
+    name; else the link as text, its key hidden (a link that answers 403 when clicked is worse
+    than none); ``—`` when there is neither, or the link is not a plain http(s) URL."""
+    url = execution.report_url
+    if url and execution.report_url_works:
+        link = markdown_link("PDF", url)
+        if link.startswith("["):
+            return link
+    if execution.report_file:
+        return markdown_cell_code(execution.report_file, REPORT_CELL_LIMIT)
+    if url and http_url(url) is not None:
+        return markdown_cell_code(url, REPORT_CELL_LIMIT)
+    return "—"
+
+
 FILE_WORDS = {
     FileKind.JUNIT: "JUnit XML",
     FileKind.REPORT: "PDF report",
@@ -241,15 +266,11 @@ def _render_summary(report: Report) -> str:
             counts = [
                 execution.counts.shown(name) for name in ("tests", "passed", "failed", "not_done")
             ]
-            report_link = (
-                markdown_link("PDF", execution.report_url) if execution.report_url else "—"
-            )
-            report_link = report_link if report_link.startswith("[") else "—"
             out.append(
                 f"| {execution.execution_id} | {_cell(execution.suite_name)} | "
                 f"{_cell(execution.state_word)} | "
                 + " | ".join(counts)
-                + f" | {_duration(execution.duration_ms)} | {report_link} |"
+                + f" | {_duration(execution.duration_ms)} | {report_cell(execution)} |"
             )
         if len(report.executions) > 1:
             out.append(

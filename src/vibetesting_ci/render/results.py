@@ -52,7 +52,8 @@ names the field of a final answer that could not establish the verdict, e.g. ``{
 "number_of_failed_tests", "held": "1.5", "why": "number_of_failed_tests held 1.5, not a whole
 number"}``; a count the answer did not hold is ``null`` (the others are then not to be trusted
 either). Report URLs
-have secret query parameters redacted (:func:`vibetesting_ci.safety.redact.redact_url`).
+have every query value shown as ``***`` (:func:`vibetesting_ci.safety.redact.redact_url`): the
+signature is the key to the report, which ``report_file`` holds.
 Lone surrogates (which no UTF-8 file can hold) become U+FFFD; everything else is kept.
 """
 

@@ -64,7 +64,7 @@ def status_command(ctx: Context, api: ApiSettings, execution_id: int, as_json: b
     answer = ApiClient.one_shot(api, log=ctx.log).execution_status(execution_id, report_link=True)
     if as_json:
         raw = dict(answer.raw)
-        if isinstance(raw.get("full_report_link"), str):  # the one field that can hold a key
+        if isinstance(raw.get("full_report_link"), str):  # the key to the report: query hidden
             raw["full_report_link"] = redact_url(raw["full_report_link"])
         print(json_text(json.dumps(raw, indent=2, ensure_ascii=False)), file=ctx.out)
         return ExitCode.OK

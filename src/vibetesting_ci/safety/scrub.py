@@ -24,6 +24,7 @@ MASK = "***"
 MIN_LENGTH = 4
 
 _forms: tuple[str, ...] = ()
+_known: frozenset[str] = frozenset()  # the secrets registered, as given (a repeat is skipped)
 _lock = threading.Lock()
 
 
@@ -57,22 +58,28 @@ def _lower_escapes(text: str) -> str:
 
 
 def register(*secrets: str | None) -> None:
-    """Scrub these values (and their encoded forms) from everything written from now on."""
-    global _forms
+    """Scrub these values (and their encoded forms) from everything written from now on.
+    Registering a value again costs a set lookup (every status answer registers its report
+    link's keys: ``service/client.py``)."""
+    global _forms, _known
+    fresh = [s for s in secrets if s and len(s.strip()) >= MIN_LENGTH and s not in _known]
+    if not fresh:
+        return
     with _lock:
         forms = set(_forms)
-        for secret in secrets:
-            if secret and len(secret.strip()) >= MIN_LENGTH:
-                forms |= forms_of(secret)
-                if secret.strip() != secret:
-                    forms |= forms_of(secret.strip())
+        for secret in fresh:
+            forms |= forms_of(secret)
+            if secret.strip() != secret:
+                forms |= forms_of(secret.strip())
+        _known = _known | frozenset(fresh)
         _forms = tuple(sorted(forms, key=len, reverse=True))  # longest first
 
 
 def reset() -> None:
-    global _forms
+    global _forms, _known
     with _lock:
         _forms = ()
+        _known = frozenset()
 
 
 def registered() -> bool:

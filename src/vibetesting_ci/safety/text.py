@@ -138,6 +138,12 @@ def markdown_code(text: str, limit: int | None = None) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
+def markdown_cell_code(text: str, limit: int | None = None) -> str:
+    """:func:`markdown_code` for a table cell: a ``|`` in it escaped as ``\\|`` (GitHub's
+    tables split cells before they read code spans; the escape shows as ``|`` in the span)."""
+    return markdown_code(text, limit).replace("|", "\\|")
+
+
 def http_url(url: str, limit: int = 2048) -> str | None:
     """``url`` if it is a plain ``http(s)`` URL with a host, no whitespace or controls and at
     most ``limit`` characters; otherwise None (the caller drops it, with a warning)."""

@@ -29,6 +29,10 @@ follow none (a redirect is an error naming where it pointed); status reads follo
 TLS verification is always on; the CA bundle comes from the environment (``service/transport.py``),
 and so do proxies (requests' ``trust_env``).
 
+A status answer's report link is the key to its report: the values of its query (a signature,
+a credential) are registered with the scrubber as the answer is read, before anything of it is
+shown (``safety/redact.py``); only the download (``service/download.py``) uses the link whole.
+
 Errors carry their exit code (``errors.py``); no message ever contains the token.
 """
 
@@ -49,6 +53,8 @@ from vibetesting_ci.errors import (
     ServiceRefused,
     ServiceUnreachable,
 )
+from vibetesting_ci.safety.redact import link_keys
+from vibetesting_ci.safety.scrub import register
 from vibetesting_ci.safety.text import http_url
 from vibetesting_ci.service import trigger as trigger_call
 from vibetesting_ci.service.http import (
@@ -364,6 +370,12 @@ class ApiClient(HttpClient):
             label=f"{Endpoint.EXECUTION_STATUS} (execution {execution_id})",
             redirects=READ_REDIRECTS,
         )
+        link = body.get("full_report_link")
+        if isinstance(link, str):
+            # The link's keys (its query values: a signature, a credential) are secrets from
+            # now on, before any text of this answer is read: a service that echoes its link
+            # (in the detailed status, say) is scrubbed in every output too.
+            register(*link_keys(link))
         status = ExecutionStatus.from_api(execution_id, body)
         if status.warnings or status.unreadable:
             self._debug_answer(body)

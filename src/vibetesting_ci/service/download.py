@@ -14,8 +14,9 @@ each; its credentials and cookies are cleared before every download.
 body must start with ``%PDF-`` (an HTML error page or a JSON answer is refused), must not exceed
 ``max_bytes``, and must arrive before ``deadline``. Writing them (atomically, so the old file is
 replaced only by a whole report) and fetching many at a time are ``run/reports.py``'s job. Any
-failure raises :class:`ReportError` whose message shows the link with secrets redacted and never
-the text of the underlying exception (which can contain the full URL).
+failure raises :class:`ReportError` whose message shows the link with every query value hidden
+(``safety.redact.redact_url``: the signature is the key to the report) and never the text of the
+underlying exception (which can contain the full URL), nor a redirect's target.
 
 ``requests`` is imported inside the functions, not at module import.
 """

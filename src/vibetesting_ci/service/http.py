@@ -132,8 +132,8 @@ class HttpClient:
             self._log(self._scrub(message))
 
     def _debug_answer(self, answer: dict[str, Any], sent: dict[str, Any] | None = None) -> None:
-        """The service's answer as it came, for --verbose (token, password and report-link
-        keys hidden)."""
+        """The service's answer as it came, for --verbose (token, password and the report
+        link's query values hidden)."""
         if self._log is None:
             return
         from vibetesting_ci.safety.redact import redact_url
@@ -310,7 +310,8 @@ def short(exc: BaseException) -> str:
 
 
 def shown_url(url: str) -> str:
-    """A URL for a log line: any password in it (user:pass@) shown as ***."""
+    """A URL for a log line: any password in it (user:pass@) and every query value shown as
+    ***."""
     from vibetesting_ci.safety.redact import redact_url
 
     return redact_url(url)

@@ -53,7 +53,8 @@ def test_scenario_outcome(matrix, skip_unavailable, scenario):
 
 @pytest.mark.parametrize("scenario", NAMES)
 def test_no_secret_anywhere(matrix, skip_unavailable, scenario):
-    """Token and login password: never in stdout, stderr (--verbose) or any file written."""
+    """Token, login password, a password in --api-url and the keys of the report links the
+    emulator signed (``sig``): never in stdout, stderr (--verbose) or any file written."""
     skip_unavailable(scenario)
     outcome = matrix[scenario]
     assert outcome.secrets_found == 0, outcome.output

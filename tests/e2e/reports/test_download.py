@@ -18,6 +18,7 @@ from vibetesting_ci.run.reports import download_report
 PDF = b"%PDF-1.7\n" + b"0123456789abcdef" * 4096 + b"\n%%EOF\n"  # ~64 KiB + a bit
 UA = "vibetesting-ci/test"
 SECRET = "s3cr3t-token-value"
+TARGET_KEY = "target-Signature-0f9e8d7c"  # the key in a redirect's target
 
 
 @dataclass
@@ -53,6 +54,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(302)
             # to a different host name (localhost vs 127.0.0.1), as a bucket link would
             self.send_header("Location", f"http://localhost:{port}/report.pdf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/signed-redirect":  # a signed link whose target is signed too, and gone
+            self.send_response(302)
+            self.send_header("Location", f"/expired.pdf?X-Amz-Signature={TARGET_KEY}")
             self.send_header("Content-Length", "0")
             self.end_headers()
         elif path == "/relative-redirect":
@@ -207,6 +213,26 @@ def test_404(server: tuple[str, Seen], tmp_path: Path) -> None:
     error = expect_failure(f"{base}/missing.pdf?token={SECRET}", tmp_path / "r.pdf", "HTTP 404")
     assert "token=***" in str(error)
     assert only(tmp_path) == []
+
+
+def test_a_signed_link_and_its_redirect_target_stay_out_of_the_error(
+    server: tuple[str, Seen], tmp_path: Path
+) -> None:
+    """The download uses the whole link and follows the redirect whole; its error names the link
+    with every query value hidden, and not where it was redirected."""
+    base, seen = server
+    url = f"{base}/signed-redirect?sig={SECRET}&X-Amz-Credential=AKIA-cred-1234"
+    error = expect_failure(url, tmp_path / "r.pdf", "HTTP 404")
+    message = str(error)
+    assert message.startswith(
+        f"report download from {base}/signed-redirect?sig=***&X-Amz-Credential=*** failed"
+    )
+    for hidden in (TARGET_KEY, "expired", "AKIA-cred"):
+        assert hidden not in message
+    assert [p for p, _ in seen.requests] == [
+        f"/signed-redirect?sig={SECRET}&X-Amz-Credential=AKIA-cred-1234",
+        f"/expired.pdf?X-Amz-Signature={TARGET_KEY}",
+    ]
 
 
 def test_too_many_redirects(server: tuple[str, Seen], tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_finish_writes_outputs_summary_and_annotations(tmp_path: Path) -> None:
     assert (outputs["tests"], outputs["passed"], outputs["failed"]) == ("6", "4", "2")
     assert outputs["junit-file"] == "out/junit.xml"
     assert outputs["report-file"] == "vibetesting-report-11.pdf,vibetesting-report-12.pdf"
-    assert outputs["report-url"] == "https://r.example/11.pdf?token=***&x=1"
+    assert outputs["report-url"] == "https://r.example/11.pdf?token=***&x=***"
 
     annotations = out.getvalue().splitlines()
     assert annotations == [
@@ -97,11 +97,15 @@ def test_finish_writes_outputs_summary_and_annotations(tmp_path: Path) -> None:
     summary = (tmp_path / "summary").read_text(encoding="utf-8")
     assert "s3cr3t" not in summary
     assert summary.startswith("## VibeTesting: :x: failed\n")
+    # A signed link shown with its key hidden opens nothing: the downloaded file instead.
     assert (
-        "| 11 | Smoke suite | done | 3 | 3 | 0 | 0 | 3m 05s "
-        "| [PDF](https://r.example/11.pdf?token=***&x=1) |" in summary
+        "| 11 | Smoke suite | done | 3 | 3 | 0 | 0 | 3m 05s | `vibetesting-report-11.pdf` |"
+        in summary
     )
-    assert "| 12 | Smoke suite | done | 3 | 1 | 2 | 0 | 3m 05s | — |" in summary
+    assert "[PDF](" not in summary
+    assert "| 12 | Smoke suite | done | 3 | 1 | 2 | 0 | 3m 05s | `vibetesting-report-12.pdf` |" in (
+        summary
+    )
     assert "| **Total** | | | **6** | **4** | **2** | **0** | | |" in summary
     assert "```mermaid" in summary and '"Passed" : 4' in summary and '"Failed" : 2' in summary
     assert '"Not done"' not in summary  # empty slices are left out

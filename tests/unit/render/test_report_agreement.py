@@ -60,7 +60,7 @@ from vibetesting_ci.render.github import VERDICTS, annotations_for, outputs_for,
 from vibetesting_ci.render.junit import render_junit
 from vibetesting_ci.render.results import dumps_results, render_results
 from vibetesting_ci.safety import scrub
-from vibetesting_ci.safety.text import http_url, markdown_code, markdown_link
+from vibetesting_ci.safety.text import http_url, markdown_cell_code, markdown_code, markdown_link
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN", "") not in ("", "0")
@@ -267,6 +267,9 @@ def _own_markdown(report: Report, *, run_url: str = "") -> list[str]:
         *(f"## VibeTesting: {word}" for word in VERDICTS.values()),
         *(f"### VibeTesting: {word}" for word in VERDICTS.values()),
         *(markdown_link("PDF", url) for url in report.report_urls if http_url(url)),
+        # A report link whose key was hidden, as text; a downloaded report's file name.
+        *(markdown_cell_code(url) for url in report.report_urls if http_url(url)),
+        *(markdown_cell_code(path) for path in report.report_files),
         *(markdown_code(f.path) for f in report.files),
         markdown_code(report.label),
         *([markdown_code(report.target_url)] if report.target_url else []),  # configured
@@ -468,8 +471,11 @@ def test_no_secret_in_any_rendering(renders: Renders) -> None:
         # in any case: the service's execution_state is read case-insensitively (lowercased)
         assert "s3cret" not in text.casefold(), f"{name} holds the secret in another case"
         assert "token=secret" not in text.casefold(), name
-    assert "token=***&sig=x" in renders.summary and "token=***&sig=x" in renders.comment
-    assert renders.outputs["report-url"].split(",")[0] == "https://r.example/1.pdf?token=***&sig=x"
+    # Every value of the signed link hidden, and shown as text: a link that would 403 is none.
+    shown = "https://r.example/1.pdf?token=***&sig=***"
+    assert f"| `{shown}` |" in renders.summary and f"| `{shown}` |" in renders.comment
+    assert "[PDF](" not in renders.summary and "[PDF](" not in renders.comment
+    assert renders.outputs["report-url"].split(",")[0] == shown
 
 
 def test_a_secret_echoed_in_the_state_is_scrubbed_before_the_state_is_lowercased() -> None:

@@ -66,7 +66,7 @@ def test_results_shape_and_redaction() -> None:
     )
     first, second = doc["executions"]
     assert first["id"] == 11 and first["state"] == "done"
-    assert first["report_url"] == "https://r.example/a.pdf?api-key=***&sig=x%2By"
+    assert first["report_url"] == "https://r.example/a.pdf?api-key=***&sig=***"
     assert first["report_file"] == "out/vibetesting-report-11.pdf"
     assert first["not_done"] == 0
     for key in ("suite_name", "tests", "done", "passed", "failed", "detailed_status",
@@ -137,7 +137,7 @@ def test_dotenv_content() -> None:
         "VIBETESTING_RESULT_ATTEMPTS": "1",
         "VIBETESTING_RESULT_FAILED_TESTS": "",  # counts only: which test failed is not known
         "VIBETESTING_RESULT_FAILED_TESTS_COMPLETE": "false",
-        "VIBETESTING_RESULT_REPORT_URL": "https://r.example/a.pdf?api-key=***&sig=x%2By",
+        "VIBETESTING_RESULT_REPORT_URL": "https://r.example/a.pdf?api-key=***&sig=***",
     }
 
 
@@ -171,15 +171,17 @@ def test_dotenv_failed_tests_by_their_junit_names() -> None:
 
 
 def test_dotenv_several_urls_and_size_budget() -> None:
-    long = "https://bucket.example/r.pdf?X-Sig=" + "a" * 1500
-    executions = tuple(ExecutionResult(i, status(i, url=f"{long}{i},x")) for i in range(1, 6))
+    long = "https://bucket.example/" + "a" * 1500 + "/r"  # long in its path (a query is hidden)
+    executions = tuple(
+        ExecutionResult(i, status(i, url=f"{long}{i},x.pdf?X-Sig=s{i}")) for i in range(1, 6)
+    )
     text = render_dotenv(
         build_report(RunResult(result="passed", exit_code=0, executions=executions))
     )
     assert len(text.encode()) <= MAX_BYTES
     urls = parse_gitlab_dotenv(text)["VIBETESTING_RESULT_REPORT_URL"].split(",")
     assert len(urls) == 3  # whole links only; the rest did not fit
-    assert urls == [f"{long}{i}%2Cx" for i in (1, 2, 3)]
+    assert urls == [f"{long}{i}%2Cx.pdf?X-Sig=***" for i in (1, 2, 3)]
 
 
 def test_dotenv_value_encoding() -> None:

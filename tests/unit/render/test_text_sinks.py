@@ -216,7 +216,8 @@ LIVE_MARKDOWN = {
 OWN_MARKDOWN = re.compile(
     r"^#+ VibeTesting: .*$"  # the verdict line, with its emoji code
     r"|\[PDF\]\((?i:https?)://[^\s()|]+\)|\[this run\]\(" + re.escape(RUN_URL) + r"\)"
-    r"|</?sub>|<!-- vibetesting-ci:[^\n]*-->|`vibetesting[^`]*`",
+    r"|</?sub>|<!-- vibetesting-ci:[^\n]*-->|`vibetesting[^`]*`"
+    r"|`(?i:https?)://[^`\s]+`",  # a report link with its key hidden: text, not a link
     re.MULTILINE,
 )
 
@@ -278,7 +279,7 @@ def test_hostile_text_in_a_report_stays_text_in_the_summary_and_the_comment(
     for what, pattern in LIVE_MARKDOWN.items():
         found = pattern.search(rest)
         assert found is None, f"{what}: {rest[max(0, found.start() - 40) : found.end() + 20]!r}"
-    assert "token=t" not in out  # the signed link's secret parameter is redacted
+    assert "token=t" not in out and "sig=x" not in out  # the signed link's values are hidden
 
 
 # -- the cap on service text in a log line or an annotation (text.LINE_LIMIT) -----------------
