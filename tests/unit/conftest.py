@@ -16,7 +16,7 @@ import json
 import os
 import socket
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -26,6 +26,8 @@ from click.testing import CliRunner
 
 from faultkit.common import TOKEN, free_port
 from vibetesting_ci.cli import cli
+from vibetesting_ci.safety import scrub
+from vibetesting_ci.service.transport import reset_aborts
 
 DEFAULT_API_URL = "https://app.vibetesting.me/api/external/"  # interface.md, Configuration
 DEFAULT_FILES = ("vibetesting-junit.xml", "vibetesting-report.pdf", "vibetesting-results.json")
@@ -118,3 +120,15 @@ def invoke(dead_api_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         return Invoked(result.exit_code, result.stdout, result.stderr)
 
     return call
+
+
+@pytest.fixture(autouse=True)
+def _clean_process_state() -> Iterator[None]:
+    """Every unit test starts and ends with no registered secret and no aborted transport:
+    the scrubber's secrets and the transport's abort flag live as long as the process (as in
+    the CLI), and one test's must not reach the next."""
+    scrub.reset()
+    reset_aborts()
+    yield
+    scrub.reset()
+    reset_aborts()

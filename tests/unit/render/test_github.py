@@ -4,7 +4,6 @@ summary (and the comment) below their limits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache, partial
 
 import pytest
@@ -24,18 +23,6 @@ from vibetesting_ci.render.github import (
     render_summary,
 )
 from vibetesting_ci.safety import scrub
-from vibetesting_ci.service.transport import (
-    reset_aborts,
-)
-
-
-@pytest.fixture(autouse=True)
-def _clean_scrubber() -> Iterator[None]:
-    scrub.reset()
-    reset_aborts()
-    yield
-    scrub.reset()
-    reset_aborts()
 
 
 def test_github_commands_are_scrubbed_before_escaping_but_masks_are_not():

@@ -16,18 +16,7 @@ from vibetesting_ci.safety import scrub
 from vibetesting_ci.safety.text import Budget, clip
 from vibetesting_ci.service.transport import (
     read_capped,
-    reset_aborts,
 )
-
-
-@pytest.fixture(autouse=True)
-def _clean_scrubber() -> Iterator[None]:
-    scrub.reset()
-    reset_aborts()
-    yield
-    scrub.reset()
-    reset_aborts()
-
 
 # -- the scrubber --------------------------------------------------------------------------------
 

@@ -3,8 +3,6 @@ the values that may be keys handed to the scrubber (``link_keys``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,14 +15,6 @@ from vibetesting_ci.safety.redact import (
     redact_credentials,
     redact_url,
 )
-
-
-@pytest.fixture(autouse=True)
-def _clean_scrubber() -> Iterator[None]:
-    scrub.reset()
-    yield
-    scrub.reset()
-
 
 # Signed links as services hand them out: no list of names could tell which value is the key.
 SIGNED = {
