@@ -65,13 +65,14 @@ def one_line(text: str, limit: int | None = None) -> str:
     return flat
 
 
-def line_text(text: str, limit: int | None = None) -> str:
-    """:func:`one_line`, cut to :data:`LINE_LIMIT` characters saying how many were cut (an
-    escape sequence is never split): the text of one log line or one annotation."""
+def line_text(text: str, limit: int | None = None, *, most: int = LINE_LIMIT) -> str:
+    """:func:`one_line`, cut to ``most`` characters (:data:`LINE_LIMIT`) saying how many were
+    cut (an escape sequence is never split): the text of one log line or one annotation, or
+    (a smaller ``most``) the service's part of one."""
     flat = one_line(text, limit)
-    if len(flat) <= LINE_LIMIT:
+    if len(flat) <= most:
         return flat
-    cut = LINE_LIMIT
+    cut = most
     start = flat.rfind("\\", cut - 5, cut)  # an escape (\\xNN, \\uNNNN) is kept whole or dropped
     escape = _ESCAPE.match(flat, start) if start >= 0 else None
     if escape is not None and escape.end() > cut:

@@ -27,7 +27,7 @@ from vibetesting_ci.errors import (
     ServiceUnreachable,
 )
 from vibetesting_ci.safety.scrub import scrub
-from vibetesting_ci.safety.text import one_line
+from vibetesting_ci.safety.text import line_text, one_line
 from vibetesting_ci.service.retry import _RetryableAnswer, backoff, retry_after
 from vibetesting_ci.service.transport import (
     CA_HINT,
@@ -147,7 +147,9 @@ class HttpClient:
         if isinstance(password, str) and password:
             for form in (password, json.dumps(password, ensure_ascii=True)[1:-1]):
                 text = text.replace(form, "***")
-        self._debug(f"  answer: {text}")
+        # One log line: a 64 KiB answer is cut (saying how much), as every line of service
+        # text is; `status --json` prints an answer whole.
+        self._debug(f"  answer: {line_text(text)}")
 
     def _url(self, endpoint: str) -> str:
         return self.base_url + endpoint + "/"
@@ -218,7 +220,9 @@ class HttpClient:
         if body is not None and body.get("status") == "fail":
             # One line, whatever the service sent: errors are one line, and a line of its own
             # must not be read as a CI workflow command (e.g. "::add-mask::" on GitHub).
-            reason = one_line(self._scrub(str(body.get("reason") or "no reason given")), 500)
+            # At most 500 characters of it, saying how many more were cut: the error line
+            # around it stays within one log line's 1,000.
+            reason = line_text(self._scrub(str(body.get("reason") or "no reason given")), most=500)
         if status in (401, 403):
             why = f": {reason}" if reason else ""
             return AuthRefused(

@@ -15,6 +15,7 @@ from tests.support.cli import (
     PASSWORD,
     TOKEN,
     XSD,
+    CliResult,
     all_files_text,
     api_bodies,
     assert_no_secret,
@@ -537,14 +538,13 @@ def test_relative_report_link_is_resolved_against_the_api_url(tmp_path):
     assert result.results()["executions"][0]["report_url"].startswith("http://127.0.0.1:")
 
 
-def test_a_multiline_reason_is_shown_on_one_line(tmp_path):
-    """A service reason with line breaks is one line: no line of it can pose as a workflow
-    command (``::add-mask::`` on GitHub) or look like a second error."""
+def refused(tmp_path: Path, reason: str) -> CliResult:
+    """``run --suite-id 1`` against a server that refuses every request with ``reason``."""
 
     class Refuse(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            body = json.dumps({"status": "fail", "reason": "bad input\n::add-mask::x\r\nmore"})
+            body = json.dumps({"status": "fail", "reason": reason})
             data = body.encode()
             self.send_response(400)
             self.send_header("Content-Type", "application/json")
@@ -562,9 +562,42 @@ def test_a_multiline_reason_is_shown_on_one_line(tmp_path):
             "VIBETESTING_API_TOKEN": TOKEN,
             "VIBETESTING_API_URL": f"http://127.0.0.1:{server.server_address[1]}/api/external/",
         }
-        result = run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=env)
+        return run_cli(["run", "--suite-id", "1"], cwd=tmp_path, env=env)
     finally:
         server.shutdown()
+
+
+def test_a_multiline_reason_is_shown_on_one_line(tmp_path):
+    """A service reason with line breaks is one line: no line of it can pose as a workflow
+    command (``::add-mask::`` on GitHub) or look like a second error."""
+    result = refused(tmp_path, "bad input\n::add-mask::x\r\nmore")
     assert result.returncode == 3
     assert "bad input ::add-mask::x more" in result.stderr
     assert not any(line.startswith("::") for line in result.output.splitlines())
+
+
+def test_a_long_reason_is_cut_saying_how_much(tmp_path):
+    """A 20,000-character reason: the first 500 characters and how many more were cut, in a
+    result line that stays within one log line's 1,000 characters (README, Security)."""
+    result = refused(tmp_path, "why " * 5000)
+    assert result.returncode == 3
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("result: error")]
+    assert line.endswith("… [19499 more characters cut]"), line[-200:]  # 19,999 after the fold
+    assert len(line) < 1000
+
+
+def test_a_verbose_answer_is_one_capped_line(tmp_path):
+    """``--verbose`` logs an odd answer on one line, at most 1,000 characters of it, saying how
+    much was cut: a 20,000-character field does not flood the log."""
+    fields = json.dumps({"number_of_failed_tests": 1.5, "note": "x" * 20_000})
+    # Once (the fault's default): a count that is not a whole number, so the answer is logged.
+    fault = f"execution-status:patch:fields={fields}"
+    with EmulatorServer(port=0, token=TOKEN, test_seconds=0.05, faults=[fault]) as srv:
+        result = run_cli(
+            ["run", "--suite-id", "1", "--verbose"], cwd=tmp_path, env=emulator_env(srv)
+        )
+    assert result.returncode == 0, result.output  # the next answer is whole and done
+    answers = [line for line in result.stderr.splitlines() if "answer: " in line]
+    assert answers, result.stderr[-2000:]
+    assert all(len(line) < 1100 for line in answers), max(map(len, answers))
+    assert all(line.endswith("more characters cut]") for line in answers)
