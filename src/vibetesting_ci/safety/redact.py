@@ -26,6 +26,7 @@ parameters named like credentials there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import unquote, unquote_plus
 
 REDACTED = "***"
@@ -97,19 +98,25 @@ def _hide_credentials(text: str) -> str:
     return "&".join(items)
 
 
-def redact_credentials(url: str) -> str:
-    """A URL the user wrote, as people may read it (the target URL): a password in the user
-    info and the values of :data:`CREDENTIAL_PARAMS` (in the query, and in a fragment of
-    ``name=value`` items) as ``***``; everything else kept byte for byte."""
+def _redact(url: str, hide: Callable[[str], str]) -> str:
+    """``url`` with a password in its user info as ``***`` and its query and fragment through
+    ``hide``; everything else kept byte for byte."""
     if not url:
         return url
     head, query, fragment = _split(url)
     shown, _password = _userinfo(head)
     if query is not None:
-        shown += "?" + _hide_credentials(query)
+        shown += "?" + hide(query)
     if fragment is not None:
-        shown += "#" + (_hide_credentials(fragment) if "=" in fragment else fragment)
+        shown += "#" + hide(fragment)
     return shown
+
+
+def redact_credentials(url: str) -> str:
+    """A URL the user wrote, as people may read it (the target URL): a password in the user
+    info and the values of :data:`CREDENTIAL_PARAMS` (in the query, and in a fragment of
+    ``name=value`` items) as ``***``; everything else kept byte for byte."""
+    return _redact(url, _hide_credentials)
 
 
 def redact_url(url: str) -> str:
@@ -117,20 +124,7 @@ def redact_url(url: str) -> str:
     ``***`` (see the module docstring). Names, the host and the path are kept byte for byte
     (nothing is re-encoded); text without ``?``, ``#`` or a password comes back unchanged,
     whether or not it parses as a URL."""
-    if not url:
-        return url
-    head, query, fragment = _split(url)
-    shown, _password = _userinfo(head)
-    if query is not None:
-        shown += "?" + _hide_values(query)
-    if fragment is not None:
-        shown += "#" + _hide_values(fragment)
-    return shown
-
-
-def hides_anything(url: str) -> bool:
-    """True when :func:`redact_url` hides part of ``url``: the link it shows would not work."""
-    return redact_url(url) != url
+    return _redact(url, _hide_values)
 
 
 def link_keys(url: str) -> tuple[str, ...]:

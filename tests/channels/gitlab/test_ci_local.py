@@ -398,13 +398,10 @@ vibetesting:
 
 def test_example_pipeline_runs(tmp_path: Path, api_url: str) -> None:
     """examples/gitlab-ci.yml as shipped, with the component pinned to this commit."""
-    example = (ROOT / "examples" / "gitlab-ci.yml").read_text(encoding="utf-8")
-    pinned, count = re.subn(r"component: \S+/vibetesting@\S+", f"component: {COMPONENT}", example)
-    assert count >= 1, "the example includes the component"
     folder = project(
         tmp_path,
         {
-            ".gitlab-ci.yml": pinned,
+            ".gitlab-ci.yml": pinned_example("gitlab-ci.yml"),
             ".vibetesting/tests.yml": (ROOT / "examples" / "tests.yml").read_text(encoding="utf-8"),
         },
     )
@@ -477,7 +474,7 @@ def recording() -> Iterator[EmulatorServer]:
 def pinned_example(name: str) -> str:
     example = (ROOT / "examples" / name).read_text(encoding="utf-8")
     pinned, count = re.subn(r"component: \S+/vibetesting@\S+", f"component: {COMPONENT}", example)
-    assert count == 1, f"{name} includes the component once"
+    assert count >= 1, f"{name} includes the component"
     return pinned
 
 
